@@ -1,0 +1,100 @@
+package check
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/kubeguard/kubeguard/internal/finding"
+	"github.com/kubeguard/kubeguard/internal/object"
+)
+
+// Options are the settings checks read.
+type Options struct {
+	// PSSLevel is the Pod Security Standards level to evaluate: baseline or
+	// restricted.
+	PSSLevel string
+	// PSSVersion is the policy version: "latest" or "v1.N".
+	PSSVersion string
+}
+
+// Context is what checks see beyond the object at hand. It is read-only
+// once the main pass starts.
+type Context struct {
+	Options Options
+	index   map[string]map[string]*object.Object // kind -> namespace/name -> object
+}
+
+// NewContext indexes objects of the kinds checks need by kind and name.
+func NewContext(opts Options, objs []*object.Object) *Context {
+	c := &Context{Options: opts, index: map[string]map[string]*object.Object{}}
+	for _, o := range objs {
+		m := c.index[o.Ref.Kind]
+		if m == nil {
+			m = map[string]*object.Object{}
+			c.index[o.Ref.Kind] = m
+		}
+		m[o.Ref.Namespace+"/"+o.Ref.Name] = o
+	}
+	return c
+}
+
+// Lookup returns the indexed object of kind in namespace ns (empty for
+// cluster-scoped kinds) named name, or nil.
+func (c *Context) Lookup(kind, ns, name string) *object.Object {
+	return c.index[kind][ns+"/"+name]
+}
+
+// Engine runs a list of checks over objects. It is safe for concurrent use.
+type Engine struct {
+	checks  []Check
+	context *Context
+}
+
+// NewEngine returns an engine for checks in context ctx.
+func NewEngine(checks []Check, ctx *Context) *Engine {
+	return &Engine{checks: checks, context: ctx}
+}
+
+// Needs lists the kinds the engine's checks read across the input.
+func Needs(checks []Check) []string {
+	var kinds []string
+	for _, c := range checks {
+		for _, k := range c.Needs {
+			if !slices.Contains(kinds, k) {
+				kinds = append(kinds, k)
+			}
+		}
+	}
+	return kinds
+}
+
+// Run checks one object. An error means the object could not be decoded
+// for checking (a pod spec of the wrong shape, say); it names the field.
+func (e *Engine) Run(obj *object.Object) ([]finding.Finding, error) {
+	var (
+		findings []finding.Finding
+		tmpl     *object.PodTemplate
+		decoded  bool
+		memo     = map[string]any{}
+	)
+	for i := range e.checks {
+		c := &e.checks[i]
+		wantsTemplate := slices.Contains(c.Kinds, PodTemplates)
+		if !wantsTemplate && !slices.Contains(c.Kinds, obj.Ref.Kind) {
+			continue
+		}
+		if wantsTemplate && !decoded {
+			decoded = true
+			t, err := obj.PodTemplate()
+			if err != nil {
+				return findings, fmt.Errorf("%s: %w", obj.Ref, err)
+			}
+			tmpl = t
+		}
+		if wantsTemplate && tmpl == nil && !slices.Contains(c.Kinds, obj.Ref.Kind) {
+			continue
+		}
+		c.Run(&Pass{Object: obj, Template: tmpl, Context: e.context, check: c, memo: memo, findings: &findings})
+	}
+	return findings, nil
+}

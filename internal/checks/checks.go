@@ -1,0 +1,32 @@
+// Package checks is the catalogue: the explicit list of every check
+// kubeguard runs.
+package checks
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/kubeguard/kubeguard/internal/check"
+	"github.com/kubeguard/kubeguard/internal/checks/pss"
+)
+
+var (
+	once sync.Once
+	all  []check.Check
+	err  error
+)
+
+// All returns every check, validated. The list is built once.
+func All() ([]check.Check, error) {
+	once.Do(func() {
+		var e *pss.Evaluator
+		e, err = pss.NewEvaluator()
+		if err != nil {
+			err = fmt.Errorf("pod security evaluator: %w", err)
+			return
+		}
+		all = pss.Checks(e)
+		err = check.Validate(all)
+	})
+	return all, err
+}

@@ -1,0 +1,219 @@
+package pss
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/kubeguard/kubeguard/internal/check"
+	"github.com/kubeguard/kubeguard/internal/finding"
+	"k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
+)
+
+const (
+	docBaseline   = "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline"
+	docRestricted = "https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted"
+)
+
+// meta is what kubeguard adds to an upstream check.
+type meta struct {
+	title       string
+	severity    finding.Severity
+	rationale   string
+	remediation string
+}
+
+var metas = map[policy.CheckID]meta{
+	"allowPrivilegeEscalation": {"Privilege escalation allowed", finding.High,
+		"Restricted: containers must not be able to gain more privileges than their parent process (setuid binaries, file capabilities).",
+		"Set in every container:\n  securityContext:\n    allowPrivilegeEscalation: false"},
+	"appArmorProfile": {"AppArmor profile unconfined", finding.High,
+		"Baseline: the default AppArmor profile must not be overridden or disabled; only RuntimeDefault or Localhost profiles are allowed.",
+		"Remove the Unconfined profile, or set:\n  securityContext:\n    appArmorProfile:\n      type: RuntimeDefault"},
+	"capabilities_baseline": {"Non-default capabilities added", finding.High,
+		"Baseline: adding capabilities beyond the container runtime's default set must be disallowed.",
+		"Remove the capabilities from securityContext.capabilities.add; only the runtime's default set is allowed."},
+	"capabilities_restricted": {"Capabilities not dropped", finding.Medium,
+		"Restricted: containers must drop ALL capabilities and may only add back NET_BIND_SERVICE.",
+		"Set in every container:\n  securityContext:\n    capabilities:\n      drop: [\"ALL\"]\nand add back at most NET_BIND_SERVICE."},
+	"hostNamespaces": {"Host namespaces shared", finding.Critical,
+		"Baseline: sharing the host's network, PID or IPC namespace must be disallowed.",
+		"Remove hostNetwork, hostPID and hostIPC from the pod spec, or set them to false."},
+	"hostPathVolumes": {"HostPath volume", finding.High,
+		"Baseline: HostPath volumes must be forbidden; they expose the node's filesystem.",
+		"Replace the hostPath volume with an emptyDir, a ConfigMap/Secret, or a PersistentVolumeClaim."},
+	"hostPorts": {"Host port", finding.Medium,
+		"Baseline: HostPorts should be disallowed entirely, or restricted to a known list.",
+		"Remove hostPort from the container ports and expose the pod through a Service."},
+	"hostProbesAndHostLifecycle": {"Probe or lifecycle hook with a host", finding.Medium,
+		"Baseline: probes and lifecycle handlers must not set a host, which lets a pod make the kubelet reach other addresses.",
+		"Remove the host field from httpGet and tcpSocket probes and lifecycle handlers."},
+	"privileged": {"Privileged container", finding.Critical,
+		"Baseline: privileged pods disable most security mechanisms and must be disallowed.",
+		"Remove securityContext.privileged, or set:\n  securityContext:\n    privileged: false"},
+	"procMount": {"Unmasked /proc", finding.High,
+		"Baseline: the default /proc masks are set up to reduce attack surface and should be required.",
+		"Remove securityContext.procMount, or set it to Default."},
+	"procMount_restricted": {"Unmasked /proc", finding.High,
+		"Restricted: the default /proc masks are required, even in a user namespace.",
+		"Remove securityContext.procMount, or set it to Default."},
+	"restrictedVolumes": {"Restricted volume type", finding.Medium,
+		"Restricted: only configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected and secret volumes are allowed.",
+		"Replace the volume with an allowed type, such as a persistentVolumeClaim or emptyDir."},
+	"runAsNonRoot": {"May run as root", finding.High,
+		"Restricted: containers must be required to run as non-root users.",
+		"Set at pod level (or in every container):\n  securityContext:\n    runAsNonRoot: true"},
+	"runAsUser": {"Runs as UID 0", finding.High,
+		"Restricted: containers must not set runAsUser to 0.",
+		"Set a non-zero user:\n  securityContext:\n    runAsUser: 10001"},
+	"seLinuxOptions": {"Custom SELinux options", finding.High,
+		"Baseline: setting a custom SELinux user or role is forbidden, and the type is limited to the container types.",
+		"Remove seLinuxOptions.user and role, and use type container_t (or container_init_t, container_kvm_t, container_engine_t)."},
+	"seccompProfile_baseline": {"Seccomp unconfined", finding.High,
+		"Baseline: the seccomp profile must not be explicitly set to Unconfined.",
+		"Remove the Unconfined profile, or set:\n  securityContext:\n    seccompProfile:\n      type: RuntimeDefault"},
+	"seccompProfile_restricted": {"Seccomp profile not set", finding.Medium,
+		"Restricted: a seccomp profile must be set to RuntimeDefault or Localhost.",
+		"Set at pod level:\n  securityContext:\n    seccompProfile:\n      type: RuntimeDefault"},
+	"sysctls": {"Unsafe sysctls", finding.High,
+		"Baseline: sysctls can disable security mechanisms or affect every container on a host; only the safe subset is allowed.",
+		"Remove the sysctl from securityContext.sysctls, or use only the safe set (kernel.shm_rmid_forced, net.ipv4.ip_local_port_range, ...)."},
+	"windowsHostProcess": {"Windows HostProcess container", finding.Critical,
+		"Baseline: Windows HostProcess containers have privileged access to the host and must be disallowed.",
+		"Remove securityContext.windowsOptions.hostProcess, or set it to false."},
+}
+
+// Checks returns one check per upstream Pod Security check, all sharing one
+// evaluation per object.
+func Checks(e *Evaluator) []check.Check {
+	var ids []policy.CheckID
+	for id := range e.Checks() {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var out []check.Check
+	for _, id := range ids {
+		m, ok := metas[id]
+		if !ok {
+			// An upstream check this version of kubeguard does not know:
+			// still report it, with generic words.
+			m = meta{title: string(id), severity: finding.High,
+				rationale:   "A Pod Security Standards control.",
+				remediation: "See the Pod Security Standards for the allowed values."}
+		}
+		doc := docBaseline
+		if e.Checks()[id].Level == api.LevelRestricted {
+			doc = docRestricted
+		}
+		out = append(out, check.Check{
+			ID:          ID(id),
+			Title:       m.title,
+			Severity:    m.severity,
+			Category:    "Pod Security Standards",
+			Rationale:   m.rationale,
+			Remediation: m.remediation,
+			DocURL:      doc,
+			Kinds:       []string{check.PodTemplates},
+			Needs:       []string{"Namespace"},
+			Run:         run(e, id),
+		})
+	}
+	return out
+}
+
+// ID is the kubeguard check ID of an upstream check.
+func ID(id policy.CheckID) string { return "pss-" + string(id) }
+
+func run(e *Evaluator, id policy.CheckID) func(*check.Pass) {
+	return func(p *check.Pass) {
+		v := p.Memo("pss", func() any { return evaluate(e, p) }).(verdicts)
+		r, ok := v[id]
+		if !ok {
+			return
+		}
+		spots := locate(id, p.Template, r.Detail)
+		var containers []string
+		for _, s := range spots {
+			if s.container != "" && !slices.Contains(containers, s.container) {
+				containers = append(containers, s.container)
+			}
+		}
+		p.Report(check.Diagnostic{
+			Path:       spots[0].path,
+			Containers: containers,
+			Reason:     r.Reason,
+			Detail:     r.Detail,
+			Admission:  r.admission,
+		})
+	}
+}
+
+type verdict struct {
+	Result
+	admission []string
+}
+
+type verdicts map[policy.CheckID]*verdict
+
+// evaluate runs the upstream checks once for the scan's level and version
+// and once for each mode of the namespace's Pod Security labels.
+func evaluate(e *Evaluator, p *check.Pass) verdicts {
+	t := p.Template
+	out := verdicts{}
+	add := func(lv api.LevelVersion, note string) {
+		for _, r := range e.Evaluate(lv, &t.Metadata, &t.Spec) {
+			v := out[r.ID]
+			if v == nil {
+				v = &verdict{Result: r}
+				out[r.ID] = v
+			}
+			if note != "" {
+				v.admission = append(v.admission, note)
+			}
+		}
+	}
+	if lv, err := LevelVersion(p.Context.Options.PSSLevel, p.Context.Options.PSSVersion); err == nil {
+		add(lv, "")
+	}
+	ns := p.Object.Ref.Namespace
+	if ns == "" {
+		return out
+	}
+	nsObj := p.Context.Lookup("Namespace", "", ns)
+	if nsObj == nil {
+		return out
+	}
+	policy, errs := api.PolicyToEvaluate(nsObj.Labels, api.Policy{
+		Enforce: api.LevelVersion{Level: api.LevelPrivileged, Version: api.LatestVersion()},
+		Audit:   api.LevelVersion{Level: api.LevelPrivileged, Version: api.LatestVersion()},
+		Warn:    api.LevelVersion{Level: api.LevelPrivileged, Version: api.LatestVersion()},
+	})
+	_ = errs // invalid labels fall back as the API server does; reported by namespace checks
+	kind := p.Object.Ref.Kind
+	if t.IsPod() {
+		add(policy.Enforce, fmt.Sprintf("enforce=%s: the API server would reject this Pod", policy.Enforce))
+	} else {
+		add(policy.Enforce, fmt.Sprintf("enforce=%s: Pod Security Admission does not check workload templates, so this %s is accepted but the API server would reject every Pod it creates", policy.Enforce, kind))
+	}
+	add(policy.Warn, fmt.Sprintf("warn=%s: the API server would return a warning to the client applying this %s", policy.Warn, kind))
+	add(policy.Audit, fmt.Sprintf("audit=%s: the API server would add an audit annotation for this %s", policy.Audit, kind))
+	return out
+}
+
+// LevelVersion parses a level and version as the --level and --pss-version
+// flags take them.
+func LevelVersion(level, version string) (api.LevelVersion, error) {
+	l, err := api.ParseLevel(level)
+	if err != nil || l == api.LevelPrivileged {
+		return api.LevelVersion{}, fmt.Errorf("unknown level %q (want baseline or restricted)", level)
+	}
+	if version == "" {
+		version = "latest"
+	}
+	v, err := api.ParseVersion(strings.TrimSpace(version))
+	if err != nil {
+		return api.LevelVersion{}, fmt.Errorf("unknown Pod Security Standards version %q (want latest or v1.N)", version)
+	}
+	return api.LevelVersion{Level: l, Version: v}, nil
+}

@@ -1,0 +1,288 @@
+package pss
+
+import (
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kubeguard/kubeguard/internal/object"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/pod-security-admission/policy"
+)
+
+// spot is one place a violation is: a field path and the container whose
+// field it is (empty for pod-level fields).
+type spot struct {
+	path      object.Path
+	container string
+}
+
+// A locator finds where in a pod template a failed check's violation is.
+// Which containers, volumes, sysctls or annotations are at fault comes from
+// the upstream verdict's detail, which names them; the locator only knows
+// which field of each the check is about. So the verdict stays upstream's,
+// and this code decides nothing but positions.
+type locator func(t *object.PodTemplate, detail string) []spot
+
+// containerField locates checks of one container field, with the same
+// field at pod level when the detail blames the pod.
+func containerField(field ...string) locator {
+	return func(t *object.PodTemplate, detail string) []spot {
+		var spots []spot
+		if podBlamed(detail) {
+			spots = append(spots, spot{path: t.SpecPath().Key("securityContext").Keys(field...)})
+		}
+		for _, c := range containersNamed(t, names(detail, "container")) {
+			spots = append(spots, spot{path: c.path.Key("securityContext").Keys(field...), container: c.name})
+		}
+		return spots
+	}
+}
+
+var locators = map[policy.CheckID]locator{
+	"allowPrivilegeEscalation":   containerField("allowPrivilegeEscalation"),
+	"appArmorProfile":            withAnnotations(containerField("appArmorProfile", "type")),
+	"capabilities_baseline":      containerField("capabilities", "add"),
+	"capabilities_restricted":    locateCapabilitiesRestricted,
+	"hostNamespaces":             locateHostNamespaces,
+	"hostPathVolumes":            locateVolumes,
+	"hostPorts":                  locateHostPorts,
+	"hostProbesAndHostLifecycle": locateProbeHosts,
+	"privileged":                 containerField("privileged"),
+	"procMount":                  containerField("procMount"),
+	"procMount_restricted":       containerField("procMount"),
+	"restrictedVolumes":          locateVolumes,
+	"runAsNonRoot":               containerField("runAsNonRoot"),
+	"runAsUser":                  containerField("runAsUser"),
+	"seLinuxOptions":             containerField("seLinuxOptions"),
+	"seccompProfile_baseline":    withAnnotations(containerField("seccompProfile", "type")),
+	"seccompProfile_restricted":  withAnnotations(containerField("seccompProfile", "type")),
+	"sysctls":                    locateSysctls,
+	"windowsHostProcess":         containerField("windowsOptions", "hostProcess"),
+}
+
+// locate returns the spots of a failed check; when nothing more precise is
+// known, the pod spec itself.
+func locate(id policy.CheckID, t *object.PodTemplate, detail string) []spot {
+	var spots []spot
+	if l := locators[id]; l != nil {
+		spots = l(t, detail)
+	}
+	if len(spots) == 0 {
+		spots = []spot{{path: t.SpecPath()}}
+	}
+	return spots
+}
+
+// podBlamed reports whether the detail names the pod itself ("pod must not
+// set ...", "pod and containers ..."), rather than only offering the pod as
+// an alternative place to fix containers ("pod or containers ... must set").
+func podBlamed(detail string) bool {
+	return strings.HasPrefix(detail, "pod ") && !strings.HasPrefix(detail, "pod or ")
+}
+
+var quotedList = regexp.MustCompile(`^ ("(?:[^"\\]|\\.)*"(?:, "(?:[^"\\]|\\.)*")*)`)
+var quotedItem = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// names returns the quoted names that follow `noun` or `nouns` in detail,
+// as upstream writes them: container "a", containers "a", "b".
+func names(detail, noun string) []string {
+	var out []string
+	for i := 0; i < len(detail); {
+		j := strings.Index(detail[i:], noun)
+		if j < 0 {
+			break
+		}
+		i += j + len(noun)
+		if j := i - len(noun) - 1; j >= 0 && detail[j] != ' ' && detail[j] != ';' {
+			continue // part of a longer word
+		}
+		rest := strings.TrimPrefix(detail[i:], "s")
+		m := quotedList.FindStringSubmatch(rest)
+		if m == nil {
+			continue
+		}
+		for _, q := range quotedItem.FindAllString(m[1], -1) {
+			if s, err := strconv.Unquote(q); err == nil {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+type namedContainer struct {
+	name string
+	path object.Path
+	c    *corev1.Container
+}
+
+// containers lists every container of the template with its path, in the
+// order upstream visits them: init containers, containers, ephemeral ones.
+func containers(t *object.PodTemplate) []namedContainer {
+	var out []namedContainer
+	for i := range t.Spec.InitContainers {
+		c := &t.Spec.InitContainers[i]
+		out = append(out, namedContainer{c.Name, t.SpecPath().Key("initContainers").Index(i), c})
+	}
+	for i := range t.Spec.Containers {
+		c := &t.Spec.Containers[i]
+		out = append(out, namedContainer{c.Name, t.SpecPath().Key("containers").Index(i), c})
+	}
+	for i := range t.Spec.EphemeralContainers {
+		c := (*corev1.Container)(&t.Spec.EphemeralContainers[i].EphemeralContainerCommon)
+		out = append(out, namedContainer{c.Name, t.SpecPath().Key("ephemeralContainers").Index(i), c})
+	}
+	return out
+}
+
+func containersNamed(t *object.PodTemplate, want []string) []namedContainer {
+	var out []namedContainer
+	for _, c := range containers(t) {
+		if slices.Contains(want, c.name) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// withAnnotations adds the pod annotations the detail quotes
+// (key="value") to what l finds.
+func withAnnotations(l locator) locator {
+	return func(t *object.PodTemplate, detail string) []spot {
+		spots := l(t, detail)
+		keys := make([]string, 0, len(t.Metadata.Annotations))
+		for k := range t.Metadata.Annotations {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if strings.Contains(detail, k+"=") {
+				spots = append(spots, spot{path: t.MetadataPath().Keys("annotations", k)})
+			}
+		}
+		return spots
+	}
+}
+
+func locateCapabilitiesRestricted(t *object.PodTemplate, detail string) []spot {
+	var spots []spot
+	for _, clause := range strings.Split(detail, "; ") {
+		field := "add"
+		if strings.Contains(clause, "capabilities.drop") {
+			field = "drop"
+		}
+		for _, c := range containersNamed(t, names(clause, "container")) {
+			spots = append(spots, spot{path: c.path.Keys("securityContext", "capabilities", field), container: c.name})
+		}
+	}
+	return spots
+}
+
+func locateHostNamespaces(t *object.PodTemplate, detail string) []spot {
+	var spots []spot
+	for _, f := range []string{"hostNetwork", "hostPID", "hostIPC"} {
+		if strings.Contains(detail, f+"=true") {
+			spots = append(spots, spot{path: t.SpecPath().Key(f)})
+		}
+	}
+	return spots
+}
+
+// locateVolumes points at the volume source of each named volume: the key
+// (hostPath, nfs...) that makes it the forbidden type.
+func locateVolumes(t *object.PodTemplate, detail string) []spot {
+	want := names(detail, "volume")
+	var spots []spot
+	for i, v := range t.Spec.Volumes {
+		if !slices.Contains(want, v.Name) {
+			continue
+		}
+		p := t.SpecPath().Key("volumes").Index(i)
+		if src := volumeSource(v); src != "" {
+			p = p.Key(src)
+		}
+		spots = append(spots, spot{path: p})
+	}
+	return spots
+}
+
+// volumeSource names the source field set in a volume (hostPath, nfs...):
+// the JSON name of its one non-nil VolumeSource member.
+func volumeSource(v corev1.Volume) string {
+	rv := reflect.ValueOf(v.VolumeSource)
+	for i := 0; i < rv.NumField(); i++ {
+		if f := rv.Field(i); f.Kind() == reflect.Pointer && !f.IsNil() {
+			name, _, _ := strings.Cut(rv.Type().Field(i).Tag.Get("json"), ",")
+			return name
+		}
+	}
+	return ""
+}
+
+func locateHostPorts(t *object.PodTemplate, detail string) []spot {
+	var spots []spot
+	for _, c := range containersNamed(t, names(detail, "container")) {
+		for j, p := range c.c.Ports {
+			if p.HostPort != 0 {
+				spots = append(spots, spot{path: c.path.Key("ports").Index(j).Key("hostPort"), container: c.name})
+			}
+		}
+	}
+	return spots
+}
+
+func locateProbeHosts(t *object.PodTemplate, detail string) []spot {
+	var spots []spot
+	for _, c := range containersNamed(t, names(detail, "container")) {
+		probes := []struct {
+			field string
+			p     *corev1.Probe
+		}{{"livenessProbe", c.c.LivenessProbe}, {"readinessProbe", c.c.ReadinessProbe}, {"startupProbe", c.c.StartupProbe}}
+		for _, p := range probes {
+			if p.p == nil {
+				continue
+			}
+			if p.p.HTTPGet != nil && p.p.HTTPGet.Host != "" {
+				spots = append(spots, spot{path: c.path.Keys(p.field, "httpGet", "host"), container: c.name})
+			}
+			if p.p.TCPSocket != nil && p.p.TCPSocket.Host != "" {
+				spots = append(spots, spot{path: c.path.Keys(p.field, "tcpSocket", "host"), container: c.name})
+			}
+		}
+		if l := c.c.Lifecycle; l != nil {
+			for _, h := range []struct {
+				field string
+				h     *corev1.LifecycleHandler
+			}{{"postStart", l.PostStart}, {"preStop", l.PreStop}} {
+				if h.h == nil {
+					continue
+				}
+				if h.h.HTTPGet != nil && h.h.HTTPGet.Host != "" {
+					spots = append(spots, spot{path: c.path.Keys("lifecycle", h.field, "httpGet", "host"), container: c.name})
+				}
+				if h.h.TCPSocket != nil && h.h.TCPSocket.Host != "" {
+					spots = append(spots, spot{path: c.path.Keys("lifecycle", h.field, "tcpSocket", "host"), container: c.name})
+				}
+			}
+		}
+	}
+	return spots
+}
+
+// locateSysctls points at each sysctl the detail lists ("a, b").
+func locateSysctls(t *object.PodTemplate, detail string) []spot {
+	if t.Spec.SecurityContext == nil {
+		return nil
+	}
+	bad := strings.Split(detail, ", ")
+	var spots []spot
+	for i, s := range t.Spec.SecurityContext.Sysctls {
+		if slices.Contains(bad, s.Name) {
+			spots = append(spots, spot{path: t.SpecPath().Keys("securityContext", "sysctls").Index(i).Key("name")})
+		}
+	}
+	return spots
+}

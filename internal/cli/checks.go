@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/kubeguard/kubeguard/internal/checks"
+)
+
+func runChecks(_ context.Context, args []string, io IO) int {
+	fs := flag.NewFlagSet("checks", flag.ContinueOnError)
+	fs.SetOutput(io.Stderr)
+	format := fs.String("format", "text", "output `format`: text or json")
+	fs.StringVar(format, "o", "text", "shorthand for --format")
+	fs.Usage = func() {
+		fmt.Fprint(io.Stderr, "Usage: kubeguard checks [--format text|json]\n\nLists every check: ID, severity, category, title and documentation.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if _, err := parse(fs, args); err != nil {
+		return usageError(io, fs, err)
+	}
+	if err := oneOf("format", *format, []string{"text", "json"}); err != nil {
+		return usageError(io, fs, err)
+	}
+	all, err := checks.All()
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
+		return ExitError
+	}
+	if *format == "json" {
+		type entry struct {
+			ID, Title, Severity, Category, Rationale, Remediation, DocURL string
+		}
+		var out []entry
+		for _, c := range all {
+			out = append(out, entry{c.ID, c.Title, c.Severity.String(), c.Category, c.Rationale, c.Remediation, c.DocURL})
+		}
+		enc := json.NewEncoder(io.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return ExitError
+		}
+		return ExitOK
+	}
+	tw := tabwriter.NewWriter(io.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSEVERITY\tCATEGORY\tTITLE\tDOC")
+	for _, c := range all {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Severity, c.Category, c.Title, c.DocURL)
+	}
+	if err := tw.Flush(); err != nil {
+		return ExitError
+	}
+	return ExitOK
+}

@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/kubeguard/kubeguard/internal/check"
+	"github.com/kubeguard/kubeguard/internal/checks"
+	"github.com/kubeguard/kubeguard/internal/checks/pss"
+	"github.com/kubeguard/kubeguard/internal/finding"
+	"github.com/kubeguard/kubeguard/internal/manifest"
+	"github.com/kubeguard/kubeguard/internal/report"
+)
+
+// ScanOptions are the flags of kubeguard scan.
+type ScanOptions struct {
+	Paths      []string
+	Level      string
+	PSSVersion string
+	Format     string
+	Output     string
+	FailOn     string
+	Workers    int
+}
+
+func scanFlags(o *ScanOptions, w io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.StringVar(&o.Level, "level", "restricted", "Pod Security Standards `level` to check: baseline or restricted")
+	fs.StringVar(&o.PSSVersion, "pss-version", "latest", "Pod Security Standards `version`: latest or v1.N (v1.0 ... v1.37)")
+	fs.StringVar(&o.Format, "format", "text", "output `format`: text, json, sarif or junit")
+	fs.StringVar(&o.Format, "o", "text", "shorthand for --format")
+	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
+	fs.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` exists: low, medium, high or critical")
+	fs.IntVar(&o.Workers, "workers", 0, "documents checked in parallel (`n`; default: one per CPU)")
+	fs.Usage = func() {
+		fmt.Fprint(w, `Usage: kubeguard scan [flags] PATH...
+
+Checks Kubernetes manifests: files, directories (searched recursively for
+.yaml, .yml and .json) and - for standard input. Multi-document YAML, JSON,
+List objects and rendered 'helm template' or 'kustomize build' output are
+read; findings in Helm output name the template from its "# Source:" line.
+
+Pod Security Standards are evaluated by the API server's own code. When the
+input holds a Namespace with pod-security.kubernetes.io labels, objects in
+it are also judged as Pod Security Admission would judge them.
+
+Examples:
+  kubeguard scan deploy/
+  helm template my-chart | kubeguard scan -
+  kustomize build overlays/prod | kubeguard scan --level baseline -o sarif --output kubeguard.sarif -
+
+Exit status: 0 no finding at or above --fail-on, 1 such findings,
+2 usage or input errors (unreadable files, invalid YAML, objects without
+apiVersion or kind; the rest of the input is still scanned).
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func runScan(ctx context.Context, args []string, io IO) int {
+	var o ScanOptions
+	fs := scanFlags(&o, io.Stderr)
+	paths, err := parse(fs, args)
+	if err != nil {
+		return usageError(io, fs, err)
+	}
+	o.Paths = paths
+	if len(o.Paths) == 0 {
+		return usageError(io, fs, fmt.Errorf("no paths given (use - for standard input)"))
+	}
+	if _, err := pss.LevelVersion(o.Level, o.PSSVersion); err != nil {
+		return usageError(io, fs, err)
+	}
+	failOn, err := finding.ParseSeverity(o.FailOn)
+	if err != nil {
+		return usageError(io, fs, fmt.Errorf("invalid --fail-on: %w", err))
+	}
+	out, w, closeOut, err := openOutput(o.Format, o.Output, io.Stdout)
+	if err != nil {
+		return usageError(io, fs, err)
+	}
+	all, err := checks.All()
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
+		return ExitError
+	}
+	src := &manifest.Source{Paths: o.Paths, Stdin: io.Stdin}
+	r := Scan(ctx, src, all, check.Options{PSSLevel: o.Level, PSSVersion: o.PSSVersion}, o.Workers)
+	r.Version = Version
+
+	for _, e := range r.Errors {
+		fmt.Fprintf(io.Stderr, "kubeguard: %s\n", e.Error())
+	}
+	werr := out.Write(w, r)
+	if cerr := closeOut(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		fmt.Fprintf(io.Stderr, "kubeguard: write report: %v\n", werr)
+		return ExitError
+	}
+	switch {
+	case len(r.Errors) > 0:
+		return ExitError
+	case slices.ContainsFunc(r.Findings, func(f finding.Finding) bool { return f.Severity >= failOn }):
+		return ExitFindings
+	}
+	return ExitOK
+}
+
+// openOutput picks the output format and destination. Colour is used only
+// for text written to a terminal, and never when NO_COLOR is set.
+func openOutput(format, path string, stdout io.Writer) (report.Output, io.Writer, func() error, error) {
+	color := false
+	if path == "" && format == "text" && os.Getenv("NO_COLOR") == "" {
+		if f, ok := stdout.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				color = true
+			}
+		}
+	}
+	out, err := report.New(format, report.Options{Color: color})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if path == "" {
+		return out, stdout, func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("--output: %w", err)
+	}
+	return out, f, f.Close, nil
+}
+
+// Scan reads the source and runs the checks over every object, in parallel.
+// Objects of the kinds checks need across the input (Namespaces) are
+// collected first in a cheap pass that parses only documents naming them.
+func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts check.Options, workers int) *report.Report {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	engine := check.NewEngine(cs, check.NewContext(opts, src.Collect(check.Needs(cs))))
+	type result struct {
+		file, doc int
+		objects   []report.Object
+		findings  []finding.Finding
+		errors    []finding.InputError
+	}
+	var (
+		mu      sync.Mutex
+		results []result
+	)
+	readErrs := src.Stream(ctx, workers, func(u manifest.Unit) {
+		res := result{file: u.FileSeq, doc: u.DocSeq, errors: u.Errors}
+		for _, obj := range u.Objects {
+			res.objects = append(res.objects, report.Object{Ref: obj.Ref, Location: obj.Source})
+			fs, err := engine.Run(obj)
+			res.findings = append(res.findings, fs...)
+			if err != nil {
+				res.errors = append(res.errors, finding.InputError{Location: obj.Source, Message: err.Error()})
+			}
+		}
+		mu.Lock()
+		results = append(results, res)
+		mu.Unlock()
+	})
+	slices.SortFunc(results, func(a, b result) int {
+		if a.file != b.file {
+			return a.file - b.file
+		}
+		return a.doc - b.doc
+	})
+	r := &report.Report{Checks: cs, Errors: readErrs}
+	for _, res := range results {
+		r.Objects = append(r.Objects, res.objects...)
+		r.Findings = append(r.Findings, res.findings...)
+		r.Errors = append(r.Errors, res.errors...)
+	}
+	return r
+}

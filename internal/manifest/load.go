@@ -1,0 +1,209 @@
+package manifest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/kubeguard/kubeguard/internal/finding"
+	"github.com/kubeguard/kubeguard/internal/object"
+)
+
+// Limits on input size. Alias expansion and nesting are bounded where
+// documents are converted (package object).
+const (
+	MaxFileSize     = 256 << 20
+	MaxDocumentSize = 32 << 20
+)
+
+// StdinName is how standard input is named in locations.
+const StdinName = "<stdin>"
+
+// Source reads the inputs named on a command line.
+type Source struct {
+	// Paths are files, directories (searched recursively for .yaml, .yml
+	// and .json) and "-" for standard input.
+	Paths []string
+	Stdin io.Reader
+
+	stdin []byte // standard input, read once and kept for a second pass
+	files []string
+}
+
+// Files expands Paths into the list of files to read, in a stable order.
+// Paths that cannot be walked become input errors.
+func (s *Source) Files() ([]string, []finding.InputError) {
+	if s.files != nil {
+		return s.files, nil
+	}
+	var errs []finding.InputError
+	files := []string{}
+	for _, p := range s.Paths {
+		if p == "-" {
+			files = append(files, StdinName)
+			continue
+		}
+		info, err := os.Stat(p)
+		if err != nil {
+			errs = append(errs, inputError(p, err))
+			continue
+		}
+		if !info.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				errs = append(errs, inputError(path, err))
+				return nil
+			}
+			if d.IsDir() {
+				if path != p && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir // .git, .github and friends
+				}
+				return nil
+			}
+			switch strings.ToLower(filepath.Ext(path)) {
+			case ".yaml", ".yml", ".json":
+				found = append(found, path)
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, inputError(p, err))
+		}
+		slices.Sort(found)
+		files = append(files, found...)
+	}
+	s.files = files
+	return files, errs
+}
+
+func inputError(path string, err error) finding.InputError {
+	msg := err.Error()
+	if pe, ok := err.(*fs.PathError); ok {
+		msg = pe.Op + ": " + pe.Err.Error()
+	}
+	return finding.InputError{Location: finding.Location{File: path}, Message: msg}
+}
+
+// ReadFile reads one file of the source, standard input included.
+func (s *Source) ReadFile(name string) ([]byte, error) {
+	if name == StdinName {
+		if s.stdin == nil {
+			if s.Stdin == nil {
+				return nil, fmt.Errorf("no standard input")
+			}
+			b, err := io.ReadAll(io.LimitReader(s.Stdin, MaxFileSize+1))
+			if err != nil {
+				return nil, err
+			}
+			if b == nil {
+				b = []byte{}
+			}
+			s.stdin = b
+		}
+		if len(s.stdin) > MaxFileSize {
+			return nil, fmt.Errorf("input is over the limit of %d bytes", MaxFileSize)
+		}
+		return s.stdin, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxFileSize {
+		return nil, fmt.Errorf("file is over the limit of %d bytes", MaxFileSize)
+	}
+	return b, nil
+}
+
+// Unit is what one document of the input yields.
+type Unit struct {
+	File    string
+	FileSeq int // position of the file in the source's file list
+	DocSeq  int // position of the document in its file
+	Objects []*object.Object
+	Errors  []finding.InputError
+}
+
+// Stream reads every file, splits it into documents and hands each
+// document's objects to fn on one of workers goroutines (all cores when
+// workers <= 0). Files are read one at a time and documents are dropped once
+// fn returns, so memory does not grow with the size of the input.
+func (s *Source) Stream(ctx context.Context, workers int, fn func(Unit)) []finding.InputError {
+	files, errs := s.Files()
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	type job struct {
+		unit Unit
+		doc  Document
+	}
+	jobs := make(chan job, workers*4)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for j := range jobs {
+				j.unit.Objects, j.unit.Errors = Parse(j.unit.File, j.doc)
+				fn(j.unit)
+			}
+		})
+	}
+	var readErrs []finding.InputError
+	for i, name := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		data, err := s.ReadFile(name)
+		if err != nil {
+			readErrs = append(readErrs, inputError(name, err))
+			continue
+		}
+		for k, d := range Split(data) {
+			jobs <- job{unit: Unit{File: name, FileSeq: i, DocSeq: k}, doc: d}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return append(errs, readErrs...)
+}
+
+// Collect reads only the objects of the given kinds, for checks that need
+// to see across objects (a Namespace's labels, say) before the main pass.
+// Documents that cannot hold such a kind are skipped without parsing.
+func (s *Source) Collect(kinds []string) []*object.Object {
+	files, _ := s.Files()
+	var out []*object.Object
+	for _, name := range files {
+		data, err := s.ReadFile(name)
+		if err != nil || !sniffKind(data, kinds) {
+			continue
+		}
+		for _, d := range Split(data) {
+			if !sniffKind(d.Data, kinds) {
+				continue
+			}
+			objs, _ := Parse(name, d)
+			for _, o := range objs {
+				if slices.Contains(kinds, o.Ref.Kind) {
+					out = append(out, o)
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,116 @@
+// Package manifest reads Kubernetes manifests: files, directories, standard
+// input and rendered Helm or Kustomize output, as a stream of objects that
+// remember where in the source they came from.
+package manifest
+
+import "bytes"
+
+// Document is one YAML document of a stream.
+type Document struct {
+	// Data is the document's text.
+	Data []byte
+	// Line is the line of the file on which Data starts (1-based).
+	Line int
+	// Template is the Helm template named by a "# Source:" comment in the
+	// document's leading comments, if any.
+	Template string
+}
+
+// Split cuts a YAML stream into documents at "---" and "..." marker lines.
+// A marker is three dashes or dots at the start of a line followed by white
+// space or the line's end; YAML forbids such a line inside content, so the
+// cut is exact without parsing. Documents with no content are dropped.
+func Split(data []byte) []Document {
+	var docs []Document
+	start, startLine := 0, 1
+	line := 1
+	flush := func(end int) {
+		if d := data[start:end]; hasContent(d) {
+			docs = append(docs, Document{Data: d, Line: startLine, Template: helmSource(d)})
+		}
+	}
+	for i := 0; i < len(data); {
+		j := bytes.IndexByte(data[i:], '\n')
+		next := len(data)
+		if j >= 0 {
+			next = i + j + 1
+		}
+		if marker(data[i:next]) {
+			flush(i)
+			// The rest of a "---" line can hold content ("--- {a: 1}");
+			// keep it, blanking the marker so columns stay right.
+			if data[i] == '-' {
+				start, startLine = i, line
+			} else {
+				start, startLine = next, line+1
+			}
+		}
+		i = next
+		line++
+	}
+	flush(len(data))
+	for k := range docs {
+		if docs[k].Data[0] == '-' && marker(docs[k].Data) {
+			d := make([]byte, len(docs[k].Data))
+			copy(d, docs[k].Data)
+			d[0], d[1], d[2] = ' ', ' ', ' '
+			docs[k].Data = d
+		}
+	}
+	return docs
+}
+
+func marker(l []byte) bool {
+	if len(l) < 3 || !(bytes.HasPrefix(l, []byte("---")) || bytes.HasPrefix(l, []byte("..."))) {
+		return false
+	}
+	return len(l) == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\n' || l[3] == '\r'
+}
+
+// hasContent reports whether a document holds anything but blank lines,
+// comments and directives.
+func hasContent(d []byte) bool {
+	for len(d) > 0 {
+		l := d
+		if j := bytes.IndexByte(d, '\n'); j >= 0 {
+			l, d = d[:j], d[j+1:]
+		} else {
+			d = nil
+		}
+		l = bytes.TrimLeft(l, " \t\r")
+		if bytes.HasPrefix(l, []byte("---")) && marker(l) {
+			l = bytes.TrimLeft(l[3:], " \t\r")
+		}
+		if len(l) > 0 && l[0] != '#' && l[0] != '%' {
+			return true
+		}
+	}
+	return false
+}
+
+// helmSource returns the path in a "# Source: chart/templates/x.yaml"
+// comment among the document's leading comment lines.
+func helmSource(d []byte) string {
+	for len(d) > 0 {
+		l := d
+		if j := bytes.IndexByte(d, '\n'); j >= 0 {
+			l, d = d[:j], d[j+1:]
+		} else {
+			d = nil
+		}
+		l = bytes.TrimSpace(l)
+		if bytes.HasPrefix(l, []byte("---")) {
+			l = bytes.TrimSpace(l[3:])
+		}
+		if len(l) == 0 {
+			continue
+		}
+		if l[0] != '#' {
+			return ""
+		}
+		if rest, ok := bytes.CutPrefix(bytes.TrimSpace(l[1:]), []byte("Source:")); ok {
+			return string(bytes.TrimSpace(rest))
+		}
+	}
+	return ""
+}

@@ -1,0 +1,484 @@
+package object
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ErrExpansion is returned when aliases would expand a document beyond the
+// node budget: the "billion laughs" guard.
+var ErrExpansion = errors.New("document expands beyond the node limit (YAML aliases)")
+
+// encoder turns a parsed YAML node into JSON with the meaning kubectl gives
+// it: kubectl converts YAML to JSON with sigs.k8s.io/yaml, which resolves
+// plain scalars by YAML 1.1 rules (yes/on are true, 0755 is octal) and keeps
+// the last of duplicate keys. Writing JSON straight from the node tree keeps
+// source positions (the tree) and kubectl's semantics (this encoder) without
+// a second parse; a differential fuzz test holds it to sigs.k8s.io/yaml.
+type encoder struct {
+	buf    []byte
+	budget int // nodes still allowed, aliases counted at every use
+	depth  int
+}
+
+// maxDepth bounds nesting, so hostile input cannot exhaust the stack.
+const maxDepth = 256
+
+func (e *encoder) node(n *yaml.Node) error {
+	e.budget--
+	if e.budget < 0 {
+		return ErrExpansion
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		return e.node(n.Content[0])
+	case yaml.AliasNode:
+		if n.Alias == nil {
+			return fmt.Errorf("line %d: unknown anchor", n.Line)
+		}
+		return e.nested(n.Alias, e.node)
+	case yaml.SequenceNode:
+		return e.nested(n, e.sequence)
+	case yaml.MappingNode:
+		return e.nested(n, e.mapping)
+	case yaml.ScalarNode:
+		return e.scalar(n)
+	}
+	return fmt.Errorf("line %d: unexpected YAML node kind %d", n.Line, n.Kind)
+}
+
+func (e *encoder) nested(n *yaml.Node, f func(*yaml.Node) error) error {
+	e.depth++
+	if e.depth > maxDepth {
+		return fmt.Errorf("line %d: nesting deeper than %d", n.Line, maxDepth)
+	}
+	err := f(n)
+	e.depth--
+	return err
+}
+
+func (e *encoder) sequence(n *yaml.Node) error {
+	e.buf = append(e.buf, '[')
+	for i, c := range n.Content {
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		if err := e.node(c); err != nil {
+			return err
+		}
+	}
+	e.buf = append(e.buf, ']')
+	return nil
+}
+
+func (e *encoder) mapping(n *yaml.Node) error {
+	e.buf = append(e.buf, '{')
+	first := true
+	if err := e.pairs(n, &first); err != nil {
+		return err
+	}
+	e.buf = append(e.buf, '}')
+	return nil
+}
+
+// pairs writes the key/value pairs of a mapping in document order. A merge
+// key ("<<") writes the merged mappings' pairs at its place, so that JSON's
+// last-key-wins reading gives the same result as the YAML 1.1 decoder.
+func (e *encoder) pairs(n *yaml.Node, first *bool) error {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if isMerge(k) {
+			if err := e.merge(v, first); err != nil {
+				return err
+			}
+			continue
+		}
+		key, err := mapKey(k)
+		if err != nil {
+			return err
+		}
+		if !*first {
+			e.buf = append(e.buf, ',')
+		}
+		*first = false
+		e.buf = appendString(e.buf, key)
+		e.buf = append(e.buf, ':')
+		if err := e.node(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *encoder) merge(v *yaml.Node, first *bool) error {
+	e.budget--
+	if e.budget < 0 {
+		return ErrExpansion
+	}
+	switch {
+	case v.Kind == yaml.AliasNode && v.Alias != nil:
+		return e.nested(v.Alias, func(n *yaml.Node) error { return e.merge(n, first) })
+	case v.Kind == yaml.MappingNode:
+		return e.nested(v, func(n *yaml.Node) error { return e.pairs(n, first) })
+	case v.Kind == yaml.SequenceNode:
+		// Earlier mappings in the list take precedence over later ones.
+		for i := len(v.Content) - 1; i >= 0; i-- {
+			c := v.Content[i]
+			if c.Kind == yaml.AliasNode && c.Alias != nil {
+				c = c.Alias
+			}
+			if c.Kind != yaml.MappingNode {
+				return fmt.Errorf("line %d: map merge requires map or sequence of maps as the value", v.Line)
+			}
+			if err := e.merge(c, first); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("line %d: map merge requires map or sequence of maps as the value", v.Line)
+}
+
+func isMerge(k *yaml.Node) bool {
+	return k.Kind == yaml.ScalarNode && k.Value == "<<" && k.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 &&
+		(k.Tag == "" || k.Tag == "!!merge" || k.Tag == "tag:yaml.org,2002:merge")
+}
+
+// mapKey renders a key the way sigs.k8s.io/yaml does: strings as they are,
+// numbers and booleans in their canonical text.
+func mapKey(k *yaml.Node) (string, error) {
+	if k.Kind == yaml.AliasNode && k.Alias != nil {
+		k = k.Alias
+	}
+	if k.Kind != yaml.ScalarNode {
+		return "", fmt.Errorf("line %d: unsupported map key (a %s)", k.Line, kindName(k.Kind))
+	}
+	v, err := resolve(k)
+	if err != nil {
+		return "", err
+	}
+	switch v := v.(type) {
+	case string:
+		return v, nil
+	case bool:
+		return strconv.FormatBool(v), nil
+	case int64:
+		return strconv.FormatInt(v, 10), nil
+	case uint64:
+		return strconv.FormatUint(v, 10), nil
+	case float64:
+		switch {
+		case math.IsInf(v, 1):
+			return ".inf", nil
+		case math.IsInf(v, -1):
+			return "-.inf", nil
+		case math.IsNaN(v):
+			return ".nan", nil
+		}
+		return strconv.FormatFloat(v, 'g', -1, 32), nil
+	}
+	return "", fmt.Errorf("line %d: unsupported map key %q", k.Line, k.Value)
+}
+
+func kindName(k yaml.Kind) string {
+	switch k {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "sequence"
+	}
+	return "node"
+}
+
+func (e *encoder) scalar(n *yaml.Node) error {
+	v, err := resolve(n)
+	if err != nil {
+		return err
+	}
+	switch v := v.(type) {
+	case nil:
+		e.buf = append(e.buf, "null"...)
+	case string:
+		e.buf = appendString(e.buf, v)
+	case bool:
+		e.buf = strconv.AppendBool(e.buf, v)
+	case int64:
+		e.buf = strconv.AppendInt(e.buf, v, 10)
+	case uint64:
+		e.buf = strconv.AppendUint(e.buf, v, 10)
+	case float64:
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			return fmt.Errorf("line %d: %s has no JSON form", n.Line, n.Value)
+		}
+		e.buf = appendFloat(e.buf, v)
+	}
+	return nil
+}
+
+// appendFloat writes a float as encoding/json does.
+func appendFloat(b []byte, f float64) []byte {
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+const (
+	tagStr   = "!!str"
+	tagBool  = "!!bool"
+	tagInt   = "!!int"
+	tagFloat = "!!float"
+	tagNull  = "!!null"
+)
+
+// resolve gives a scalar its YAML 1.1 value: nil, string, bool, int64,
+// uint64 or float64.
+func resolve(n *yaml.Node) (any, error) {
+	s := n.Value
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		if n.Style&yaml.TaggedStyle == 0 || n.ShortTag() == tagStr {
+			return s, nil
+		}
+	}
+	tag := ""
+	if n.Style&yaml.TaggedStyle != 0 {
+		tag = n.ShortTag()
+		switch tag {
+		case tagStr, "!!binary":
+			return s, nil
+		case tagBool, tagInt, tagFloat, tagNull, "!!timestamp":
+		default:
+			// Unknown tags keep their text, as the YAML 1.1 decoder does.
+			return s, nil
+		}
+	}
+	v := plainValue(s)
+	if tag == "" || tag == "!!timestamp" {
+		return v, nil
+	}
+	if tag == tagFloat {
+		switch x := v.(type) {
+		case int64:
+			return float64(x), nil
+		case uint64:
+			return float64(x), nil
+		}
+	}
+	if tagOf(v) != tag {
+		return nil, fmt.Errorf("line %d: cannot decode %s `%s` as a %s", n.Line, tagOf(v), s, tag)
+	}
+	return v, nil
+}
+
+func tagOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return tagNull
+	case bool:
+		return tagBool
+	case int64, uint64:
+		return tagInt
+	case float64:
+		return tagFloat
+	}
+	return tagStr
+}
+
+// plainValue resolves an untagged plain scalar by the YAML 1.1 rules of the
+// decoder kubectl uses.
+func plainValue(s string) any {
+	if s == "" {
+		return nil
+	}
+	switch s[0] {
+	case 'y', 'Y', 'n', 'N', 't', 'T', 'f', 'F', 'o', 'O', '~':
+		switch s {
+		case "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON":
+			return true
+		case "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF":
+			return false
+		case "~", "null", "Null", "NULL":
+			return nil
+		}
+		return s
+	case '.':
+		switch s {
+		case ".nan", ".NaN", ".NAN":
+			return math.NaN()
+		case ".inf", ".Inf", ".INF":
+			return math.Inf(1)
+		}
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			return f
+		}
+		return s
+	case '+', '-':
+		switch s {
+		case "+.inf", "+.Inf", "+.INF":
+			return math.Inf(1)
+		case "-.inf", "-.Inf", "-.INF":
+			return math.Inf(-1)
+		}
+		return number(s)
+	case '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return number(s)
+	}
+	return s
+}
+
+func number(s string) any {
+	if isTimestamp(s) {
+		return s // timestamps stay text when the target is untyped
+	}
+	plain := strings.ReplaceAll(s, "_", "")
+	if i, err := strconv.ParseInt(plain, 0, 64); err == nil {
+		return i
+	}
+	if u, err := strconv.ParseUint(plain, 0, 64); err == nil {
+		return u
+	}
+	if yamlFloat(plain) {
+		if f, err := strconv.ParseFloat(plain, 64); err == nil {
+			return f
+		}
+	}
+	if strings.HasPrefix(plain, "0b") {
+		if i, err := strconv.ParseInt(plain[2:], 2, 64); err == nil {
+			return i
+		}
+		if u, err := strconv.ParseUint(plain[2:], 2, 64); err == nil {
+			return u
+		}
+	} else if strings.HasPrefix(plain, "-0b") {
+		if i, err := strconv.ParseInt("-"+plain[3:], 2, 64); err == nil {
+			return i
+		}
+	}
+	return s
+}
+
+// yamlFloat matches [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+func yamlFloat(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits := func() int {
+		j := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	} else {
+		if digits() == 0 {
+			return false
+		}
+		if i < len(s) && s[i] == '.' {
+			i++
+			digits()
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+// isTimestamp reports whether s is a YAML 1.1 timestamp in one of the forms
+// the decoder accepts: a date, optionally followed by a time.
+func isTimestamp(s string) bool {
+	// Quick reject: a timestamp starts with four digits and a dash.
+	if len(s) < 8 || s[4] != '-' {
+		return false
+	}
+	for i := 0; i < 4; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return parseTimestamp(s)
+}
+
+// appendString writes s as a JSON string, escaping as encoding/json does
+// (including <, > and & as \u003c and friends, and invalid UTF-8 as U+FFFD).
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,71 @@
+package object
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Path is a field path into an object, such as
+// spec.template.spec.containers[1].securityContext.privileged.
+// A Path is immutable: Key and Index return extended copies.
+type Path []Elem
+
+// Elem is one step of a Path: a map key, or a list index when Key is empty.
+type Elem struct {
+	Key   string
+	Index int
+}
+
+// Key returns the path extended by a map key.
+func (p Path) Key(k string) Path { return p.with(Elem{Key: k}) }
+
+// Index returns the path extended by a list index.
+func (p Path) Index(i int) Path { return p.with(Elem{Index: i}) }
+
+// Keys returns the path extended by several map keys.
+func (p Path) Keys(ks ...string) Path {
+	q := p
+	for _, k := range ks {
+		q = q.Key(k)
+	}
+	return q
+}
+
+func (p Path) with(e Elem) Path {
+	q := make(Path, len(p), len(p)+1)
+	copy(q, p)
+	return append(q, e)
+}
+
+// String renders the path in the dotted form kubectl explain uses; keys that
+// are not plain identifiers (annotation names, say) are quoted in brackets.
+func (p Path) String() string {
+	var b strings.Builder
+	for i, e := range p {
+		switch {
+		case e.Key == "":
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(e.Index))
+			b.WriteByte(']')
+		case plainKey(e.Key):
+			if i > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(e.Key)
+		default:
+			b.WriteString("[")
+			b.WriteString(strconv.Quote(e.Key))
+			b.WriteString("]")
+		}
+	}
+	return b.String()
+}
+
+func plainKey(k string) bool {
+	for _, r := range k {
+		if !(r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return k != ""
+}
