@@ -301,7 +301,8 @@ func (o *Object) TemplatePath() (Path, bool) {
 	return nil, false
 }
 
-// PodTemplate decodes the object's pod template; nil when it has none.
+// PodTemplate decodes the object's pod template, with the API server's
+// defaults for security-relevant fields applied; nil when it has none.
 func (o *Object) PodTemplate() (*PodTemplate, error) {
 	p, ok := o.TemplatePath()
 	if !ok {
@@ -314,5 +315,6 @@ func (o *Object) PodTemplate() (*PodTemplate, error) {
 	if err := o.Decode(t.SpecPath(), &t.Spec); err != nil {
 		return nil, fmt.Errorf("%s: %w", t.SpecPath(), err)
 	}
+	applyDefaults(t)
 	return t, nil
 }

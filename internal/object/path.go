@@ -1,6 +1,7 @@
 package object
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -68,4 +69,51 @@ func plainKey(k string) bool {
 		}
 	}
 	return k != ""
+}
+
+// ParsePath parses the form String writes.
+func ParsePath(s string) (Path, error) {
+	var p Path
+	for i := 0; i < len(s); {
+		switch s[i] {
+		case '.':
+			if i == 0 {
+				return nil, fmt.Errorf("path %q: leading dot", s)
+			}
+			i++
+		case '[':
+			end := strings.IndexByte(s[i:], ']')
+			if i+1 < len(s) && s[i+1] == '"' {
+				q, err := strconv.QuotedPrefix(s[i+1:])
+				if err != nil {
+					return nil, fmt.Errorf("path %q: %w", s, err)
+				}
+				k, _ := strconv.Unquote(q)
+				end = i + 1 + len(q)
+				if end >= len(s) || s[end] != ']' {
+					return nil, fmt.Errorf("path %q: unclosed [", s)
+				}
+				p = append(p, Elem{Key: k})
+				i = end + 1
+				continue
+			}
+			if end < 0 {
+				return nil, fmt.Errorf("path %q: unclosed [", s)
+			}
+			n, err := strconv.Atoi(s[i+1 : i+end])
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("path %q: bad index %q", s, s[i+1:i+end])
+			}
+			p = append(p, Elem{Index: n})
+			i += end + 1
+		default:
+			j := strings.IndexAny(s[i:], ".[")
+			if j < 0 {
+				j = len(s) - i
+			}
+			p = append(p, Elem{Key: s[i : i+j]})
+			i += j
+		}
+	}
+	return p, nil
 }

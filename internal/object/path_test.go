@@ -30,3 +30,27 @@ func TestPathImmutable(t *testing.T) {
 		t.Fatalf("extending a shared prefix changed a sibling: %s, %s", a, b)
 	}
 }
+
+func TestParsePathRoundTrip(t *testing.T) {
+	for _, s := range []string{
+		"spec.containers[1].securityContext.privileged",
+		`metadata.annotations["container.apparmor.security.beta.kubernetes.io/app"]`,
+		"spec.volumes[0].hostPath",
+		"items[3]",
+	} {
+		t.Run(s, func(t *testing.T) {
+			p, err := ParsePath(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.String(); got != s {
+				t.Errorf("ParsePath(%q).String() = %q", s, got)
+			}
+		})
+	}
+	for _, bad := range []string{".a", "a[", "a[x]", `a["b`} {
+		if _, err := ParsePath(bad); err == nil {
+			t.Errorf("ParsePath(%q) succeeded, want error", bad)
+		}
+	}
+}

@@ -156,13 +156,16 @@ type verdict struct {
 
 type verdicts map[policy.CheckID]*verdict
 
-// evaluate runs the upstream checks once for the scan's level and version
-// and once for each mode of the namespace's Pod Security labels.
+// evaluate runs the upstream checks for the scan's level and version and,
+// when the input holds the object's Namespace, for each mode of its Pod
+// Security labels, following Pod Security Admission: a Pod is judged at
+// enforce, audited, and warned about only when enforce lets it in; a
+// workload's template is only warned about and audited.
 func evaluate(e *Evaluator, p *check.Pass) verdicts {
 	t := p.Template
 	out := verdicts{}
-	add := func(lv api.LevelVersion, note string) {
-		for _, r := range e.Evaluate(lv, &t.Metadata, &t.Spec) {
+	add := func(results []Result, note string) {
+		for _, r := range results {
 			v := out[r.ID]
 			if v == nil {
 				v = &verdict{Result: r}
@@ -173,31 +176,31 @@ func evaluate(e *Evaluator, p *check.Pass) verdicts {
 			}
 		}
 	}
+	eval := func(lv api.LevelVersion) []Result { return e.Evaluate(lv, &t.Metadata, &t.Spec) }
 	if lv, err := LevelVersion(p.Context.Options.PSSLevel, p.Context.Options.PSSVersion); err == nil {
-		add(lv, "")
+		add(eval(lv), "")
 	}
 	ns := p.Object.Ref.Namespace
-	if ns == "" {
-		return out
-	}
 	nsObj := p.Context.Lookup("Namespace", "", ns)
-	if nsObj == nil {
+	if ns == "" || nsObj == nil {
 		return out
 	}
-	policy, errs := api.PolicyToEvaluate(nsObj.Labels, api.Policy{
-		Enforce: api.LevelVersion{Level: api.LevelPrivileged, Version: api.LatestVersion()},
-		Audit:   api.LevelVersion{Level: api.LevelPrivileged, Version: api.LatestVersion()},
-		Warn:    api.LevelVersion{Level: api.LevelPrivileged, Version: api.LatestVersion()},
-	})
-	_ = errs // invalid labels fall back as the API server does; reported by namespace checks
+	privileged := api.LevelVersion{Level: api.LevelPrivileged, Version: api.LatestVersion()}
+	// Invalid labels fall back the way the API server's do (an invalid
+	// enforce level means restricted); namespace checks report them.
+	policy, _ := api.PolicyToEvaluate(nsObj.Labels, api.Policy{Enforce: privileged, Audit: privileged, Warn: privileged})
 	kind := p.Object.Ref.Kind
-	if t.IsPod() {
-		add(policy.Enforce, fmt.Sprintf("enforce=%s: the API server would reject this Pod", policy.Enforce))
+	rejected := false
+	if enforced := eval(policy.Enforce); t.IsPod() {
+		rejected = len(enforced) > 0
+		add(enforced, fmt.Sprintf("enforce=%s: the API server would reject this Pod", policy.Enforce))
 	} else {
-		add(policy.Enforce, fmt.Sprintf("enforce=%s: Pod Security Admission does not check workload templates, so this %s is accepted but the API server would reject every Pod it creates", policy.Enforce, kind))
+		add(enforced, fmt.Sprintf("enforce=%s: Pod Security Admission does not check workload templates, so this %s is accepted but the API server would reject every Pod it creates", policy.Enforce, kind))
 	}
-	add(policy.Warn, fmt.Sprintf("warn=%s: the API server would return a warning to the client applying this %s", policy.Warn, kind))
-	add(policy.Audit, fmt.Sprintf("audit=%s: the API server would add an audit annotation for this %s", policy.Audit, kind))
+	add(eval(policy.Audit), fmt.Sprintf("audit=%s: the API server would record the violation in the audit log for this %s", policy.Audit, kind))
+	if !rejected {
+		add(eval(policy.Warn), fmt.Sprintf("warn=%s: the API server would return a warning to the client applying this %s", policy.Warn, kind))
+	}
 	return out
 }
 

@@ -1,7 +1,6 @@
 package pss
 
 import (
-	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -201,25 +200,12 @@ func locateVolumes(t *object.PodTemplate, detail string) []spot {
 			continue
 		}
 		p := t.SpecPath().Key("volumes").Index(i)
-		if src := volumeSource(v); src != "" {
+		if src := object.VolumeSourceName(&v.VolumeSource); src != "" {
 			p = p.Key(src)
 		}
 		spots = append(spots, spot{path: p})
 	}
 	return spots
-}
-
-// volumeSource names the source field set in a volume (hostPath, nfs...):
-// the JSON name of its one non-nil VolumeSource member.
-func volumeSource(v corev1.Volume) string {
-	rv := reflect.ValueOf(v.VolumeSource)
-	for i := 0; i < rv.NumField(); i++ {
-		if f := rv.Field(i); f.Kind() == reflect.Pointer && !f.IsNil() {
-			name, _, _ := strings.Cut(rv.Type().Field(i).Tag.Get("json"), ",")
-			return name
-		}
-	}
-	return ""
 }
 
 func locateHostPorts(t *object.PodTemplate, detail string) []spot {
