@@ -13,22 +13,28 @@ import (
 func runChecks(_ context.Context, args []string, io IO) int {
 	fs := flag.NewFlagSet("checks", flag.ContinueOnError)
 	fs.SetOutput(io.Stderr)
-	format := fs.String("format", "text", "output `format`: text or json")
+	format := fs.String("format", "text", "output `format`: text, json or markdown")
 	fs.StringVar(format, "o", "text", "shorthand for --format")
 	fs.Usage = func() {
-		fmt.Fprint(io.Stderr, "Usage: kubeguard checks [--format text|json]\n\nLists every check: ID, severity, category, title and documentation.\n\nFlags:\n")
+		fmt.Fprint(io.Stderr, "Usage: kubeguard checks [--format text|json|markdown]\n\nLists every check: ID, severity, category, title and documentation.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if _, err := parse(fs, args); err != nil {
 		return usageError(io, fs, err)
 	}
-	if err := oneOf("format", *format, []string{"text", "json"}); err != nil {
+	if err := oneOf("format", *format, []string{"text", "json", "markdown"}); err != nil {
 		return usageError(io, fs, err)
 	}
 	all, err := checks.All()
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
+	}
+	if *format == "markdown" {
+		if err := checks.Markdown(io.Stdout, all); err != nil {
+			return ExitError
+		}
+		return ExitOK
 	}
 	if *format == "json" {
 		type entry struct {

@@ -102,15 +102,15 @@ func Checks(e *Evaluator) []check.Check {
 				rationale:   "A Pod Security Standards control.",
 				remediation: "See the Pod Security Standards for the allowed values."}
 		}
-		doc := docBaseline
+		doc, category := docBaseline, "Pod Security Standards (baseline)"
 		if e.Checks()[id].Level == api.LevelRestricted {
-			doc = docRestricted
+			doc, category = docRestricted, "Pod Security Standards (restricted)"
 		}
 		out = append(out, check.Check{
 			ID:          ID(id),
 			Title:       m.title,
 			Severity:    m.severity,
-			Category:    "Pod Security Standards",
+			Category:    category,
 			Rationale:   m.rationale,
 			Remediation: m.remediation,
 			DocURL:      doc,
