@@ -15,6 +15,12 @@ type Options struct {
 	PSSLevel string
 	// PSSVersion is the policy version: "latest" or "v1.N".
 	PSSVersion string
+	// AllowedRegistries, when set, are the only image registries (or
+	// registry/path prefixes) images may come from.
+	AllowedRegistries []string
+	// TrustedHostPaths are hostPath prefixes the sensitive-mount check
+	// accepts (a log collector's /var/log, say).
+	TrustedHostPaths []string
 }
 
 // Context is what checks see beyond the object at hand. It is read-only
@@ -22,11 +28,12 @@ type Options struct {
 type Context struct {
 	Options Options
 	index   map[string]map[string]*object.Object // kind -> namespace/name -> object
+	lists   map[string][]*object.Object          // kind -> objects by namespace/name
 }
 
 // NewContext indexes objects of the kinds checks need by kind and name.
 func NewContext(opts Options, objs []*object.Object) *Context {
-	c := &Context{Options: opts, index: map[string]map[string]*object.Object{}}
+	c := &Context{Options: opts, index: map[string]map[string]*object.Object{}, lists: map[string][]*object.Object{}}
 	for _, o := range objs {
 		m := c.index[o.Ref.Kind]
 		if m == nil {
@@ -34,6 +41,16 @@ func NewContext(opts Options, objs []*object.Object) *Context {
 			c.index[o.Ref.Kind] = m
 		}
 		m[o.Ref.Namespace+"/"+o.Ref.Name] = o
+	}
+	for kind, m := range c.index {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			c.lists[kind] = append(c.lists[kind], m[k])
+		}
 	}
 	return c
 }
@@ -43,6 +60,10 @@ func NewContext(opts Options, objs []*object.Object) *Context {
 func (c *Context) Lookup(kind, ns, name string) *object.Object {
 	return c.index[kind][ns+"/"+name]
 }
+
+// List returns the indexed objects of a kind, ordered by namespace and
+// name. The slice is shared: do not modify it.
+func (c *Context) List(kind string) []*object.Object { return c.lists[kind] }
 
 // Engine runs a list of checks over objects. It is safe for concurrent use.
 type Engine struct {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/checks/pss"
+	"github.com/kubeguard/kubeguard/internal/checks/workload"
 )
 
 var (
@@ -25,7 +26,7 @@ func All() ([]check.Check, error) {
 			err = fmt.Errorf("pod security evaluator: %w", err)
 			return
 		}
-		all = pss.Checks(e)
+		all = append(pss.Checks(e), workload.Checks...)
 		err = check.Validate(all)
 	})
 	return all, err

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -49,5 +50,31 @@ func TestDocsUpToDate(t *testing.T) {
 	}
 	if diff := cmp.Diff(buf.String(), string(got)); diff != "" {
 		t.Errorf("docs/checks.md is stale; run go test ./internal/checks -update (-want +got):\n%s", diff)
+	}
+}
+
+// TestOneFilePerCheck holds the catalogue to its layout: every check other
+// than the Pod Security adapter's lives in a file named after its ID, with
+// both fixtures beside it.
+func TestOneFilePerCheck(t *testing.T) {
+	all, err := All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range all {
+		if strings.HasPrefix(c.ID, "pss-") {
+			continue
+		}
+		files, _ := filepath.Glob(filepath.Join("*", c.ID+".go"))
+		if len(files) != 1 {
+			t.Errorf("check %s: want one file %s.go in a package under internal/checks, found %v", c.ID, c.ID, files)
+			continue
+		}
+		dir := filepath.Dir(files[0])
+		for _, fx := range []string{c.ID + ".yaml", c.ID + "_ok.yaml"} {
+			if _, err := os.Stat(filepath.Join(dir, "testdata", fx)); err != nil {
+				t.Errorf("check %s: fixture %v", c.ID, err)
+			}
+		}
 	}
 }

@@ -34,7 +34,7 @@ func containerField(field ...string) locator {
 			spots = append(spots, spot{path: t.SpecPath().Key("securityContext").Keys(field...)})
 		}
 		for _, c := range containersNamed(t, names(detail, "container")) {
-			spots = append(spots, spot{path: c.path.Key("securityContext").Keys(field...), container: c.name})
+			spots = append(spots, spot{path: c.Path.Key("securityContext").Keys(field...), container: c.Name})
 		}
 		return spots
 	}
@@ -112,35 +112,10 @@ func names(detail, noun string) []string {
 	return out
 }
 
-type namedContainer struct {
-	name string
-	path object.Path
-	c    *corev1.Container
-}
-
-// containers lists every container of the template with its path, in the
-// order upstream visits them: init containers, containers, ephemeral ones.
-func containers(t *object.PodTemplate) []namedContainer {
-	var out []namedContainer
-	for i := range t.Spec.InitContainers {
-		c := &t.Spec.InitContainers[i]
-		out = append(out, namedContainer{c.Name, t.SpecPath().Key("initContainers").Index(i), c})
-	}
-	for i := range t.Spec.Containers {
-		c := &t.Spec.Containers[i]
-		out = append(out, namedContainer{c.Name, t.SpecPath().Key("containers").Index(i), c})
-	}
-	for i := range t.Spec.EphemeralContainers {
-		c := (*corev1.Container)(&t.Spec.EphemeralContainers[i].EphemeralContainerCommon)
-		out = append(out, namedContainer{c.Name, t.SpecPath().Key("ephemeralContainers").Index(i), c})
-	}
-	return out
-}
-
-func containersNamed(t *object.PodTemplate, want []string) []namedContainer {
-	var out []namedContainer
-	for _, c := range containers(t) {
-		if slices.Contains(want, c.name) {
+func containersNamed(t *object.PodTemplate, want []string) []object.Container {
+	var out []object.Container
+	for _, c := range t.Containers() {
+		if slices.Contains(want, c.Name) {
 			out = append(out, c)
 		}
 	}
@@ -174,7 +149,7 @@ func locateCapabilitiesRestricted(t *object.PodTemplate, detail string) []spot {
 			field = "drop"
 		}
 		for _, c := range containersNamed(t, names(clause, "container")) {
-			spots = append(spots, spot{path: c.path.Keys("securityContext", "capabilities", field), container: c.name})
+			spots = append(spots, spot{path: c.Path.Keys("securityContext", "capabilities", field), container: c.Name})
 		}
 	}
 	return spots
@@ -211,9 +186,9 @@ func locateVolumes(t *object.PodTemplate, detail string) []spot {
 func locateHostPorts(t *object.PodTemplate, detail string) []spot {
 	var spots []spot
 	for _, c := range containersNamed(t, names(detail, "container")) {
-		for j, p := range c.c.Ports {
+		for j, p := range c.Ports {
 			if p.HostPort != 0 {
-				spots = append(spots, spot{path: c.path.Key("ports").Index(j).Key("hostPort"), container: c.name})
+				spots = append(spots, spot{path: c.Path.Key("ports").Index(j).Key("hostPort"), container: c.Name})
 			}
 		}
 	}
@@ -226,19 +201,19 @@ func locateProbeHosts(t *object.PodTemplate, detail string) []spot {
 		probes := []struct {
 			field string
 			p     *corev1.Probe
-		}{{"livenessProbe", c.c.LivenessProbe}, {"readinessProbe", c.c.ReadinessProbe}, {"startupProbe", c.c.StartupProbe}}
+		}{{"livenessProbe", c.LivenessProbe}, {"readinessProbe", c.ReadinessProbe}, {"startupProbe", c.StartupProbe}}
 		for _, p := range probes {
 			if p.p == nil {
 				continue
 			}
 			if p.p.HTTPGet != nil && p.p.HTTPGet.Host != "" {
-				spots = append(spots, spot{path: c.path.Keys(p.field, "httpGet", "host"), container: c.name})
+				spots = append(spots, spot{path: c.Path.Keys(p.field, "httpGet", "host"), container: c.Name})
 			}
 			if p.p.TCPSocket != nil && p.p.TCPSocket.Host != "" {
-				spots = append(spots, spot{path: c.path.Keys(p.field, "tcpSocket", "host"), container: c.name})
+				spots = append(spots, spot{path: c.Path.Keys(p.field, "tcpSocket", "host"), container: c.Name})
 			}
 		}
-		if l := c.c.Lifecycle; l != nil {
+		if l := c.Lifecycle; l != nil {
 			for _, h := range []struct {
 				field string
 				h     *corev1.LifecycleHandler
@@ -247,10 +222,10 @@ func locateProbeHosts(t *object.PodTemplate, detail string) []spot {
 					continue
 				}
 				if h.h.HTTPGet != nil && h.h.HTTPGet.Host != "" {
-					spots = append(spots, spot{path: c.path.Keys("lifecycle", h.field, "httpGet", "host"), container: c.name})
+					spots = append(spots, spot{path: c.Path.Keys("lifecycle", h.field, "httpGet", "host"), container: c.Name})
 				}
 				if h.h.TCPSocket != nil && h.h.TCPSocket.Host != "" {
-					spots = append(spots, spot{path: c.path.Keys("lifecycle", h.field, "tcpSocket", "host"), container: c.name})
+					spots = append(spots, spot{path: c.Path.Keys("lifecycle", h.field, "tcpSocket", "host"), container: c.Name})
 				}
 			}
 		}

@@ -1,0 +1,159 @@
+// Package checktest runs checks over YAML fixtures with inline expectations,
+// in the manner of golang.org/x/tools/go/analysis/analysistest.
+//
+// A fixture directory holds, for each check under test, <id>.yaml, where the
+// check must fire, and <id>_ok.yaml, the hardened pattern where it must not.
+// An expectation is a comment on the line a finding must point at:
+//
+//	    privileged: true  # want: pss-privileged
+//
+// Several IDs may be listed, separated by commas. A finding on a line
+// without a matching expectation fails the test, and so does an
+// expectation no finding meets, a check without both fixtures, and a
+// fixture named for no check under test.
+package checktest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kubeguard/kubeguard/internal/check"
+	"github.com/kubeguard/kubeguard/internal/finding"
+	"github.com/kubeguard/kubeguard/internal/manifest"
+	"github.com/kubeguard/kubeguard/internal/object"
+)
+
+var wantComment = regexp.MustCompile(`#\s*want:\s*([A-Za-z0-9_,\- ]+)\s*$`)
+
+// Options are the check options fixtures run with; the zero value means
+// Pod Security Standards at restricted, latest.
+var Options = check.Options{PSSLevel: "restricted", PSSVersion: "latest"}
+
+// Run checks every fixture in dir against checks. Each fixture is scanned on
+// its own: cross-object checks see the objects of that file only.
+func Run(t *testing.T, dir string, checks []check.Check) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures in %s", dir)
+	}
+	ids := map[string]bool{}
+	for _, c := range checks {
+		ids[c.ID] = true
+		for _, suffix := range []string{".yaml", "_ok.yaml"} {
+			if !slices.Contains(files, filepath.Join(dir, c.ID+suffix)) {
+				t.Errorf("check %s has no fixture %s", c.ID, c.ID+suffix)
+			}
+		}
+	}
+	for _, f := range files {
+		base := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(f), ".yaml"), "_ok")
+		if !ids[base] {
+			t.Errorf("orphaned fixture %s: no check under test is named %s", f, base)
+			continue
+		}
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			got, err := Scan(f, checks)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := expectations(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasSuffix(f, "_ok.yaml") && len(want) > 0 {
+				t.Errorf("%s expects findings; an _ok fixture must expect none", f)
+			}
+			if !strings.HasSuffix(f, "_ok.yaml") && !slices.ContainsFunc(want, func(w expectation) bool { return w.id == base }) {
+				t.Errorf("%s expects no finding of %s", f, base)
+			}
+			for _, problem := range compare(got, want) {
+				t.Error(problem)
+			}
+		})
+	}
+}
+
+type expectation struct {
+	line int
+	id   string
+}
+
+func expectations(path string) ([]expectation, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []expectation
+	for i, l := range strings.Split(string(data), "\n") {
+		m := wantComment.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		for _, id := range strings.Split(m[1], ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				out = append(out, expectation{line: i + 1, id: id})
+			}
+		}
+	}
+	return out, nil
+}
+
+// compare matches findings to expectations and describes every mismatch.
+func compare(got []finding.Finding, want []expectation) []string {
+	var problems []string
+	matched := make([]bool, len(want))
+	for _, f := range got {
+		i := slices.IndexFunc(want, func(w expectation) bool { return w.id == f.CheckID && w.line == f.Location.Line })
+		if i < 0 {
+			problems = append(problems, fmt.Sprintf("unexpected finding %s at line %d (%s): %s %s", f.CheckID, f.Location.Line, f.Path, f.Reason, f.Detail))
+			continue
+		}
+		matched[i] = true
+	}
+	for i, w := range want {
+		if !matched[i] {
+			problems = append(problems, fmt.Sprintf("line %d: no finding of %s", w.line, w.id))
+		}
+	}
+	return problems
+}
+
+// Scan runs checks over one file, with cross-object context from that file,
+// and returns the findings of those checks only.
+func Scan(path string, checks []check.Check) ([]finding.Finding, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var objs []*object.Object
+	for _, d := range manifest.Split(data) {
+		os, errs := manifest.Parse(path, d)
+		if len(errs) > 0 {
+			return nil, fmt.Errorf("%v", errs)
+		}
+		objs = append(objs, os...)
+	}
+	needs := check.Needs(checks)
+	var indexed []*object.Object
+	for _, o := range objs {
+		if slices.Contains(needs, o.Ref.Kind) {
+			indexed = append(indexed, o)
+		}
+	}
+	engine := check.NewEngine(checks, check.NewContext(Options, indexed))
+	var out []finding.Finding
+	for _, o := range objs {
+		fs, err := engine.Run(o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fs...)
+	}
+	return out, nil
+}
