@@ -318,3 +318,29 @@ func (o *Object) PodTemplate() (*PodTemplate, error) {
 	applyDefaults(t)
 	return t, nil
 }
+
+// Container is one container of a pod template with its path.
+type Container struct {
+	*corev1.Container
+	Path Path
+	// Kind is "containers", "initContainers" or "ephemeralContainers".
+	Kind string
+}
+
+// Containers lists every container of the template in the order the
+// Pod Security checks visit them: init containers, containers, ephemeral
+// containers.
+func (t *PodTemplate) Containers() []Container {
+	out := make([]Container, 0, len(t.Spec.InitContainers)+len(t.Spec.Containers)+len(t.Spec.EphemeralContainers))
+	for i := range t.Spec.InitContainers {
+		out = append(out, Container{&t.Spec.InitContainers[i], t.SpecPath().Key("initContainers").Index(i), "initContainers"})
+	}
+	for i := range t.Spec.Containers {
+		out = append(out, Container{&t.Spec.Containers[i], t.SpecPath().Key("containers").Index(i), "containers"})
+	}
+	for i := range t.Spec.EphemeralContainers {
+		c := (*corev1.Container)(&t.Spec.EphemeralContainers[i].EphemeralContainerCommon)
+		out = append(out, Container{c, t.SpecPath().Key("ephemeralContainers").Index(i), "ephemeralContainers"})
+	}
+	return out
+}

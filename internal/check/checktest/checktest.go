@@ -30,13 +30,21 @@ import (
 
 var wantComment = regexp.MustCompile(`#\s*want:\s*([A-Za-z0-9_,\- ]+)\s*$`)
 
-// Options are the check options fixtures run with; the zero value means
-// Pod Security Standards at restricted, latest.
-var Options = check.Options{PSSLevel: "restricted", PSSVersion: "latest"}
+// DefaultOptions are the options Run uses: Pod Security Standards at
+// restricted, latest, and no check parameters.
+var DefaultOptions = check.Options{PSSLevel: "restricted", PSSVersion: "latest"}
 
-// Run checks every fixture in dir against checks. Each fixture is scanned on
-// its own: cross-object checks see the objects of that file only.
+// Run checks every fixture in dir against checks with DefaultOptions. Each
+// fixture is scanned on its own: cross-object checks see the objects of
+// that file only.
 func Run(t *testing.T, dir string, checks []check.Check) {
+	t.Helper()
+	RunWith(t, dir, checks, DefaultOptions)
+}
+
+// RunWith is Run with options, for checks with parameters (keep such
+// fixtures in a directory of their own).
+func RunWith(t *testing.T, dir string, checks []check.Check, opts check.Options) {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil || len(files) == 0 {
@@ -58,7 +66,7 @@ func Run(t *testing.T, dir string, checks []check.Check) {
 			continue
 		}
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			got, err := Scan(f, checks)
+			got, err := Scan(f, checks, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,7 +134,7 @@ func compare(got []finding.Finding, want []expectation) []string {
 
 // Scan runs checks over one file, with cross-object context from that file,
 // and returns the findings of those checks only.
-func Scan(path string, checks []check.Check) ([]finding.Finding, error) {
+func Scan(path string, checks []check.Check, opts check.Options) ([]finding.Finding, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -146,7 +154,7 @@ func Scan(path string, checks []check.Check) ([]finding.Finding, error) {
 			indexed = append(indexed, o)
 		}
 	}
-	engine := check.NewEngine(checks, check.NewContext(Options, indexed))
+	engine := check.NewEngine(checks, check.NewContext(opts, indexed))
 	var out []finding.Finding
 	for _, o := range objs {
 		fs, err := engine.Run(o)
