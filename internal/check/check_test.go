@@ -27,6 +27,7 @@ func TestValidate(t *testing.T) {
 		{name: "no doc", mutate: func(c *Check) { c.DocURL = "" }, want: "doc URL"},
 		{name: "no remediation", mutate: func(c *Check) { c.Remediation = "" }, want: "remediation"},
 		{name: "no kinds", mutate: func(c *Check) { c.Kinds = nil }, want: "no kinds"},
+		{name: "scan-level", mutate: func(c *Check) { c.Kinds, c.Run = nil, nil }},
 		{name: "no run", mutate: func(c *Check) { c.Run = nil }, want: "no Run"},
 	}
 	for _, tt := range tests {

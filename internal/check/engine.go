@@ -100,8 +100,11 @@ func (e *Engine) Run(obj *object.Object) ([]finding.Finding, error) {
 	)
 	for i := range e.checks {
 		c := &e.checks[i]
+		if c.Run == nil {
+			continue
+		}
 		wantsTemplate := slices.Contains(c.Kinds, PodTemplates)
-		if !wantsTemplate && !slices.Contains(c.Kinds, obj.Ref.Kind) {
+		if !wantsTemplate && !slices.Contains(c.Kinds, obj.Ref.Kind) && !slices.Contains(c.Kinds, AnyKind) {
 			continue
 		}
 		if wantsTemplate && !decoded {

@@ -9,6 +9,7 @@ import (
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/checks/pss"
 	"github.com/kubeguard/kubeguard/internal/checks/workload"
+	"github.com/kubeguard/kubeguard/internal/suppress"
 )
 
 var (
@@ -27,6 +28,11 @@ func All() ([]check.Check, error) {
 			return
 		}
 		all = append(pss.Checks(e), workload.Checks...)
+		ids := map[string]bool{}
+		for _, c := range all {
+			ids[c.ID] = true
+		}
+		all = append(all, suppress.ExpiredExemption, suppress.InvalidSuppression(func(id string) bool { return ids[id] }))
 		err = check.Validate(all)
 	})
 	return all, err

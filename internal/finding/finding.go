@@ -117,6 +117,20 @@ type Finding struct {
 	Admission   []string `json:"admission,omitempty"`
 	Remediation string   `json:"remediation"`
 	DocURL      string   `json:"docURL"`
+	// Suppressed is set when an annotation, a configured exemption or the
+	// baseline covers the finding: it is still reported, but does not fail
+	// the scan.
+	Suppressed *Suppression `json:"suppressed,omitempty"`
+}
+
+// Suppression says why a finding does not count.
+type Suppression struct {
+	// Kind is "annotation", "exemption" or "baseline".
+	Kind   string `json:"kind"`
+	Reason string `json:"reason,omitempty"`
+	// Location is where the suppression is written: the annotation's
+	// object or the exemption in the configuration file.
+	Location *Location `json:"location,omitempty"`
 }
 
 // InputError is input that could not be read or understood. It is reported

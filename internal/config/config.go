@@ -1,0 +1,258 @@
+// Package config reads .kubeguard.yaml: which checks run, at what severity,
+// with which parameters, and which objects are exempt from which checks.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kubeguard/kubeguard/internal/finding"
+	"gopkg.in/yaml.v3"
+)
+
+// FileName is the name kubeguard looks for, walking up from the scanned
+// paths.
+const FileName = ".kubeguard.yaml"
+
+// Config is a parsed .kubeguard.yaml.
+type Config struct {
+	// Path is the file the configuration came from.
+	Path string `yaml:"-"`
+
+	Checks     Checks      `yaml:"checks"`
+	Parameters Parameters  `yaml:"parameters"`
+	Exemptions []Exemption `yaml:"exemptions"`
+}
+
+// Checks selects checks and overrides their severities.
+type Checks struct {
+	// Disable lists check IDs (or globs such as "pss-*") not to run.
+	Disable []string `yaml:"disable"`
+	// Severity overrides a check's severity.
+	Severity map[string]finding.Severity `yaml:"severity"`
+}
+
+// Parameters tune checks that take them.
+type Parameters struct {
+	AllowedRegistries []string `yaml:"allowedRegistries"`
+	TrustedHostPaths  []string `yaml:"trustedHostPaths"`
+}
+
+// Exemption exempts matching objects from some checks. Every field but
+// Checks, Reason and Expires is a glob ("*" by default); all must match.
+type Exemption struct {
+	Checks    []string `yaml:"checks"`
+	Namespace string   `yaml:"namespace"`
+	Kind      string   `yaml:"kind"`
+	Name      string   `yaml:"name"`
+	Container string   `yaml:"container"`
+	// Reason is required: an exemption nobody can explain is a finding.
+	Reason string `yaml:"reason"`
+	// Expires, when set, is the last day (YYYY-MM-DD, UTC) the exemption
+	// applies.
+	Expires string `yaml:"expires"`
+
+	// Line is where the exemption starts in the file.
+	Line    int       `yaml:"-"`
+	expires time.Time // zero when Expires is unset
+}
+
+// Expired reports whether the exemption has expired at now.
+func (e *Exemption) Expired(now time.Time) bool {
+	return !e.expires.IsZero() && now.After(e.expires)
+}
+
+// Matches reports whether the exemption covers a finding of check id on
+// object (kind, namespace, name) for the given containers. A finding
+// about several containers is covered only when the container glob covers
+// every one of them; a container glob never covers a pod-level finding.
+func (e *Exemption) Matches(id, kind, namespace, name string, containers []string) bool {
+	if !slices.ContainsFunc(e.Checks, func(g string) bool { return glob(g, id) }) ||
+		!glob(e.Kind, kind) || !glob(e.Namespace, namespace) || !glob(e.Name, name) {
+		return false
+	}
+	if e.Container == "" || e.Container == "*" {
+		return true
+	}
+	if len(containers) == 0 {
+		return false
+	}
+	for _, c := range containers {
+		if !glob(e.Container, c) {
+			return false
+		}
+	}
+	return true
+}
+
+// glob matches shell-style patterns; an empty pattern matches anything.
+func glob(pattern, s string) bool {
+	if pattern == "" {
+		return true
+	}
+	ok, err := path.Match(pattern, s)
+	return err == nil && ok
+}
+
+// Find looks for FileName in the directory of each path and its parents,
+// and returns the first found ("" when none). Standard input ("-") starts
+// from the working directory.
+func Find(paths []string) (string, error) {
+	for _, p := range paths {
+		dir := p
+		if p == "-" {
+			dir = "."
+		} else if info, err := os.Stat(p); err == nil && !info.IsDir() {
+			dir = filepath.Dir(p)
+		}
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return "", err
+		}
+		for {
+			candidate := filepath.Join(abs, FileName)
+			if _, err := os.Stat(candidate); err == nil {
+				return candidate, nil
+			}
+			parent := filepath.Dir(abs)
+			if parent == abs {
+				break
+			}
+			abs = parent
+		}
+	}
+	return "", nil
+}
+
+// Load reads and validates a configuration file. known reports whether a
+// check ID exists; unknown keys, unknown check IDs, exemptions without a
+// reason and malformed dates are errors naming the file and line.
+func Load(file string, known func(id string) bool) (*Config, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(file, data, known)
+}
+
+// Parse is Load on bytes already read.
+func Parse(file string, data []byte, known func(id string) bool) (*Config, error) {
+	c := &Config{Path: file}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
+	lines := exemptionLines(&root)
+	var errs []error
+	bad := func(line int, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s:%d: %s", file, line, fmt.Sprintf(format, args...)))
+	}
+	checkIDs := func(line int, what string, ids []string) {
+		for _, id := range ids {
+			if strings.ContainsAny(id, "*?[") {
+				if _, err := path.Match(id, ""); err != nil {
+					bad(line, "%s: bad pattern %q", what, id)
+				}
+				continue
+			}
+			if !known(id) {
+				bad(line, "%s: unknown check %q (see kubeguard checks)", what, id)
+			}
+		}
+	}
+	checkIDs(keyLine(&root, "checks", "disable"), "checks.disable", c.Checks.Disable)
+	for id := range c.Checks.Severity {
+		checkIDs(keyLine(&root, "checks", "severity"), "checks.severity", []string{id})
+	}
+	for i := range c.Exemptions {
+		e := &c.Exemptions[i]
+		if i < len(lines) {
+			e.Line = lines[i]
+		}
+		if len(e.Checks) == 0 {
+			bad(e.Line, "exemption: checks is required (IDs or globs)")
+		}
+		checkIDs(e.Line, "exemption", e.Checks)
+		if strings.TrimSpace(e.Reason) == "" {
+			bad(e.Line, "exemption: reason is required")
+		}
+		for _, g := range []string{e.Namespace, e.Kind, e.Name, e.Container} {
+			if _, err := path.Match(g, ""); err != nil {
+				bad(e.Line, "exemption: bad pattern %q", g)
+			}
+		}
+		if e.Expires != "" {
+			t, err := time.Parse(time.DateOnly, e.Expires)
+			if err != nil {
+				bad(e.Line, "exemption: expires %q is not a date (YYYY-MM-DD)", e.Expires)
+				continue
+			}
+			e.expires = t.Add(24*time.Hour - time.Nanosecond) // through the end of that day
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// keyLine finds the line of a nested key, or 1.
+func keyLine(root *yaml.Node, keys ...string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 1
+	for _, k := range keys {
+		if n.Kind != yaml.MappingNode {
+			return line
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				line, n, found = n.Content[i].Line, n.Content[i+1], true
+				break
+			}
+		}
+		if !found {
+			return line
+		}
+	}
+	return line
+}
+
+func exemptionLines(root *yaml.Node) []int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "exemptions" && n.Content[i+1].Kind == yaml.SequenceNode {
+			var lines []int
+			for _, e := range n.Content[i+1].Content {
+				lines = append(lines, e.Line)
+			}
+			return lines
+		}
+	}
+	return nil
+}
+
+// Disabled reports whether a check is disabled.
+func (c *Config) Disabled(id string) bool {
+	return slices.ContainsFunc(c.Checks.Disable, func(g string) bool { return glob(g, id) })
+}

@@ -1,0 +1,113 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kubeguard/kubeguard/internal/finding"
+)
+
+func known(id string) bool {
+	return id == "pss-privileged" || id == "read-only-root-filesystem" || id == "image-digest"
+}
+
+func TestParse(t *testing.T) {
+	src := `
+checks:
+  disable: [image-digest]
+  severity:
+    read-only-root-filesystem: low
+parameters:
+  allowedRegistries: [registry.example.com]
+exemptions:
+- checks: [pss-privileged]
+  namespace: kube-system
+  name: "cilium-*"
+  container: agent
+  reason: CNI agent needs host access
+  expires: 2030-01-31
+`
+	c, err := Parse("k.yaml", []byte(src), known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Disabled("image-digest") || c.Disabled("pss-privileged") {
+		t.Errorf("Disabled: got %v", c.Checks.Disable)
+	}
+	if c.Checks.Severity["read-only-root-filesystem"] != finding.Low {
+		t.Errorf("severity override: %v", c.Checks.Severity)
+	}
+	e := c.Exemptions[0]
+	if e.Line != 9 {
+		t.Errorf("exemption line = %d, want 9", e.Line)
+	}
+	tests := []struct {
+		name              string
+		id, kind, ns, obj string
+		containers        []string
+		want              bool
+	}{
+		{"match", "pss-privileged", "DaemonSet", "kube-system", "cilium-agent", []string{"agent"}, true},
+		{"other namespace", "pss-privileged", "DaemonSet", "default", "cilium-agent", []string{"agent"}, false},
+		{"other container", "pss-privileged", "DaemonSet", "kube-system", "cilium-agent", []string{"agent", "init"}, false},
+		{"pod-level finding", "pss-privileged", "DaemonSet", "kube-system", "cilium-agent", nil, false},
+		{"other check", "read-only-root-filesystem", "DaemonSet", "kube-system", "cilium-agent", []string{"agent"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := e.Matches(tt.id, tt.kind, tt.ns, tt.obj, tt.containers); got != tt.want {
+				t.Errorf("Matches = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if e.Expired(time.Date(2030, 1, 31, 23, 0, 0, 0, time.UTC)) {
+		t.Error("expired on its last day")
+	}
+	if !e.Expired(time.Date(2030, 2, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Error("not expired the day after")
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"unknown key", "checks:\n  disabel: [x]\n", "field disabel not found"},
+		{"unknown check", "checks:\n  disable: [no-such-check]\n", `k.yaml:2: checks.disable: unknown check "no-such-check"`},
+		{"unknown severity", "checks:\n  severity: {pss-privileged: urgent}\n", "unknown severity"},
+		{"no reason", "exemptions:\n- checks: [pss-privileged]\n  name: x\n", "k.yaml:2: exemption: reason is required"},
+		{"no checks", "exemptions:\n- reason: because\n", "checks is required"},
+		{"bad date", "exemptions:\n- checks: [pss-privileged]\n  reason: r\n  expires: next week\n", "not a date"},
+		{"bad glob", "exemptions:\n- checks: [pss-privileged]\n  reason: r\n  name: \"[\"\n", "bad pattern"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("k.yaml", []byte(tt.src), known)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Parse() error = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := Parse("k.yaml", nil, known); err != nil {
+		t.Errorf("empty file: %v", err)
+	}
+}
+
+func TestFind(t *testing.T) {
+	root := t.TempDir()
+	deep := filepath.Join(root, "a", "b")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(deep, "app.yaml")
+	os.WriteFile(file, []byte("{}"), 0o644)
+	cfg := filepath.Join(root, "a", FileName)
+	os.WriteFile(cfg, []byte("{}"), 0o644)
+	for _, p := range []string{file, deep} {
+		got, err := Find([]string{p})
+		if err != nil || got != cfg {
+			t.Errorf("Find(%s) = %q, %v; want %q", p, got, err, cfg)
+		}
+	}
+}
