@@ -5,7 +5,7 @@
 // check must fire, and <id>_ok.yaml, the hardened pattern where it must not.
 // An expectation is a comment on the line a finding must point at:
 //
-//	    privileged: true  # want: pss-privileged
+//	privileged: true  # want: pss-privileged
 //
 // Several IDs may be listed, separated by commas. A finding on a line
 // without a matching expectation fails the test, and so does an
