@@ -9,13 +9,16 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/checks"
 	"github.com/kubeguard/kubeguard/internal/checks/pss"
+	"github.com/kubeguard/kubeguard/internal/config"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/report"
+	"github.com/kubeguard/kubeguard/internal/suppress"
 )
 
 // ScanOptions are the flags of kubeguard scan.
@@ -27,6 +30,11 @@ type ScanOptions struct {
 	Output     string
 	FailOn     string
 	Workers    int
+	// Config is the .kubeguard.yaml to use; empty means search upwards
+	// from the scanned paths.
+	Config         string
+	NoSuppressions bool
+	Baseline       string
 }
 
 func scanFlags(o *ScanOptions, w io.Writer) *flag.FlagSet {
@@ -39,6 +47,9 @@ func scanFlags(o *ScanOptions, w io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
 	fs.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` exists: low, medium, high or critical")
 	fs.IntVar(&o.Workers, "workers", 0, "documents checked in parallel (`n`; default: one per CPU)")
+	fs.StringVar(&o.Config, "config", "", "configuration `file` (default: the nearest "+config.FileName+" above the scanned paths)")
+	fs.BoolVar(&o.NoSuppressions, "no-suppressions", false, "ignore kubeguard.io/ignore annotations (strict CI); configured exemptions still apply")
+	fs.StringVar(&o.Baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail the scan")
 	fs.Usage = func() {
 		fmt.Fprint(w, `Usage: kubeguard scan [flags] PATH...
 
@@ -55,6 +66,13 @@ Examples:
   kubeguard scan deploy/
   helm template my-chart | kubeguard scan -
   kustomize build overlays/prod | kubeguard scan --level baseline -o sarif --output kubeguard.sarif -
+
+Configuration (.kubeguard.yaml) disables checks, overrides severities, sets
+check parameters and exempts objects, each exemption with a reason and an
+optional expiry date. An object or pod template annotation
+  kubeguard.io/ignore: "<check-id>[,<check-id>] -- <reason>"
+waives checks for that object; kubeguard.io/ignore.<container> waives them
+for one container. Waived findings are still reported, marked suppressed.
 
 Exit status: 0 no finding at or above --fail-on, 1 such findings,
 2 usage or input errors (unreadable files, invalid YAML, objects without
@@ -94,8 +112,13 @@ func runScan(ctx context.Context, args []string, io IO) int {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
 	}
+	cs, filter, opts, err := configure(&o, all)
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
+		return ExitError
+	}
 	src := &manifest.Source{Paths: o.Paths, Stdin: io.Stdin}
-	r := Scan(ctx, src, all, check.Options{PSSLevel: o.Level, PSSVersion: o.PSSVersion}, o.Workers)
+	r := Scan(ctx, src, cs, opts, o.Workers, filter)
 	r.Version = Version
 
 	for _, e := range r.Errors {
@@ -112,7 +135,7 @@ func runScan(ctx context.Context, args []string, io IO) int {
 	switch {
 	case len(r.Errors) > 0:
 		return ExitError
-	case slices.ContainsFunc(r.Findings, func(f finding.Finding) bool { return f.Severity >= failOn }):
+	case slices.ContainsFunc(r.Findings, func(f finding.Finding) bool { return f.Suppressed == nil && f.Severity >= failOn }):
 		return ExitFindings
 	}
 	return ExitOK
@@ -143,10 +166,45 @@ func openOutput(format, path string, stdout io.Writer) (report.Output, io.Writer
 	return out, f, f.Close, nil
 }
 
+// configure applies the configuration file and flags: the checks to run,
+// the suppression filter and the check options.
+func configure(o *ScanOptions, all []check.Check) ([]check.Check, *suppress.Filter, check.Options, error) {
+	opts := check.Options{PSSLevel: o.Level, PSSVersion: o.PSSVersion}
+	filter := &suppress.Filter{NoAnnotations: o.NoSuppressions, Now: time.Now().UTC()}
+	path := o.Config
+	if path == "" {
+		var err error
+		if path, err = config.Find(o.Paths); err != nil {
+			return nil, nil, opts, err
+		}
+	}
+	known := func(id string) bool { return slices.ContainsFunc(all, func(c check.Check) bool { return c.ID == id }) }
+	cs := all
+	if path != "" {
+		cfg, err := config.Load(path, known)
+		if err != nil {
+			return nil, nil, opts, fmt.Errorf("config: %w", err)
+		}
+		filter.Config = cfg
+		opts.AllowedRegistries = cfg.Parameters.AllowedRegistries
+		opts.TrustedHostPaths = cfg.Parameters.TrustedHostPaths
+		cs = slices.DeleteFunc(slices.Clone(all), func(c check.Check) bool { return cfg.Disabled(c.ID) })
+	}
+	if o.Baseline != "" {
+		b, err := suppress.LoadBaseline(o.Baseline)
+		if err != nil {
+			return nil, nil, opts, err
+		}
+		filter.Baseline = b
+	}
+	return cs, filter, opts, nil
+}
+
 // Scan reads the source and runs the checks over every object, in parallel.
 // Objects of the kinds checks need across the input (Namespaces) are
 // collected first in a cheap pass that parses only documents naming them.
-func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts check.Options, workers int) *report.Report {
+// The filter, when not nil, marks suppressed findings.
+func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts check.Options, workers int, filter *suppress.Filter) *report.Report {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -166,6 +224,9 @@ func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts chec
 		for _, obj := range u.Objects {
 			res.objects = append(res.objects, report.Object{Ref: obj.Ref, Location: obj.Source})
 			fs, err := engine.Run(obj)
+			if filter != nil {
+				filter.Apply(obj, fs)
+			}
 			res.findings = append(res.findings, fs...)
 			if err != nil {
 				res.errors = append(res.errors, finding.InputError{Location: obj.Source, Message: err.Error()})
@@ -182,6 +243,9 @@ func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts chec
 		return a.doc - b.doc
 	})
 	r := &report.Report{Checks: cs, Errors: readErrs}
+	if filter != nil {
+		r.Findings = filter.Expired()
+	}
 	for _, res := range results {
 		r.Objects = append(r.Objects, res.objects...)
 		r.Findings = append(r.Findings, res.findings...)

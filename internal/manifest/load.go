@@ -65,10 +65,15 @@ func (s *Source) Files() ([]string, []finding.InputError) {
 				errs = append(errs, inputError(path, err))
 				return nil
 			}
-			if d.IsDir() {
-				if path != p && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir // .git, .github and friends
+			if path != p && strings.HasPrefix(d.Name(), ".") {
+				// .git, .github, .kubeguard.yaml, .gitlab-ci.yml: tooling,
+				// not manifests. Named explicitly, they are still read.
+				if d.IsDir() {
+					return filepath.SkipDir
 				}
+				return nil
+			}
+			if d.IsDir() {
 				return nil
 			}
 			switch strings.ToLower(filepath.Ext(path)) {

@@ -25,7 +25,16 @@ func (t Text) Write(w io.Writer, r *Report) error {
 	}
 	var last finding.ObjectRef
 	lastFile := ""
-	for i, f := range r.Findings {
+	var shown []finding.Finding
+	suppressed := 0
+	for _, f := range r.Findings {
+		if f.Suppressed != nil {
+			suppressed++
+			continue
+		}
+		shown = append(shown, f)
+	}
+	for i, f := range shown {
 		if i == 0 || f.Object != last || f.Location.File != lastFile {
 			if i > 0 {
 				b.WriteString("\n")
@@ -49,10 +58,13 @@ func (t Text) Write(w io.Writer, r *Report) error {
 		}
 		fmt.Fprintf(b, "      %s %s\n", t.paint("36", "fix:"), indent(f.Remediation, "           "))
 	}
-	if len(r.Findings) > 0 {
+	if len(shown) > 0 {
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(b, "%d objects scanned, %s", len(r.Objects), summary(r.Findings))
+	fmt.Fprintf(b, "%d objects scanned, %s", len(r.Objects), summary(shown))
+	if suppressed > 0 {
+		fmt.Fprintf(b, ", %d suppressed", suppressed)
+	}
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(b, ", %d input errors", len(r.Errors))
 	}
