@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/kubeguard/kubeguard/internal/finding"
@@ -11,6 +12,7 @@ import (
 
 // Text writes findings grouped by object, for people.
 type Text struct {
+	// Color turns on ANSI colours; the caller sets it only for a terminal.
 	Color bool
 }
 
@@ -23,50 +25,61 @@ func (t Text) Write(w io.Writer, r *Report) error {
 	if len(r.Errors) > 0 {
 		b.WriteString("\n")
 	}
-	var last finding.ObjectRef
-	lastFile := ""
 	var shown []finding.Finding
-	suppressed := 0
-	for _, f := range r.Findings {
-		if f.Suppressed != nil {
-			suppressed++
+	suppressed := map[string]int{}
+	for _, g := range byObject(r) {
+		var active []finding.Finding
+		for _, f := range g.Findings {
+			if f.Suppressed != nil {
+				suppressed[f.Suppressed.Kind]++
+				continue
+			}
+			active = append(active, f)
+		}
+		if len(active) == 0 {
 			continue
 		}
-		shown = append(shown, f)
-	}
-	for i, f := range shown {
-		if i == 0 || f.Object != last || f.Location.File != lastFile {
-			if i > 0 {
-				b.WriteString("\n")
+		fmt.Fprintf(b, "%s  %s\n", t.paint("1", g.Object.Ref.String()), t.paint("2", fileOf(g.Object.Location)))
+		// A check often fires once per container; its fix is the same
+		// each time, so it is printed once per object.
+		fixed := map[string]bool{}
+		for _, f := range active {
+			fmt.Fprintf(b, "  %s %s %s\n", t.severity(f.Severity), t.paint("1", f.CheckID), f.Title)
+			fmt.Fprintf(b, "      at %s", f.Location)
+			if f.Path != "" {
+				fmt.Fprintf(b, "  %s", f.Path)
 			}
-			fmt.Fprintf(b, "%s  %s\n", t.paint("1", f.Object.String()), t.paint("2", fileOf(f.Location)))
-			last, lastFile = f.Object, f.Location.File
-		}
-		fmt.Fprintf(b, "  %s %s %s\n", t.severity(f.Severity), t.paint("1", f.CheckID), f.Title)
-		fmt.Fprintf(b, "      at %s", f.Location)
-		if f.Path != "" {
-			fmt.Fprintf(b, "  %s", f.Path)
+			b.WriteString("\n")
+			reason := f.Reason
+			if f.Detail != "" {
+				reason += ": " + f.Detail
+			}
+			fmt.Fprintf(b, "      %s\n", reason)
+			for _, a := range f.Admission {
+				fmt.Fprintf(b, "      %s %s\n", t.paint("33", "admission:"), a)
+			}
+			if !fixed[f.CheckID] && f.Remediation != "" {
+				fixed[f.CheckID] = true
+				fmt.Fprintf(b, "      %s %s\n", t.paint("36", "fix:"), indent(f.Remediation, "           "))
+			}
 		}
 		b.WriteString("\n")
-		reason := f.Reason
-		if f.Detail != "" {
-			reason += ": " + f.Detail
-		}
-		fmt.Fprintf(b, "      %s\n", reason)
-		for _, a := range f.Admission {
-			fmt.Fprintf(b, "      %s %s\n", t.paint("33", "admission:"), a)
-		}
-		fmt.Fprintf(b, "      %s %s\n", t.paint("36", "fix:"), indent(f.Remediation, "           "))
+		shown = append(shown, active...)
 	}
-	if len(shown) > 0 {
-		b.WriteString("\n")
-	}
-	fmt.Fprintf(b, "%d objects scanned, %s", len(r.Objects), summary(shown))
-	if suppressed > 0 {
-		fmt.Fprintf(b, ", %d suppressed", suppressed)
+	fmt.Fprintf(b, "%s scanned, %s", plural(len(r.Objects), "object"), summary(shown))
+	if n := sum(suppressed); n > 0 {
+		kinds := make([]string, 0, len(suppressed))
+		for k := range suppressed {
+			kinds = append(kinds, k)
+		}
+		slices.Sort(kinds)
+		for i, k := range kinds {
+			kinds[i] = fmt.Sprintf("%d %s", suppressed[k], k)
+		}
+		fmt.Fprintf(b, ", %d suppressed (%s)", n, strings.Join(kinds, ", "))
 	}
 	if len(r.Errors) > 0 {
-		fmt.Fprintf(b, ", %d input errors", len(r.Errors))
+		fmt.Fprintf(b, ", %s", t.paint("31;1", plural(len(r.Errors), "input error")))
 	}
 	b.WriteString("\n")
 	return b.Flush()
@@ -79,10 +92,16 @@ func fileOf(l finding.Location) string {
 	return l.File
 }
 
+// summary says how many findings there are and how severe, most severe
+// first.
 func summary(fs []finding.Finding) string {
 	if len(fs) == 0 {
 		return "no findings"
 	}
+	return fmt.Sprintf("%s (%s)", plural(len(fs), "finding"), severities(fs))
+}
+
+func severities(fs []finding.Finding) string {
 	var counts [finding.Critical + 1]int
 	for _, f := range fs {
 		counts[f.Severity]++
@@ -93,7 +112,22 @@ func summary(fs []finding.Finding) string {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}
 	}
-	return fmt.Sprintf("%d findings (%s)", len(fs), strings.Join(parts, ", "))
+	return strings.Join(parts, ", ")
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 func indent(s, pad string) string {
