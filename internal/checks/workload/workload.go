@@ -12,6 +12,16 @@ import (
 // Checks are this package's checks, in registration order.
 var Checks = []check.Check{
 	ReadOnlyRootFilesystem,
+	ResourceRequests,
+	MemoryLimit,
+	EphemeralStorageLimit,
+	ImageTagLatest,
+	ImageDigest,
+	ImageRegistry,
+	ImagePullPolicy,
+	SensitiveHostPath,
+	UnconfinedProfile,
+	PrivilegedUnenforced,
 }
 
 func quote(s string) string { return strconv.Quote(s) }
