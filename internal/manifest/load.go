@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/object"
@@ -33,7 +34,8 @@ type Source struct {
 	Paths []string
 	Stdin io.Reader
 
-	stdin []byte // standard input, read once and kept for a second pass
+	mu    sync.Mutex // guards stdin
+	stdin []byte     // standard input, read once and kept for a second pass
 	files []string
 }
 
@@ -100,9 +102,12 @@ func inputError(path string, err error) finding.InputError {
 	return finding.InputError{Location: finding.Location{File: path}, Message: msg}
 }
 
-// ReadFile reads one file of the source, standard input included.
+// ReadFile reads one file of the source, standard input included. It is
+// safe for concurrent use.
 func (s *Source) ReadFile(name string) ([]byte, error) {
 	if name == StdinName {
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		if s.stdin == nil {
 			if s.Stdin == nil {
 				return nil, fmt.Errorf("no standard input")
@@ -126,14 +131,33 @@ func (s *Source) ReadFile(name string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, err
+	// One buffer of the file's size, not a growing one; the size is only
+	// a hint (the file may change, or be a pipe), so the limit is kept
+	// while reading.
+	size := int64(0)
+	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
+		size = info.Size()
 	}
-	if len(b) > MaxFileSize {
+	if size > MaxFileSize {
 		return nil, fmt.Errorf("file is over the limit of %d bytes", MaxFileSize)
 	}
-	return b, nil
+	b := make([]byte, 0, size+1)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := f.Read(b[len(b):min(cap(b), MaxFileSize+1)])
+		b = b[:len(b)+n]
+		if len(b) > MaxFileSize {
+			return nil, fmt.Errorf("file is over the limit of %d bytes", MaxFileSize)
+		}
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 // Unit is what one document of the input yields.
@@ -147,8 +171,9 @@ type Unit struct {
 
 // Stream reads every file, splits it into documents and hands each
 // document's objects to fn on one of workers goroutines (all cores when
-// workers <= 0). Files are read one at a time and documents are dropped once
-// fn returns, so memory does not grow with the size of the input.
+// workers <= 0). A few files are read at a time, by as many goroutines as
+// workers, so that system calls overlap with parsing; documents are dropped
+// once fn returns, so memory does not grow with the size of the input.
 func (s *Source) Stream(ctx context.Context, workers int, fn func(Unit)) []finding.InputError {
 	files, errs := s.Files()
 	if workers <= 0 {
@@ -168,47 +193,80 @@ func (s *Source) Stream(ctx context.Context, workers int, fn func(Unit)) []findi
 			}
 		})
 	}
-	var readErrs []finding.InputError
-	for i, name := range files {
-		if ctx.Err() != nil {
-			break
-		}
-		data, err := s.ReadFile(name)
+	readErrs := make([]*finding.InputError, len(files))
+	s.readAll(ctx, files, workers, func(i int, data []byte, err error) {
 		if err != nil {
-			readErrs = append(readErrs, inputError(name, err))
-			continue
+			e := inputError(files[i], err)
+			readErrs[i] = &e
+			return
 		}
 		for k, d := range Split(data) {
-			jobs <- job{unit: Unit{File: name, FileSeq: i, DocSeq: k}, doc: d}
+			jobs <- job{unit: Unit{File: files[i], FileSeq: i, DocSeq: k}, doc: d}
 		}
-	}
+	})
 	close(jobs)
 	wg.Wait()
-	return append(errs, readErrs...)
+	for _, e := range readErrs {
+		if e != nil {
+			errs = append(errs, *e)
+		}
+	}
+	return errs
+}
+
+// readAll reads files on up to n goroutines and calls fn with each file's
+// index and contents, concurrently. It stops handing out files when ctx is
+// done.
+func (s *Source) readAll(ctx context.Context, files []string, n int, fn func(int, []byte, error)) {
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range min(n, len(files)) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(files) {
+					return
+				}
+				data, err := s.ReadFile(files[i])
+				fn(i, data, err)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // Collect reads only the objects of the given kinds, for checks that need
 // to see across objects (a Namespace's labels, say) before the main pass.
-// Documents that cannot hold such a kind are skipped without parsing.
+// Documents that cannot hold such a kind are skipped without parsing. The
+// objects come in input order, so that of two objects with the same name
+// the later one wins, as it would when applied.
 func (s *Source) Collect(kinds []string) []*object.Object {
+	if len(kinds) == 0 {
+		return nil
+	}
 	files, _ := s.Files()
-	var out []*object.Object
-	for _, name := range files {
-		data, err := s.ReadFile(name)
+	found := make([][]*object.Object, len(files))
+	s.readAll(context.Background(), files, runtime.GOMAXPROCS(0), func(i int, data []byte, err error) {
 		if err != nil || !sniffKind(data, kinds) {
-			continue
+			return
 		}
 		for _, d := range Split(data) {
 			if !sniffKind(d.Data, kinds) {
 				continue
 			}
-			objs, _ := Parse(name, d)
+			objs, _ := Parse(files[i], d)
 			for _, o := range objs {
 				if slices.Contains(kinds, o.Ref.Kind) {
-					out = append(out, o)
+					found[i] = append(found[i], o)
 				}
 			}
 		}
+	})
+	var out []*object.Object
+	for _, objs := range found {
+		out = append(out, objs...)
 	}
 	return out
 }

@@ -27,18 +27,30 @@ func Parse(file string, doc Document) ([]*object.Object, []finding.InputError) {
 	if len(doc.Data) > MaxDocumentSize {
 		return nil, fail(doc.Line, "document is %d bytes, over the limit of %d", len(doc.Data), MaxDocumentSize)
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(doc.Data, &root); err != nil {
-		line, msg := yamlError(err)
-		return nil, fail(doc.Line+line-1, "%s", msg)
+	root, fast := parseFast(doc.Data)
+	if !fast {
+		root = new(yaml.Node)
+		if err := yaml.Unmarshal(doc.Data, root); err != nil {
+			line, msg := yamlError(err)
+			// Errors at the end of the stream name the line after the
+			// last; name the last.
+			line = min(line, bytes.Count(doc.Data, []byte("\n"))+1)
+			return nil, fail(doc.Line+line-1, "%s", msg)
+		}
+		// The fast subset has no aliases and shallow nesting; a tree from
+		// yaml.v3 may have either, and is checked before anything
+		// expands it.
+		if line, err := checkTree(root); err != nil {
+			return nil, fail(doc.Line+line-1, "%v", err)
+		}
 	}
 	if len(root.Content) == 0 {
 		return nil, nil
 	}
 	offset := doc.Line - 1
-	obj, err := object.New(&root, src, offset)
+	obj, err := object.New(root, src, offset)
 	if err != nil {
-		return nil, fail(doc.Line+firstLine(&root)-1, "%v", err)
+		return nil, fail(doc.Line+firstLine(root)-1, "%v", err)
 	}
 	if !isList(obj) {
 		return []*object.Object{obj}, nil
@@ -61,6 +73,127 @@ func Parse(file string, doc Document) ([]*object.Object, []finding.InputError) {
 		objs = append(objs, o)
 	}
 	return objs, errs
+}
+
+// ParseYAML parses one document's text into a node tree with the parser
+// Parse uses (the fast path for the usual subset, yaml.v3 for the rest),
+// without the checks Parse adds. The bare-parse baseline of the benchmarks
+// measures it.
+func ParseYAML(data []byte) (*yaml.Node, error) {
+	if root, ok := parseFast(data); ok {
+		return root, nil
+	}
+	root := new(yaml.Node)
+	if err := yaml.Unmarshal(data, root); err != nil {
+		return nil, err
+	}
+	return root, nil
+}
+
+// Limits on what a parsed document may expand to through YAML aliases and
+// how deep it may nest; they are those of the conversion in package object,
+// applied up front to the whole document so that a hostile one is refused
+// before anything expands it.
+const (
+	MaxExpandedNodes = 1 << 20
+	MaxExpandedBytes = object.MaxJSONSize
+	MaxDepth         = object.MaxDepth
+)
+
+// checkTree refuses a tree that nests deeper than MaxDepth or that YAML
+// aliases expand beyond MaxExpandedNodes nodes or MaxExpandedBytes bytes
+// (the "billion laughs"), or in which an alias refers to a node that
+// contains it. It runs in time linear in the tree: each anchored node's
+// expanded size is computed once. It returns the line of the offending
+// node (of the document) and the problem.
+func checkTree(root *yaml.Node) (int, error) {
+	c := treeCheck{memo: map[*yaml.Node]treeSize{}, active: map[*yaml.Node]bool{}}
+	_, err := c.size(root, 0)
+	return c.line, err
+}
+
+// treeSize is what a subtree expands to: nodes, about as many bytes of
+// JSON, the number of nested collections on its deepest path, and whether
+// aliases are expanded in it. A subtree without aliases is as large as its
+// text, which the document size limit bounds: a large literal document (a
+// List of a whole cluster, say) is not an expansion.
+type treeSize struct {
+	nodes, bytes, height int
+	aliased              bool
+}
+
+func (s treeSize) tooLarge() bool {
+	return s.aliased && (s.nodes > MaxExpandedNodes || s.bytes > MaxExpandedBytes)
+}
+
+type treeCheck struct {
+	memo   map[*yaml.Node]treeSize
+	active map[*yaml.Node]bool // anchored nodes being sized: an alias to one is a cycle
+	line   int
+}
+
+// size measures the subtree at n, which sits inside depth collections.
+func (c *treeCheck) size(n *yaml.Node, depth int) (treeSize, error) {
+	fail := func(format string, args ...any) (treeSize, error) {
+		c.line = max(n.Line, 1)
+		return treeSize{}, fmt.Errorf(format, args...)
+	}
+	inner := depth
+	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+		inner++
+	}
+	if inner > MaxDepth {
+		return fail("nesting deeper than %d levels", MaxDepth)
+	}
+	if n.Kind == yaml.AliasNode {
+		t := n.Alias
+		if t == nil {
+			return fail("alias *%s refers to no anchor", n.Value)
+		}
+		if c.active[t] {
+			return fail("alias *%s refers to a node that contains it", n.Value)
+		}
+		s, ok := c.memo[t]
+		if !ok {
+			var err error
+			if s, err = c.size(t, depth); err != nil {
+				return s, err
+			}
+		}
+		if depth+s.height > MaxDepth {
+			// s.height counts the collections of the target, its own
+			// included.
+			return fail("alias *%s nests the document deeper than %d levels", n.Value, MaxDepth)
+		}
+		s.aliased = true
+		if s.tooLarge() {
+			return fail("YAML aliases expand the document beyond %d nodes or %d bytes (a \"billion laughs\" document)", MaxExpandedNodes, MaxExpandedBytes)
+		}
+		return s, nil
+	}
+	if n.Anchor != "" {
+		c.active[n] = true
+	}
+	s := treeSize{nodes: 1, bytes: len(n.Value) + 4}
+	for _, k := range n.Content {
+		ks, err := c.size(k, inner)
+		if err != nil {
+			return ks, err
+		}
+		s.nodes += ks.nodes
+		s.bytes += ks.bytes
+		s.height = max(s.height, ks.height)
+		s.aliased = s.aliased || ks.aliased
+		if s.tooLarge() {
+			return fail("YAML aliases expand the document beyond %d nodes or %d bytes (a \"billion laughs\" document)", MaxExpandedNodes, MaxExpandedBytes)
+		}
+	}
+	s.height += inner - depth
+	if n.Anchor != "" {
+		delete(c.active, n)
+		c.memo[n] = s
+	}
+	return s, nil
 }
 
 func isList(o *object.Object) bool {
@@ -90,9 +223,30 @@ func yamlError(err error) (int, string) {
 	msg = strings.TrimPrefix(msg, "yaml: ")
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[1])
-		return max(n, 1), "invalid YAML: " + msg[len(m[0]):]
+		problem := msg[len(m[0]):]
+		if parserProblem(problem) {
+			// yaml.v3 adds one to the 0-based line of scanner errors
+			// but not to that of parser errors.
+			n++
+		}
+		return max(n, 1), "invalid YAML: " + problem
 	}
 	return 1, "invalid YAML: " + msg
+}
+
+// parserProblem reports whether a yaml.v3 error message is one of its
+// parser's (rather than its scanner's or decoder's).
+func parserProblem(msg string) bool {
+	switch msg {
+	case "did not find expected <document start>", "did not find expected <stream-start>",
+		"did not find expected node content", "did not find expected key",
+		"did not find expected '-' indicator", "did not find expected ',' or ']'",
+		"did not find expected ',' or '}'", "found duplicate %TAG directive",
+		"found duplicate %YAML directive", "found incompatible YAML document",
+		"found undefined tag handle":
+		return true
+	}
+	return false
 }
 
 // sniffKind reports whether a document may hold an object of one of the

@@ -1,11 +1,13 @@
 package object
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -27,12 +29,21 @@ type encoder struct {
 	depth  int
 }
 
-// maxDepth bounds nesting, so hostile input cannot exhaust the stack.
-const maxDepth = 256
+// MaxDepth bounds nesting, so hostile input cannot exhaust the stack.
+const MaxDepth = 256
+
+// maxJSONSize bounds the JSON one conversion writes. The node budget alone
+// does not bound memory: an alias of a long string costs one node at every
+// use. Without aliases JSON is about the size of its YAML, which is itself
+// bounded (manifest.MaxDocumentSize), so only alias expansion reaches this.
+const maxJSONSize = MaxJSONSize
+
+// MaxJSONSize is the most JSON one conversion writes.
+const MaxJSONSize = 64 << 20
 
 func (e *encoder) node(n *yaml.Node) error {
 	e.budget--
-	if e.budget < 0 {
+	if e.budget < 0 || len(e.buf) > maxJSONSize {
 		return ErrExpansion
 	}
 	switch n.Kind {
@@ -59,8 +70,8 @@ func (e *encoder) node(n *yaml.Node) error {
 
 func (e *encoder) nested(n *yaml.Node, f func(*yaml.Node) error) error {
 	e.depth++
-	if e.depth > maxDepth {
-		return fmt.Errorf("line %d: nesting deeper than %d", n.Line, maxDepth)
+	if e.depth > MaxDepth {
+		return fmt.Errorf("line %d: nesting deeper than %d", n.Line, MaxDepth)
 	}
 	err := f(n)
 	e.depth--
@@ -163,6 +174,9 @@ func mapKey(k *yaml.Node) (string, error) {
 	if k.Kind != yaml.ScalarNode {
 		return "", fmt.Errorf("line %d: unsupported map key (a %s)", k.Line, kindName(k.Kind))
 	}
+	if plainString(k) {
+		return k.Value, nil
+	}
 	v, err := resolve(k)
 	if err != nil {
 		return "", err
@@ -200,7 +214,54 @@ func kindName(k yaml.Kind) string {
 	return "node"
 }
 
+// encoders are reused: a conversion's buffer is scratch once decoded.
+var encoders = sync.Pool{New: func() any { return new(encoder) }}
+
+// withJSON converts n to JSON and hands it to f. The JSON is valid only
+// until f returns: its buffer is then reused.
+func withJSON(n *yaml.Node, f func([]byte) error) error {
+	e := encoders.Get().(*encoder)
+	e.buf, e.budget, e.depth = e.buf[:0], DefaultLimits.MaxNodes, 0
+	err := e.node(n)
+	if err == nil {
+		err = f(e.buf)
+	}
+	if cap(e.buf) <= 1<<20 {
+		encoders.Put(e)
+	}
+	return err
+}
+
+// plainString reports whether a scalar is a string as it is written, with
+// no resolution to do: quoted or block scalars, and plain ones whose first
+// character cannot start a number, boolean, null or timestamp (see
+// plainValue). It is the common case, kept off the general path, which
+// boxes every value.
+func plainString(n *yaml.Node) bool {
+	if n.Style&yaml.TaggedStyle != 0 {
+		return false
+	}
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		return true
+	}
+	if n.Value == "" {
+		return false
+	}
+	switch n.Value[0] {
+	case 'y', 'Y', 'n', 'N', 't', 'T', 'f', 'F', 'o', 'O', '~', '.', '+', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return false
+	}
+	return true
+}
+
 func (e *encoder) scalar(n *yaml.Node) error {
+	if len(e.buf)+len(n.Value) > maxJSONSize {
+		return ErrExpansion
+	}
+	if plainString(n) {
+		e.buf = appendString(e.buf, n.Value)
+		return nil
+	}
 	v, err := resolve(n)
 	if err != nil {
 		return err
@@ -265,8 +326,15 @@ func resolve(n *yaml.Node) (any, error) {
 	if n.Style&yaml.TaggedStyle != 0 {
 		tag = n.ShortTag()
 		switch tag {
-		case tagStr, "!!binary":
+		case tagStr:
 			return s, nil
+		case "!!binary":
+			// The YAML 1.1 decoder hands the decoded bytes on as a string.
+			b, err := base64.StdEncoding.DecodeString(s)
+			if err != nil {
+				return nil, fmt.Errorf("line %d: !!binary value contains invalid base64 data", n.Line)
+			}
+			return string(b), nil
 		case tagBool, tagInt, tagFloat, tagNull, "!!timestamp":
 		default:
 			// Unknown tags keep their text, as the YAML 1.1 decoder does.
@@ -481,4 +549,128 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// fromNodes fills h straight from an object's mapping node, as decoding the
+// JSON of its header would, when the header has the usual shape: string
+// apiVersion, kind, name and namespace, string maps of labels and
+// annotations, nothing else in metadata, no aliases, merge keys or tags
+// other than !!str. It reports false, with h zero again, when the header is
+// anything else; the JSON path then gives the result or the error.
+// FuzzHeaderMatchesJSON holds the two paths to each other.
+//
+// The strings are copied: objects' references outlive their documents in
+// findings, and must not keep the documents' text alive.
+func (h *header) fromNodes(root *yaml.Node) bool {
+	if !h.fill(root) {
+		*h = header{}
+		return false
+	}
+	return true
+}
+
+func (h *header) fill(root *yaml.Node) bool {
+	str := func(n *yaml.Node, dst *string) bool {
+		if n.Kind != yaml.ScalarNode {
+			return false
+		}
+		v, err := resolve(n)
+		switch v := v.(type) {
+		case nil:
+			return err == nil // null leaves the field as it is
+		case string:
+			if !utf8.ValidString(v) {
+				return false
+			}
+			*dst = strings.Clone(v)
+			return true
+		}
+		return false
+	}
+	key := func(k *yaml.Node) (string, bool) {
+		if k.Kind != yaml.ScalarNode || k.Style&yaml.TaggedStyle != 0 || isMerge(k) {
+			return "", false
+		}
+		s, err := mapKey(k)
+		return s, err == nil && utf8.ValidString(s)
+	}
+	strMap := func(n *yaml.Node, dst *map[string]string) bool {
+		if n.Kind == yaml.ScalarNode {
+			v, err := resolve(n)
+			if err != nil || v != nil {
+				return false
+			}
+			*dst = nil // null sets a map to nil
+			return true
+		}
+		if n.Kind != yaml.MappingNode {
+			return false
+		}
+		if *dst == nil {
+			*dst = make(map[string]string, len(n.Content)/2)
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, ok := key(n.Content[i])
+			if !ok {
+				return false
+			}
+			var v string
+			if !str(n.Content[i+1], &v) {
+				return false
+			}
+			(*dst)[strings.Clone(k)] = v
+		}
+		return true
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, ok := key(root.Content[i])
+		if !ok {
+			return false
+		}
+		v := root.Content[i+1]
+		switch k {
+		case "apiVersion":
+			if !str(v, &h.APIVersion) {
+				return false
+			}
+		case "kind":
+			if !str(v, &h.Kind) {
+				return false
+			}
+		case "metadata":
+			if v.Kind == yaml.ScalarNode {
+				if r, err := resolve(v); err != nil || r != nil {
+					return false
+				}
+				continue // null leaves the struct as it is
+			}
+			if v.Kind != yaml.MappingNode {
+				return false
+			}
+			m := &h.Metadata
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				mk, ok := key(v.Content[j])
+				if !ok {
+					return false
+				}
+				mv := v.Content[j+1]
+				switch mk {
+				case "name":
+					ok = str(mv, &m.Name)
+				case "namespace":
+					ok = str(mv, &m.Namespace)
+				case "labels":
+					ok = strMap(mv, &m.Labels)
+				case "annotations":
+					ok = strMap(mv, &m.Annotations)
+				default:
+					ok = false
+				}
+				if !ok {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }

@@ -61,8 +61,10 @@ func New(root *yaml.Node, src finding.Location, offset int) (*Object, error) {
 	src.Line, src.Column = offset+root.Line, root.Column
 	o := &Object{root: root, Source: src, offset: offset}
 	var h header
-	if err := o.decode(o.headerNode(), &h); err != nil {
-		return nil, err
+	if !h.fromNodes(root) {
+		if err := o.decode(o.headerNode(), &h); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case h.APIVersion == "" && h.Kind == "":
@@ -122,14 +124,12 @@ func (o *Object) Decode(p Path, v any) error {
 }
 
 func (o *Object) decode(n *yaml.Node, v any) error {
-	e := encoder{budget: DefaultLimits.MaxNodes}
-	if err := e.node(n); err != nil {
-		return err
-	}
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(e.buf, v); err != nil {
-		return fmt.Errorf("decode: %w", err)
-	}
-	return nil
+	return withJSON(n, func(b []byte) error {
+		if err := kjson.UnmarshalCaseSensitivePreserveInts(b, v); err != nil {
+			return fmt.Errorf("decode: %w", err)
+		}
+		return nil
+	})
 }
 
 // JSON returns the whole object as JSON, as kubectl would send it.

@@ -1,0 +1,222 @@
+package object
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/kubeguard/kubeguard/tools/corpus"
+	yamlv2 "go.yaml.in/yaml/v2"
+	"gopkg.in/yaml.v3"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// encoderSeeds are YAML documents covering the scalar resolution and
+// structure rules the encoder implements, beside real manifests.
+var encoderSeeds = []string{
+	"a: 1\nb: 1.5\nc: 0x1F\nd: 0o17\ne: 017\nf: 0b101\ng: 1_000\nh: -0\ni: .5\nj: 1e3\nk: 6.8523015e+5\n",
+	"a: yes\nb: No\nc: on\nd: OFF\ne: y\nf: n\ng: true\nh: False\ni: ~\nj: null\nk:\nl: NULL\n",
+	"a: 2001-12-14\nb: 2001-12-14t21:59:43.10-05:00\nc: 2001-12-14 21:59:43.10 -5\nd: 2002-1-1\n",
+	"a: .inf\n",
+	"a: '1'\nb: \"true\"\nc: |\n  x\n  y\nd: >\n  folded\n  text\n\n  more\ne: !!str 1\nf: !!int \"3\"\ng: !!float 1\n",
+	"1: a\n2.5: b\ntrue: c\n~: d\n",
+	"base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  y: 3\nlist: [*b, *b]\n",
+	"m:\n  <<: [{a: 1}, {a: 2, b: 2}]\n  c: 3\n",
+	"s: \"<>&\\u2028\\t\\x01 \xff\"\n",
+	"a: 9223372036854775807\nb: 9223372036854775808\nc: 18446744073709551616\nd: -9223372036854775808\n",
+	"a: 1e-7\nb: 1e21\nc: 123456789e-20\nd: -0.0\ne: +1\nf: +.5\n",
+	"[1, [2, [3, {a: b}]]]\n",
+	"a: !!binary aGVsbG8=\nb: !custom x\n",
+	"? [a, b]\n: c\n",
+	"a: &x 1\nb: *x\n*x : c\n",
+	"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: {a: b}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    securityContext: {privileged: true, runAsUser: 0}\n",
+}
+
+// FuzzEncoderMatchesYAMLToJSON holds the node-to-JSON encoder to what
+// kubectl does with YAML: sigs.k8s.io/yaml.YAMLToJSON. When the reference
+// and the encoder both accept a document they must give the same JSON value
+// (numbers compared as written); when the encoder refuses a document the
+// reference accepts, the refusal must be one of the deliberate limits.
+//
+// Accepted divergences, each skipped here:
+//   - the two YAML parsers (gopkg.in/yaml.v3 for kubeguard, go.yaml.in/yaml/v2
+//     for YAMLToJSON) do not accept exactly the same language: a document
+//     only one of them parses is not comparable;
+//   - streams of several documents: YAMLToJSON reads the first only, and
+//     kubeguard splits streams before parsing;
+//   - mappings whose keys render to the same JSON key ("1" and 1, "true"
+//     and true): YAMLToJSON goes through a Go map, so which value wins is
+//     random from run to run there;
+//   - the non-specific tag "!" ("a: ! 5"): YAML makes such a scalar a
+//     string and the YAML 1.1 decoder does, but yaml.v3 drops the tag while
+//     building its node tree and resolves the scalar as if it were plain,
+//     so the tree no longer says it; no manifest writes it.
+func FuzzEncoderMatchesYAMLToJSON(f *testing.F) {
+	for _, s := range encoderSeeds {
+		f.Add([]byte(s))
+	}
+	for _, d := range corpusDocs(f, 40) {
+		f.Add(d)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 1<<16 || nonSpecificTag.Match(data) {
+			return
+		}
+		var root yaml.Node
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		if err := dec.Decode(&root); err != nil {
+			return
+		}
+		var second yaml.Node
+		if dec.Decode(&second) == nil {
+			return // a stream of several documents
+		}
+		if hasCollidingKeys(&root, 0) {
+			return
+		}
+		var v2 any
+		if err := yamlv2.Unmarshal(data, &v2); err != nil {
+			return // the parsers disagree on the language; not comparable
+		}
+		e := encoder{budget: DefaultLimits.MaxNodes}
+		gotErr := e.node(&root)
+		want, wantErr := sigsyaml.YAMLToJSON(data)
+		switch {
+		case gotErr != nil && wantErr != nil:
+			return
+		case gotErr != nil:
+			if errors.Is(gotErr, ErrExpansion) || strings.Contains(gotErr.Error(), "nesting deeper") {
+				return // deliberate limits
+			}
+			t.Fatalf("encoder refused what YAMLToJSON accepts:\ninput: %q\nerror: %v\nYAMLToJSON: %s", data, gotErr, want)
+		case wantErr != nil:
+			t.Fatalf("encoder accepted what YAMLToJSON refuses:\ninput: %q\nencoder: %s\nYAMLToJSON error: %v", data, e.buf, wantErr)
+		}
+		got, err := decodeJSON(e.buf)
+		if err != nil {
+			t.Fatalf("encoder wrote invalid JSON %s for %q: %v", e.buf, data, err)
+		}
+		ref, err := decodeJSON(want)
+		if err != nil {
+			t.Fatalf("YAMLToJSON wrote invalid JSON %s: %v", want, err)
+		}
+		if !reflect.DeepEqual(got, ref) {
+			t.Fatalf("JSON differs for %q\nencoder:    %s\nYAMLToJSON: %s", data, e.buf, want)
+		}
+	})
+}
+
+// nonSpecificTag finds a "!" standing alone as a tag.
+var nonSpecificTag = regexp.MustCompile(`(^|[\s\[\]{},:?-])!($|[\s\[\]{},])`)
+
+// decodeJSON reads a JSON value keeping numbers as written, so that 1 and
+// 1.0 differ.
+func decodeJSON(b []byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	if d.More() {
+		return nil, fmt.Errorf("trailing data")
+	}
+	return v, nil
+}
+
+// hasCollidingKeys reports whether a mapping in the tree (merged mappings
+// included) has two different keys that render to the same JSON key.
+func hasCollidingKeys(n *yaml.Node, depth int) bool {
+	if n == nil || depth > 64 {
+		return true
+	}
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			if hasCollidingKeys(c, depth+1) {
+				return true
+			}
+		}
+	case yaml.AliasNode:
+		return hasCollidingKeys(n.Alias, depth+1)
+	case yaml.MappingNode:
+		seen := map[string]string{}
+		var keys func(m *yaml.Node, depth int) bool
+		keys = func(m *yaml.Node, depth int) bool {
+			if depth > 64 {
+				return true
+			}
+			m = deref(m)
+			switch m.Kind {
+			case yaml.SequenceNode:
+				for _, c := range m.Content {
+					if keys(c, depth+1) {
+						return true
+					}
+				}
+				return false
+			case yaml.MappingNode:
+			default:
+				return false
+			}
+			for i := 0; i+1 < len(m.Content); i += 2 {
+				k := m.Content[i]
+				if isMerge(k) {
+					if keys(m.Content[i+1], depth+1) {
+						return true
+					}
+					continue
+				}
+				dk := deref(k)
+				if dk.Kind != yaml.ScalarNode {
+					continue
+				}
+				s, err := mapKey(dk)
+				if err != nil {
+					continue
+				}
+				// The identity of a key as the YAML 1.1 decoder sees it:
+				// its resolved type and value.
+				v, _ := resolve(dk)
+				id := fmt.Sprintf("%T:%v", v, v)
+				if prev, ok := seen[s]; ok && prev != id {
+					return true
+				}
+				seen[s] = id
+			}
+			return false
+		}
+		if keys(n, depth) {
+			return true
+		}
+		for _, c := range n.Content {
+			if hasCollidingKeys(c, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// corpusDocs returns up to n documents of a generated corpus, as seeds.
+func corpusDocs(tb testing.TB, n int) [][]byte {
+	tb.Helper()
+	var docs [][]byte
+	_, err := corpus.Generate(corpus.Options{N: n, Seed: 7}, func(f corpus.File) error {
+		for _, d := range bytes.Split(f.Data, []byte("\n---\n")) {
+			if len(docs) < n {
+				docs = append(docs, d)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return docs
+}
