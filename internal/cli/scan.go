@@ -246,6 +246,15 @@ func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts chec
 	if filter != nil {
 		r.Findings = filter.Expired()
 	}
+	// Size the lists once: findings are large, and growing a list of a
+	// hundred thousand of them by doubling copies it again and again.
+	var nobj, nfind, nerr int
+	for _, res := range results {
+		nobj, nfind, nerr = nobj+len(res.objects), nfind+len(res.findings), nerr+len(res.errors)
+	}
+	r.Objects = slices.Grow(r.Objects, nobj)
+	r.Findings = slices.Grow(r.Findings, nfind)
+	r.Errors = slices.Grow(r.Errors, nerr)
 	for _, res := range results {
 		r.Objects = append(r.Objects, res.objects...)
 		r.Findings = append(r.Findings, res.findings...)

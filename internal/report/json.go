@@ -1,8 +1,12 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
+	"runtime"
+	"sync"
 
 	"github.com/kubeguard/kubeguard/internal/finding"
 )
@@ -80,7 +84,94 @@ func (JSON) Write(w io.Writer, r *Report) error {
 			out.Summary.Suppressed++
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	// The long lists are written element by element, encoded in parallel,
+	// rather than through one json.Encoder: that builds the whole document
+	// in memory twice (compact, then indented) and grows its buffers by
+	// copying, which dominated scans of large inputs. The bytes are the
+	// same as the Encoder's.
+	head := out
+	head.Objects, head.Findings, head.Errors = nil, nil, nil
+	b, err := json.MarshalIndent(struct {
+		Schema  string      `json:"schema"`
+		Version string      `json:"version"`
+		Summary jsonSummary `json:"summary"`
+		Checks  []jsonCheck `json:"checks"`
+	}{head.Schema, head.Version, head.Summary, head.Checks}, "", "  ")
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	bw.Write(b[:len(b)-2]) // without the closing "\n}"
+	bw.WriteString(",\n  \"objects\": ")
+	if err := writeList(bw, out.Objects); err != nil {
+		return err
+	}
+	bw.WriteString(",\n  \"findings\": ")
+	if err := writeList(bw, out.Findings); err != nil {
+		return err
+	}
+	bw.WriteString(",\n  \"errors\": ")
+	if err := writeList(bw, out.Errors); err != nil {
+		return err
+	}
+	bw.WriteString("\n}\n")
+	return bw.Flush()
+}
+
+// writeList writes items as an indented JSON array that is a field of the
+// top-level object, as json.Encoder with two-space indentation would. Runs
+// of items are encoded on all cores and written in order, a few runs at a
+// time, so memory stays bounded.
+func writeList[T any](w *bufio.Writer, items []T) error {
+	if len(items) == 0 {
+		_, err := w.WriteString("[]")
+		return err
+	}
+	w.WriteString("[\n")
+	const run = 256
+	workers := runtime.GOMAXPROCS(0)
+	bufs := make([]bytes.Buffer, workers)
+	encs := make([]*json.Encoder, workers)
+	for k := range encs {
+		encs[k] = json.NewEncoder(&bufs[k])
+		encs[k].SetIndent("    ", "  ")
+	}
+	errs := make([]error, workers)
+	for start := 0; start < len(items); start += run * workers {
+		var wg sync.WaitGroup
+		for k := range workers {
+			lo, hi := start+k*run, min(start+(k+1)*run, len(items))
+			bufs[k].Reset()
+			if lo >= hi {
+				continue
+			}
+			wg.Go(func() {
+				b := &bufs[k]
+				for i := lo; i < hi; i++ {
+					b.WriteString("    ")
+					if err := encs[k].Encode(items[i]); err != nil {
+						errs[k] = err
+						return
+					}
+					if i < len(items)-1 {
+						// Encode ends the item with a newline; the comma
+						// goes before it.
+						b.Truncate(b.Len() - 1)
+						b.WriteString(",\n")
+					}
+				}
+			})
+		}
+		wg.Wait()
+		for k := range workers {
+			if errs[k] != nil {
+				return errs[k]
+			}
+			if _, err := w.Write(bufs[k].Bytes()); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := w.WriteString("  ]")
+	return err
 }

@@ -49,7 +49,7 @@ var Formats = []string{"text", "json", "sarif", "junit"}
 func New(format string, opts Options) (Output, error) {
 	switch format {
 	case "text":
-		return Text{Color: opts.Color}, nil
+		return Text(opts), nil
 	case "json":
 		return JSON{}, nil
 	case "sarif":
