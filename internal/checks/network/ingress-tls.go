@@ -1,0 +1,72 @@
+package network
+
+import (
+	"strings"
+
+	"github.com/kubeguard/kubeguard/internal/check"
+	"github.com/kubeguard/kubeguard/internal/finding"
+)
+
+// IngressTLS reports Ingresses that serve traffic over plain HTTP: one that
+// routes anything (rules or a default backend) and has no spec.tls, and each
+// rule whose host no spec.tls entry covers (see tlsCovers). An Ingress whose
+// controller is given a certificate by annotation (see
+// controllerTLSAnnotations) is left alone.
+var IngressTLS = check.Check{
+	ID:       "ingress-tls",
+	Title:    "Ingress serves plain HTTP",
+	Severity: finding.Medium,
+	Category: "Network exposure",
+	Rationale: "The Kubernetes Ingress documentation secures an Ingress by naming, in spec.tls, the hosts to serve over TLS and " +
+		"the Secret holding their certificate; a host left out is served over plain HTTP, where credentials, session cookies " +
+		"and data cross the network in clear text and can be read or altered in transit.",
+	Remediation: "Serve every host over TLS, with a certificate Secret in the Ingress's namespace:\n" +
+		"  spec:\n    tls:\n    - hosts:\n      - shop.example.com\n      secretName: shop-example-com-tls\n" +
+		"    rules:\n    - host: shop.example.com\n      http:\n        paths:\n        - path: /\n          pathType: Prefix\n" +
+		"          backend:\n            service:\n              name: shop\n              port:\n                number: 80",
+	DocURL: "https://kubernetes.io/docs/concepts/services-networking/ingress/#tls",
+	Kinds:  []string{ingressKind},
+	Run: func(p *check.Pass) {
+		spec, ok := ingressSpec(p.Object)
+		if !ok || controllerTLS(p.Object.Annotations) != "" {
+			return
+		}
+		name := quote(p.Object.Ref.Name)
+		if len(spec.TLS) == 0 {
+			if len(spec.Rules) == 0 && spec.DefaultBackend == nil {
+				return
+			}
+			var hosts []string
+			for _, r := range spec.Rules {
+				if r.Host != "" {
+					hosts = append(hosts, r.Host)
+				}
+			}
+			served := "every host it routes"
+			if len(hosts) > 0 && len(hosts) == len(spec.Rules) && spec.DefaultBackend == nil {
+				served = strings.Join(hosts, ", ")
+			}
+			p.Report(check.Diagnostic{
+				Path:   specPath.Key("tls"),
+				Reason: "no TLS",
+				Detail: "Ingress " + name + " has no spec.tls: it serves " + served + " over plain HTTP",
+			})
+			return
+		}
+		for i, r := range spec.Rules {
+			if tlsCovers(spec.TLS, r.Host) {
+				continue
+			}
+			detail := "host " + quote(r.Host) + " of Ingress " + name + " is in no spec.tls entry: it is served over plain HTTP"
+			if r.Host == "" {
+				detail = "rule " + specPath.Key("rules").Index(i).String() + " of Ingress " + name + " has no host, so it " +
+					"matches every host, and every spec.tls entry lists hosts: requests for other hosts are served over plain HTTP"
+			}
+			p.Report(check.Diagnostic{
+				Path:   specPath.Key("rules").Index(i).Key("host"),
+				Reason: "host not covered by TLS",
+				Detail: detail,
+			})
+		}
+	},
+}
