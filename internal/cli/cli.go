@@ -37,6 +37,7 @@ func commands() []command {
 	return []command{
 		{"scan", "check manifests against the Kubernetes security model", runScan},
 		{"checks", "list the checks with their documentation", runChecks},
+		{"rbac", "analyse RBAC: can-i, who-can, risks, escalation paths", runRBAC},
 		{"version", "print the version", func(_ context.Context, _ []string, io IO) int {
 			fmt.Fprintln(io.Stdout, "kubeguard", Version)
 			return ExitOK

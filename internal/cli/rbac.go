@@ -1,0 +1,655 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+
+	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
+	"github.com/kubeguard/kubeguard/internal/finding"
+	"github.com/kubeguard/kubeguard/internal/manifest"
+	"github.com/kubeguard/kubeguard/internal/object"
+	"github.com/kubeguard/kubeguard/internal/rbac"
+	"github.com/kubeguard/kubeguard/internal/report"
+)
+
+// RBACOptions are the flags of the kubeguard rbac commands.
+type RBACOptions struct {
+	// Files are files, directories and - for standard input.
+	Files        []string
+	WithDefaults bool
+	// Namespace of the request (can-i, who-can); "default" when unset.
+	Namespace     string
+	AllNamespaces bool
+	// As, AsServiceAccount (NS:NAME) and AsGroups name who asks (can-i).
+	As               string
+	AsServiceAccount string
+	AsGroups         []string
+	Format           string
+	Output           string
+	FailOn           string
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+const rbacUsage = `Usage: kubeguard rbac <command> -f PATH... [flags]
+
+Analyses RBAC offline, from manifests: Roles, ClusterRoles, their bindings,
+and the ServiceAccounts, Secrets (metadata only) and workloads they concern.
+Rules are matched as the API server's RBAC authorizer matches them, and
+aggregated ClusterRoles get the rules the aggregation controller would give
+them. Members of system:masters are allowed everything, as the API server
+allows them before RBAC is asked; the Node authorizer is not modelled.
+
+Commands:
+  can-i     VERB RESOURCE[.GROUP][/SUB] [NAME] --as USER | --as-sa NS:NAME
+            whether the identity may, and the binding, role and rule that allow it
+  who-can   VERB RESOURCE[.GROUP][/SUB] [NAME]
+            every subject that may, with the grant
+  risks     findings for the privilege escalation risks of the Kubernetes
+            RBAC good practices (same formats and exit status as scan)
+  paths     for each subject of the input, the shortest chain of identities
+            it can take over that ends in cluster-admin power
+
+Input (every command): -f/--filename PATH, repeatable: files, directories
+(searched recursively for .yaml, .yml and .json) and - for standard input.
+Namespaced objects without a namespace are taken to be in "default".
+--with-defaults adds the API server's built-in roles and bindings.
+
+Run 'kubeguard rbac <command> --help' for a command's flags.
+`
+
+func runRBAC(ctx context.Context, args []string, io IO) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(io.Stdout, rbacUsage)
+		if len(args) == 0 {
+			return ExitError
+		}
+		return ExitOK
+	}
+	switch args[0] {
+	case "can-i":
+		return runCanI(ctx, args[1:], io)
+	case "who-can":
+		return runWhoCan(ctx, args[1:], io)
+	case "risks":
+		return runRisks(ctx, args[1:], io)
+	case "paths":
+		return runPaths(ctx, args[1:], io)
+	}
+	fmt.Fprintf(io.Stderr, "kubeguard rbac: unknown command %q\n\n%s", args[0], rbacUsage)
+	return ExitError
+}
+
+// rbacFlags makes the flag set of an rbac command with the input flags.
+func rbacFlags(name, usage string, o *RBACOptions, w io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("rbac "+name, flag.ContinueOnError)
+	fs.SetOutput(w)
+	files := (*stringList)(&o.Files)
+	fs.Var(files, "f", "manifest `path` to read (repeatable; - for standard input)")
+	fs.Var(files, "filename", "same as -f")
+	fs.BoolVar(&o.WithDefaults, "with-defaults", false, "add the API server's built-in roles and bindings")
+	fs.Usage = func() {
+		fmt.Fprint(w, usage)
+		fmt.Fprint(w, "\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func requestFlags(fs *flag.FlagSet, o *RBACOptions) {
+	fs.StringVar(&o.Namespace, "n", "", "`namespace` of the request (default \"default\"; ignored for cluster-scoped resources)")
+	fs.StringVar(&o.Namespace, "namespace", "", "same as -n")
+	fs.BoolVar(&o.AllNamespaces, "A", false, "all namespaces (see above)")
+	fs.BoolVar(&o.AllNamespaces, "all-namespaces", false, "same as -A")
+	fs.StringVar(&o.Format, "o", "text", "output `format`: text or json")
+	fs.StringVar(&o.Format, "format", "text", "same as -o")
+}
+
+// rbacInput is what the input held.
+type rbacInput struct {
+	policy  *rbac.Policy
+	objects []report.Object
+	errors  []finding.InputError // unreadable input and invalid objects
+}
+
+// loadRBAC reads the input with the scan loader and builds the policy.
+func loadRBAC(ctx context.Context, o *RBACOptions, stdin io.Reader) (*rbacInput, error) {
+	if len(o.Files) == 0 {
+		return nil, errors.New("no input: give manifests with -f PATH (- for standard input)")
+	}
+	var b rbac.Builder
+	if o.WithDefaults {
+		defs, err := rbac.Defaults()
+		if err != nil {
+			return nil, fmt.Errorf("--with-defaults: %w", err)
+		}
+		b.AddDefaults(defs)
+	}
+	type unit struct {
+		file, doc int
+		objs      []*object.Object
+		decoded   []rbac.Decoded
+		errs      []finding.InputError
+	}
+	var (
+		mu    sync.Mutex
+		units []unit
+	)
+	src := &manifest.Source{Paths: o.Files, Stdin: stdin}
+	readErrs := src.Stream(ctx, 0, func(u manifest.Unit) {
+		// Decoding is the costly part: done here, on every core.
+		ds := make([]rbac.Decoded, len(u.Objects))
+		for i, obj := range u.Objects {
+			ds[i] = rbac.Decode(obj)
+		}
+		mu.Lock()
+		units = append(units, unit{u.FileSeq, u.DocSeq, u.Objects, ds, u.Errors})
+		mu.Unlock()
+	})
+	slices.SortFunc(units, func(a, b unit) int {
+		if a.file != b.file {
+			return a.file - b.file
+		}
+		return a.doc - b.doc
+	})
+	in := &rbacInput{errors: readErrs}
+	for _, u := range units {
+		in.errors = append(in.errors, u.errs...)
+		for i, obj := range u.objs {
+			in.objects = append(in.objects, report.Object{Ref: obj.Ref, Location: obj.Source})
+			b.AddDecoded(u.decoded[i])
+		}
+	}
+	in.policy = b.Build()
+	in.errors = append(in.errors, in.policy.Problems...)
+	return in, nil
+}
+
+// warn prints input errors and warnings to standard error.
+func (in *rbacInput) warn(w io.Writer) {
+	for _, e := range in.errors {
+		fmt.Fprintf(w, "kubeguard: %s\n", e.Error())
+	}
+	for _, e := range in.policy.Warnings {
+		fmt.Fprintf(w, "kubeguard: warning: %s\n", e.Error())
+	}
+}
+
+// request turns VERB RESOURCE [NAME] into attributes.
+func request(p *rbac.Policy, o *RBACOptions, pos []string) (rbac.Attributes, error) {
+	if len(pos) < 2 || len(pos) > 3 {
+		return rbac.Attributes{}, errors.New("want VERB RESOURCE[.GROUP][/SUBRESOURCE] [NAME], or VERB /URL")
+	}
+	name := ""
+	if len(pos) == 3 {
+		name = pos[2]
+	}
+	ns := o.Namespace
+	switch {
+	case o.AllNamespaces && ns != "":
+		return rbac.Attributes{}, errors.New("-n and -A exclude each other")
+	case o.AllNamespaces:
+	case ns == "":
+		ns = rbac.DefaultNamespace
+	}
+	return p.Request(pos[0], pos[1], name, ns)
+}
+
+// grantJSON is a grant in JSON output.
+type grantJSON struct {
+	Subject         rbac.Identity     `json:"subject"`
+	Namespace       string            `json:"namespace,omitempty"`
+	Binding         string            `json:"binding"`
+	BindingLocation *finding.Location `json:"bindingLocation,omitempty"`
+	Role            string            `json:"role"`
+	Rule            int               `json:"rule"`
+	RuleText        string            `json:"ruleText"`
+	AggregatedFrom  string            `json:"aggregatedFrom,omitempty"`
+	RuleLocation    *finding.Location `json:"ruleLocation,omitempty"`
+	Path            string            `json:"path"`
+}
+
+func toGrantJSON(g rbac.Grant) grantJSON {
+	j := grantJSON{
+		Subject: g.SubjectIdentity(), Namespace: g.Binding.Namespace,
+		Binding: g.Binding.Ref(), Role: g.Role.Ref(), Rule: g.Rule, RuleText: ruleText(g), Path: g.String(),
+	}
+	if g.Binding.Object != nil {
+		loc := g.Binding.Object.Source
+		j.BindingLocation = &loc
+	}
+	src := g.Source()
+	if src.Role != g.Role {
+		j.AggregatedFrom = fmt.Sprintf("%s rules[%d]", src.Role.Ref(), src.Index)
+	}
+	if loc, ok := src.Location(); ok {
+		j.RuleLocation = &loc
+	}
+	return j
+}
+
+func ruleText(g rbac.Grant) string {
+	r := g.PolicyRule()
+	var parts []string
+	for _, f := range []struct {
+		name string
+		l    []string
+	}{{"verbs", r.Verbs}, {"apiGroups", r.APIGroups}, {"resources", r.Resources}, {"resourceNames", r.ResourceNames}, {"nonResourceURLs", r.NonResourceURLs}} {
+		if len(f.l) > 0 {
+			q := make([]string, len(f.l))
+			for i, s := range f.l {
+				q[i] = fmt.Sprintf("%q", s)
+			}
+			parts = append(parts, f.name+": ["+strings.Join(q, ", ")+"]")
+		}
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// writeGrant prints a grant on two or three lines.
+func writeGrant(w io.Writer, indent string, g rbac.Grant) {
+	j := toGrantJSON(g)
+	fmt.Fprintf(w, "%s%s %s\n", indent, j.Path, j.RuleText)
+	if j.BindingLocation != nil {
+		fmt.Fprintf(w, "%s  binding at %s\n", indent, j.BindingLocation)
+	}
+	if j.RuleLocation != nil {
+		fmt.Fprintf(w, "%s  rule at %s\n", indent, j.RuleLocation)
+	}
+}
+
+const canIUsage = `Usage: kubeguard rbac can-i VERB RESOURCE[.GROUP][/SUBRESOURCE] [NAME] (--as USER | --as-sa NS:NAME) [--as-group GROUP]... [-n NS | -A] -f PATH...
+       kubeguard rbac can-i VERB /URL --as USER -f PATH...
+
+Answers yes or no, and names every binding, role and rule that allow the
+request. The identity is taken as authentication presents it: every user
+but system:anonymous is in system:authenticated (system:anonymous is in
+system:unauthenticated), and a ServiceAccount is in system:serviceaccounts
+and system:serviceaccounts:<namespace>; --as-group adds groups. A resource
+without a group is looked up among the built-in resources and the input's
+CustomResourceDefinitions. The namespace defaults to "default", is dropped
+for cluster-scoped resources, and for namespaces is the namespace's name.
+-A asks for the request across all namespaces (list pods -A), which only
+ClusterRoleBindings can allow.
+
+Examples:
+  kubeguard rbac can-i list secrets --as-sa ci:deployer -n prod -f deploy/
+  kubeguard rbac can-i create deployments.apps --as alice --as-group devs -n team-a -f rbac/
+  kubeguard rbac can-i get /healthz --as system:anonymous -f rbac/
+
+Exit status: 0 yes, 1 no, 2 usage or input errors.
+`
+
+func runCanI(ctx context.Context, args []string, io IO) int {
+	var o RBACOptions
+	fs := rbacFlags("can-i", canIUsage, &o, io.Stderr)
+	requestFlags(fs, &o)
+	fs.StringVar(&o.As, "as", "", "user `name` to ask for")
+	fs.StringVar(&o.AsServiceAccount, "as-sa", "", "ServiceAccount to ask for, as `namespace:name`")
+	fs.Var((*stringList)(&o.AsGroups), "as-group", "`group` of the user (repeatable)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return usageError(io, fs, err)
+	}
+	if err := oneOf("o", o.Format, []string{"text", "json"}); err != nil {
+		return usageError(io, fs, err)
+	}
+	var user rbac.User
+	switch {
+	case o.As != "" && o.AsServiceAccount != "":
+		return usageError(io, fs, errors.New("--as and --as-sa exclude each other"))
+	case o.AsServiceAccount != "":
+		ns, name, ok := strings.Cut(o.AsServiceAccount, ":")
+		if !ok || ns == "" || name == "" {
+			return usageError(io, fs, fmt.Errorf("--as-sa %q: want NAMESPACE:NAME", o.AsServiceAccount))
+		}
+		user = rbac.Authenticated(rbac.ServiceAccountUsername(ns, name), o.AsGroups...)
+	case o.As != "":
+		user = rbac.Authenticated(o.As, o.AsGroups...)
+	default:
+		return usageError(io, fs, errors.New("say who asks: --as USER or --as-sa NAMESPACE:NAME"))
+	}
+	in, err := loadRBAC(ctx, &o, io.Stdin)
+	if err != nil {
+		return usageError(io, fs, err)
+	}
+	in.warn(io.Stderr)
+	a, err := request(in.policy, &o, pos)
+	if err != nil {
+		return usageError(io, fs, err)
+	}
+	d := rbac.NewAuthorizer(in.policy).Decide(user, a)
+	if err := writeDecision(io.Stdout, o.Format, user, a, d, in.policy); err != nil {
+		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
+		return ExitError
+	}
+	switch {
+	case len(in.errors) > 0:
+		return ExitError
+	case d.Allowed:
+		return ExitOK
+	}
+	return ExitFindings
+}
+
+func writeDecision(w io.Writer, format string, u rbac.User, a rbac.Attributes, d rbac.Decision, p *rbac.Policy) error {
+	var notes []string
+	for _, b := range d.Unresolved {
+		n := fmt.Sprintf("%s applies but refers to %s, which is not in the input", b.Ref(), b.RoleRefString())
+		if !p.DefaultsLoaded && b.RoleRef.Kind == rbac.KindClusterRole {
+			n += " (built-in roles need --with-defaults)"
+		}
+		notes = append(notes, n)
+	}
+	if slices.Contains(u.Groups, "system:nodes") {
+		notes = append(notes, "the Node authorizer, which grants nodes more, is not modelled")
+	}
+	if format == "json" {
+		out := struct {
+			Allowed   bool            `json:"allowed"`
+			Reason    string          `json:"reason,omitempty"`
+			User      rbac.User       `json:"user"`
+			Request   rbac.Attributes `json:"request"`
+			Superuser bool            `json:"superuser,omitempty"`
+			Grants    []grantJSON     `json:"grants"`
+			Notes     []string        `json:"notes,omitempty"`
+		}{Allowed: d.Allowed, Reason: d.Reason(), User: u, Request: a, Superuser: d.Superuser, Grants: []grantJSON{}, Notes: notes}
+		for _, g := range d.Grants {
+			out.Grants = append(out.Grants, toGrantJSON(g))
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	if d.Allowed {
+		fmt.Fprintln(w, "yes")
+	} else {
+		fmt.Fprintln(w, "no")
+	}
+	fmt.Fprintf(w, "  %s as %s (groups %s)\n", a, u.Name, strings.Join(u.Groups, ", "))
+	if d.Superuser {
+		fmt.Fprintf(w, "  allowed: member of %s, which RBAC does not restrict\n", rbac.SystemMasters)
+	}
+	for _, g := range d.Grants {
+		writeGrant(w, "  ", g)
+	}
+	for _, n := range notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+	return nil
+}
+
+const whoCanUsage = `Usage: kubeguard rbac who-can VERB RESOURCE[.GROUP][/SUBRESOURCE] [NAME] [-n NS | -A] -f PATH...
+       kubeguard rbac who-can VERB /URL -f PATH...
+
+Lists every subject of a binding that allows the request, with the binding,
+role and rule: ClusterRoleBindings, and RoleBindings of the namespace
+("default" unless -n). -A searches the RoleBindings of every namespace,
+each for the request made in its own namespace. Members of system:masters
+can do everything and are always listed first.
+
+Examples:
+  kubeguard rbac who-can get secrets -n prod -f deploy/
+  kubeguard rbac who-can create pods/exec -A -f deploy/
+  kubeguard rbac who-can impersonate groups system:masters -f deploy/ -o json
+`
+
+func runWhoCan(ctx context.Context, args []string, io IO) int {
+	var o RBACOptions
+	fs := rbacFlags("who-can", whoCanUsage, &o, io.Stderr)
+	requestFlags(fs, &o)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return usageError(io, fs, err)
+	}
+	if err := oneOf("o", o.Format, []string{"text", "json"}); err != nil {
+		return usageError(io, fs, err)
+	}
+	in, err := loadRBAC(ctx, &o, io.Stdin)
+	if err != nil {
+		return usageError(io, fs, err)
+	}
+	in.warn(io.Stderr)
+	a, err := request(in.policy, &o, pos)
+	if err != nil {
+		return usageError(io, fs, err)
+	}
+	grants := rbac.NewAuthorizer(in.policy).WhoCan(a, o.AllNamespaces)
+	if err := writeWhoCan(io.Stdout, o.Format, a, o.AllNamespaces, grants); err != nil {
+		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
+		return ExitError
+	}
+	if len(in.errors) > 0 {
+		return ExitError
+	}
+	return ExitOK
+}
+
+func writeWhoCan(w io.Writer, format string, a rbac.Attributes, anyNamespace bool, grants []rbac.SubjectGrant) error {
+	if format == "json" {
+		out := struct {
+			Request rbac.Attributes `json:"request"`
+			// Superusers are always allowed.
+			Superusers []rbac.Identity `json:"superusers"`
+			Subjects   []grantJSON     `json:"subjects"`
+		}{Request: a, Superusers: []rbac.Identity{{Kind: "Group", Name: rbac.SystemMasters}}, Subjects: []grantJSON{}}
+		for _, g := range grants {
+			out.Subjects = append(out.Subjects, toGrantJSON(g.Grant))
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	what := a.String()
+	if anyNamespace && a.ResourceRequest && a.Namespace == "" {
+		what = strings.TrimSuffix(what, " cluster-wide") + " in any namespace"
+	}
+	fmt.Fprintf(w, "who can %s:\n\n", what)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SUBJECT\tWHERE\tGRANT\tAT")
+	fmt.Fprintf(tw, "Group %s\tcluster-wide\tsuperuser group, allowed before RBAC\t\n", rbac.SystemMasters)
+	for _, g := range grants {
+		where := "cluster-wide"
+		if g.Namespace != "" {
+			where = "namespace " + g.Namespace
+		}
+		j := toGrantJSON(g.Grant)
+		at := ""
+		if j.RuleLocation != nil {
+			at = j.RuleLocation.String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\n", g.Subject, where, j.Path, j.RuleText, at)
+	}
+	return tw.Flush()
+}
+
+const risksUsage = `Usage: kubeguard rbac risks [--format text|json|sarif|junit] [--output FILE] [--fail-on SEVERITY] -f PATH...
+
+Reports the privilege escalation risks named by the Kubernetes RBAC good
+practices, as findings of the checks listed by 'kubeguard checks' in the
+RBAC category: reading Secrets, creating workloads, PersistentVolumes,
+nodes/proxy, escalate, bind, impersonate, issuing certificates, token
+requests, admission webhooks, namespace changes, wildcards, cluster-admin,
+system:masters, unauthenticated and all-authenticated bindings,
+ClusterRoleBindings where RoleBindings would do, bindings to missing roles,
+and workloads that mount the token of a powerful ServiceAccount.
+
+Each finding names the subjects and the grant (binding -> role -> rule, with
+where the rule is written) and points at the binding, or at the rule or the
+workload. The API server's built-in roles and bindings (label
+kubernetes.io/bootstrapping=rbac-defaults, and all of --with-defaults) are
+used to resolve grants but are not reported.
+
+Exit status: 0 no finding at or above --fail-on, 1 such findings,
+2 usage or input errors (unreadable files, invalid YAML, objects the API
+server would reject).
+`
+
+func runRisks(ctx context.Context, args []string, io IO) int {
+	var o RBACOptions
+	fs := rbacFlags("risks", risksUsage, &o, io.Stderr)
+	fs.StringVar(&o.Format, "format", "text", "output `format`: text, json, sarif or junit")
+	fs.StringVar(&o.Format, "o", "text", "shorthand for --format")
+	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
+	fs.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` exists: info, low, medium, high or critical")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return usageError(io, fs, err)
+	}
+	if len(pos) > 0 {
+		return usageError(io, fs, fmt.Errorf("unexpected argument %q (give input with -f)", pos[0]))
+	}
+	failOn, err := finding.ParseSeverity(o.FailOn)
+	if err != nil {
+		return usageError(io, fs, fmt.Errorf("invalid --fail-on: %w", err))
+	}
+	out, w, closeOut, err := openOutput(o.Format, o.Output, io.Stdout)
+	if err != nil {
+		return usageError(io, fs, err)
+	}
+	in, err := loadRBAC(ctx, &o, io.Stdin)
+	if err != nil {
+		closeOut()
+		return usageError(io, fs, err)
+	}
+	for _, e := range in.errors {
+		fmt.Fprintf(io.Stderr, "kubeguard: %s\n", e.Error())
+	}
+	for _, e := range in.policy.Warnings {
+		fmt.Fprintf(io.Stderr, "kubeguard: warning: %s\n", e.Error())
+	}
+	r := &report.Report{Version: Version, Checks: rbacchecks.Checks, Objects: in.objects, Findings: rbac.Risks(in.policy), Errors: in.errors}
+	report.Sort(r.Findings)
+	werr := out.Write(w, r)
+	if cerr := closeOut(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		fmt.Fprintf(io.Stderr, "kubeguard: write report: %v\n", werr)
+		return ExitError
+	}
+	switch {
+	case len(r.Errors) > 0:
+		return ExitError
+	case slices.ContainsFunc(r.Findings, func(f finding.Finding) bool { return f.Severity >= failOn }):
+		return ExitFindings
+	}
+	return ExitOK
+}
+
+const pathsUsage = `Usage: kubeguard rbac paths [-o text|json] -f PATH...
+
+For each subject of the input's bindings that is not one of the cluster's own
+(system:* users and groups, kube-system ServiceAccounts), prints the shortest
+chain of identities it can take over that ends in cluster-admin power: every
+verb on every resource through a ClusterRoleBinding, system:masters, issuing
+client certificates, binding cluster-admin or escalating a ClusterRole.
+
+Moves: creating pods or pod controllers in a namespace runs as any of its
+ServiceAccounts (so does binding or escalating a role there); impersonation
+becomes its targets; reading Secrets yields the ServiceAccounts of the legacy
+token Secrets in the input; serviceaccounts/token yields those
+ServiceAccounts; pods/exec yields the ServiceAccounts of the input's pods and
+workloads that mount a token; nodes/proxy yields those of every such pod on
+the nodes. Subjects with no chain are not listed.
+
+Exit status: 0, or 2 on usage or input errors. Use 'rbac risks' to gate CI.
+`
+
+// stepJSON is a step of a chain in JSON output.
+type stepJSON struct {
+	From   rbac.Identity  `json:"from"`
+	To     *rbac.Identity `json:"to,omitempty"`
+	Action string         `json:"action"`
+	Grants []grantJSON    `json:"grants"`
+}
+
+func runPaths(ctx context.Context, args []string, io IO) int {
+	var o RBACOptions
+	fs := rbacFlags("paths", pathsUsage, &o, io.Stderr)
+	fs.StringVar(&o.Format, "o", "text", "output `format`: text or json")
+	fs.StringVar(&o.Format, "format", "text", "same as -o")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return usageError(io, fs, err)
+	}
+	if len(pos) > 0 {
+		return usageError(io, fs, fmt.Errorf("unexpected argument %q (give input with -f)", pos[0]))
+	}
+	if err := oneOf("o", o.Format, []string{"text", "json"}); err != nil {
+		return usageError(io, fs, err)
+	}
+	in, err := loadRBAC(ctx, &o, io.Stdin)
+	if err != nil {
+		return usageError(io, fs, err)
+	}
+	in.warn(io.Stderr)
+	chains := rbac.Paths(in.policy)
+	if err := writePaths(io.Stdout, o.Format, chains); err != nil {
+		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
+		return ExitError
+	}
+	if len(in.errors) > 0 {
+		return ExitError
+	}
+	return ExitOK
+}
+
+func writePaths(w io.Writer, format string, chains []rbac.Chain) error {
+	if format == "json" {
+		type chainJSON struct {
+			Subject rbac.Identity `json:"subject"`
+			Steps   []stepJSON    `json:"steps"`
+		}
+		out := struct {
+			Chains []chainJSON `json:"chains"`
+		}{Chains: []chainJSON{}}
+		for _, c := range chains {
+			cj := chainJSON{Subject: c.Subject}
+			for _, s := range c.Steps {
+				sj := stepJSON{From: s.From, To: s.To, Action: s.Action, Grants: []grantJSON{}}
+				for _, g := range s.Grants {
+					sj.Grants = append(sj.Grants, toGrantJSON(g))
+				}
+				cj.Steps = append(cj.Steps, sj)
+			}
+			out.Chains = append(out.Chains, cj)
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	if len(chains) == 0 {
+		_, err := fmt.Fprintln(w, "no subject of the input can reach cluster-admin power")
+		return err
+	}
+	for i, c := range chains {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		steps := "1 step"
+		if len(c.Steps) > 1 {
+			steps = fmt.Sprintf("%d steps", len(c.Steps))
+		}
+		fmt.Fprintf(w, "%s → cluster-admin in %s\n", c.Subject, steps)
+		for k, s := range c.Steps {
+			fmt.Fprintf(w, "  %d. %s %s\n", k+1, s.From, s.Action)
+			for _, g := range s.Grants {
+				writeGrant(w, "       ", g)
+			}
+		}
+	}
+	return nil
+}

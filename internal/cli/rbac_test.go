@@ -1,0 +1,315 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/kubeguard/kubeguard/internal/rbac/rbactest"
+)
+
+const rbacYAML = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: god}
+rules:
+- {apiGroups: ["*"], resources: ["*"], verbs: ["*"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: deployer}
+rules:
+- {apiGroups: [apps], resources: [deployments], verbs: [create, get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: alice-deploys, namespace: team-a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: deployer}
+subjects: [{kind: User, name: alice}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: ci-admin}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: god}
+subjects: [{kind: ServiceAccount, name: ci, namespace: team-a}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: viewers, namespace: team-a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects: [{kind: Group, name: devs}]
+`
+
+func writeRBAC(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "rbac.yaml")
+	if err := os.WriteFile(path, []byte(rbacYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func runCLI(args []string, stdin string) (int, string, string) {
+	var stdout, stderr bytes.Buffer
+	code := Run(context.Background(), args, IO{Stdin: strings.NewReader(stdin), Stdout: &stdout, Stderr: &stderr})
+	return code, stdout.String(), stderr.String()
+}
+
+func TestRBACCanI(t *testing.T) {
+	file := writeRBAC(t)
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string // substrings
+		stderr string
+	}{
+		{"allowed", []string{"create", "deployments", "--as", "alice", "-n", "team-a", "-f", file}, ExitOK,
+			[]string{"yes\n", "create deployments.apps in namespace team-a as alice", "RoleBinding/team-a/alice-deploys → ClusterRole/deployer rules[0]", "rule at " + file + ":11:3"}, ""},
+		{"other namespace", []string{"create", "deployments", "--as", "alice", "-n", "team-b", "-f", file}, ExitFindings, []string{"no\n"}, ""},
+		{"default namespace", []string{"create", "deployments", "--as", "alice", "-f", file}, ExitFindings, []string{"in namespace default"}, ""},
+		{"service account", []string{"delete", "nodes", "n1", "--as-sa", "team-a:ci", "-f", file}, ExitOK,
+			[]string{"yes\n", "delete nodes n1 cluster-wide as system:serviceaccount:team-a:ci (groups system:serviceaccounts, system:serviceaccounts:team-a, system:authenticated)"}, ""},
+		{"flags after positionals, long names", []string{"get", "deployments.apps/scale", "x", "--namespace=team-a", "--as=alice", "--filename", file}, ExitFindings, []string{"no\n"}, ""},
+		{"system:masters", []string{"escalate", "clusterroles", "--as", "root", "--as-group", "system:masters", "-f", file}, ExitOK,
+			[]string{"yes\n", "member of system:masters"}, ""},
+		{"unresolved role", []string{"get", "pods", "--as", "bob", "--as-group", "devs", "-n", "team-a", "-f", file}, ExitFindings,
+			[]string{"no\n", "note: RoleBinding/team-a/viewers applies but refers to ClusterRole/view, which is not in the input (built-in roles need --with-defaults)"}, ""},
+		{"non-resource URL", []string{"get", "/healthz", "--as-sa", "team-a:ci", "-f", file}, ExitFindings, []string{"no\n", "get /healthz"}, ""},
+		{"stdin", []string{"create", "deployments", "--as", "alice", "-n", "team-a", "-f", "-"}, ExitOK, []string{"yes\n"}, ""},
+		{"no identity", []string{"get", "pods", "-f", file}, ExitError, nil, "--as USER or --as-sa"},
+		{"both identities", []string{"get", "pods", "--as", "a", "--as-sa", "b:c", "-f", file}, ExitError, nil, "exclude each other"},
+		{"bad service account", []string{"get", "pods", "--as-sa", "ci", "-f", file}, ExitError, nil, "want NAMESPACE:NAME"},
+		{"no input", []string{"get", "pods", "--as", "a"}, ExitError, nil, "no input"},
+		{"no resource", []string{"get", "--as", "a", "-f", file}, ExitError, nil, "want VERB RESOURCE"},
+		{"-n and -A", []string{"get", "pods", "--as", "a", "-n", "x", "-A", "-f", file}, ExitError, nil, "exclude each other"},
+		{"with defaults, not generated", []string{"get", "pods", "--as", "a", "--with-defaults", "-f", file}, ExitError, nil,
+			"--with-defaults: the API server's built-in RBAC roles are not generated yet: run tools/rbacdefaults"},
+		{"missing file", []string{"get", "pods", "--as", "a", "-f", filepath.Join(t.TempDir(), "none.yaml")}, ExitError, []string{"no\n"}, "none.yaml: stat: no such file or directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(append([]string{"rbac", "can-i"}, tc.args...), rbacYAML)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
+			}
+			for _, s := range tc.stdout {
+				if !strings.Contains(stdout, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, stdout)
+				}
+			}
+			if !strings.Contains(stderr, tc.stderr) || tc.stderr == "" && stderr != "" {
+				t.Errorf("stderr %q, want %q", stderr, tc.stderr)
+			}
+		})
+	}
+}
+
+func TestRBACCanIJSON(t *testing.T) {
+	file := writeRBAC(t)
+	code, stdout, stderr := runCLI([]string{"rbac", "can-i", "create", "deployments", "--as", "alice", "-n", "team-a", "-o", "json", "-f", file}, "")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got struct {
+		Allowed bool
+		Reason  string
+		Request map[string]any
+		Grants  []struct {
+			Binding, Role, RuleText string
+			Rule                    int
+			RuleLocation            struct{ File string }
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Allowed || got.Reason != `RBAC: allowed by RoleBinding "alice-deploys/team-a" of ClusterRole "deployer" to User "alice"` || len(got.Grants) != 1 {
+		t.Fatalf("got %+v", got)
+	}
+	if g := got.Grants[0]; g.Binding != "RoleBinding/team-a/alice-deploys" || g.Role != "ClusterRole/deployer" || g.RuleLocation.File != file {
+		t.Errorf("grant %+v", g)
+	}
+	if diff := cmp.Diff(map[string]any{"verb": "create", "resourceRequest": true, "namespace": "team-a", "apiGroup": "apps", "resource": "deployments"}, got.Request); diff != "" {
+		t.Errorf("request (-want +got):\n%s", diff)
+	}
+}
+
+func TestRBACWhoCan(t *testing.T) {
+	file := writeRBAC(t)
+	code, stdout, stderr := runCLI([]string{"rbac", "who-can", "create", "deployments", "-A", "-f", file}, "")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, s := range []string{"who can create deployments.apps in any namespace:", "Group system:masters", "ServiceAccount team-a/ci", "User alice", "namespace team-a"} {
+		if !strings.Contains(stdout, s) {
+			t.Errorf("stdout lacks %q:\n%s", s, stdout)
+		}
+	}
+	code, stdout, _ = runCLI([]string{"rbac", "who-can", "create", "deployments", "-n", "team-b", "-o", "json", "-f", file}, "")
+	var got struct {
+		Subjects []struct {
+			Subject struct{ Kind, Namespace, Name string }
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); code != ExitOK || err != nil {
+		t.Fatalf("exit %d, %v", code, err)
+	}
+	if len(got.Subjects) != 1 || got.Subjects[0].Subject.Name != "ci" {
+		t.Errorf("team-b: %+v, want only the cluster-wide ServiceAccount", got.Subjects)
+	}
+}
+
+func TestRBACRisks(t *testing.T) {
+	file := writeRBAC(t)
+	code, stdout, stderr := runCLI([]string{"rbac", "risks", "-f", file}, "")
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want 1 (findings at high or above)\n%s%s", code, stdout, stderr)
+	}
+	for _, s := range []string{"rbac-cluster-admin-binding", "rbac-workload-create", "rbac-binding-missing-role", "rbac-wildcard", file + ":22:1"} {
+		if !strings.Contains(stdout, s) {
+			t.Errorf("stdout lacks %q:\n%s", s, stdout)
+		}
+	}
+	if code, _, _ := runCLI([]string{"rbac", "risks", "--fail-on", "critical", "-f", file, "-o", "json"}, ""); code != ExitFindings {
+		t.Errorf("--fail-on critical: exit %d, want 1 (the ClusterRoleBinding to a god role is critical)", code)
+	}
+	out := filepath.Join(t.TempDir(), "report.json")
+	code, _, stderr = runCLI([]string{"rbac", "risks", "--format", "json", "--output", out, "--fail-on", "critical", "-f", "-"}, rbacYAML+"---\nkind: [unclosed\n")
+	if code != ExitError || !strings.Contains(stderr, "<stdin>:31: invalid YAML") {
+		t.Errorf("invalid YAML: exit %d, want 2; %s", code, stderr)
+	}
+	code, _, stderr = runCLI([]string{"rbac", "risks", "--format", "json", "--output", out, "--fail-on", "critical", "-f", file}, "")
+	if code != ExitFindings {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Checks   []struct{ ID string }
+		Findings []struct {
+			CheckID  string
+			Severity string
+			Object   struct{ Kind, Name string }
+			Reason   string
+			DocURL   string
+		}
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Checks) < 19 {
+		t.Errorf("%d checks in the report", len(rep.Checks))
+	}
+	found := false
+	for _, f := range rep.Findings {
+		if f.CheckID == "rbac-cluster-admin-binding" {
+			found = true
+			if f.Severity != "critical" || f.Object.Name != "ci-admin" || !strings.Contains(f.Reason, "ServiceAccount team-a/ci") ||
+				!strings.HasPrefix(f.DocURL, "https://kubernetes.io/docs/concepts/security/rbac-good-practices/") {
+				t.Errorf("finding %+v", f)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no cluster-admin finding in %s", data)
+	}
+}
+
+func TestRBACPaths(t *testing.T) {
+	file := writeRBAC(t)
+	code, stdout, stderr := runCLI([]string{"rbac", "paths", "-f", file}, "")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, s := range []string{
+		"User alice → cluster-admin in 2 steps",
+		"1. User alice creates deployments in namespace team-a whose pods run as ServiceAccount team-a/ci",
+		"2. ServiceAccount team-a/ci holds every verb on every resource cluster-wide",
+	} {
+		if !strings.Contains(stdout, s) {
+			t.Errorf("stdout lacks %q:\n%s", s, stdout)
+		}
+	}
+	code, stdout, _ = runCLI([]string{"rbac", "paths", "-o", "json", "-f", file}, "")
+	var got struct {
+		Chains []struct {
+			Subject struct{ Kind, Name string }
+			Steps   []struct {
+				Action string
+				To     *struct{ Kind, Namespace, Name string }
+				Grants []struct{ Binding string }
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); code != ExitOK || err != nil {
+		t.Fatalf("exit %d, %v", code, err)
+	}
+	if len(got.Chains) != 2 {
+		t.Fatalf("chains %+v, want alice's and the ServiceAccount's", got.Chains)
+	}
+	alice := got.Chains[1]
+	if alice.Subject.Name != "alice" || len(alice.Steps) != 2 || alice.Steps[0].To.Name != "ci" || alice.Steps[1].To != nil ||
+		alice.Steps[0].Grants[0].Binding != "RoleBinding/team-a/alice-deploys" {
+		t.Errorf("alice: %+v", alice)
+	}
+}
+
+func TestRBACUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"rbac"}, ExitError, "Usage: kubeguard rbac <command>"},
+		{[]string{"rbac", "--help"}, ExitOK, "who-can"},
+		{[]string{"rbac", "nope"}, ExitError, `unknown command "nope"`},
+		{[]string{"rbac", "risks", "extra", "-f", "x"}, ExitError, `unexpected argument "extra"`},
+		{[]string{"rbac", "paths", "-o", "yaml", "-f", "x"}, ExitError, `invalid --o "yaml"`},
+		{[]string{"rbac", "risks", "--fail-on", "urgent", "-f", "x"}, ExitError, "invalid --fail-on"},
+		{[]string{"rbac", "who-can", "--help"}, ExitOK, "Usage: kubeguard rbac who-can"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runCLI(tc.args, "")
+			if code != tc.code || !strings.Contains(stdout+stderr, tc.out) {
+				t.Errorf("exit %d (want %d), output lacks %q:\n%s%s", code, tc.code, tc.out, stdout, stderr)
+			}
+		})
+	}
+}
+
+// BenchmarkRBACRisksCommand runs `kubeguard rbac risks -o json` over the
+// generated cluster of 10,000 roles and 10,000 bindings (24,000 objects in
+// one file): reading, parsing, decoding, analysing and writing the report.
+func BenchmarkRBACRisksCommand(b *testing.B) {
+	benchRBACCommand(b, "risks", "-o", "json")
+}
+
+// BenchmarkRBACWhoCanCommand runs `kubeguard rbac who-can get secrets -A`
+// over the same cluster.
+func BenchmarkRBACWhoCanCommand(b *testing.B) {
+	benchRBACCommand(b, "who-can", "get", "secrets", "-A")
+}
+
+func benchRBACCommand(b *testing.B, args ...string) {
+	path := filepath.Join(b.TempDir(), "cluster.yaml")
+	data := rbactest.Generate(rbactest.Large).YAML()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var stderr bytes.Buffer
+		code := Run(context.Background(), append(append([]string{"rbac"}, args...), "-f", path), IO{Stdout: io.Discard, Stderr: &stderr})
+		if code == ExitError {
+			b.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	}
+}

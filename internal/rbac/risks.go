@@ -1,0 +1,473 @@
+package rbac
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/kubeguard/kubeguard/internal/check"
+	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
+	"github.com/kubeguard/kubeguard/internal/finding"
+	"github.com/kubeguard/kubeguard/internal/object"
+	rbacv1 "k8s.io/api/rbac/v1"
+)
+
+// userFacingRoles are the built-in ClusterRoles meant for binding, whose
+// rules come only with --with-defaults.
+var userFacingRoles = []string{"cluster-admin", "admin", "edit", "view"}
+
+// builtinRoleName reports whether a ClusterRole of that name is one the
+// API server creates.
+func builtinRoleName(kind, name string) bool {
+	return kind == KindClusterRole && (slices.Contains(userFacingRoles, name) || strings.HasPrefix(name, "system:"))
+}
+
+// Risks evaluates the RBAC checks (package internal/checks/rbac) over the
+// policy. Built-in roles and bindings are used to resolve grants but are
+// not reported. Findings point at the binding (its roleRef, or the subject
+// at fault), at the rule for wildcards, and at the workload's
+// serviceAccountName for powerful tokens; they are not sorted.
+func Risks(p *Policy) []finding.Finding {
+	an := newAnalysis(p)
+	var out []finding.Finding
+	for _, b := range p.Bindings {
+		if b.Default {
+			continue
+		}
+		out = append(out, an.bindingRisks(b)...)
+	}
+	out = append(out, an.csrRisks()...)
+	out = append(out, an.wildcards()...)
+	out = append(out, an.workloadRisks()...)
+	return out
+}
+
+// report makes a finding about the object ref, read from o (nil for typed
+// input, which has no location).
+func report(c *check.Check, ref finding.ObjectRef, o *object.Object, path object.Path, sev *finding.Severity, reason, detail string) finding.Finding {
+	var loc finding.Location
+	if o != nil {
+		loc, _ = o.Locate(path)
+	}
+	s := c.Severity
+	if sev != nil {
+		s = *sev
+	}
+	return finding.Finding{
+		CheckID: c.ID, Title: c.Title, Severity: s, Category: c.Category,
+		Object: ref, Path: path.String(), Location: loc,
+		Reason: reason, Detail: detail, Remediation: c.Remediation, DocURL: c.DocURL,
+	}
+}
+
+func severity(s finding.Severity) *finding.Severity { return &s }
+
+var roleRefPath = object.Path{}.Key("roleRef")
+
+// subjects names a binding's subjects.
+func subjects(b *Binding) string {
+	var parts []string
+	for i, s := range b.Subjects {
+		if id, ok := b.Identity(i); ok {
+			parts = append(parts, id.String())
+		} else {
+			parts = append(parts, fmt.Sprintf("%s %s (matches no one)", s.Kind, s.Name))
+		}
+	}
+	if len(parts) == 0 {
+		return "no subject"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func scope(b *Binding) string {
+	if b.Cluster() {
+		return "cluster-wide"
+	}
+	return "in namespace " + b.Namespace
+}
+
+// ruleString renders a rule compactly, as kubectl describe does.
+func ruleString(r *rbacv1.PolicyRule) string {
+	var parts []string
+	add := func(name string, l []string) {
+		if len(l) > 0 {
+			q := make([]string, len(l))
+			for i, s := range l {
+				q[i] = fmt.Sprintf("%q", s)
+			}
+			parts = append(parts, name+": ["+strings.Join(q, ", ")+"]")
+		}
+	}
+	add("verbs", r.Verbs)
+	add("apiGroups", r.APIGroups)
+	add("resources", r.Resources)
+	add("resourceNames", r.ResourceNames)
+	add("nonResourceURLs", r.NonResourceURLs)
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// grantDetail renders a grant path with the rule and where it is written.
+func grantDetail(g Grant) string {
+	s := g.String() + " " + ruleString(g.PolicyRule())
+	if loc, ok := g.Source().Location(); ok {
+		s += " at " + loc.String()
+	}
+	return s
+}
+
+func (an *analysis) bindingRisks(b *Binding) []finding.Finding {
+	var out []finding.Finding
+	o := b.Object
+	who := subjects(b)
+	for i, s := range b.Subjects {
+		path := object.Path{}.Key("subjects").Index(i)
+		switch {
+		case s.Kind == rbacv1.GroupKind && s.Name == SystemMasters:
+			out = append(out, report(&rbacchecks.SystemMastersBinding, b.ObjectRef(), o, path, nil,
+				fmt.Sprintf("%s binds %s to Group %s", b.Ref(), b.RoleRefString(), SystemMasters),
+				"members of system:masters are allowed everything before RBAC is consulted"))
+		case s.Kind == rbacv1.GroupKind && s.Name == AllUnauthenticated, s.Kind == rbacv1.UserKind && s.Name == Anonymous:
+			out = append(out, report(&rbacchecks.AnonymousBinding, b.ObjectRef(), o, path, nil,
+				fmt.Sprintf("%s grants %s to %s %s: anyone who can reach the API server", b.Ref(), b.RoleRefString(), s.Kind, s.Name),
+				roleSummary(b)))
+		case s.Kind == rbacv1.GroupKind && (s.Name == AllAuthenticated || s.Name == AllServiceAccounts):
+			who := "every authenticated user and ServiceAccount"
+			if s.Name == AllServiceAccounts {
+				who = "every ServiceAccount of every namespace"
+			}
+			out = append(out, report(&rbacchecks.AuthenticatedBinding, b.ObjectRef(), o, path, nil,
+				fmt.Sprintf("%s grants %s %s to Group %s: %s", b.Ref(), b.RoleRefString(), scope(b), s.Name, who),
+				roleSummary(b)))
+		}
+	}
+	r := b.role
+	if r == nil {
+		if f, ok := an.missingRole(b); ok {
+			out = append(out, f)
+		}
+		if b.RoleRef.Kind == KindClusterRole && b.RoleRef.Name == "cluster-admin" {
+			out = append(out, clusterAdmin(b, who, "ClusterRole cluster-admin"))
+		}
+		return out
+	}
+	if i, ok := an.superRule(r); ok || (b.RoleRef.Kind == KindClusterRole && b.RoleRef.Name == "cluster-admin") {
+		what := r.Ref()
+		if ok {
+			what += " (" + grantDetail(Grant{Binding: b, Role: r, Rule: i}) + ")"
+		}
+		out = append(out, clusterAdmin(b, who, what))
+		if ok {
+			// Every other permission is implied: one finding says it all.
+			return out
+		}
+	}
+	byCheck := map[*check.Check][]capability{}
+	var order []*check.Check
+	for _, c := range an.bindingCaps(b, 0) {
+		if c.probe.check == nil {
+			continue
+		}
+		if _, ok := byCheck[c.probe.check]; !ok {
+			order = append(order, c.probe.check)
+		}
+		byCheck[c.probe.check] = append(byCheck[c.probe.check], c)
+	}
+	for _, chk := range order {
+		caps := byCheck[chk]
+		var what, via []string
+		seen := map[int]bool{}
+		for _, c := range caps {
+			if d := c.describe(); !slices.Contains(what, d) {
+				what = append(what, d)
+			}
+			if !seen[c.rule] {
+				seen[c.rule] = true
+				via = append(via, grantDetail(c.grant))
+			}
+		}
+		reason := fmt.Sprintf("%s can %s", who, strings.Join(what, "; "))
+		if chk == &rbacchecks.NamespaceModify && !b.Cluster() {
+			reason += " (its own Namespace object only)"
+		}
+		var sev *finding.Severity
+		if chk == &rbacchecks.SecretsRead && !slices.ContainsFunc(caps, func(c capability) bool { return len(c.names) == 0 }) {
+			// Named Secrets are the recommended narrow grant.
+			sev = severity(finding.Low)
+		}
+		out = append(out, report(chk, b.ObjectRef(), o, roleRefPath, sev, reason, "granted by "+strings.Join(via, "; ")))
+	}
+	if b.Cluster() {
+		if f, ok := an.namespacedOnly(b, who); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func clusterAdmin(b *Binding, who, what string) finding.Finding {
+	sev := severity(finding.Critical)
+	reason := fmt.Sprintf("%s can do everything to every resource, cluster-wide, through %s", who, b.Ref())
+	if !b.Cluster() {
+		sev = nil
+		reason = fmt.Sprintf("%s can do everything in namespace %s, Roles and Secrets included, through %s", who, b.Namespace, b.Ref())
+	}
+	return report(&rbacchecks.ClusterAdminBinding, b.ObjectRef(), b.Object, roleRefPath, sev, reason, "role: "+what)
+}
+
+// roleSummary says what a binding's role grants, briefly.
+func roleSummary(b *Binding) string {
+	r := b.role
+	if r == nil {
+		return b.RoleRefString() + " is not in the input"
+	}
+	var rules []string
+	for i := range r.Rules {
+		rules = append(rules, ruleString(&r.Rules[i]))
+	}
+	if len(rules) == 0 {
+		return r.Ref() + " has no rules"
+	}
+	return r.Ref() + " grants " + strings.Join(rules, ", ")
+}
+
+func (an *analysis) missingRole(b *Binding) (finding.Finding, bool) {
+	if b.RoleRef.Kind != KindRole && b.RoleRef.Kind != KindClusterRole || b.Cluster() && b.RoleRef.Kind == KindRole {
+		return finding.Finding{}, false // reported as invalid input
+	}
+	path := roleRefPath.Key("name")
+	if !an.p.DefaultsLoaded && builtinRoleName(b.RoleRef.Kind, b.RoleRef.Name) {
+		return report(&rbacchecks.BindingMissingRole, b.ObjectRef(), b.Object, path, severity(finding.Info),
+			fmt.Sprintf("%s refers to the built-in %s, whose rules are not in the input", b.Ref(), b.RoleRefString()),
+			"analyse with --with-defaults to resolve the API server's built-in roles"), true
+	}
+	return report(&rbacchecks.BindingMissingRole, b.ObjectRef(), b.Object, path, nil,
+		fmt.Sprintf("%s refers to %s, which is not in the input", b.Ref(), b.RoleRefString()),
+		"subjects: "+subjects(b)+"; whoever creates that role decides what they get"), true
+}
+
+// namespacedOnly reports a ClusterRoleBinding whose role grants nothing
+// but namespaced resources of known scope.
+func (an *analysis) namespacedOnly(b *Binding, who string) (finding.Finding, bool) {
+	r := b.role
+	if len(r.Rules) == 0 {
+		return finding.Finding{}, false
+	}
+	var res []string
+	for i := range r.Rules {
+		rule := &r.Rules[i]
+		if len(rule.NonResourceURLs) > 0 || len(rule.Resources) == 0 || len(rule.APIGroups) == 0 {
+			return finding.Finding{}, false
+		}
+		for _, g := range rule.APIGroups {
+			for _, rs := range rule.Resources {
+				base, _, _ := strings.Cut(rs, "/")
+				if g == "*" || base == "*" {
+					return finding.Finding{}, false
+				}
+				if namespaced, known := an.p.Namespaced(g, base); !namespaced || !known {
+					return finding.Finding{}, false
+				}
+				if !slices.Contains(res, rs) {
+					res = append(res, rs)
+				}
+			}
+		}
+	}
+	return report(&rbacchecks.ClusterBindingNamespacedOnly, b.ObjectRef(), b.Object, object.Path{}.Key("kind"), nil,
+		fmt.Sprintf("%s grants %s only namespaced resources (%s), in every namespace", b.Ref(), who, strings.Join(res, ", ")),
+		"role: "+r.Ref()), true
+}
+
+// csrRisks reports subjects that hold, through ClusterRoleBindings, all
+// three rights that issue client certificates, at the binding that grants
+// approval on the signer, unless every part comes from built-in bindings.
+func (an *analysis) csrRisks() []finding.Finding {
+	var out []finding.Finding
+	done := map[Identity]bool{}
+	// Only the subjects of bindings that grant one of the parts can hold
+	// all three.
+	csrPart := func(h hit) bool {
+		return h.probe.name == probeCSRCreate || h.probe.name == probeCSRApproval || h.probe.name == probeCSRApprove
+	}
+	for _, b := range an.p.Bindings {
+		if !b.Cluster() || b.role == nil || !slices.ContainsFunc(an.roleHits(b.role), csrPart) {
+			continue
+		}
+		for j := range b.Subjects {
+			id, ok := b.Identity(j)
+			if !ok || done[id] {
+				continue
+			}
+			done[id] = true
+			pw := an.powers(id.User())
+			if pw.super != nil {
+				continue // reported as cluster-admin
+			}
+			caps := pw.csr()
+			var at *Binding
+			var via []string
+			for _, c := range caps {
+				via = append(via, c.probe.name+": "+grantDetail(c.grant))
+			}
+			// The approval on the signer is the rarest part: point there,
+			// or at the next part the input grants itself.
+			for _, c := range slices.Backward(caps) {
+				if cb := c.grant.Binding; at == nil && !cb.Default {
+					at = cb
+				}
+			}
+			if at == nil {
+				continue
+			}
+			out = append(out, report(&rbacchecks.CSRSigning, at.ObjectRef(), at.Object, roleRefPath, nil,
+				fmt.Sprintf("%s can request and approve client certificates for any user or group, system:masters included", id),
+				strings.Join(via, "; ")))
+		}
+	}
+	return out
+}
+
+// wildcards reports each rule with "*" in verbs, apiGroups or resources,
+// in roles of the input.
+func (an *analysis) wildcards() []finding.Finding {
+	bound := map[*Role][]string{}
+	for _, b := range an.p.Bindings {
+		if b.role != nil {
+			bound[b.role] = append(bound[b.role], b.Ref()+" ("+subjects(b)+")")
+		}
+	}
+	var roles []*Role
+	for _, r := range an.p.ClusterRoles {
+		roles = append(roles, r)
+	}
+	for _, r := range an.p.Roles {
+		roles = append(roles, r)
+	}
+	slices.SortFunc(roles, func(a, b *Role) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	var out []finding.Finding
+	for _, r := range roles {
+		if r.Default || r.Aggregated() {
+			continue
+		}
+		for i := range r.Rules {
+			rule := &r.Rules[i]
+			var fields []string
+			for _, f := range []struct {
+				key  string
+				vals []string
+			}{{"verbs", rule.Verbs}, {"apiGroups", rule.APIGroups}, {"resources", rule.Resources}} {
+				if slices.ContainsFunc(f.vals, func(v string) bool { return v == "*" || strings.HasPrefix(v, "*/") }) {
+					fields = append(fields, f.key)
+				}
+			}
+			if len(fields) == 0 {
+				continue
+			}
+			detail := "not bound in the input"
+			if bs := bound[r]; len(bs) > 0 {
+				detail = "bound by " + strings.Join(bs, "; ")
+			}
+			out = append(out, report(&rbacchecks.Wildcard, r.ObjectRef(), r.Object, object.Path{}.Key("rules").Index(i).Key(fields[0]), nil,
+				fmt.Sprintf("%s rules[%d] %s grants a wildcard in %s", r.Ref(), i, ruleString(rule), strings.Join(fields, ", ")), detail))
+		}
+	}
+	return out
+}
+
+// riskyPowers describes what makes a ServiceAccount powerful, one line
+// per kind of permission with where it holds, and a grant of each; empty
+// when nothing does.
+func (an *analysis) riskyPowers(pw powers) (what, via []string) {
+	if pw.super != nil {
+		return []string{"do everything (cluster-admin)"}, []string{grantDetail(*pw.super)}
+	}
+	type kind struct {
+		first   capability
+		cluster bool
+		nss     []string
+	}
+	var order []string
+	kinds := map[string]*kind{}
+	for c := range pw.all {
+		if c.probe.check == nil {
+			continue
+		}
+		k := kinds[c.probe.name]
+		if k == nil {
+			k = &kind{first: *c}
+			kinds[c.probe.name] = k
+			order = append(order, c.probe.name)
+		}
+		if c.namespace == "" {
+			k.cluster = true
+		} else if !slices.Contains(k.nss, c.namespace) {
+			k.nss = append(k.nss, c.namespace)
+		}
+	}
+	for _, name := range order {
+		k := kinds[name]
+		where := "cluster-wide"
+		if !k.cluster {
+			where = "in namespace " + strings.Join(k.nss[:min(3, len(k.nss))], ", ")
+			if len(k.nss) > 3 {
+				where += fmt.Sprintf(" and %d more", len(k.nss)-3)
+			}
+		}
+		what = append(what, name+" "+where)
+		via = append(via, grantDetail(k.first.grant))
+	}
+	if caps := pw.csr(); caps != nil {
+		what = append(what, "issue client certificates")
+		for _, c := range caps {
+			via = append(via, grantDetail(c.grant))
+		}
+	}
+	return what, via
+}
+
+// workloadRisks reports workloads that mount the token of a ServiceAccount
+// holding a risky permission.
+func (an *analysis) workloadRisks() []finding.Finding {
+	sas := map[Identity]*ServiceAccount{}
+	for _, sa := range an.p.ServiceAccounts {
+		sas[Identity{Kind: rbacv1.ServiceAccountKind, Namespace: sa.Namespace, Name: sa.Name}] = sa
+	}
+	memo := map[Identity][2][]string{}
+	var out []finding.Finding
+	for _, w := range an.p.Workloads {
+		id := Identity{Kind: rbacv1.ServiceAccountKind, Namespace: w.Namespace, Name: w.ServiceAccount}
+		if !mountsToken(w, sas[id]) {
+			continue
+		}
+		r, ok := memo[id]
+		if !ok {
+			what, via := an.riskyPowers(an.powers(id.User()))
+			r = [2][]string{what, via}
+			memo[id] = r
+		}
+		if len(r[0]) == 0 {
+			continue
+		}
+		out = append(out, report(&rbacchecks.PrivilegedTokenWorkload, w.Object.Ref, w.Object, w.SpecPath.Key("serviceAccountName"), nil,
+			fmt.Sprintf("runs as %s, which can %s", id, strings.Join(r[0], "; ")),
+			"granted by "+strings.Join(r[1], "; ")))
+	}
+	return out
+}
+
+// mountsToken reports whether a workload's pods get their ServiceAccount's
+// token: the pod's automountServiceAccountToken wins over the
+// ServiceAccount's, and the default is true.
+func mountsToken(w *Workload, sa *ServiceAccount) bool {
+	if w.Automount != nil {
+		return *w.Automount
+	}
+	if sa != nil && sa.Automount != nil {
+		return *sa.Automount
+	}
+	return true
+}
