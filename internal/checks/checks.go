@@ -4,10 +4,14 @@ package checks
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/kubeguard/kubeguard/internal/check"
+	"github.com/kubeguard/kubeguard/internal/checks/namespace"
+	"github.com/kubeguard/kubeguard/internal/checks/network"
 	"github.com/kubeguard/kubeguard/internal/checks/pss"
+	"github.com/kubeguard/kubeguard/internal/checks/rbac"
 	"github.com/kubeguard/kubeguard/internal/checks/workload"
 	"github.com/kubeguard/kubeguard/internal/suppress"
 )
@@ -27,7 +31,7 @@ func All() ([]check.Check, error) {
 			err = fmt.Errorf("pod security evaluator: %w", err)
 			return
 		}
-		all = append(pss.Checks(e), workload.Checks...)
+		all = slices.Concat(pss.Checks(e), workload.Checks, namespace.Checks, network.Checks, rbac.Checks)
 		ids := map[string]bool{}
 		for _, c := range all {
 			ids[c.ID] = true

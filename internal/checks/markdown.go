@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"github.com/kubeguard/kubeguard/internal/checks/rbac"
 	"io"
 	"strings"
 
@@ -24,7 +25,14 @@ func Markdown(w io.Writer, cs []check.Check) error {
 		fmt.Fprintf(&b, "\n## %s\n\n", c.ID)
 		fmt.Fprintf(&b, "**%s** — severity %s, category %s.\n\n", c.Title, c.Severity, c.Category)
 		fmt.Fprintf(&b, "%s\n\n", c.Rationale)
-		fmt.Fprintf(&b, "Applies to: %s.\n\n", kinds(c.Kinds))
+		switch {
+		case len(c.Kinds) > 0:
+			fmt.Fprintf(&b, "Applies to: %s.\n\n", kinds(c.Kinds))
+		case c.Category == rbac.Category:
+			b.WriteString("Reported by `kubeguard rbac risks`, which reads roles, bindings and workloads together.\n\n")
+		default:
+			b.WriteString("Reported by the scan about its own configuration.\n\n")
+		}
 		fmt.Fprintf(&b, "Remediation:\n\n```\n%s\n```\n\n", c.Remediation)
 		fmt.Fprintf(&b, "Reference: <%s>\n", c.DocURL)
 	}
