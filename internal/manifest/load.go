@@ -37,13 +37,16 @@ type Source struct {
 	mu    sync.Mutex // guards stdin
 	stdin []byte     // standard input, read once and kept for a second pass
 	files []string
+	// walkErrs are the errors of expanding Paths, kept with files so that
+	// every caller of Files sees them, not only the first.
+	walkErrs []finding.InputError
 }
 
 // Files expands Paths into the list of files to read, in a stable order.
 // Paths that cannot be walked become input errors.
 func (s *Source) Files() ([]string, []finding.InputError) {
 	if s.files != nil {
-		return s.files, nil
+		return s.files, s.walkErrs
 	}
 	var errs []finding.InputError
 	files := []string{}
@@ -90,7 +93,7 @@ func (s *Source) Files() ([]string, []finding.InputError) {
 		slices.Sort(found)
 		files = append(files, found...)
 	}
-	s.files = files
+	s.files, s.walkErrs = files, errs
 	return files, errs
 }
 
