@@ -16,8 +16,14 @@ import (
 // writes them:
 //
 //   - the rules are replaced, never merged: whatever the manifest lists
-//     under rules is dropped, and an aggregationRule without selectors
-//     leaves the role with no rules;
+//     under rules is dropped when aggregation yields rules;
+//   - when it yields none (no selectors, or nothing selected has rules),
+//     the role keeps the rules it was created with: the controller writes
+//     its result by server-side apply, and an empty rule list is an apply
+//     without a rules field, which leaves the creator's rules alone. Rules
+//     the controller wrote itself are removed that way, so a role whose
+//     aggregation once yielded rules and then none (possible only in a
+//     cycle) ends with none;
 //   - for each selector in order (metav1.LabelSelectorAsSelector, so an
 //     empty selector selects every ClusterRole), the selected ClusterRoles
 //     sorted by name, the role itself excepted, contribute their rules in
@@ -27,9 +33,9 @@ import (
 //     deep; the controller gets there by re-queuing every aggregated role
 //     on any ClusterRole change, here passes run until nothing changes.
 //
-// A role with an invalid selector keeps the rules of its manifest (the
-// controller fails on it and writes nothing); a cycle that never settles
-// is reported.
+// A role with an invalid selector, which the API server rejects, keeps the
+// rules of its manifest (the controller would fail on it and write
+// nothing); a cycle that never settles is reported.
 func (p *Policy) aggregate() {
 	var all, agg []*Role
 	for _, r := range p.ClusterRoles {
@@ -49,7 +55,7 @@ func (p *Policy) aggregate() {
 			s, err := metav1.LabelSelectorAsSelector(&r.Aggregation.ClusterRoleSelectors[i])
 			if err != nil {
 				valid = false
-				p.Problems = append(p.Problems, roleError(r, fmt.Sprintf("aggregationRule.clusterRoleSelectors[%d]: %v; the aggregation controller fails on this role", i, err)))
+				p.Problems = append(p.Problems, roleError(r, fmt.Sprintf("aggregationRule.clusterRoleSelectors[%d]: %v; the API server rejects it, and the aggregation controller would fail on it", i, err)))
 				break
 			}
 			var roles []*Role
@@ -84,6 +90,7 @@ func (p *Policy) aggregate() {
 	for _, r := range agg {
 		dirty[r] = true
 	}
+	written := map[*Role]bool{} // roles whose rules the controller owns
 	pass := func() (changed []*Role) {
 		next := map[*Role]bool{}
 		for _, r := range agg {
@@ -91,11 +98,13 @@ func (p *Policy) aggregate() {
 				continue
 			}
 			rules, sources, keys := aggregateOnce(selected[r])
-			if !slices.Equal(keys, r.keys()) {
-				changed = append(changed, r)
-				for _, d := range dependents[r] {
-					next[d] = true
-				}
+			if slices.Equal(keys, r.keys()) || len(rules) == 0 && !written[r] {
+				continue // nothing written: the rules stay
+			}
+			written[r] = len(rules) > 0
+			changed = append(changed, r)
+			for _, d := range dependents[r] {
+				next[d] = true
 			}
 			r.Rules, r.Sources, r.ruleKeys = rules, sources, keys
 		}

@@ -52,10 +52,33 @@ func TestAggregation(t *testing.T) {
 		role: "agg",
 		want: []string{`{verbs: ["get"], apiGroups: [""], resources: ["pods"]} from a[0]`},
 	}, {
-		name: "no selectors: no rules",
-		yaml: clusterRole("agg", "", "aggregationRule: {}\nrules:\n- "+secret),
+		// The controller applies an empty result without a rules field,
+		// which leaves the rules the role was created with.
+		name:   "no selectors: the manifest's rules stay",
+		yaml:   clusterRole("agg", "", "aggregationRule: {}\nrules:\n- "+secret),
+		role:   "agg",
+		want:   []string{`{verbs: ["get"], apiGroups: [""], resources: ["secrets"]}`},
+		errors: []string{"ClusterRole/agg: an aggregationRule needs at least one clusterRoleSelector; the API server rejects it"},
+	}, {
+		name: "nothing selected: the manifest's rules stay",
+		yaml: clusterRole("agg", "", "aggregationRule:\n  clusterRoleSelectors:\n  - matchLabels: {x: v}\nrules:\n- "+secret) +
+			clusterRole("a", "x: v", "") + clusterRole("b", "x: w", "rules:\n- "+get),
 		role: "agg",
-		want: nil,
+		want: []string{`{verbs: ["get"], apiGroups: [""], resources: ["secrets"]}`},
+	}, {
+		name:   "no selectors, no rules",
+		yaml:   clusterRole("agg", "", "aggregationRule: {}"),
+		role:   "agg",
+		want:   nil,
+		errors: []string{"ClusterRole/agg: an aggregationRule needs at least one clusterRoleSelector; the API server rejects it"},
+	}, {
+		// An aggregated role in the middle keeps its own rules when it
+		// aggregates nothing, and passes them on.
+		name: "nested, inner aggregates nothing",
+		yaml: clusterRole("a-outer", "", "aggregationRule:\n  clusterRoleSelectors:\n  - matchLabels: {to-outer: \"true\"}") +
+			clusterRole("b-inner", "to-outer: \"true\"", "aggregationRule:\n  clusterRoleSelectors:\n  - matchLabels: {to-inner: \"true\"}\nrules:\n- "+list),
+		role: "a-outer",
+		want: []string{`{verbs: ["list"], apiGroups: [""], resources: ["pods"]} from b-inner[0]`},
 	}, {
 		name: "empty selector selects every other role",
 		yaml: clusterRole("agg", "", "aggregationRule:\n  clusterRoleSelectors:\n  - {}") +
@@ -98,7 +121,7 @@ func TestAggregation(t *testing.T) {
 		yaml:   clusterRole("agg", "", "aggregationRule:\n  clusterRoleSelectors:\n  - matchExpressions: [{key: tier, operator: Sometimes}]\nrules:\n- "+secret),
 		role:   "agg",
 		want:   []string{`{verbs: ["get"], apiGroups: [""], resources: ["secrets"]}`},
-		errors: []string{`ClusterRole/agg: aggregationRule.clusterRoleSelectors[0]: "Sometimes" is not a valid label selector operator; the aggregation controller fails on this role`},
+		errors: []string{`ClusterRole/agg: aggregationRule.clusterRoleSelectors[0]: "Sometimes" is not a valid label selector operator; the API server rejects it, and the aggregation controller would fail on it`},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := build(t, tc.yaml)
@@ -138,14 +161,18 @@ subjects: [{kind: User, name: alice}]
 }
 
 func TestAggregationCycle(t *testing.T) {
-	// a and b select each other. The controller's result depends on the
-	// order its queue happens to process them (a first: both lose a's
-	// rule; b first: both keep it); passes in name order give the former.
-	// Either way the two settle on the same rules and the cycle ends.
+	// a and b select each other. Whichever the controller syncs first, a
+	// keeps the rule it was created with (b has none to give it, and an
+	// empty result writes nothing) and b takes it from a: both settle on
+	// a's rule and the cycle ends.
 	p := build(t, clusterRole("a", "to-b: \"1\"", "aggregationRule:\n  clusterRoleSelectors:\n  - matchLabels: {to-a: \"1\"}\nrules:\n- {verbs: [get], apiGroups: [\"\"], resources: [pods]}")+
 		clusterRole("b", "to-a: \"1\"", "aggregationRule:\n  clusterRoleSelectors:\n  - matchLabels: {to-b: \"1\"}"))
-	if a, b := rulesOf(p, "a"), rulesOf(p, "b"); len(a) != 0 || len(b) != 0 {
-		t.Errorf("a = %v, b = %v; want both empty", a, b)
+	want := []string{`{verbs: ["get"], apiGroups: [""], resources: ["pods"]}`}
+	if diff := cmp.Diff(want, rulesOf(p, "a")); diff != "" {
+		t.Errorf("a (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{want[0] + " from a[0]"}, rulesOf(p, "b")); diff != "" {
+		t.Errorf("b (-want +got):\n%s", diff)
 	}
 	if len(p.Warnings) != 0 {
 		t.Errorf("warnings: %v", p.Warnings)

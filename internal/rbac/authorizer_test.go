@@ -205,6 +205,8 @@ func TestAuthenticated(t *testing.T) {
 		{"anonymous", Anonymous, nil, []string{AllUnauthenticated}},
 		{"service account", "system:serviceaccount:ns:sa", nil, []string{AllServiceAccounts, "system:serviceaccounts:ns", AllAuthenticated}},
 		{"not a service account", "system:serviceaccount:ns", nil, []string{AllAuthenticated}},
+		{"given system:unauthenticated", "alice", []string{AllUnauthenticated}, []string{AllUnauthenticated}},
+		{"anonymous with groups", Anonymous, []string{"devs"}, []string{"devs", AllUnauthenticated}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, Authenticated(tc.user, tc.groups...).Groups); diff != "" {
@@ -224,6 +226,34 @@ func TestProblems(t *testing.T) {
 		`test.yaml:43:3: ClusterRoleBinding/carol-everywhere: ServiceAccount subject "no-namespace" has no namespace; the API server rejects it and it matches no one`,
 		`test.yaml:50:1: ClusterRoleBinding/to-a-role: a ClusterRoleBinding can only refer to a ClusterRole; it grants nothing`,
 		`test.yaml:80:3: RoleBinding/team-b/ns-sas: subject kind "Robot" is not User, Group or ServiceAccount; it matches no one`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
+
+func TestRoleProblems(t *testing.T) {
+	p := build(t, `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: urls, namespace: a}
+rules:
+- {nonResourceURLs: [/healthz], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: mixed}
+rules:
+- {apiGroups: [""], resources: [pods], verbs: [get]}
+- {apiGroups: [""], resources: [pods], nonResourceURLs: [/healthz], verbs: [get]}
+- {nonResourceURLs: [/healthz], verbs: [get]}
+`)
+	var got []string
+	for _, e := range p.Problems {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		"test.yaml:5:4: Role/a/urls rules[0]: a Role cannot grant non-resource URLs; the API server rejects it",
+		"test.yaml:12:40: ClusterRole/mixed rules[1]: a rule cannot grant both resources and non-resource URLs; the API server rejects it",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)

@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -57,7 +58,8 @@ func ParseServiceAccountUsername(user string) (namespace, name string, ok bool) 
 // Authenticated returns the user as the API server's authentication
 // presents it: a ServiceAccount's user name brings system:serviceaccounts
 // and system:serviceaccounts:<ns>; every user but system:anonymous is in
-// system:authenticated, and system:anonymous is in system:unauthenticated.
+// system:authenticated (unless given system:unauthenticated), and
+// system:anonymous is in system:unauthenticated.
 // The extra groups are kept, in order, before the implicit ones.
 func Authenticated(name string, groups ...string) User {
 	u := User{Name: name, Groups: append([]string(nil), groups...)}
@@ -73,9 +75,13 @@ func Authenticated(name string, groups ...string) User {
 		add(AllServiceAccounts)
 		add(ServiceAccountGroup(ns))
 	}
-	if name == Anonymous {
+	switch {
+	case name == Anonymous:
 		add(AllUnauthenticated)
-	} else {
+	case slices.Contains(u.Groups, AllUnauthenticated):
+		// The API server adds system:authenticated to no one who is in
+		// system:unauthenticated already.
+	default:
 		add(AllAuthenticated)
 	}
 	return u

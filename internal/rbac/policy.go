@@ -444,12 +444,39 @@ func (b *Builder) addRole(r *Role, o *object.Object) {
 		r.Sources[i] = RuleSource{Role: r, Index: i}
 	}
 	b.dedupe(r.Ref(), o)
+	if o != nil {
+		b.validateRole(r, o)
+	}
 	if r.Kind == KindClusterRole {
 		b.p.ClusterRoles[r.Name] = r
 		return
 	}
 	b.namespaces[r.Namespace] = true
 	b.p.Roles[r.Namespace+"/"+r.Name] = r
+}
+
+// validateRole reports what the API server's validation rejects and the
+// authorizer would read otherwise than the author meant: non-resource
+// URLs in a Role (a RoleBinding never grants them), a rule for both
+// resources and URLs, an aggregationRule without selectors.
+func (b *Builder) validateRole(r *Role, o *object.Object) {
+	for i := range r.Rules {
+		rule := &r.Rules[i]
+		if len(rule.NonResourceURLs) == 0 {
+			continue
+		}
+		loc, _ := o.Locate(object.Path{}.Key("rules").Index(i).Key("nonResourceURLs"))
+		switch {
+		case r.Kind == KindRole:
+			b.problem(loc, fmt.Sprintf("%s rules[%d]: a Role cannot grant non-resource URLs; the API server rejects it", r.Ref(), i))
+		case len(rule.APIGroups) > 0 || len(rule.Resources) > 0 || len(rule.ResourceNames) > 0:
+			b.problem(loc, fmt.Sprintf("%s rules[%d]: a rule cannot grant both resources and non-resource URLs; the API server rejects it", r.Ref(), i))
+		}
+	}
+	if r.Aggregation != nil && len(r.Aggregation.ClusterRoleSelectors) == 0 {
+		loc, _ := o.Locate(object.Path{}.Key("aggregationRule"))
+		b.problem(loc, fmt.Sprintf("%s: an aggregationRule needs at least one clusterRoleSelector; the API server rejects it", r.Ref()))
+	}
 }
 
 func (b *Builder) addBinding(x *Binding) {

@@ -37,6 +37,12 @@ type Options struct {
 	// Users, Groups and ServiceAccounts per namespace that subjects are
 	// drawn from.
 	Users, Groups, ServiceAccounts int
+	// Aggregated adds that many more aggregated ClusterRoles, each bound
+	// once, whose selectors use every form: matchLabels, In, NotIn,
+	// Exists, DoesNotExist, the empty selector, several selectors, nested
+	// aggregation, selectors that select nothing, and manifest rules that
+	// aggregation replaces or (when it yields none) leaves.
+	Aggregated int
 }
 
 // Large is the benchmark's cluster: 10,000 roles and 10,000 bindings.
@@ -44,7 +50,7 @@ var Large = Options{Seed: 1, Namespaces: 200, Roles: 10000, Bindings: 10000, Wor
 
 // Small is a cluster a real API server holds in seconds, for differential
 // tests.
-var Small = Options{Seed: 1, Namespaces: 4, Roles: 60, Bindings: 60, Workloads: 0, Users: 8, Groups: 4, ServiceAccounts: 3}
+var Small = Options{Seed: 1, Namespaces: 4, Roles: 200, Bindings: 300, Workloads: 0, Users: 10, Groups: 5, ServiceAccounts: 3, Aggregated: 30}
 
 // Cluster is a generated set of objects.
 type Cluster struct {
@@ -99,9 +105,11 @@ func (g *gen) some(l []string, max int) []string {
 	return out
 }
 
-func (g *gen) rule() rbacv1.PolicyRule {
+// rule draws a rule; a namespaced one (of a Role) never names
+// non-resource URLs, which the API server rejects there.
+func (g *gen) rule(namespaced bool) rbacv1.PolicyRule {
 	switch x := g.r.IntN(100); {
-	case x < 5:
+	case x < 5 && !namespaced:
 		return rbacv1.PolicyRule{Verbs: g.some([]string{"get", "post", "*"}, 2), NonResourceURLs: g.some(append(urls, "*"), 2)}
 	case x < 6:
 		return rbacv1.PolicyRule{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}}
@@ -123,10 +131,10 @@ func (g *gen) rule() rbacv1.PolicyRule {
 	return r
 }
 
-func (g *gen) rules() []rbacv1.PolicyRule {
+func (g *gen) rules(namespaced bool) []rbacv1.PolicyRule {
 	out := make([]rbacv1.PolicyRule, 1+g.r.IntN(6))
 	for i := range out {
-		out[i] = g.rule()
+		out[i] = g.rule(namespaced)
 	}
 	return out
 }
@@ -141,7 +149,9 @@ func (g *gen) subjects(ns string) []rbacv1.Subject {
 			out = append(out, rbacv1.Subject{Kind: "Group", APIGroup: "rbac.authorization.k8s.io", Name: g.pick(g.c.Groups)})
 		case x < 66:
 			out = append(out, rbacv1.Subject{Kind: "Group", APIGroup: "rbac.authorization.k8s.io",
-				Name: g.pick([]string{"system:authenticated", "system:serviceaccounts", "system:serviceaccounts:" + g.pick(g.c.Namespaces)})})
+				Name: g.pick([]string{"system:authenticated", "system:unauthenticated", "system:serviceaccounts", "system:serviceaccounts:" + g.pick(g.c.Namespaces)})})
+		case x < 67:
+			out = append(out, rbacv1.Subject{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: rbac.Anonymous})
 		default:
 			sns := g.pick(g.c.Namespaces)
 			s := rbacv1.Subject{Kind: "ServiceAccount", Namespace: sns, Name: fmt.Sprintf("sa-%d", g.r.IntN(g.o.ServiceAccounts))}
@@ -152,6 +162,84 @@ func (g *gen) subjects(ns string) []rbacv1.Subject {
 		}
 	}
 	return out
+}
+
+// aggregated adds the ClusterRoles agg-0, agg-1, ... of Options.Aggregated
+// with their bindings. They are labelled agg-level=<index> and select the
+// roles cr-* by their agg label (values 25 to 29 select nothing), and the
+// agg-* roles of lower index only, so that aggregation never cycles: the
+// API server's controller settles on one answer.
+func (g *gen) aggregated() {
+	in := &g.c.Input
+	value := func() string { return fmt.Sprint(g.r.IntN(30)) }
+	for j := range g.o.Aggregated {
+		r := rbacv1.ClusterRole{
+			TypeMeta:        metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
+			ObjectMeta:      metav1.ObjectMeta{Name: fmt.Sprintf("agg-%d", j), Labels: map[string]string{"agg-level": fmt.Sprint(j)}},
+			AggregationRule: &rbacv1.AggregationRule{},
+		}
+		for range 1 + g.r.IntN(2) {
+			var s metav1.LabelSelector
+			switch x := g.r.IntN(8); {
+			case x == 0:
+				s.MatchLabels = map[string]string{"agg": value()}
+			case x == 1:
+				s.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: "agg", Operator: metav1.LabelSelectorOpIn, Values: []string{value(), value()}}}
+			case x == 2:
+				s.MatchExpressions = []metav1.LabelSelectorRequirement{
+					{Key: "agg", Operator: metav1.LabelSelectorOpIn, Values: []string{value(), value(), value()}},
+					{Key: "agg", Operator: metav1.LabelSelectorOpNotIn, Values: []string{value()}},
+				}
+			case x == 3:
+				// Every cr-* but those of 22 agg values.
+				var not []string
+				for v := range 22 {
+					not = append(not, fmt.Sprint(v+g.r.IntN(3)))
+				}
+				s.MatchExpressions = []metav1.LabelSelectorRequirement{
+					{Key: "agg", Operator: metav1.LabelSelectorOpExists},
+					{Key: "agg", Operator: metav1.LabelSelectorOpNotIn, Values: not},
+				}
+			case x == 4 && j > 0:
+				s.MatchLabels = map[string]string{"agg-level": fmt.Sprint(g.r.IntN(j))}
+			case x == 5 && j > 0:
+				s.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: "agg-level", Operator: metav1.LabelSelectorOpIn,
+					Values: []string{fmt.Sprint(g.r.IntN(j)), fmt.Sprint(g.r.IntN(j))}}}
+			case x == 6 && j == g.o.Aggregated-1:
+				// Every other ClusterRole: safe only for the role no other
+				// selects.
+			case x == 6:
+				s.MatchExpressions = []metav1.LabelSelectorRequirement{
+					{Key: "agg-level", Operator: metav1.LabelSelectorOpDoesNotExist},
+					{Key: "agg", Operator: metav1.LabelSelectorOpIn, Values: []string{value(), "nested-" + fmt.Sprint(g.r.IntN(5))}},
+				}
+			default:
+				s.MatchLabels = map[string]string{"agg": value(), "absent": "x"} // selects nothing
+			}
+			r.AggregationRule.ClusterRoleSelectors = append(r.AggregationRule.ClusterRoleSelectors, s)
+		}
+		if g.r.IntN(3) == 0 {
+			r.Rules = g.rules(false)
+		}
+		in.ClusterRoles = append(in.ClusterRoles, r)
+		ref := rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: r.Name}
+		if g.r.IntN(2) == 0 {
+			in.ClusterRoleBindings = append(in.ClusterRoleBindings, rbacv1.ClusterRoleBinding{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
+				ObjectMeta: metav1.ObjectMeta{Name: "crb-" + r.Name},
+				RoleRef:    ref,
+				Subjects:   g.subjects(""),
+			})
+			continue
+		}
+		ns := g.pick(g.c.Namespaces)
+		in.RoleBindings = append(in.RoleBindings, rbacv1.RoleBinding{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
+			ObjectMeta: metav1.ObjectMeta{Name: "rb-" + r.Name, Namespace: ns},
+			RoleRef:    ref,
+			Subjects:   g.subjects(ns),
+		})
+	}
 }
 
 // Generate makes a cluster; the same options make the same cluster.
@@ -184,16 +272,17 @@ func Generate(o Options) Cluster {
 			r.Labels["agg"] = fmt.Sprintf("nested-%d", i/20%5)
 			r.AggregationRule = &rbacv1.AggregationRule{ClusterRoleSelectors: []metav1.LabelSelector{{MatchLabels: map[string]string{"agg": fmt.Sprint(g.r.IntN(25))}}}}
 		default:
-			r.Rules = g.rules()
+			r.Rules = g.rules(false)
 		}
 		in.ClusterRoles = append(in.ClusterRoles, r)
 	}
+	g.aggregated()
 	for i := range o.Roles - nCluster {
 		ns := g.c.Namespaces[i%len(g.c.Namespaces)]
 		in.Roles = append(in.Roles, rbacv1.Role{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("role-%d", i/len(g.c.Namespaces)), Namespace: ns},
-			Rules:      g.rules(),
+			Rules:      g.rules(true),
 		})
 	}
 	rolesPerNS := max(1, (o.Roles-nCluster)/max(1, len(g.c.Namespaces)))
@@ -323,6 +412,9 @@ func (c Cluster) Requests(seed uint64, n int) []Request {
 			extra := []string{}
 			if g.r.IntN(2) == 0 {
 				extra = append(extra, g.pick(c.Groups))
+			}
+			if g.r.IntN(15) == 0 {
+				extra = append(extra, rbac.SystemMasters)
 			}
 			u = rbac.Authenticated(g.pick(c.Users), extra...)
 		case x < 95:
