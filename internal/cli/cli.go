@@ -36,6 +36,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"scan", "check manifests against the Kubernetes security model", runScan},
+		{"cluster", "check a live cluster: posture, Pod Security readiness, RBAC", runCluster},
 		{"checks", "list the checks with their documentation", runChecks},
 		{"rbac", "analyse RBAC: can-i, who-can, risks, escalation paths", runRBAC},
 		{"version", "print the version", func(_ context.Context, _ []string, io IO) int {

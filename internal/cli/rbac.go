@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 
 	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
+	"github.com/kubeguard/kubeguard/internal/cluster"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/object"
@@ -35,6 +36,11 @@ type RBACOptions struct {
 	Format           string
 	Output           string
 	FailOn           string
+	// Cluster reads the RBAC state of a live cluster instead of files.
+	Cluster bool
+	Connect ConnectOptions
+	// wrap, when set, hooks the connection (tests audit requests).
+	wrap func(*cluster.Connection)
 }
 
 // stringList is a repeatable string flag.
@@ -63,7 +69,9 @@ Commands:
             it can take over that ends in cluster-admin power
 
 Input (every command): -f/--filename PATH, repeatable: files, directories
-(searched recursively for .yaml, .yml and .json) and - for standard input.
+(searched recursively for .yaml, .yml and .json) and - for standard input;
+or --cluster (with --kubeconfig, --context) to read a live cluster, its
+Secrets as metadata only.
 Namespaced objects without a namespace are taken to be in "default".
 --with-defaults adds the API server's built-in roles and bindings.
 
@@ -100,6 +108,8 @@ func rbacFlags(name, usage string, o *RBACOptions, w io.Writer) *flag.FlagSet {
 	fs.Var(files, "f", "manifest `path` to read (repeatable; - for standard input)")
 	fs.Var(files, "filename", "same as -f")
 	fs.BoolVar(&o.WithDefaults, "with-defaults", false, "add the API server's built-in roles and bindings")
+	fs.BoolVar(&o.Cluster, "cluster", false, "read the live cluster (see kubeguard cluster --help) instead of files")
+	connectFlags(fs, &o.Connect)
 	fs.Usage = func() {
 		fmt.Fprint(w, usage)
 		fmt.Fprint(w, "\nFlags:\n")
@@ -125,9 +135,15 @@ type rbacInput struct {
 }
 
 // loadRBAC reads the input with the scan loader and builds the policy.
-func loadRBAC(ctx context.Context, o *RBACOptions, stdin io.Reader) (*rbacInput, error) {
+func loadRBAC(ctx context.Context, o *RBACOptions, stdin io.Reader, stderr io.Writer) (*rbacInput, error) {
+	if o.Cluster || o.Connect.Kubeconfig != "" || o.Connect.Context != "" {
+		if len(o.Files) > 0 {
+			return nil, errors.New("-f and --cluster exclude each other")
+		}
+		return loadRBACLive(ctx, o, stderr)
+	}
 	if len(o.Files) == 0 {
-		return nil, errors.New("no input: give manifests with -f PATH (- for standard input)")
+		return nil, errors.New("no input: give manifests with -f PATH (- for standard input), or --cluster")
 	}
 	var b rbac.Builder
 	if o.WithDefaults {
@@ -321,7 +337,7 @@ func runCanI(ctx context.Context, args []string, io IO) int {
 	default:
 		return usageError(io, fs, errors.New("say who asks: --as USER or --as-sa NAMESPACE:NAME"))
 	}
-	in, err := loadRBAC(ctx, &o, io.Stdin)
+	in, err := loadRBAC(ctx, &o, io.Stdin, io.Stderr)
 	if err != nil {
 		return usageError(io, fs, err)
 	}
@@ -417,7 +433,7 @@ func runWhoCan(ctx context.Context, args []string, io IO) int {
 	if err := oneOf("o", o.Format, []string{"text", "json"}); err != nil {
 		return usageError(io, fs, err)
 	}
-	in, err := loadRBAC(ctx, &o, io.Stdin)
+	in, err := loadRBAC(ctx, &o, io.Stdin, io.Stderr)
 	if err != nil {
 		return usageError(io, fs, err)
 	}
@@ -519,7 +535,7 @@ func runRisks(ctx context.Context, args []string, io IO) int {
 	if err != nil {
 		return usageError(io, fs, err)
 	}
-	in, err := loadRBAC(ctx, &o, io.Stdin)
+	in, err := loadRBAC(ctx, &o, io.Stdin, io.Stderr)
 	if err != nil {
 		closeOut()
 		return usageError(io, fs, err)
@@ -591,7 +607,7 @@ func runPaths(ctx context.Context, args []string, io IO) int {
 	if err := oneOf("o", o.Format, []string{"text", "json"}); err != nil {
 		return usageError(io, fs, err)
 	}
-	in, err := loadRBAC(ctx, &o, io.Stdin)
+	in, err := loadRBAC(ctx, &o, io.Stdin, io.Stderr)
 	if err != nil {
 		return usageError(io, fs, err)
 	}

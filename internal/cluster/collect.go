@@ -1,0 +1,224 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Resource is one resource type the collector lists.
+type Resource struct {
+	GVR        schema.GroupVersionResource
+	Kind       string
+	Namespaced bool
+	// MetadataOnly lists the objects' metadata and nothing else, through
+	// the metadata client (PartialObjectMetadata): Secrets.
+	MetadataOnly bool
+	// FieldSelector narrows the list on the server (running pods only).
+	FieldSelector string
+}
+
+// APIVersion is the resource's group/version as objects spell it.
+func (r Resource) APIVersion() string { return r.GVR.GroupVersion().String() }
+
+// String names the resource as kubectl does: deployments.apps.
+func (r Resource) String() string {
+	if r.GVR.Group == "" {
+		return r.GVR.Resource
+	}
+	return r.GVR.Resource + "." + r.GVR.Group
+}
+
+func res(group, version, resource, kind string, namespaced bool) Resource {
+	return Resource{GVR: schema.GroupVersionResource{Group: group, Version: version, Resource: resource}, Kind: kind, Namespaced: namespaced}
+}
+
+// The resources kubeguard reads.
+var (
+	Namespaces          = res("", "v1", "namespaces", "Namespace", false)
+	Pods                = Resource{GVR: schema.GroupVersionResource{Version: "v1", Resource: "pods"}, Kind: "Pod", Namespaced: true, FieldSelector: "status.phase!=Succeeded,status.phase!=Failed"}
+	ServiceAccounts     = res("", "v1", "serviceaccounts", "ServiceAccount", true)
+	Services            = res("", "v1", "services", "Service", true)
+	ResourceQuotas      = res("", "v1", "resourcequotas", "ResourceQuota", true)
+	LimitRanges         = res("", "v1", "limitranges", "LimitRange", true)
+	ReplicationControls = res("", "v1", "replicationcontrollers", "ReplicationController", true)
+	Secrets             = Resource{GVR: schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, Kind: "Secret", Namespaced: true, MetadataOnly: true}
+	// TokenSecrets are the legacy ServiceAccount token Secrets, listed
+	// apart (metadata only, by type on the server) because metadata does
+	// not carry a Secret's type.
+	TokenSecrets        = Resource{GVR: Secrets.GVR, Kind: "Secret", Namespaced: true, MetadataOnly: true, FieldSelector: "type=kubernetes.io/service-account-token"}
+	Deployments         = res("apps", "v1", "deployments", "Deployment", true)
+	ReplicaSets         = res("apps", "v1", "replicasets", "ReplicaSet", true)
+	StatefulSets        = res("apps", "v1", "statefulsets", "StatefulSet", true)
+	DaemonSets          = res("apps", "v1", "daemonsets", "DaemonSet", true)
+	Jobs                = res("batch", "v1", "jobs", "Job", true)
+	CronJobs            = res("batch", "v1", "cronjobs", "CronJob", true)
+	NetworkPolicies     = res("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true)
+	Ingresses           = res("networking.k8s.io", "v1", "ingresses", "Ingress", true)
+	Roles               = res("rbac.authorization.k8s.io", "v1", "roles", "Role", true)
+	ClusterRoles        = res("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false)
+	RoleBindings        = res("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true)
+	ClusterRoleBindings = res("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", false)
+	CRDs                = res("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false)
+)
+
+// Workloads are the pod controllers, owners before what they own: a
+// CronJob before its Jobs, a Deployment before its ReplicaSets, so that
+// attribution finds each owner already seen.
+var Workloads = []Resource{CronJobs, Deployments, StatefulSets, DaemonSets, ReplicationControls, ReplicaSets, Jobs}
+
+// RBAC are the resources the RBAC analysis reads besides workloads.
+var RBAC = []Resource{ClusterRoles, Roles, ClusterRoleBindings, RoleBindings, ServiceAccounts, TokenSecrets, CRDs}
+
+// Lister lists one page of a resource's objects. The dynamic client
+// implements it (Clients.List); tests give a fake.
+type Lister interface {
+	List(ctx context.Context, r Resource, namespace string, opts metav1.ListOptions) (*unstructured.UnstructuredList, error)
+}
+
+// MetadataLister lists one page of a resource's objects' metadata only.
+type MetadataLister interface {
+	ListMetadata(ctx context.Context, r Resource, namespace string, opts metav1.ListOptions) (*metav1.PartialObjectMetadataList, error)
+}
+
+// List implements Lister with the dynamic client.
+func (c *Clients) List(ctx context.Context, r Resource, namespace string, opts metav1.ListOptions) (*unstructured.UnstructuredList, error) {
+	if r.Namespaced {
+		return c.Dynamic.Resource(r.GVR).Namespace(namespace).List(ctx, opts)
+	}
+	return c.Dynamic.Resource(r.GVR).List(ctx, opts)
+}
+
+// ListMetadata implements MetadataLister with the metadata client, which
+// asks for PartialObjectMetadataList: the server sends no data, spec or
+// status.
+func (c *Clients) ListMetadata(ctx context.Context, r Resource, namespace string, opts metav1.ListOptions) (*metav1.PartialObjectMetadataList, error) {
+	if r.Namespaced {
+		return c.Metadata.Resource(r.GVR).Namespace(namespace).List(ctx, opts)
+	}
+	return c.Metadata.Resource(r.GVR).List(ctx, opts)
+}
+
+// Warning is a resource type that could not be read, for a reason that
+// leaves the rest of the results valid: not allowed, or not served.
+type Warning struct {
+	Resource Resource
+	Err      error
+}
+
+func (w Warning) Error() string {
+	switch {
+	case apierrors.IsForbidden(w.Err):
+		return fmt.Sprintf("cannot list %s (forbidden): results leave them out; grant list on them to the scanner's identity", w.Resource)
+	case apierrors.IsNotFound(w.Err), apierrors.IsMethodNotSupported(w.Err):
+		return fmt.Sprintf("%s are not served by this cluster: results leave them out", w.Resource)
+	}
+	return fmt.Sprintf("cannot list %s: %v", w.Resource, w.Err)
+}
+
+// partial reports whether an error only takes one resource type out of
+// the results.
+func partial(err error) bool {
+	return apierrors.IsForbidden(err) || apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err)
+}
+
+// Item is one listed object.
+type Item struct {
+	Resource Resource
+	// Meta is the object's metadata as the server sent it (owner
+	// references, UID), before Object drops what checks do not read.
+	Meta metav1.Object
+	// Raw is the object's content, nil for metadata-only resources.
+	Raw map[string]any
+}
+
+// Collector lists resources page by page. Memory holds one page at a time.
+type Collector struct {
+	Lister   Lister
+	Metadata MetadataLister
+	// Namespace restricts namespaced resources to one namespace; empty
+	// means all.
+	Namespace string
+	// PageSize is the Limit of each list call; 500 when zero, as kubectl.
+	PageSize int64
+	// Progress, when set, is told after each page how many objects of the
+	// resource have been read.
+	Progress func(r Resource, n int)
+}
+
+// DefaultPageSize is kubectl's chunk size.
+const DefaultPageSize = 500
+
+// Each lists every object of r and calls fn for each, page by page. A
+// resource the identity may not list, or that the cluster does not serve,
+// yields a *Warning and no objects; other errors are returned as they are,
+// after the objects already handed on.
+func (c *Collector) Each(ctx context.Context, r Resource, fn func(*Item) error) error {
+	size := c.PageSize
+	if size <= 0 {
+		size = DefaultPageSize
+	}
+	ns := ""
+	if r.Namespaced {
+		ns = c.Namespace
+	}
+	opts := metav1.ListOptions{Limit: size, FieldSelector: r.FieldSelector}
+	n := 0
+	for page := 0; ; page++ {
+		cont, err := c.page(ctx, r, ns, opts, fn, &n)
+		if err != nil {
+			if page == 0 && partial(err) {
+				return &Warning{Resource: r, Err: err}
+			}
+			return fmt.Errorf("list %s: %w", r, err)
+		}
+		if c.Progress != nil {
+			c.Progress(r, n)
+		}
+		if cont == "" {
+			return nil
+		}
+		opts.Continue = cont
+	}
+}
+
+func (c *Collector) page(ctx context.Context, r Resource, ns string, opts metav1.ListOptions, fn func(*Item) error, n *int) (string, error) {
+	if r.MetadataOnly {
+		if c.Metadata == nil {
+			return "", errors.New("no metadata client")
+		}
+		l, err := c.Metadata.ListMetadata(ctx, r, ns, opts)
+		if err != nil {
+			return "", err
+		}
+		for i := range l.Items {
+			*n++
+			if err := fn(&Item{Resource: r, Meta: &l.Items[i].ObjectMeta}); err != nil {
+				return "", err
+			}
+		}
+		return l.Continue, nil
+	}
+	l, err := c.Lister.List(ctx, r, ns, opts)
+	if err != nil {
+		return "", err
+	}
+	for i := range l.Items {
+		// The item is copied out (its map is shared, not copied) so that
+		// the page can drop it while the item lives on.
+		u := l.Items[i]
+		*n++
+		if err := fn(&Item{Resource: r, Meta: &u, Raw: u.Object}); err != nil {
+			return "", err
+		}
+		// Drop the object as soon as it has been handed on: the page
+		// then holds only what is still to come.
+		l.Items[i] = unstructured.Unstructured{}
+	}
+	return l.GetContinue(), nil
+}
