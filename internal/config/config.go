@@ -54,6 +54,13 @@ type Exemption struct {
 	Kind      string   `yaml:"kind"`
 	Name      string   `yaml:"name"`
 	Container string   `yaml:"container"`
+	// ServiceAccount and Image scope an exemption to pods running as a
+	// ServiceAccount and to containers running an image (globs). Only a
+	// front that knows both, the admission webhook, applies such an
+	// exemption (MatchesSubject); Matches never does, so that a scan cannot
+	// widen it to every image.
+	ServiceAccount string `yaml:"serviceAccount"`
+	Image          string `yaml:"image"`
 	// Reason is required: an exemption nobody can explain is a finding.
 	Reason string `yaml:"reason"`
 	// Expires, when set, is the last day (YYYY-MM-DD, UTC) the exemption
@@ -75,6 +82,13 @@ func (e *Exemption) Expired(now time.Time) bool {
 // about several containers is covered only when the container glob covers
 // every one of them; a container glob never covers a pod-level finding.
 func (e *Exemption) Matches(id, kind, namespace, name string, containers []string) bool {
+	if e.ServiceAccount != "" || e.Image != "" {
+		return false
+	}
+	return e.matches(id, kind, namespace, name, containers)
+}
+
+func (e *Exemption) matches(id, kind, namespace, name string, containers []string) bool {
 	if !slices.ContainsFunc(e.Checks, func(g string) bool { return glob(g, id) }) ||
 		!glob(e.Kind, kind) || !glob(e.Namespace, namespace) || !glob(e.Name, name) {
 		return false
@@ -187,7 +201,7 @@ func Parse(file string, data []byte, known func(id string) bool) (*Config, error
 		if strings.TrimSpace(e.Reason) == "" {
 			bad(e.Line, "exemption: reason is required")
 		}
-		for _, g := range []string{e.Namespace, e.Kind, e.Name, e.Container} {
+		for _, g := range []string{e.Namespace, e.Kind, e.Name, e.Container, e.ServiceAccount, e.Image} {
 			if _, err := path.Match(g, ""); err != nil {
 				bad(e.Line, "exemption: bad pattern %q", g)
 			}
