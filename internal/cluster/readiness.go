@@ -47,7 +47,7 @@ type Violation struct {
 // by namespace. Memory holds one entry per namespace and owner.
 type Readiness struct {
 	eval     *pss.Evaluator
-	versions []api.Version // versions at which some check changes, newest first
+	versions []api.Version // the newest version of each stretch with the same checks, newest first
 
 	mu  sync.Mutex
 	ns  map[string]*nsState
@@ -64,10 +64,15 @@ type nsState struct {
 
 // NewReadiness returns an empty evaluation.
 func NewReadiness(e *pss.Evaluator) *Readiness {
+	// A verdict changes only where some check gains a version, so the
+	// newest version of each stretch between those is the one just below
+	// where the next stretch starts; latest stands for the newest stretch.
 	vs := map[api.Version]bool{}
 	for _, c := range policy.DefaultChecks() {
 		for _, v := range c.Versions {
-			vs[v.MinimumVersion] = true
+			if m := v.MinimumVersion; m.Minor() > 0 {
+				vs[api.MajorMinorVersion(m.Major(), m.Minor()-1)] = true
+			}
 		}
 	}
 	newestFirst := func(a, b api.Version) int { return cmp.Compare(b.Minor(), a.Minor()) }
