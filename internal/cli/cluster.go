@@ -371,6 +371,7 @@ func ScanCluster(ctx context.Context, col *cluster.Collector, cs []check.Check, 
 	}
 
 	// RBAC: kept whole in the policy, as the analysis needs them all.
+	rbacObjects := map[finding.ObjectRef]*object.Object{}
 	for _, r := range cluster.RBAC {
 		s.each(ctx, r, func(it *cluster.Item) error {
 			obj, err := cluster.Object(it)
@@ -381,6 +382,7 @@ func ScanCluster(ctx context.Context, col *cluster.Collector, cs []check.Check, 
 			s.builder.Add(obj)
 			if r == cluster.ClusterRoles || r == cluster.Roles || r == cluster.ClusterRoleBindings || r == cluster.RoleBindings {
 				s.addObject(obj)
+				rbacObjects[obj.Ref] = obj
 			}
 			return nil
 		})
@@ -422,6 +424,13 @@ func ScanCluster(ctx context.Context, col *cluster.Collector, cs []check.Check, 
 	for _, f := range rbac.Risks(policy) {
 		if col.Namespace != "" && f.Object.Namespace != col.Namespace {
 			continue
+		}
+		// Annotations on a role or binding waive its RBAC findings, as
+		// they do in manifests.
+		if obj := rbacObjects[f.Object]; obj != nil && filter != nil {
+			one := []finding.Finding{f}
+			filter.Apply(obj, one)
+			f = one[0]
 		}
 		s.findings = append(s.findings, f)
 	}

@@ -252,3 +252,13 @@ func TestRBACLive(t *testing.T) {
 		t.Errorf("paths: exit %d\n%s\n%s", code, stdout.String(), stderr.String())
 	}
 }
+
+// TestScannerManifests holds deploy/scanner to the restricted level: the
+// scanner's own manifests pass kubeguard scan with no finding.
+func TestScannerManifests(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := Run(context.Background(), []string{"scan", "--level", "restricted", "--fail-on", "info", "../../deploy/scanner"}, IO{Stdout: &stdout, Stderr: &stderr})
+	if code != ExitOK || !strings.Contains(stdout.String(), "no findings") {
+		t.Errorf("exit %d:\n%s%s", code, stdout.String(), stderr.String())
+	}
+}
