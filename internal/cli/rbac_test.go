@@ -88,8 +88,10 @@ func TestRBACCanI(t *testing.T) {
 		{"no input", []string{"get", "pods", "--as", "a"}, ExitError, nil, "no input"},
 		{"no resource", []string{"get", "--as", "a", "-f", file}, ExitError, nil, "want VERB RESOURCE"},
 		{"-n and -A", []string{"get", "pods", "--as", "a", "-n", "x", "-A", "-f", file}, ExitError, nil, "exclude each other"},
-		{"with defaults, not generated", []string{"get", "pods", "--as", "a", "--with-defaults", "-f", file}, ExitError, nil,
-			"--with-defaults: the API server's built-in RBAC roles are not generated yet: run tools/rbacdefaults"},
+		{"with defaults: the built-in view, aggregated", []string{"get", "pods", "--as", "bob", "--as-group", "devs", "-n", "team-a", "--with-defaults", "-f", file}, ExitOK,
+			[]string{"yes\n", "RoleBinding/team-a/viewers → ClusterRole/view rules[", "(aggregated from ClusterRole/system:aggregate-to-view rules[", "rule at internal/rbac/defaults/defaults.yaml:"}, ""},
+		{"with defaults: view does not read secrets", []string{"get", "secrets", "--as", "bob", "--as-group", "devs", "-n", "team-a", "--with-defaults", "-f", file}, ExitFindings,
+			[]string{"no\n"}, ""},
 		{"missing file", []string{"get", "pods", "--as", "a", "-f", filepath.Join(t.TempDir(), "none.yaml")}, ExitError, []string{"no\n"}, "none.yaml: stat: no such file or directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
