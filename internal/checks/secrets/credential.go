@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -31,20 +32,23 @@ import (
 // patterns are the shapes of self-announcing credentials, each with what
 // a finding calls it.
 var patterns = []struct {
-	re   *regexp.Regexp
-	what string
+	// hints are substrings one of which every match holds: looking for
+	// them first spares the regular expression nearly every value.
+	hints []string
+	re    *regexp.Regexp
+	what  string
 	// skip rejects a match that is a documented example.
 	skip func(match string) bool
 }{
-	{re: regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----`), what: "a private key (PEM block)"},
-	{re: regexp.MustCompile(`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b`), what: "an AWS access key ID",
+	{hints: []string{"-----BEGIN "}, re: regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----`), what: "a private key (PEM block)"},
+	{hints: []string{"AKIA", "ASIA"}, re: regexp.MustCompile(`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b`), what: "an AWS access key ID",
 		// AWS's documentation uses AKIAIOSFODNN7EXAMPLE and the like.
 		skip: func(m string) bool { return strings.HasSuffix(m, "EXAMPLE") }},
-	{re: regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})`), what: "a GitHub token"},
-	{re: regexp.MustCompile(`\bglpat-[A-Za-z0-9_-]{20,}`), what: "a GitLab token"},
-	{re: regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`), what: "a Slack token"},
-	{re: regexp.MustCompile(`https://hooks\.slack\.com/services/[A-Za-z0-9/]{20,}`), what: "a Slack webhook URL"},
-	{re: regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`), what: "a JWT"},
+	{hints: []string{"gh", "github_pat_"}, re: regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})`), what: "a GitHub token"},
+	{hints: []string{"glpat-"}, re: regexp.MustCompile(`\bglpat-[A-Za-z0-9_-]{20,}`), what: "a GitLab token"},
+	{hints: []string{"xox"}, re: regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`), what: "a Slack token"},
+	{hints: []string{"hooks.slack.com"}, re: regexp.MustCompile(`https://hooks\.slack\.com/services/[A-Za-z0-9/]{20,}`), what: "a Slack webhook URL"},
+	{hints: []string{"eyJ"}, re: regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`), what: "a JWT"},
 }
 
 // urlPassword finds user:password@ in a URL; the password is group 1.
@@ -54,12 +58,18 @@ var urlPassword = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]+:([^\s/
 func valueKinds(v string) []string {
 	var out []string
 	for _, p := range patterns {
+		if !slices.ContainsFunc(p.hints, func(h string) bool { return strings.Contains(v, h) }) {
+			continue
+		}
 		for _, m := range p.re.FindAllString(v, -1) {
 			if p.skip == nil || !p.skip(m) {
 				out = append(out, p.what)
 				break
 			}
 		}
+	}
+	if !strings.Contains(v, "://") {
+		return out
 	}
 	for _, m := range urlPassword.FindAllStringSubmatch(v, -1) {
 		if !placeholder(m[1]) {
