@@ -13,6 +13,7 @@ import (
 	"github.com/kubeguard/kubeguard/internal/checks/pss"
 	"github.com/kubeguard/kubeguard/internal/checks/rbac"
 	"github.com/kubeguard/kubeguard/internal/checks/secrets"
+	"github.com/kubeguard/kubeguard/internal/checks/serviceaccount"
 	"github.com/kubeguard/kubeguard/internal/checks/workload"
 	"github.com/kubeguard/kubeguard/internal/suppress"
 )
@@ -32,7 +33,7 @@ func All() ([]check.Check, error) {
 			err = fmt.Errorf("pod security evaluator: %w", err)
 			return
 		}
-		all = slices.Concat(pss.Checks(e), workload.Checks, namespace.Checks, network.Checks, secrets.Checks, rbac.Checks)
+		all = slices.Concat(pss.Checks(e), workload.Checks, namespace.Checks, network.Checks, serviceaccount.Checks, secrets.Checks, rbac.Checks)
 		ids := map[string]bool{}
 		for _, c := range all {
 			ids[c.ID] = true

@@ -8,12 +8,14 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/checks"
 	"github.com/kubeguard/kubeguard/internal/cli"
+	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/report"
 )
@@ -33,6 +35,16 @@ func TestReportsShowNoObjectContent(t *testing.T) {
 	r.Version = "test"
 	if len(r.Findings) == 0 || len(r.Errors) == 0 {
 		t.Fatalf("the fixture must give findings and an input error; got %d findings, %d errors", len(r.Findings), len(r.Errors))
+	}
+	// The checks that read values, or sit next to them, must each have a
+	// finding here for the test to prove anything about them.
+	for _, id := range []string{
+		"secret-in-manifest", "hardcoded-credential", "secret-env-var", "secret-volume-all-containers",
+		"service-account-legacy-token", "service-account-mountable-secrets", "service-account-token-automount",
+	} {
+		if !slices.ContainsFunc(r.Findings, func(f finding.Finding) bool { return f.CheckID == id }) {
+			t.Errorf("the fixture gives no finding of %s", id)
+		}
 	}
 	markers := []string{"LEAKMARK", "TEVBS01BUks"}
 	for _, format := range report.Formats {

@@ -1,0 +1,216 @@
+// Package serviceaccount holds the checks of the identity pods run as:
+// ServiceAccount tokens mounted where no API access is needed, the shared
+// default ServiceAccount, legacy long-lived token Secrets, and the
+// ServiceAccount's restriction of the Secrets its pods may use.
+//
+// A pod's ServiceAccount is looked up in the input by the pod's own
+// metadata.namespace, the way the namespace checks match objects: objects
+// that name no namespace are matched with one another, since applied
+// together they land together. A ServiceAccount that is not in the input
+// is judged by the API server's defaults (tokens are mounted, nothing is
+// restricted).
+package serviceaccount
+
+import (
+	"slices"
+	"strconv"
+
+	"github.com/kubeguard/kubeguard/internal/check"
+	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
+	"github.com/kubeguard/kubeguard/internal/object"
+	"github.com/kubeguard/kubeguard/internal/rbac"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+)
+
+// Category is the category of every check of this package.
+const Category = "ServiceAccounts"
+
+// Checks are this package's checks, in registration order.
+var Checks = []check.Check{
+	TokenAutomount,
+	DefaultServiceAccount,
+	LegacyToken,
+	MountableSecrets,
+}
+
+const (
+	serviceAccountKind = "ServiceAccount"
+	// defaultName is the ServiceAccount the API server gives pods that
+	// name none.
+	defaultName = "default"
+	// docs is the ServiceAccount administration guide.
+	adminDocs = "https://kubernetes.io/docs/reference/access-authn-authz/service-accounts-admin/"
+)
+
+// podServiceAccount is the ServiceAccount a pod template runs as, and the
+// field that says so (where serviceAccountName belongs when none does).
+// The deprecated serviceAccount field still sets it when
+// serviceAccountName is empty, as the API server's conversion does.
+func podServiceAccount(t *object.PodTemplate) (name string, path object.Path, set bool) {
+	spec := t.SpecPath()
+	switch {
+	case t.Spec.ServiceAccountName != "":
+		return t.Spec.ServiceAccountName, spec.Key("serviceAccountName"), true
+	case t.Spec.DeprecatedServiceAccount != "":
+		return t.Spec.DeprecatedServiceAccount, spec.Key("serviceAccount"), true
+	}
+	return defaultName, spec.Key("serviceAccountName"), false
+}
+
+// account is a ServiceAccount of the input, decoded.
+type account struct {
+	Object *object.Object
+	corev1.ServiceAccount
+}
+
+// ref names the ServiceAccount as a finding does.
+func (a *account) ref() string {
+	if a.Object.Ref.Namespace == "" {
+		return "ServiceAccount " + strconv.Quote(a.Name)
+	}
+	return "ServiceAccount " + a.Object.Ref.Namespace + "/" + a.Name
+}
+
+// serviceAccount returns the pod's ServiceAccount when the input holds it,
+// decoded once per pod for all the checks that read it.
+func serviceAccount(p *check.Pass, name string) *account {
+	return p.Memo("serviceaccount/"+name, func() any {
+		o := p.Context.Lookup(serviceAccountKind, p.Object.Ref.Namespace, name)
+		if o == nil || o.Ref.APIVersion != "v1" {
+			return (*account)(nil)
+		}
+		a := &account{Object: o}
+		if err := o.Decode(object.Path{}, &a.ServiceAccount); err != nil {
+			// The API server rejects such a ServiceAccount: judge the pod
+			// as if it were not in the input.
+			return (*account)(nil)
+		}
+		return a
+	}).(*account)
+}
+
+// rbacKinds are the kinds the RBAC analysis reads besides the workload and
+// its ServiceAccount.
+var rbacKinds = []string{rbac.KindRoleBinding, rbac.KindClusterRoleBinding, rbac.KindRole, rbac.KindClusterRole}
+
+// riskyPowers asks package rbac whether the pod's ServiceAccount holds a
+// permission the RBAC good practices call a privilege escalation risk,
+// through the bindings of the input: it returns the rbac-privileged-token-
+// workload finding's reason and detail, ok false when there is none.
+//
+// The analysis is package rbac's, unchanged (`kubeguard rbac risks` gives
+// the same answer); this only chooses its input. A policy of every RBAC
+// object for every pod would cost the whole RBAC analysis per pod, so the
+// policy holds only the bindings with a subject that can be the
+// ServiceAccount (its name, its user name, or one of the groups its tokens
+// carry; package rbac decides which really are), the roles they refer to,
+// and every ClusterRole when one of those aggregates others. Built-in
+// roles are not in a scan's input, so a binding to one, cluster-admin
+// included, is resolved only when the input defines the role.
+func riskyPowers(p *check.Pass, sa *account, name string) (reason, detail string, ok bool) {
+	ctx := p.Context
+	if len(ctx.List(rbac.KindRoleBinding)) == 0 && len(ctx.List(rbac.KindClusterRoleBinding)) == 0 {
+		return "", "", false // the usual scan of workloads alone
+	}
+	ns := p.Object.Ref.Namespace
+	rbacNS := ns
+	if rbacNS == "" {
+		rbacNS = rbac.DefaultNamespace
+	}
+	user := rbac.Identity{Kind: rbacv1.ServiceAccountKind, Namespace: rbacNS, Name: name}.User()
+	var (
+		b         rbac.Builder
+		found     bool
+		roles     []*object.Object
+		aggregate bool
+	)
+	for _, kind := range []string{rbac.KindClusterRoleBinding, rbac.KindRoleBinding} {
+		for _, o := range ctx.List(kind) {
+			if !mayConcern(o, name, user) {
+				continue
+			}
+			var v struct {
+				RoleRef rbacv1.RoleRef `json:"roleRef"`
+			}
+			if o.Decode(object.Path{}, &v) != nil {
+				continue
+			}
+			b.Add(o)
+			found = true
+			var r *object.Object
+			switch v.RoleRef.Kind {
+			case rbac.KindRole:
+				r = ctx.Lookup(rbac.KindRole, o.Ref.Namespace, v.RoleRef.Name)
+			case rbac.KindClusterRole:
+				r = ctx.Lookup(rbac.KindClusterRole, "", v.RoleRef.Name)
+				aggregate = aggregate || r != nil && r.Field(object.Path{}.Key("aggregationRule")) != nil
+			}
+			if r != nil && !slices.Contains(roles, r) {
+				roles = append(roles, r)
+			}
+		}
+	}
+	if !found {
+		return "", "", false
+	}
+	if aggregate {
+		for _, r := range ctx.List(rbac.KindClusterRole) {
+			if !slices.Contains(roles, r) {
+				roles = append(roles, r)
+			}
+		}
+	}
+	for _, r := range roles {
+		b.Add(r)
+	}
+	if sa != nil {
+		b.Add(sa.Object)
+	}
+	b.Add(p.Object)
+	for _, f := range rbac.Risks(b.Build()) {
+		if f.CheckID == rbacchecks.PrivilegedTokenWorkload.ID && f.Object == p.Object.Ref {
+			return f.Reason, f.Detail, true
+		}
+	}
+	return "", "", false
+}
+
+var subjectsPath = object.Path{}.Key("subjects")
+
+// mayConcern reports whether a binding has a subject that can be the
+// ServiceAccount: one of its name, its user name, or a group its tokens
+// carry. It reads the subjects' scalars from the parse tree, since every
+// pod's check asks it of every binding; package rbac then decides, with
+// the namespaces, which subjects really are the ServiceAccount.
+func mayConcern(o *object.Object, name string, user rbac.User) bool {
+	for i := 0; o.Field(subjectsPath.Index(i)) != nil; i++ {
+		s := subjectsPath.Index(i)
+		subject := scalar(o, s.Key("name"))
+		switch scalar(o, s.Key("kind")) {
+		case rbacv1.ServiceAccountKind:
+			if subject == name {
+				return true
+			}
+		case rbacv1.UserKind:
+			if subject == user.Name {
+				return true
+			}
+		case rbacv1.GroupKind:
+			if slices.Contains(user.Groups, subject) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// scalar is the value of the scalar at p, "" when there is none.
+func scalar(o *object.Object, p object.Path) string {
+	if n := o.Field(p); n != nil {
+		return n.Value
+	}
+	return ""
+}
+
+func quote(s string) string { return strconv.Quote(s) }
