@@ -13,7 +13,8 @@ var SecretEnvVar = check.Check{
 	Title:    "Secret passed as an environment variable",
 	Severity: finding.Low,
 	Category: Category,
-	Rationale: "The Kubernetes Secrets good practices ask applications to protect Secret data after reading it. An environment " +
+	Rationale: "The Kubernetes security checklist asks that pods needing Secrets have them mounted through volumes, and the " +
+		"Secrets good practices ask applications to protect Secret data after reading it. An environment " +
 		"variable is hard to protect: every child process inherits it, it shows in /proc/<pid>/environ, in crash reports and in " +
 		"the logs of programs that print their environment, and, as the Secrets documentation notes, it is not updated when the " +
 		"Secret changes, so rotation needs a restart. A Secret mounted as a volume is a file on tmpfs, readable only by the " +

@@ -32,9 +32,10 @@ var MountableSecrets = check.Check{
 	Title:    "Pod uses a Secret its ServiceAccount does not allow",
 	Severity: finding.Medium,
 	Category: Category,
-	Rationale: "The ServiceAccount administration guide describes kubernetes.io/enforce-mountable-secrets: \"true\": the " +
-		"ServiceAccount admission plugin then admits only pods whose secret volumes and secret environment variables name " +
-		"Secrets listed in the ServiceAccount's secrets, and whose imagePullSecrets are listed in its imagePullSecrets. A pod " +
+	Rationale: "The ServiceAccount API reference limits the pods of a ServiceAccount annotated kubernetes.io/enforce-mountable-" +
+		"secrets: \"true\" to the Secrets of its secrets field, and the ServiceAccount admission plugin enforces it: it admits " +
+		"only pods whose secret volumes and secret environment variables name Secrets listed in secrets, and whose " +
+		"imagePullSecrets are listed in the ServiceAccount's imagePullSecrets. A pod " +
 		"that names another Secret is rejected when applied (API servers before v1.27.13, v1.28.9 and v1.29.4 did not check " +
 		"envFrom, CVE-2024-3177); one that reads it through a projected volume is admitted, because the plugin does not look " +
 		"at projected sources, and gets around the restriction. Either way the pod and its ServiceAccount disagree.",
@@ -43,7 +44,7 @@ var MountableSecrets = check.Check{
 		"      kubernetes.io/enforce-mountable-secrets: \"true\"\n" +
 		"  secrets:\n  - name: payments-db\n  imagePullSecrets:\n  - name: registry-credentials\n" +
 		"or stop the pod from using it, and mount Secrets as secret volumes rather than projected ones, which the restriction does not cover.",
-	DocURL: adminDocs + "#enforce-mountable-secrets",
+	DocURL: "https://kubernetes.io/docs/reference/kubernetes-api/authentication-resources/service-account-v1/",
 	Kinds:  []string{check.PodTemplates},
 	Needs:  []string{serviceAccountKind},
 	Run: func(p *check.Pass) {

@@ -39,8 +39,6 @@ const (
 	// defaultName is the ServiceAccount the API server gives pods that
 	// name none.
 	defaultName = "default"
-	// docs is the ServiceAccount administration guide.
-	adminDocs = "https://kubernetes.io/docs/reference/access-authn-authz/service-accounts-admin/"
 )
 
 // podServiceAccount is the ServiceAccount a pod template runs as, and the
