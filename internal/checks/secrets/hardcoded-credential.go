@@ -63,7 +63,7 @@ var HardcodedCredential = check.Check{
 				p.Report(check.Diagnostic{
 					Path:       c.Path.Key("env").Index(k).Key("value"),
 					Containers: []string{c.Name},
-					Reason:     "credential hard-coded in " + where,
+					Reason:     "credential hard-coded in an env var",
 					Detail:     where + " holds " + and(whats) + notShown,
 				})
 			}
@@ -118,7 +118,7 @@ func annotationCredentials(p *check.Pass, path object.Path, annotations map[stri
 		}
 		p.Report(check.Diagnostic{
 			Path:   path.Key(k),
-			Reason: "credential hard-coded in annotation " + quote(k),
+			Reason: "credential hard-coded in an annotation",
 			Detail: "annotation " + quote(k) + " holds " + and(whats) + notShown,
 		})
 	}
@@ -142,7 +142,7 @@ func configMapCredentials(p *check.Pass) {
 		}
 		p.Report(check.Diagnostic{
 			Path:   object.Path{}.Keys("data", k),
-			Reason: "credential hard-coded in ConfigMap key " + quote(k),
+			Reason: "credential hard-coded in a ConfigMap",
 			Detail: "ConfigMap " + quote(p.Object.Ref.Name) + " key " + quote(k) + " holds " + and(whats) + notShown,
 		})
 	}

@@ -38,7 +38,7 @@ var SecretEnvVar = check.Check{
 				// The secretKeyRef or secretRef, not its name.
 				Path:       r.Path[:len(r.Path)-1],
 				Containers: []string{r.Container},
-				Reason:     "Secret " + quote(r.Secret) + " passed as an environment variable",
+				Reason:     "Secret passed as an environment variable",
 				Detail:     detail + ": environment variables are inherited by child processes and often logged",
 			})
 		}

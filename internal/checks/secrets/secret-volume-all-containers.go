@@ -65,7 +65,7 @@ var SecretVolumeAllContainers = check.Check{
 			p.Report(check.Diagnostic{
 				Path:       t.SpecPath().Key("volumes").Index(i),
 				Containers: names,
-				Reason:     what + " mounted into every container",
+				Reason:     "Secret mounted into every container",
 				Detail: "volume " + quote(v.Name) + " holds " + what + " and all " + itoa(len(names)) + " containers (" +
 					strings.Join(quoteAll(names), ", ") + ") mount it: mount it only in those that read it",
 			})

@@ -86,7 +86,7 @@ var MountableSecrets = check.Check{
 			p.Report(check.Diagnostic{
 				Path:       r.Path,
 				Containers: containers,
-				Reason:     "Secret " + quote(r.Secret) + " not allowed by " + sa.ref(),
+				Reason:     "Secret not allowed by the ServiceAccount",
 				Detail: r.Where() + " names Secret " + quote(r.Secret) + "; " + sa.ref() + " has " + enforceAnnotation +
 					": " + quote(sa.Annotations[enforceAnnotation]) + " and its " + field + " field " + listed + ": " + consequence,
 			})
