@@ -25,6 +25,8 @@ import (
 	"github.com/kubeguard/kubeguard/internal/rbac"
 	"github.com/kubeguard/kubeguard/internal/report"
 	"github.com/kubeguard/kubeguard/internal/suppress"
+	rbacv1 "k8s.io/api/rbac/v1"
+	kruntime "k8s.io/apimachinery/pkg/runtime"
 )
 
 // ConnectOptions are the flags that reach a live cluster, shared by
@@ -375,14 +377,17 @@ func ScanCluster(ctx context.Context, col *cluster.Collector, cs []check.Check, 
 	for _, r := range cluster.RBAC {
 		s.each(ctx, r, func(it *cluster.Item) error {
 			obj, err := cluster.Object(it)
+			if err == nil {
+				var typed bool
+				if typed, err = addRBAC(&s.builder, it); err == nil && typed {
+					s.addObject(obj)
+					rbacObjects[obj.Ref] = obj
+				} else if err == nil {
+					s.builder.Add(obj)
+				}
+			}
 			if err != nil {
 				s.fail(refOf(it), err)
-				return nil
-			}
-			s.builder.Add(obj)
-			if r == cluster.ClusterRoles || r == cluster.Roles || r == cluster.ClusterRoleBindings || r == cluster.RoleBindings {
-				s.addObject(obj)
-				rbacObjects[obj.Ref] = obj
 			}
 			return nil
 		})
@@ -629,11 +634,16 @@ func loadRBACLive(ctx context.Context, o *RBACOptions, stderr io.Writer) (*rbacI
 				conv = cluster.Slim
 			}
 			obj, err := conv(it)
+			if err == nil {
+				var typed bool
+				if typed, err = addRBAC(&s.builder, it); err == nil && !typed {
+					s.builder.Add(obj)
+				}
+			}
 			if err != nil {
 				s.fail(refOf(it), err)
 				return nil
 			}
-			s.builder.Add(obj)
 			s.objects = append(s.objects, report.Object{Ref: obj.Ref})
 			return nil
 		}
@@ -650,4 +660,33 @@ func loadRBACLive(ctx context.Context, o *RBACOptions, stderr io.Writer) (*rbacI
 	in := &rbacInput{policy: s.builder.Build(), objects: s.objects, errors: s.errors}
 	in.errors = append(in.errors, in.policy.Problems...)
 	return in, nil
+}
+
+// addRBAC adds a role or binding to the policy as a typed value, and
+// reports whether it was one. Typed input has no source position, which
+// is what a live object is: the analysis then names no file or line.
+func addRBAC(b *rbac.Builder, it *cluster.Item) (bool, error) {
+	var in rbac.Input
+	var dst any
+	switch it.Resource {
+	case cluster.Roles:
+		in.Roles = make([]rbacv1.Role, 1)
+		dst = &in.Roles[0]
+	case cluster.ClusterRoles:
+		in.ClusterRoles = make([]rbacv1.ClusterRole, 1)
+		dst = &in.ClusterRoles[0]
+	case cluster.RoleBindings:
+		in.RoleBindings = make([]rbacv1.RoleBinding, 1)
+		dst = &in.RoleBindings[0]
+	case cluster.ClusterRoleBindings:
+		in.ClusterRoleBindings = make([]rbacv1.ClusterRoleBinding, 1)
+		dst = &in.ClusterRoleBindings[0]
+	default:
+		return false, nil
+	}
+	if err := kruntime.DefaultUnstructuredConverter.FromUnstructured(it.Raw, dst); err != nil {
+		return false, fmt.Errorf("decode: %w", err)
+	}
+	b.AddInput(in)
+	return true, nil
 }
