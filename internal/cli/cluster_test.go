@@ -262,3 +262,21 @@ func TestScannerManifests(t *testing.T) {
 		t.Errorf("exit %d:\n%s%s", code, stdout.String(), stderr.String())
 	}
 }
+
+func TestProgress(t *testing.T) {
+	var b bytes.Buffer
+	p := &progress{w: &b, on: true}
+	p.update(cluster.Pods, 500)
+	p.update(cluster.Pods, 731)
+	p.done()
+	if want := "\r\033[Kkubeguard: listing pods: 500\r\033[Kkubeguard: listing pods: 731\r\033[K"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+	b.Reset()
+	off := newProgress(&b) // not a terminal
+	off.update(cluster.Pods, 1)
+	off.done()
+	if b.Len() != 0 {
+		t.Errorf("progress written to a non-terminal: %q", b.String())
+	}
+}
