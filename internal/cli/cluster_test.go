@@ -280,3 +280,20 @@ func TestProgress(t *testing.T) {
 		t.Errorf("progress written to a non-terminal: %q", b.String())
 	}
 }
+
+// TestClusterFormats writes every format of a live scan: none needs a file
+// position.
+func TestClusterFormats(t *testing.T) {
+	s := fakeCluster(t)
+	for _, format := range []string{"text", "json", "sarif", "junit", "policyreport"} {
+		t.Run(format, func(t *testing.T) {
+			code, out, stderr := runFake(t, s, "-o", format)
+			if code != ExitFindings || !strings.Contains(out, "pss-privileged") {
+				t.Errorf("exit %d, %d bytes\n%s", code, len(out), stderr)
+			}
+		})
+	}
+	if code, _, _ := runFake(t, s, "-o", "yaml"); code != ExitError {
+		t.Errorf("-o yaml: exit %d, want %d", code, ExitError)
+	}
+}
