@@ -23,25 +23,41 @@ func (p Path) Key(k string) Path { return p.with(Elem{Key: k}) }
 // Index returns the path extended by a list index.
 func (p Path) Index(i int) Path { return p.with(Elem{Index: i}) }
 
-// Keys returns the path extended by several map keys.
+// Keys returns the path extended by several map keys. It allocates once,
+// however many keys there are: checks build paths like
+// containers[i].securityContext.capabilities.add for every finding.
 func (p Path) Keys(ks ...string) Path {
-	q := p
-	for _, k := range ks {
-		q = q.Key(k)
+	q := make(Path, len(p)+len(ks))
+	copy(q, p)
+	for i, k := range ks {
+		q[len(p)+i] = Elem{Key: k}
 	}
 	return q
 }
 
+// with returns a copy of p extended by e. It always copies, never appends
+// in place, so that paths sharing a prefix never see each other's steps.
 func (p Path) with(e Elem) Path {
-	q := make(Path, len(p), len(p)+1)
+	q := make(Path, len(p)+1)
 	copy(q, p)
-	return append(q, e)
+	q[len(p)] = e
+	return q
 }
 
 // String renders the path in the dotted form kubectl explain uses; keys that
 // are not plain identifiers (annotation names, say) are quoted in brackets.
 func (p Path) String() string {
+	if len(p) == 0 {
+		return ""
+	}
+	// One allocation: the builder is sized for the common case of plain
+	// keys and small indexes, the string of every finding's path.
+	n := 0
+	for _, e := range p {
+		n += len(e.Key) + 4
+	}
 	var b strings.Builder
+	b.Grow(n)
 	for i, e := range p {
 		switch {
 		case e.Key == "":
