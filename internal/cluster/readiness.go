@@ -168,13 +168,7 @@ func (r *Readiness) Result() []NamespaceReadiness {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []NamespaceReadiness
-	for _, name := range slices.Sorted(func(yield func(string) bool) {
-		for k := range r.ns {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, name := range slices.Sorted(maps.Keys(r.ns)) {
 		s := r.ns[name]
 		nr := NamespaceReadiness{Namespace: name, Pods: s.pods, Enforce: s.enforce, Version: "latest",
 			Baseline: violations(s.fails[0]), Restricted: violations(s.fails[1])}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"maps"
 	"fmt"
 	"io"
 	"slices"
@@ -135,13 +136,7 @@ func PolicyReports(r *Report, now time.Time) []PolicyReport {
 		p.Results = append(p.Results, res)
 	}
 	out := make([]PolicyReport, 0, len(byNS))
-	for _, ns := range slices.Sorted(func(yield func(string) bool) {
-		for k := range byNS {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, ns := range slices.Sorted(maps.Keys(byNS)) {
 		p := byNS[ns]
 		slices.SortStableFunc(p.Results, func(a, b PolicyReportResult) int {
 			x, y := a.Resources[0], b.Resources[0]
