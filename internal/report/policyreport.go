@@ -2,9 +2,9 @@ package report
 
 import (
 	"cmp"
-	"maps"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
