@@ -92,8 +92,16 @@ func Needs(checks []Check) []string {
 // Run checks one object. An error means the object could not be decoded
 // for checking (a pod spec of the wrong shape, say); it names the field.
 func (e *Engine) Run(obj *object.Object) ([]finding.Finding, error) {
+	return e.RunAppend(nil, obj)
+}
+
+// RunAppend is Run appending the object's findings to dst, so that a caller
+// collecting the findings of many objects keeps them in one list instead of
+// copying each object's list into it (findings are a few hundred bytes
+// each, and a large scan has hundreds of thousands).
+func (e *Engine) RunAppend(dst []finding.Finding, obj *object.Object) ([]finding.Finding, error) {
 	var (
-		findings []finding.Finding
+		findings = dst
 		tmpl     *object.PodTemplate
 		decoded  bool
 		memo     = map[string]any{}

@@ -223,11 +223,12 @@ func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts chec
 		res := result{file: u.FileSeq, doc: u.DocSeq, errors: u.Errors}
 		for _, obj := range u.Objects {
 			res.objects = append(res.objects, report.Object{Ref: obj.Ref, Location: obj.Source})
-			fs, err := engine.Run(obj)
+			n := len(res.findings)
+			var err error
+			res.findings, err = engine.RunAppend(res.findings, obj)
 			if filter != nil {
-				filter.Apply(obj, fs)
+				filter.Apply(obj, res.findings[n:])
 			}
-			res.findings = append(res.findings, fs...)
 			if err != nil {
 				res.errors = append(res.errors, finding.InputError{Location: obj.Source, Message: err.Error()})
 			}
