@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"io"
 	"runtime"
@@ -84,11 +83,11 @@ func (JSON) Write(w io.Writer, r *Report) error {
 			out.Summary.Suppressed++
 		}
 	}
-	// The long lists are written element by element, encoded in parallel,
-	// rather than through one json.Encoder: that builds the whole document
-	// in memory twice (compact, then indented) and grows its buffers by
-	// copying, which dominated scans of large inputs. The bytes are the
-	// same as the Encoder's.
+	// The long lists are written element by element, encoded in parallel
+	// by the appenders of jsonenc.go, rather than through one json.Encoder:
+	// that builds the whole document in memory twice (compact, then
+	// indented) and grows its buffers by copying, which dominated scans of
+	// large inputs. The bytes are the same as the Encoder's.
 	head := out
 	head.Objects, head.Findings, head.Errors = nil, nil, nil
 	b, err := json.MarshalIndent(struct {
@@ -103,15 +102,15 @@ func (JSON) Write(w io.Writer, r *Report) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	bw.Write(b[:len(b)-2]) // without the closing "\n}"
 	bw.WriteString(",\n  \"objects\": ")
-	if err := writeList(bw, out.Objects); err != nil {
+	if err := writeList(bw, out.Objects, appendObject); err != nil {
 		return err
 	}
 	bw.WriteString(",\n  \"findings\": ")
-	if err := writeList(bw, out.Findings); err != nil {
+	if err := writeList(bw, out.Findings, appendFinding); err != nil {
 		return err
 	}
 	bw.WriteString(",\n  \"errors\": ")
-	if err := writeList(bw, out.Errors); err != nil {
+	if err := writeList(bw, out.Errors, appendInputError); err != nil {
 		return err
 	}
 	bw.WriteString("\n}\n")
@@ -120,9 +119,9 @@ func (JSON) Write(w io.Writer, r *Report) error {
 
 // writeList writes items as an indented JSON array that is a field of the
 // top-level object, as json.Encoder with two-space indentation would. Runs
-// of items are encoded on all cores and written in order, a few runs at a
-// time, so memory stays bounded.
-func writeList[T any](w *bufio.Writer, items []T) error {
+// of items are encoded by appendItem on all cores and written in order, a
+// few runs at a time, so memory stays bounded.
+func writeList[T any](w *bufio.Writer, items []T, appendItem func([]byte, *T) []byte) error {
 	if len(items) == 0 {
 		_, err := w.WriteString("[]")
 		return err
@@ -130,44 +129,31 @@ func writeList[T any](w *bufio.Writer, items []T) error {
 	w.WriteString("[\n")
 	const run = 256
 	workers := runtime.GOMAXPROCS(0)
-	bufs := make([]bytes.Buffer, workers)
-	encs := make([]*json.Encoder, workers)
-	for k := range encs {
-		encs[k] = json.NewEncoder(&bufs[k])
-		encs[k].SetIndent("    ", "  ")
-	}
-	errs := make([]error, workers)
+	bufs := make([][]byte, workers)
 	for start := 0; start < len(items); start += run * workers {
 		var wg sync.WaitGroup
 		for k := range workers {
 			lo, hi := start+k*run, min(start+(k+1)*run, len(items))
-			bufs[k].Reset()
+			bufs[k] = bufs[k][:0]
 			if lo >= hi {
 				continue
 			}
 			wg.Go(func() {
-				b := &bufs[k]
+				b := bufs[k]
 				for i := lo; i < hi; i++ {
-					b.WriteString("    ")
-					if err := encs[k].Encode(items[i]); err != nil {
-						errs[k] = err
-						return
-					}
+					b = append(b, "    "...)
+					b = appendItem(b, &items[i])
 					if i < len(items)-1 {
-						// Encode ends the item with a newline; the comma
-						// goes before it.
-						b.Truncate(b.Len() - 1)
-						b.WriteString(",\n")
+						b = append(b, ',')
 					}
+					b = append(b, '\n')
 				}
+				bufs[k] = b
 			})
 		}
 		wg.Wait()
 		for k := range workers {
-			if errs[k] != nil {
-				return errs[k]
-			}
-			if _, err := w.Write(bufs[k].Bytes()); err != nil {
+			if _, err := w.Write(bufs[k]); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,133 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/kubeguard/kubeguard/internal/finding"
+)
+
+// encoderBytes is what the writer produced before the appenders: one list
+// element encoded by json.Encoder with the report's indentation, without
+// the trailing newline Encode adds.
+func encoderBytes(t testing.TB, v any) string {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("    ", "  ")
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+// awkward holds strings every escaping rule of encoding/json applies to.
+const awkward = "a\"b\\c\b\f\n\r\t\x00\x1f\x7f <tag> & \u2028\u2029 é 日本 \xff\xfe \xe2\x82 end"
+
+func TestJSONAppendersMatchEncoder(t *testing.T) {
+	loc := finding.Location{File: "templates/x.yaml", Line: 12, Column: 7, Template: "chart/templates/x.yaml"}
+	findings := []struct {
+		name string
+		f    finding.Finding
+	}{
+		{name: "zero", f: finding.Finding{}},
+		{name: "minimal", f: finding.Finding{CheckID: "pss-privileged", Severity: finding.Critical, Location: finding.Location{File: "a.yaml"}}},
+		{name: "full", f: finding.Finding{
+			CheckID: "pss-runAsNonRoot", Title: "May run as root", Severity: finding.High, Category: "Pod Security Standards (restricted)",
+			Object:     finding.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "team-01", Name: "web"},
+			Containers: []string{"app", "sidecar"}, Path: "spec.template.spec.containers[0].securityContext", Location: loc,
+			Reason: "runAsNonRoot != true", Detail: `pod or container "app" must set securityContext.runAsNonRoot=true`,
+			Admission:   []string{"enforce=restricted:latest: the API server would reject this Pod", "audit=restricted:latest"},
+			Remediation: "Set at pod level:\n  securityContext:\n    runAsNonRoot: true", DocURL: "https://kubernetes.io/docs/?a=1&b=<2>",
+			Suppressed: &finding.Suppression{Kind: "exemption", Reason: "legacy", Location: &finding.Location{File: ".kubeguard.yaml", Line: 3}},
+		}},
+		{name: "suppressed without reason or location", f: finding.Finding{CheckID: "x", Suppressed: &finding.Suppression{Kind: "baseline"}}},
+		{name: "awkward strings", f: finding.Finding{
+			CheckID: awkward, Title: awkward, Category: awkward, Object: finding.ObjectRef{APIVersion: awkward, Kind: awkward, Namespace: awkward, Name: awkward},
+			Containers: []string{awkward, ""}, Path: awkward, Location: finding.Location{File: awkward, Line: -1, Column: 1 << 40, Template: awkward},
+			Reason: awkward, Detail: awkward, Admission: []string{awkward}, Remediation: awkward, DocURL: awkward,
+			Suppressed: &finding.Suppression{Kind: awkward, Reason: awkward, Location: &finding.Location{File: awkward, Template: awkward}},
+		}},
+		{name: "unknown severity", f: finding.Finding{Severity: finding.Severity(9)}},
+		{name: "empty non-nil lists", f: finding.Finding{Containers: []string{}, Admission: []string{}}},
+	}
+	for _, tt := range findings {
+		t.Run("finding/"+tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(encoderBytes(t, tt.f), string(appendFinding(nil, &tt.f))); diff != "" {
+				t.Errorf("appendFinding differs from json.Encoder (-encoder +appender):\n%s", diff)
+			}
+		})
+	}
+	for _, o := range []Object{{}, {Ref: finding.ObjectRef{APIVersion: "v1", Kind: "Pod", Name: "p"}, Location: loc}} {
+		t.Run("object", func(t *testing.T) {
+			if diff := cmp.Diff(encoderBytes(t, o), string(appendObject(nil, &o))); diff != "" {
+				t.Errorf("appendObject differs from json.Encoder (-encoder +appender):\n%s", diff)
+			}
+		})
+	}
+	for _, e := range []finding.InputError{{}, {Location: loc, Message: awkward}} {
+		t.Run("error", func(t *testing.T) {
+			if diff := cmp.Diff(encoderBytes(t, e), string(appendInputError(nil, &e))); diff != "" {
+				t.Errorf("appendInputError differs from json.Encoder (-encoder +appender):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestJSONAppendersKnowEveryField fails when one of the written types gains,
+// loses or reorders a JSON field: the appenders must then change with it.
+func TestJSONAppendersKnowEveryField(t *testing.T) {
+	tests := []struct {
+		typ  any
+		want []string
+	}{
+		{finding.Finding{}, []string{"checkID", "title", "severity", "category", "object", "containers,omitempty", "path,omitempty", "location", "reason", "detail,omitempty", "admission,omitempty", "remediation", "docURL", "suppressed,omitempty"}},
+		{finding.ObjectRef{}, []string{"apiVersion", "kind", "namespace,omitempty", "name"}},
+		{finding.Location{}, []string{"file", "line,omitempty", "column,omitempty", "template,omitempty"}},
+		{finding.Suppression{}, []string{"kind", "reason,omitempty", "location,omitempty"}},
+		{finding.InputError{}, []string{"location", "message"}},
+		{Object{}, []string{"object", "location"}},
+	}
+	for _, tt := range tests {
+		typ := reflect.TypeOf(tt.typ)
+		t.Run(typ.Name(), func(t *testing.T) {
+			var got []string
+			for f := range typ.Fields() {
+				got = append(got, f.Tag.Get("json"))
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("JSON fields of %s changed; update jsonenc.go and this test (-known +now):\n%s", typ, diff)
+			}
+		})
+	}
+}
+
+// FuzzJSONAppenders holds the appenders to json.Encoder on arbitrary
+// strings and numbers.
+func FuzzJSONAppenders(f *testing.F) {
+	f.Add("pss-privileged", "spec.containers[0]", "a.yaml", "app", 3, 5, true)
+	f.Add(awkward, "", "", "", 0, 0, false)
+	f.Add("\xed\xa0\x80", "\u2028<>&", "\x00", "\"", -1, 1, true)
+	f.Fuzz(func(t *testing.T, s1, s2, s3, s4 string, line, col int, suppressed bool) {
+		fd := finding.Finding{
+			CheckID: s1, Title: s2, Severity: finding.Severity(line % 7), Category: s3,
+			Object:     finding.ObjectRef{APIVersion: s4, Kind: s1, Namespace: s2, Name: s3},
+			Containers: strings.Fields(s4), Path: s2, Location: finding.Location{File: s3, Line: line, Column: col, Template: s4},
+			Reason: s1, Detail: s2, Admission: strings.Split(s3, ","), Remediation: s4, DocURL: s1,
+		}
+		if suppressed {
+			fd.Suppressed = &finding.Suppression{Kind: s2, Reason: s3, Location: &finding.Location{File: s4, Line: col}}
+		}
+		if want, got := encoderBytes(t, fd), string(appendFinding(nil, &fd)); want != got {
+			t.Errorf("appendFinding differs from json.Encoder:\nencoder:  %q\nappender: %q", want, got)
+		}
+		e := finding.InputError{Location: fd.Location, Message: s1 + s2}
+		if want, got := encoderBytes(t, e), string(appendInputError(nil, &e)); want != got {
+			t.Errorf("appendInputError differs from json.Encoder:\nencoder:  %q\nappender: %q", want, got)
+		}
+	})
+}
