@@ -20,6 +20,7 @@ import (
 	"github.com/kubeguard/kubeguard/internal/checks"
 	"github.com/kubeguard/kubeguard/internal/checks/pss"
 	"github.com/kubeguard/kubeguard/internal/cluster"
+	"github.com/kubeguard/kubeguard/internal/config"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/object"
 	"github.com/kubeguard/kubeguard/internal/rbac"
@@ -113,6 +114,8 @@ func clusterFlags(o *ClusterOptions, w io.Writer) *flag.FlagSet {
 	for _, name := range []string{"format", "o"} {
 		fs.Lookup(name).Usage = "output `format`: text, json, sarif, junit or policyreport"
 	}
+	fs.Lookup("config").Usage = "configuration `file` (" + config.FileName + ": disabled checks, parameters, exemptions); none by default"
+	fs.Lookup("workers").Usage = "objects checked in parallel (`n`; default: one per CPU)"
 	connectFlags(fs, &o.Connect)
 	fs.StringVar(&o.Namespace, "n", "", "check only this `namespace` (default: all namespaces)")
 	fs.StringVar(&o.Namespace, "namespace", "", "same as -n")
