@@ -176,7 +176,7 @@ func evaluate(e *Evaluator, p *check.Pass) verdicts {
 			}
 		}
 	}
-	eval := func(lv api.LevelVersion) []Result { return e.Evaluate(lv, &t.Metadata, &t.Spec) }
+	eval := e.Pod(&t.Metadata, &t.Spec)
 	if lv, err := LevelVersion(p.Context.Options.PSSLevel, p.Context.Options.PSSVersion); err == nil {
 		add(eval(lv), "")
 	}

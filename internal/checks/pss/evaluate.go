@@ -102,5 +102,28 @@ func (e *Evaluator) Evaluate(lv api.LevelVersion, meta *metav1.ObjectMeta, spec 
 	return failed
 }
 
+// Pod returns a function evaluating one pod at a level and version, which
+// runs the upstream checks once per distinct level and version however
+// often it is asked: a pod in a labelled namespace is judged at the scan's
+// level and at its namespace's enforce, audit and warn levels, which are
+// often the same. The results it returns are shared; do not modify them.
+func (e *Evaluator) Pod(meta *metav1.ObjectMeta, spec *corev1.PodSpec) func(api.LevelVersion) []Result {
+	type entry struct {
+		lv      api.LevelVersion
+		results []Result
+	}
+	var done []entry // at most four: scan, enforce, audit, warn
+	return func(lv api.LevelVersion) []Result {
+		for _, d := range done {
+			if d.lv == lv {
+				return d.results
+			}
+		}
+		r := e.Evaluate(lv, meta, spec)
+		done = append(done, entry{lv, r})
+		return r
+	}
+}
+
 // Checks returns the upstream checks by ID.
 func (e *Evaluator) Checks() map[policy.CheckID]policy.Check { return e.checks }
