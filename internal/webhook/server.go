@@ -1,0 +1,292 @@
+// Package webhook serves admission reviews over TLS: certificate reload,
+// request limits, timeouts, panic recovery, graceful shutdown, health,
+// readiness and metrics. Decisions are package admission's.
+package webhook
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	kjson "sigs.k8s.io/json"
+)
+
+// Reviewer decides one admission request; *admission.Reviewer is one.
+type Reviewer interface {
+	Review(ctx context.Context, req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse
+}
+
+// Defaults for Options' zero values.
+const (
+	// DefaultMaxBodyBytes bounds a review: an object and its old version,
+	// each at most the API server's request limit of 3 MiB.
+	DefaultMaxBodyBytes = 7 << 20
+	// DefaultTimeout applies when a request has no ?timeout=; the API
+	// server always sends one, from the webhook's timeoutSeconds.
+	DefaultTimeout = 10 * time.Second
+	// MaxTimeout caps ?timeout=: timeoutSeconds is at most 30.
+	MaxTimeout = 30 * time.Second
+	// DefaultShutdownTimeout bounds the drain of in-flight requests.
+	DefaultShutdownTimeout = 30 * time.Second
+)
+
+// ReviewPath is where reviews are posted.
+const ReviewPath = "/validate"
+
+// Options configure a Server.
+type Options struct {
+	Reviewer Reviewer
+	// Certificates serves the TLS certificate; see CertReloader.
+	Certificates interface {
+		GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error)
+	}
+	// Ready reports whether the caches the reviewer reads have synced;
+	// /readyz fails until it does. Nil means always ready.
+	Ready   func() bool
+	Metrics *Metrics
+	Logger  *slog.Logger
+	// MaxBodyBytes bounds a review's body; DefaultMaxBodyBytes when zero.
+	MaxBodyBytes int64
+	// DefaultTimeout applies without ?timeout=; DefaultTimeout when zero.
+	DefaultTimeout time.Duration
+	// ShutdownDelay is how long the server keeps serving, not ready, after
+	// being told to stop, so that endpoints drop it before it closes its
+	// listener. Zero stops at once.
+	ShutdownDelay time.Duration
+	// ShutdownTimeout bounds the wait for in-flight requests;
+	// DefaultShutdownTimeout when zero.
+	ShutdownTimeout time.Duration
+}
+
+// Server is the webhook's HTTPS server.
+type Server struct {
+	o        Options
+	draining atomic.Bool
+}
+
+// New checks the options and fills in defaults.
+func New(o Options) (*Server, error) {
+	if o.Reviewer == nil {
+		return nil, errors.New("webhook: a reviewer is required")
+	}
+	if o.Certificates == nil {
+		return nil, errors.New("webhook: a certificate source is required (TLS only)")
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Ready == nil {
+		o.Ready = func() bool { return true }
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.DefaultTimeout <= 0 {
+		o.DefaultTimeout = DefaultTimeout
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	return &Server{o: o}, nil
+}
+
+// TLSConfig is the server's TLS configuration: TLS 1.2 or later, the
+// certificate from the reloader at every handshake.
+func (s *Server) TLSConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion:     tls.VersionTLS12,
+		GetCertificate: s.o.Certificates.GetCertificate,
+		NextProtos:     []string{"h2", "http/1.1"},
+	}
+}
+
+// Handler routes reviews, health, readiness and metrics.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc(ReviewPath, s.serveReview)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		switch {
+		case s.draining.Load():
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		case !s.o.Ready():
+			http.Error(w, "namespace cache not synced", http.StatusServiceUnavailable)
+		default:
+			_, _ = io.WriteString(w, "ok\n")
+		}
+	})
+	mux.Handle("/metrics", s.o.Metrics)
+	return mux
+}
+
+// Serve serves HTTPS on ln until ctx is done, then stops being ready,
+// waits ShutdownDelay, and closes once in-flight requests have been
+// answered (or ShutdownTimeout passed).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		TLSConfig:         s.TLSConfig(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       MaxTimeout + 10*time.Second,
+		IdleTimeout:       90 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.o.Logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.draining.Store(true)
+	s.o.Logger.Info("shutting down: not ready, draining in-flight requests", "delay", s.o.ShutdownDelay.String())
+	if s.o.ShutdownDelay > 0 {
+		time.Sleep(s.o.ShutdownDelay)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.o.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	s.o.Logger.Info("stopped")
+	return nil
+}
+
+var reviewTypeMeta = metav1.TypeMeta{APIVersion: admissionv1.SchemeGroupVersion.String(), Kind: "AdmissionReview"}
+
+// reviewError is a request that gets no decision, only an error.
+type reviewError struct {
+	code int // HTTP status for the Result, and for the reply when uid is unknown
+	msg  string
+}
+
+func (s *Server) serveReview(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	uid, resp, rerr := s.review(w, r)
+	outcome := "allowed"
+	switch {
+	case rerr != nil:
+		outcome = "error"
+		resp = &admissionv1.AdmissionResponse{UID: uid, Allowed: false, Result: &metav1.Status{
+			Status: metav1.StatusFailure, Code: int32(rerr.code), Message: "kubeguard webhook: " + rerr.msg,
+			Reason: metav1.StatusReason(http.StatusText(rerr.code))}}
+	case !resp.Allowed:
+		outcome = "denied"
+	}
+	status := http.StatusOK
+	if rerr != nil && (uid == "" || rerr.code == http.StatusGatewayTimeout) {
+		// Without a UID the API server cannot take the answer as a
+		// decision; and a review that ran out of time is the API
+		// server's failurePolicy to decide, not a denial.
+		status = rerr.code
+	}
+	body, err := json.Marshal(&admissionv1.AdmissionReview{TypeMeta: reviewTypeMeta, Response: resp})
+	if err != nil {
+		http.Error(w, "kubeguard webhook: encode response: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+	d := time.Since(start)
+	s.o.Metrics.request(outcome, d)
+	log := s.o.Logger.Debug
+	if outcome != "allowed" {
+		log = s.o.Logger.Info
+	}
+	attrs := []any{"uid", string(uid), "outcome", outcome, "duration_ms", float64(d.Microseconds()) / 1000}
+	if resp.Result != nil {
+		attrs = append(attrs, "code", resp.Result.Code, "message", resp.Result.Message)
+	}
+	log("admission review", attrs...)
+}
+
+// review reads, decodes and decides one request.
+func (s *Server) review(w http.ResponseWriter, r *http.Request) (types.UID, *admissionv1.AdmissionResponse, *reviewError) {
+	if r.Method != http.MethodPost {
+		return "", nil, &reviewError{http.StatusMethodNotAllowed, "reviews are POSTed"}
+	}
+	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/json" {
+		return "", nil, &reviewError{http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q: want application/json", r.Header.Get("Content-Type"))}
+	}
+	timeout := s.o.DefaultTimeout
+	if v := r.URL.Query().Get("timeout"); v != "" {
+		if t, err := time.ParseDuration(v); err == nil && t > 0 {
+			timeout = min(t, MaxTimeout)
+		} else {
+			s.o.Logger.Debug("invalid timeout ignored", "timeout", v)
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return "", nil, &reviewError{http.StatusRequestEntityTooLarge, fmt.Sprintf("review is over the limit of %d bytes", s.o.MaxBodyBytes)}
+		}
+		return "", nil, &reviewError{http.StatusBadRequest, "read review: " + err.Error()}
+	}
+	var review admissionv1.AdmissionReview
+	// Case-sensitive, as the API server decodes: a field spelt
+	// "Object" is not "object".
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(body, &review); err != nil {
+		return "", nil, &reviewError{http.StatusBadRequest, "decode review: " + err.Error()}
+	}
+	if review.Request == nil {
+		return "", nil, &reviewError{http.StatusBadRequest, "review has no request"}
+	}
+	uid := review.Request.UID
+	if review.APIVersion != reviewTypeMeta.APIVersion || review.Kind != reviewTypeMeta.Kind {
+		return uid, nil, &reviewError{http.StatusBadRequest, fmt.Sprintf("got %s %s, want %s AdmissionReview (admissionReviewVersions: [v1])", review.APIVersion, review.Kind, reviewTypeMeta.APIVersion)}
+	}
+	if uid == "" {
+		return "", nil, &reviewError{http.StatusBadRequest, "request has no uid"}
+	}
+
+	type result struct {
+		resp  *admissionv1.AdmissionResponse
+		panic any
+		stack []byte
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- result{panic: p, stack: debug.Stack()}
+			}
+		}()
+		done <- result{resp: s.o.Reviewer.Review(ctx, review.Request)}
+	}()
+	select {
+	case res := <-done:
+		if res.panic != nil {
+			s.o.Logger.Error("review panicked", "uid", string(uid), "panic", fmt.Sprint(res.panic), "stack", string(res.stack))
+			return uid, nil, &reviewError{http.StatusInternalServerError, "internal error while reviewing the request (logged)"}
+		}
+		res.resp.UID = uid
+		return uid, res.resp, nil
+	case <-ctx.Done():
+		return uid, nil, &reviewError{http.StatusGatewayTimeout, fmt.Sprintf("review did not finish within %s", timeout)}
+	}
+}
