@@ -250,13 +250,41 @@ func parserProblem(msg string) bool {
 }
 
 // sniffKind reports whether a document may hold an object of one of the
-// given kinds, by looking for the kind's name in the text. It is a cheap
-// filter before parsing; a false positive costs one parse.
+// given kinds, by looking for the kind's name in the text as a whole word.
+// It is a cheap filter before parsing; a false positive costs one parse.
+// The name must stand alone because kind names are also parts of common
+// field names (ServiceAccount in automountServiceAccountToken, in most
+// workloads), and a kind: value written as a plain, quoted or block scalar
+// has no letter, digit or underscore beside it.
 func sniffKind(d []byte, kinds []string) bool {
+	if bytes.IndexByte(d, '\\') >= 0 {
+		// A double-quoted scalar may spell the name with escapes, or the
+		// text beside it may be an escape: look for the name anywhere.
+		for _, k := range kinds {
+			if bytes.Contains(d, []byte(k)) {
+				return true
+			}
+		}
+		return false
+	}
 	for _, k := range kinds {
-		if bytes.Contains(d, []byte(k)) {
-			return true
+		for rest := d; ; {
+			i := bytes.Index(rest, []byte(k))
+			if i < 0 {
+				break
+			}
+			end := i + len(k)
+			if (i == 0 || !wordByte(rest[i-1])) && (end == len(rest) || !wordByte(rest[end])) {
+				return true
+			}
+			rest = rest[i+1:]
 		}
 	}
 	return false
+}
+
+// wordByte reports whether c can be part of a name next to a kind name, so
+// that the kind name is only part of a longer word.
+func wordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
