@@ -188,6 +188,11 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	}
 	code := ExitOK
 	switch {
+	case res.Listed == 0:
+		// Every resource type was forbidden or missing: an empty report
+		// would read as a clean cluster.
+		fmt.Fprintln(io.Stderr, "kubeguard: nothing could be read from the cluster: is the identity allowed to list anything?")
+		code = ExitError
 	case len(r.Errors) > 0:
 		code = ExitError
 	case slices.ContainsFunc(r.Findings, func(f finding.Finding) bool { return f.Suppressed == nil && f.Severity >= failOn }):
@@ -255,6 +260,8 @@ type ClusterResult struct {
 	Readiness []cluster.NamespaceReadiness
 	// Warnings are resource types left out of the results.
 	Warnings []error
+	// Listed is the number of resource types read.
+	Listed int
 }
 
 // contextKinds maps the kinds checks read across the input to the
@@ -280,6 +287,7 @@ type liveScan struct {
 	findings []finding.Finding
 	errors   []finding.InputError
 	warnings []error
+	listed   int // resource types read
 }
 
 // each lists r and hands every object to fn; a resource left out becomes
@@ -289,6 +297,7 @@ func (s *liveScan) each(ctx context.Context, r cluster.Resource, fn func(*cluste
 	var w *cluster.Warning
 	switch {
 	case err == nil:
+		s.listed++
 	case errors.As(err, &w):
 		s.warnings = append(s.warnings, w)
 	default:
@@ -520,7 +529,7 @@ func (s *liveScan) result(cs []check.Check) *ClusterResult {
 	slices.SortFunc(s.objects, func(a, b report.Object) int { return cmpRef(a.Ref, b.Ref) })
 	s.objects = slices.CompactFunc(s.objects, func(a, b report.Object) bool { return a.Ref == b.Ref })
 	r := &report.Report{Checks: cs, Objects: s.objects, Findings: s.findings, Errors: s.errors}
-	res := &ClusterResult{Report: r, Warnings: s.warnings}
+	res := &ClusterResult{Report: r, Warnings: s.warnings, Listed: s.listed}
 	if s.ready != nil {
 		res.Readiness = s.ready.Result()
 		if ns := s.col.Namespace; ns != "" {

@@ -297,3 +297,17 @@ func TestClusterFormats(t *testing.T) {
 		t.Errorf("-o yaml: exit %d, want %d", code, ExitError)
 	}
 }
+
+func TestClusterNothingReadable(t *testing.T) {
+	s := clustertest.New(t)
+	for _, r := range []string{"namespaces", "pods", "serviceaccounts", "services", "resourcequotas", "limitranges",
+		"replicationcontrollers", "secrets", "deployments", "replicasets", "statefulsets", "daemonsets", "jobs",
+		"cronjobs", "networkpolicies", "ingresses", "roles", "clusterroles", "rolebindings", "clusterrolebindings",
+		"customresourcedefinitions"} {
+		s.Forbid(r)
+	}
+	code, _, stderr := runFake(t, s)
+	if code != ExitError || !strings.Contains(stderr, "nothing could be read") {
+		t.Errorf("exit %d, want %d\n%s", code, ExitError, stderr)
+	}
+}
