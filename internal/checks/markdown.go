@@ -43,8 +43,11 @@ func Markdown(w io.Writer, cs []check.Check) error {
 func kinds(ks []string) string {
 	var out []string
 	for _, k := range ks {
-		if k == check.PodTemplates {
+		switch k {
+		case check.PodTemplates:
 			k = "Pods and every object with a pod template (Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, PodTemplate, and custom kinds with spec.template)"
+		case check.AnyKind:
+			k = "objects of every kind"
 		}
 		out = append(out, k)
 	}
