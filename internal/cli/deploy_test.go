@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubeguard/kubeguard/internal/finding"
+	"github.com/kubeguard/kubeguard/internal/manifest"
+)
+
+const deployDir = "../../deploy"
+
+// TestDeployPassesScan holds kubeguard's own manifests to its own scan at
+// the restricted level: exit 0 and no unsuppressed finding of high
+// severity or more.
+func TestDeployPassesScan(t *testing.T) {
+	var out, errw bytes.Buffer
+	code := Run(context.Background(), []string{"scan", deployDir, "--level", "restricted", "--fail-on", "high", "-o", "json"}, IO{Stdout: &out, Stderr: &errw})
+	if code != ExitOK {
+		t.Fatalf("kubeguard scan deploy/ exit %d\n%s", code, errw.String())
+	}
+	var r struct {
+		Objects  []json.RawMessage `json:"objects"`
+		Findings []finding.Finding `json:"findings"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Objects) < 14 {
+		t.Errorf("scanned %d objects; deploy/ has more", len(r.Objects))
+	}
+	for _, f := range r.Findings {
+		if f.Suppressed == nil && f.Severity >= finding.High {
+			t.Errorf("%s %s: %s %s at %s:%d", f.Severity, f.CheckID, f.Object.Kind, f.Object.Name, f.Location.File, f.Location.Line)
+		}
+	}
+}
+
+// decodeDocs decodes every document of a deploy file whose kind is kind.
+func decodeDocs[T any](t *testing.T, file, kind string) []T {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(deployDir, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []T
+	for _, d := range manifest.Split(data) {
+		var h struct {
+			Kind string `json:"kind"`
+		}
+		if err := yaml.Unmarshal(d.Data, &h); err != nil {
+			t.Fatalf("%s:%d: %v", file, d.Line, err)
+		}
+		if h.Kind != kind {
+			continue
+		}
+		var v T
+		if err := yaml.UnmarshalStrict(d.Data, &v); err != nil {
+			t.Fatalf("%s:%d: %v", file, d.Line, err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func TestDeployManifests(t *testing.T) {
+	t.Run("kustomization lists every manifest", func(t *testing.T) {
+		var k struct {
+			Resources []string `json:"resources"`
+		}
+		b, err := os.ReadFile(filepath.Join(deployDir, "kustomization.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := yaml.Unmarshal(b, &k); err != nil {
+			t.Fatal(err)
+		}
+		files, _ := filepath.Glob(filepath.Join(deployDir, "*.yaml"))
+		var want []string
+		for _, f := range files {
+			if base := filepath.Base(f); base != "kustomization.yaml" {
+				want = append(want, base)
+			}
+		}
+		got := slices.Clone(k.Resources)
+		slices.Sort(got)
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("resources (-files +listed):\n%s", d)
+		}
+	})
+	t.Run("least-privilege RBAC", func(t *testing.T) {
+		roles := decodeDocs[rbacv1.ClusterRole](t, "rbac.yaml", "ClusterRole")
+		if len(roles) != 1 {
+			t.Fatalf("%d ClusterRoles", len(roles))
+		}
+		want := []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"namespaces", "pods"}, Verbs: []string{"get", "list", "watch"}}}
+		if d := cmp.Diff(want, roles[0].Rules); d != "" {
+			t.Errorf("rules (-want +got):\n%s", d)
+		}
+	})
+	t.Run("deployment", func(t *testing.T) {
+		ds := decodeDocs[appsv1.Deployment](t, "deployment.yaml", "Deployment")
+		if len(ds) != 1 {
+			t.Fatalf("%d Deployments", len(ds))
+		}
+		d := ds[0]
+		if d.Spec.Replicas == nil || *d.Spec.Replicas != 2 {
+			t.Errorf("replicas %v, want 2", d.Spec.Replicas)
+		}
+		c := d.Spec.Template.Spec.Containers[0]
+		if c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet.Path != "/readyz" || c.LivenessProbe == nil || c.LivenessProbe.HTTPGet.Path != "/healthz" {
+			t.Error("probes must be /readyz and /healthz")
+		}
+		if c.Resources.Requests.Cpu().IsZero() || c.Resources.Limits.Memory().IsZero() {
+			t.Error("resources: cpu request and memory limit required")
+		}
+		if !slices.Contains(c.Args, "--cert=/tls/tls.crt") || !slices.Contains(c.Args, "--config=/etc/kubeguard/kubeguard.yaml") {
+			t.Errorf("args %q", c.Args)
+		}
+		for _, m := range c.VolumeMounts {
+			if m.SubPath != "" {
+				t.Errorf("volume %s mounted with subPath: updates would never reach the pod", m.Name)
+			}
+		}
+	})
+	t.Run("webhook configurations", func(t *testing.T) {
+		ws := decodeDocs[admissionregistrationv1.ValidatingWebhookConfiguration](t, "validatingwebhookconfiguration.yaml", "ValidatingWebhookConfiguration")
+		if len(ws) != 2 {
+			t.Fatalf("%d configurations, want 2", len(ws))
+		}
+		policies := map[string]admissionregistrationv1.FailurePolicyType{}
+		for _, cfg := range ws {
+			for _, w := range cfg.Webhooks {
+				var resources []string
+				for _, r := range w.Rules {
+					resources = append(resources, r.Resources...)
+				}
+				policies[strings.Join(resources, ",")] = *w.FailurePolicy
+				if w.TimeoutSeconds == nil || *w.TimeoutSeconds > 5 {
+					t.Errorf("%s: timeout %v, want at most 5s", w.Name, w.TimeoutSeconds)
+				}
+				sel := w.NamespaceSelector.MatchExpressions
+				if len(sel) != 1 || sel[0].Key != "kubernetes.io/metadata.name" || sel[0].Operator != "NotIn" ||
+					!slices.Contains(sel[0].Values, "kubeguard-system") || !slices.Contains(sel[0].Values, "kube-system") {
+					t.Errorf("%s: namespaceSelector %v must exclude kubeguard-system and kube-system", w.Name, sel)
+				}
+				if w.ClientConfig.Service == nil || w.ClientConfig.Service.Path == nil || *w.ClientConfig.Service.Path != "/validate" {
+					t.Errorf("%s: clientConfig must call the Service at /validate", w.Name)
+				}
+				if *w.SideEffects != admissionregistrationv1.SideEffectClassNone || !slices.Equal(w.AdmissionReviewVersions, []string{"v1"}) {
+					t.Errorf("%s: sideEffects None and admissionReviewVersions [v1] required", w.Name)
+				}
+			}
+		}
+		want := map[string]admissionregistrationv1.FailurePolicyType{
+			"pods,pods/ephemeralcontainers,namespaces": admissionregistrationv1.Fail,
+			"podtemplates,replicationcontrollers,daemonsets,deployments,replicasets,statefulsets,cronjobs,jobs": admissionregistrationv1.Ignore,
+		}
+		if d := cmp.Diff(want, policies); d != "" {
+			t.Errorf("failure policies (-want +got):\n%s", d)
+		}
+	})
+}
