@@ -165,7 +165,7 @@ func TestDeployManifests(t *testing.T) {
 			}
 		}
 		want := map[string]admissionregistrationv1.FailurePolicyType{
-			"pods,pods/ephemeralcontainers,namespaces": admissionregistrationv1.Fail,
+			"pods,pods/ephemeralcontainers,namespaces":                                                          admissionregistrationv1.Fail,
 			"podtemplates,replicationcontrollers,daemonsets,deployments,replicasets,statefulsets,cronjobs,jobs": admissionregistrationv1.Ignore,
 		}
 		if d := cmp.Diff(want, policies); d != "" {
