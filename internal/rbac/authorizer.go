@@ -3,6 +3,7 @@ package rbac
 import (
 	"fmt"
 	"slices"
+	"strconv"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 )
@@ -34,9 +35,9 @@ func (g Grant) SubjectIdentity() Identity {
 // String renders the path: binding, role, rule (and the role the rule was
 // aggregated from).
 func (g Grant) String() string {
-	s := fmt.Sprintf("%s → %s rules[%d]", g.Binding.Ref(), g.Role.Ref(), g.Rule)
+	s := g.Binding.Ref() + " → " + g.Role.Ref() + " rules[" + strconv.Itoa(g.Rule) + "]"
 	if src := g.Source(); src.Role != g.Role {
-		s += fmt.Sprintf(" (aggregated from %s rules[%d])", src.Role.Ref(), src.Index)
+		s += " (aggregated from " + src.Role.Ref() + " rules[" + strconv.Itoa(src.Index) + "])"
 	}
 	return s
 }

@@ -1,11 +1,13 @@
 package rbac
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
+	rbacv1 "k8s.io/api/rbac/v1"
 )
 
 // A probe is a kind of risky permission: verbs on resources of one group.
@@ -87,6 +89,7 @@ var probes = []probe{
 // hit is one rule of a role that grants (part of) a probe.
 type hit struct {
 	probe     *probe
+	order     int // the probe's index in probes
 	rule      int
 	verbs     []string
 	resources []string
@@ -95,35 +98,72 @@ type hit struct {
 	names []string
 }
 
-// roleHits evaluates every probe against a role's rules.
+// probesByGroup indexes the probes by API group, so that a rule is
+// tested only against the probes of its groups.
+var probesByGroup = func() map[string][]int {
+	m := map[string][]int{}
+	for i := range probes {
+		m[probes[i].group] = append(m[probes[i].group], i)
+	}
+	return m
+}()
+
+// roleHits evaluates every probe against a role's rules; the hits are in
+// probe order, then rule order.
 func roleHits(r *Role) []hit {
 	var out []hit
-	for pi := range probes {
-		pr := &probes[pi]
-		for i := range r.Rules {
-			rule := &r.Rules[i]
-			if len(pr.names) > 0 && len(rule.ResourceNames) > 0 && !slices.ContainsFunc(rule.ResourceNames, func(n string) bool { return slices.Contains(pr.names, n) }) {
-				continue
-			}
-			h := hit{probe: pr, rule: i, names: rule.ResourceNames}
-			for _, res := range pr.resources {
-				for _, v := range pr.verbs {
-					if covers(rule, v, pr.group, res) {
-						if !slices.Contains(h.verbs, v) {
-							h.verbs = append(h.verbs, v)
-						}
-						if !slices.Contains(h.resources, res) {
-							h.resources = append(h.resources, res)
-						}
-					}
+	var cand []int
+	for i := range r.Rules {
+		rule := &r.Rules[i]
+		if len(rule.Resources) == 0 {
+			continue
+		}
+		cand = cand[:0]
+		for _, g := range rule.APIGroups {
+			if g == rbacv1.APIGroupAll {
+				cand = cand[:0]
+				for pi := range probes {
+					cand = append(cand, pi)
 				}
+				break
 			}
-			if len(h.verbs) > 0 {
+			cand = append(cand, probesByGroup[g]...)
+		}
+		slices.Sort(cand)
+		cand = slices.Compact(cand)
+		for _, pi := range cand {
+			if h, ok := probeHit(pi, rule, i); ok {
 				out = append(out, h)
 			}
 		}
 	}
+	slices.SortStableFunc(out, func(a, b hit) int { return cmp.Compare(a.order, b.order) })
 	return out
+}
+
+// probeHit evaluates one probe against rule i.
+func probeHit(pi int, rule *rbacv1.PolicyRule, i int) (hit, bool) {
+	pr := &probes[pi]
+	if len(pr.names) > 0 && len(rule.ResourceNames) > 0 && !slices.ContainsFunc(rule.ResourceNames, func(n string) bool { return slices.Contains(pr.names, n) }) {
+		return hit{}, false
+	}
+	h := hit{probe: pr, order: pi, rule: i, names: rule.ResourceNames}
+	for _, res := range pr.resources {
+		if !coversResource(rule, res) {
+			continue
+		}
+		for _, v := range pr.verbs {
+			if verbMatches(rule, v) {
+				if !slices.Contains(h.verbs, v) {
+					h.verbs = append(h.verbs, v)
+				}
+				if !slices.Contains(h.resources, res) {
+					h.resources = append(h.resources, res)
+				}
+			}
+		}
+	}
+	return h, len(h.verbs) > 0
 }
 
 // superRole reports whether a role holds cluster-admin's rule, and which.
@@ -158,16 +198,38 @@ func (c capability) describe() string {
 	return s + " cluster-wide"
 }
 
-// analysis memoizes per-role evaluation across questions.
+// analysis memoizes per-role and per-identity evaluation across
+// questions.
 type analysis struct {
-	p     *Policy
-	hits  map[*Role][]hit
-	super map[*Role]int // index+1 of the super rule, 0 when none
-	caps  map[subjectRef][]capability
+	p      *Policy
+	hits   map[*Role][]hit
+	super  map[*Role]int // index+1 of the super rule, 0 when none
+	caps   map[subjectRef][]capability
+	powers map[Identity]powers
+	rules  map[ruleRef]string // a rule and where it is written, rendered
+	names  map[*Binding]string
+}
+
+// ruleRef is rule i of a role.
+type ruleRef struct {
+	r *Role
+	i int
 }
 
 func newAnalysis(p *Policy) *analysis {
-	return &analysis{p: p, hits: map[*Role][]hit{}, super: map[*Role]int{}, caps: map[subjectRef][]capability{}}
+	return &analysis{p: p, hits: map[*Role][]hit{}, super: map[*Role]int{}, caps: map[subjectRef][]capability{},
+		powers: map[Identity]powers{}, rules: map[ruleRef]string{}, names: map[*Binding]string{}}
+}
+
+// powersOf is what a member of the subject can do, computed once per
+// subject.
+func (an *analysis) powersOf(id Identity) powers {
+	pw, ok := an.powers[id]
+	if !ok {
+		pw = an.userPowers(id.User())
+		an.powers[id] = pw
+	}
+	return pw
 }
 
 func (an *analysis) roleHits(r *Role) []hit {
@@ -223,7 +285,7 @@ type powers struct {
 	masters bool
 }
 
-func (an *analysis) powers(u User) powers {
+func (an *analysis) userPowers(u User) powers {
 	pw := powers{an: an, masters: slices.Contains(u.Groups, SystemMasters)}
 	for _, c := range an.p.candidates(u, func(*Binding) bool { return true }) {
 		if c.b.role == nil {

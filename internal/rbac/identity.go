@@ -1,7 +1,6 @@
 package rbac
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -98,9 +97,9 @@ type Identity struct {
 // namespace/name.
 func (id Identity) String() string {
 	if id.Kind == rbacv1.ServiceAccountKind {
-		return fmt.Sprintf("%s %s/%s", id.Kind, id.Namespace, id.Name)
+		return id.Kind + " " + id.Namespace + "/" + id.Name
 	}
-	return fmt.Sprintf("%s %s", id.Kind, id.Name)
+	return id.Kind + " " + id.Name
 }
 
 // User is the request identity a member of the subject presents. A group

@@ -133,9 +133,11 @@ func urlMatches(r *rbacv1.PolicyRule, path string) bool {
 // may be "res/sub"; "res/*" stands for every subresource of res (the
 // impersonation of user extras, "userextras/<key>", say).
 func covers(r *rbacv1.PolicyRule, verb, group, resource string) bool {
-	if !verbMatches(r, verb) || !groupMatches(r, group) {
-		return false
-	}
+	return verbMatches(r, verb) && groupMatches(r, group) && coversResource(r, resource)
+}
+
+// coversResource is the resource part of covers.
+func coversResource(r *rbacv1.PolicyRule, resource string) bool {
 	base, sub, _ := strings.Cut(resource, "/")
 	if sub != "*" {
 		return resourceMatches(r, resource, sub)

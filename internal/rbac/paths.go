@@ -169,7 +169,7 @@ func grantsOf(cs ...capability) []Grant {
 // expand computes a node's moves.
 func (g *graph) expand(n *node) {
 	id := n.id
-	pw := g.an.powers(id.User())
+	pw := g.an.powersOf(id)
 	final := func(action string, gs ...Grant) {
 		if n.terminal == nil {
 			n.terminal = &Step{From: id, Action: action, Grants: uniqueGrants(gs)}

@@ -494,19 +494,26 @@ func (b *Builder) addBinding(x *Binding) {
 		if x.Object == nil {
 			continue
 		}
-		loc, _ := x.Object.Locate(object.Path{}.Key("subjects").Index(i))
+		// Located only when reported: most subjects are fine.
+		loc := func() finding.Location {
+			l, _ := x.Object.Locate(object.Path{}.Key("subjects").Index(i))
+			return l
+		}
 		switch s.Kind {
 		case rbacv1.UserKind, rbacv1.GroupKind, rbacv1.ServiceAccountKind:
 		default:
-			b.problem(loc, fmt.Sprintf("%s: subject kind %q is not User, Group or ServiceAccount; it matches no one", x.Ref(), s.Kind))
+			b.problem(loc(), fmt.Sprintf("%s: subject kind %q is not User, Group or ServiceAccount; it matches no one", x.Ref(), s.Kind))
 			continue
 		}
 		if s.Kind == rbacv1.ServiceAccountKind && s.Namespace == "" && x.Cluster() {
-			b.problem(loc, fmt.Sprintf("%s: ServiceAccount subject %q has no namespace; the API server rejects it and it matches no one", x.Ref(), s.Name))
+			b.problem(loc(), fmt.Sprintf("%s: ServiceAccount subject %q has no namespace; the API server rejects it and it matches no one", x.Ref(), s.Name))
 		}
 	}
 	if x.Object != nil {
-		loc, _ := x.Object.Locate(object.Path{}.Key("roleRef"))
+		loc := x.Object.Source
+		if x.RoleRef.Kind != KindRole && x.RoleRef.Kind != KindClusterRole || x.Cluster() && x.RoleRef.Kind == KindRole {
+			loc, _ = x.Object.Locate(object.Path{}.Key("roleRef"))
+		}
 		switch {
 		case x.RoleRef.Kind != KindRole && x.RoleRef.Kind != KindClusterRole:
 			b.problem(loc, fmt.Sprintf("%s: roleRef kind %q is not Role or ClusterRole; it grants nothing", x.Ref(), x.RoleRef.Kind))

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kubeguard/kubeguard/internal/check"
@@ -90,29 +91,50 @@ func scope(b *Binding) string {
 
 // ruleString renders a rule compactly, as kubectl describe does.
 func ruleString(r *rbacv1.PolicyRule) string {
-	var parts []string
-	add := func(name string, l []string) {
-		if len(l) > 0 {
-			q := make([]string, len(l))
-			for i, s := range l {
-				q[i] = fmt.Sprintf("%q", s)
-			}
-			parts = append(parts, name+": ["+strings.Join(q, ", ")+"]")
+	b := make([]byte, 0, 128)
+	b = append(b, '{')
+	for _, f := range [...]struct {
+		name string
+		l    []string
+	}{{"verbs", r.Verbs}, {"apiGroups", r.APIGroups}, {"resources", r.Resources}, {"resourceNames", r.ResourceNames}, {"nonResourceURLs", r.NonResourceURLs}} {
+		if len(f.l) == 0 {
+			continue
 		}
+		if len(b) > 1 {
+			b = append(b, ", "...)
+		}
+		b = append(append(b, f.name...), ": ["...)
+		for i, s := range f.l {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = strconv.AppendQuote(b, s)
+		}
+		b = append(b, ']')
 	}
-	add("verbs", r.Verbs)
-	add("apiGroups", r.APIGroups)
-	add("resources", r.Resources)
-	add("resourceNames", r.ResourceNames)
-	add("nonResourceURLs", r.NonResourceURLs)
-	return "{" + strings.Join(parts, ", ") + "}"
+	return string(append(b, '}'))
 }
 
 // grantDetail renders a grant path with the rule and where it is written.
-func grantDetail(g Grant) string {
-	s := g.String() + " " + ruleString(g.PolicyRule())
-	if loc, ok := g.Source().Location(); ok {
-		s += " at " + loc.String()
+func (an *analysis) grantDetail(g Grant) string {
+	k := ruleRef{g.Role, g.Rule}
+	rule, ok := an.rules[k]
+	if !ok {
+		rule = ruleString(g.PolicyRule())
+		if loc, ok := g.Source().Location(); ok {
+			rule += " at " + loc.String()
+		}
+		an.rules[k] = rule
+	}
+	return g.String() + " " + rule
+}
+
+// subjects names a binding's subjects, once per binding.
+func (an *analysis) subjects(b *Binding) string {
+	s, ok := an.names[b]
+	if !ok {
+		s = subjects(b)
+		an.names[b] = s
 	}
 	return s
 }
@@ -120,7 +142,7 @@ func grantDetail(g Grant) string {
 func (an *analysis) bindingRisks(b *Binding) []finding.Finding {
 	var out []finding.Finding
 	o := b.Object
-	who := subjects(b)
+	who := an.subjects(b)
 	for i, s := range b.Subjects {
 		path := object.Path{}.Key("subjects").Index(i)
 		switch {
@@ -155,7 +177,7 @@ func (an *analysis) bindingRisks(b *Binding) []finding.Finding {
 	if i, ok := an.superRule(r); ok || (b.RoleRef.Kind == KindClusterRole && b.RoleRef.Name == "cluster-admin") {
 		what := r.Ref()
 		if ok {
-			what += " (" + grantDetail(Grant{Binding: b, Role: r, Rule: i}) + ")"
+			what += " (" + an.grantDetail(Grant{Binding: b, Role: r, Rule: i}) + ")"
 		}
 		out = append(out, clusterAdmin(b, who, what))
 		if ok {
@@ -184,7 +206,7 @@ func (an *analysis) bindingRisks(b *Binding) []finding.Finding {
 			}
 			if !seen[c.rule] {
 				seen[c.rule] = true
-				via = append(via, grantDetail(c.grant))
+				via = append(via, an.grantDetail(c.grant))
 			}
 		}
 		reason := fmt.Sprintf("%s can %s", who, strings.Join(what, "; "))
@@ -244,7 +266,7 @@ func (an *analysis) missingRole(b *Binding) (finding.Finding, bool) {
 	}
 	return report(&rbacchecks.BindingMissingRole, b.ObjectRef(), b.Object, path, nil,
 		fmt.Sprintf("%s refers to %s, which is not in the input", b.Ref(), b.RoleRefString()),
-		"subjects: "+subjects(b)+"; whoever creates that role decides what they get"), true
+		"subjects: "+an.subjects(b)+"; whoever creates that role decides what they get"), true
 }
 
 // namespacedOnly reports a ClusterRoleBinding whose role grants nothing
@@ -301,7 +323,7 @@ func (an *analysis) csrRisks() []finding.Finding {
 				continue
 			}
 			done[id] = true
-			pw := an.powers(id.User())
+			pw := an.powersOf(id)
 			if pw.super != nil {
 				continue // reported as cluster-admin
 			}
@@ -309,7 +331,7 @@ func (an *analysis) csrRisks() []finding.Finding {
 			var at *Binding
 			var via []string
 			for _, c := range caps {
-				via = append(via, c.probe.name+": "+grantDetail(c.grant))
+				via = append(via, c.probe.name+": "+an.grantDetail(c.grant))
 			}
 			// The approval on the signer is the rarest part: point there,
 			// or at the next part the input grants itself.
@@ -332,44 +354,37 @@ func (an *analysis) csrRisks() []finding.Finding {
 // wildcards reports each rule with "*" in verbs, apiGroups or resources,
 // in roles of the input.
 func (an *analysis) wildcards() []finding.Finding {
-	bound := map[*Role][]string{}
-	for _, b := range an.p.Bindings {
-		if b.role != nil {
-			bound[b.role] = append(bound[b.role], b.Ref()+" ("+subjects(b)+")")
-		}
-	}
 	var roles []*Role
-	for _, r := range an.p.ClusterRoles {
-		roles = append(roles, r)
-	}
-	for _, r := range an.p.Roles {
-		roles = append(roles, r)
+	for _, m := range []map[string]*Role{an.p.ClusterRoles, an.p.Roles} {
+		for _, r := range m {
+			if !r.Default && !r.Aggregated() && slices.ContainsFunc(r.Rules, func(rule rbacv1.PolicyRule) bool { return len(wildcardFields(&rule)) > 0 }) {
+				roles = append(roles, r)
+			}
+		}
 	}
 	slices.SortFunc(roles, func(a, b *Role) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
+	bound := make(map[*Role][]string, len(roles))
+	for _, r := range roles {
+		bound[r] = nil
+	}
+	for _, b := range an.p.Bindings {
+		if bs, ok := bound[b.role]; ok && b.role != nil {
+			bound[b.role] = append(bs, b.Ref()+" ("+an.subjects(b)+")")
+		}
+	}
 	var out []finding.Finding
 	for _, r := range roles {
-		if r.Default || r.Aggregated() {
-			continue
+		detail := "not bound in the input"
+		if bs := bound[r]; len(bs) > 0 {
+			detail = "bound by " + strings.Join(bs, "; ")
 		}
 		for i := range r.Rules {
 			rule := &r.Rules[i]
-			var fields []string
-			for _, f := range []struct {
-				key  string
-				vals []string
-			}{{"verbs", rule.Verbs}, {"apiGroups", rule.APIGroups}, {"resources", rule.Resources}} {
-				if slices.ContainsFunc(f.vals, func(v string) bool { return v == "*" || strings.HasPrefix(v, "*/") }) {
-					fields = append(fields, f.key)
-				}
-			}
+			fields := wildcardFields(rule)
 			if len(fields) == 0 {
 				continue
-			}
-			detail := "not bound in the input"
-			if bs := bound[r]; len(bs) > 0 {
-				detail = "bound by " + strings.Join(bs, "; ")
 			}
 			out = append(out, report(&rbacchecks.Wildcard, r.ObjectRef(), r.Object, object.Path{}.Key("rules").Index(i).Key(fields[0]), nil,
 				fmt.Sprintf("%s rules[%d] %s grants a wildcard in %s", r.Ref(), i, ruleString(rule), strings.Join(fields, ", ")), detail))
@@ -378,12 +393,26 @@ func (an *analysis) wildcards() []finding.Finding {
 	return out
 }
 
+// wildcardFields names the fields of a rule that hold "*" (or "*/sub").
+func wildcardFields(rule *rbacv1.PolicyRule) []string {
+	var fields []string
+	for _, f := range [...]struct {
+		key  string
+		vals []string
+	}{{"verbs", rule.Verbs}, {"apiGroups", rule.APIGroups}, {"resources", rule.Resources}} {
+		if slices.ContainsFunc(f.vals, func(v string) bool { return v == "*" || strings.HasPrefix(v, "*/") }) {
+			fields = append(fields, f.key)
+		}
+	}
+	return fields
+}
+
 // riskyPowers describes what makes a ServiceAccount powerful, one line
 // per kind of permission with where it holds, and a grant of each; empty
 // when nothing does.
 func (an *analysis) riskyPowers(pw powers) (what, via []string) {
 	if pw.super != nil {
-		return []string{"do everything (cluster-admin)"}, []string{grantDetail(*pw.super)}
+		return []string{"do everything (cluster-admin)"}, []string{an.grantDetail(*pw.super)}
 	}
 	type kind struct {
 		first   capability
@@ -418,12 +447,12 @@ func (an *analysis) riskyPowers(pw powers) (what, via []string) {
 			}
 		}
 		what = append(what, name+" "+where)
-		via = append(via, grantDetail(k.first.grant))
+		via = append(via, an.grantDetail(k.first.grant))
 	}
 	if caps := pw.csr(); caps != nil {
 		what = append(what, "issue client certificates")
 		for _, c := range caps {
-			via = append(via, grantDetail(c.grant))
+			via = append(via, an.grantDetail(c.grant))
 		}
 	}
 	return what, via
@@ -445,7 +474,7 @@ func (an *analysis) workloadRisks() []finding.Finding {
 		}
 		r, ok := memo[id]
 		if !ok {
-			what, via := an.riskyPowers(an.powers(id.User()))
+			what, via := an.riskyPowers(an.powersOf(id))
 			r = [2][]string{what, via}
 			memo[id] = r
 		}

@@ -81,6 +81,10 @@ var (
 	names  = []string{"a", "b", "c", "default", "kubernetes.io/kube-apiserver-client"}
 )
 
+// SentinelLabel marks ClusterRoles that no generated aggregationRule
+// selects.
+const SentinelLabel = "agg-sentinel"
+
 type gen struct {
 	r *rand.Rand
 	o Options
@@ -206,8 +210,11 @@ func (g *gen) aggregated() {
 				s.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: "agg-level", Operator: metav1.LabelSelectorOpIn,
 					Values: []string{fmt.Sprint(g.r.IntN(j)), fmt.Sprint(g.r.IntN(j))}}}
 			case x == 6 && j == g.o.Aggregated-1:
-				// Every other ClusterRole: safe only for the role no other
-				// selects.
+				// Every other ClusterRole (the built-in ones too), safe only
+				// for the role no other selects; roles labelled
+				// agg-sentinel are left out, so that a test can add
+				// ClusterRoles without changing any aggregation.
+				s.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: SentinelLabel, Operator: metav1.LabelSelectorOpDoesNotExist}}
 			case x == 6:
 				s.MatchExpressions = []metav1.LabelSelectorRequirement{
 					{Key: "agg-level", Operator: metav1.LabelSelectorOpDoesNotExist},
