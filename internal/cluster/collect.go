@@ -111,6 +111,7 @@ type Warning struct {
 	Err      error
 }
 
+// Error says what was left out and why, and what would let it in.
 func (w Warning) Error() string {
 	switch {
 	case apierrors.IsForbidden(w.Err):

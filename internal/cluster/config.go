@@ -106,6 +106,7 @@ const MetadataAccept = "application/json;as=PartialObjectMetadataList;g=meta.k8s
 // client.
 type metadataOnly struct{ next http.RoundTripper }
 
+// RoundTrip sends r with the pinned Accept header.
 func (m metadataOnly) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Accept", MetadataAccept)
