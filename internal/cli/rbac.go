@@ -19,6 +19,7 @@ import (
 	"github.com/kubeguard/kubeguard/internal/object"
 	"github.com/kubeguard/kubeguard/internal/rbac"
 	"github.com/kubeguard/kubeguard/internal/report"
+	rbacv1 "k8s.io/api/rbac/v1"
 )
 
 // RBACOptions are the flags of the kubeguard rbac commands.
@@ -203,10 +204,17 @@ func (in *rbacInput) warn(w io.Writer) {
 	}
 }
 
-// request turns VERB RESOURCE [NAME] into attributes.
-func request(p *rbac.Policy, o *RBACOptions, pos []string) (rbac.Attributes, error) {
-	if len(pos) < 2 || len(pos) > 3 {
-		return rbac.Attributes{}, errors.New("want VERB RESOURCE[.GROUP][/SUBRESOURCE] [NAME], or VERB /URL")
+// request turns VERB RESOURCE [NAME] into attributes. The warning, when
+// not empty, says the resource was not recognised.
+func request(p *rbac.Policy, o *RBACOptions, pos []string) (a rbac.Attributes, warning string, err error) {
+	const want = "want VERB RESOURCE[.GROUP][/SUBRESOURCE] [NAME], or VERB /URL"
+	switch {
+	case len(pos) == 0:
+		return a, "", errors.New(want)
+	case len(pos) == 1:
+		return a, "", fmt.Errorf("no resource after the verb %q: %s", pos[0], want)
+	case len(pos) > 3:
+		return a, "", fmt.Errorf("unexpected argument %q: %s", pos[3], want)
 	}
 	name := ""
 	if len(pos) == 3 {
@@ -215,12 +223,21 @@ func request(p *rbac.Policy, o *RBACOptions, pos []string) (rbac.Attributes, err
 	ns := o.Namespace
 	switch {
 	case o.AllNamespaces && ns != "":
-		return rbac.Attributes{}, errors.New("-n and -A exclude each other")
+		return a, "", errors.New("-n and -A exclude each other")
 	case o.AllNamespaces:
 	case ns == "":
 		ns = rbac.DefaultNamespace
 	}
-	return p.Request(pos[0], pos[1], name, ns)
+	a, err = p.Request(pos[0], pos[1], name, ns)
+	if err != nil {
+		return a, "", err
+	}
+	if base, _, _ := strings.Cut(pos[1], "/"); a.ResourceRequest && !strings.Contains(base, ".") {
+		if _, known := p.Namespaced(a.APIGroup, a.Resource); !known {
+			warning = fmt.Sprintf("%q is neither a built-in resource nor one of a CustomResourceDefinition of the input: asked for in the core API group (write RESOURCE.GROUP for another)", a.Resource)
+		}
+	}
+	return a, warning, nil
 }
 
 // grantJSON is a grant in JSON output.
@@ -232,15 +249,20 @@ type grantJSON struct {
 	Role            string            `json:"role"`
 	Rule            int               `json:"rule"`
 	RuleText        string            `json:"ruleText"`
-	AggregatedFrom  string            `json:"aggregatedFrom,omitempty"`
-	RuleLocation    *finding.Location `json:"ruleLocation,omitempty"`
-	Path            string            `json:"path"`
+	PolicyRule      rbacv1.PolicyRule `json:"policyRule"`
+	// Builtin marks grants through the API server's built-in bindings or
+	// roles (--with-defaults).
+	Builtin        bool              `json:"builtin,omitempty"`
+	AggregatedFrom string            `json:"aggregatedFrom,omitempty"`
+	RuleLocation   *finding.Location `json:"ruleLocation,omitempty"`
+	Path           string            `json:"path"`
 }
 
 func toGrantJSON(g rbac.Grant) grantJSON {
 	j := grantJSON{
 		Subject: g.SubjectIdentity(), Namespace: g.Binding.Namespace,
-		Binding: g.Binding.Ref(), Role: g.Role.Ref(), Rule: g.Rule, RuleText: ruleText(g), Path: g.String(),
+		Binding: g.Binding.Ref(), Role: g.Role.Ref(), Rule: g.Rule, RuleText: rbac.RuleString(g.PolicyRule()),
+		PolicyRule: *g.PolicyRule(), Builtin: g.Binding.Default || g.Source().Role.Default, Path: g.String(),
 	}
 	if g.Binding.Object != nil {
 		loc := g.Binding.Object.Source
@@ -256,24 +278,6 @@ func toGrantJSON(g rbac.Grant) grantJSON {
 	return j
 }
 
-func ruleText(g rbac.Grant) string {
-	r := g.PolicyRule()
-	var parts []string
-	for _, f := range []struct {
-		name string
-		l    []string
-	}{{"verbs", r.Verbs}, {"apiGroups", r.APIGroups}, {"resources", r.Resources}, {"resourceNames", r.ResourceNames}, {"nonResourceURLs", r.NonResourceURLs}} {
-		if len(f.l) > 0 {
-			q := make([]string, len(f.l))
-			for i, s := range f.l {
-				q[i] = fmt.Sprintf("%q", s)
-			}
-			parts = append(parts, f.name+": ["+strings.Join(q, ", ")+"]")
-		}
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
-}
-
 // writeGrant prints a grant on two or three lines.
 func writeGrant(w io.Writer, indent string, g rbac.Grant) {
 	j := toGrantJSON(g)
@@ -282,7 +286,11 @@ func writeGrant(w io.Writer, indent string, g rbac.Grant) {
 		fmt.Fprintf(w, "%s  binding at %s\n", indent, j.BindingLocation)
 	}
 	if j.RuleLocation != nil {
-		fmt.Fprintf(w, "%s  rule at %s\n", indent, j.RuleLocation)
+		builtin := ""
+		if j.RuleLocation.File == rbac.DefaultsFile {
+			builtin = " (built-in role, --with-defaults)"
+		}
+		fmt.Fprintf(w, "%s  rule at %s%s\n", indent, j.RuleLocation, builtin)
 	}
 }
 
@@ -300,10 +308,20 @@ for cluster-scoped resources, and for namespaces is the namespace's name.
 -A asks for the request across all namespaces (list pods -A), which only
 ClusterRoleBindings can allow.
 
+Bindings to the built-in roles (admin, edit, view, system:*) grant nothing
+unless --with-defaults adds them; can-i says so when one applies.
+
 Examples:
+  # May the deployer ServiceAccount read Secrets in prod?
   kubeguard rbac can-i list secrets --as-sa ci:deployer -n prod -f deploy/
-  kubeguard rbac can-i create deployments.apps --as alice --as-group devs -n team-a -f rbac/
-  kubeguard rbac can-i get /healthz --as system:anonymous -f rbac/
+  # As a member of devs, through a binding to the built-in edit role:
+  kubeguard rbac can-i create deployments.apps --as alice --as-group devs -n team-a --with-defaults -f rbac/
+  # A subresource, a named object, and the answer as JSON:
+  kubeguard rbac can-i create pods/exec web-0 --as bob -n shop -o json -f rbac/
+  # Across all namespaces, which only ClusterRoleBindings can grant:
+  kubeguard rbac can-i list pods -A --as alice -f rbac/
+  # A non-resource URL:
+  kubeguard rbac can-i get /healthz --as system:anonymous --with-defaults -f rbac/
 
 Exit status: 0 yes, 1 no, 2 usage or input errors.
 `
@@ -328,7 +346,7 @@ func runCanI(ctx context.Context, args []string, io IO) int {
 		return usageError(io, fs, errors.New("--as and --as-sa exclude each other"))
 	case o.AsServiceAccount != "":
 		ns, name, ok := strings.Cut(o.AsServiceAccount, ":")
-		if !ok || ns == "" || name == "" {
+		if !ok || ns == "" || name == "" || strings.Contains(name, ":") {
 			return usageError(io, fs, fmt.Errorf("--as-sa %q: want NAMESPACE:NAME", o.AsServiceAccount))
 		}
 		user = rbac.Authenticated(rbac.ServiceAccountUsername(ns, name), o.AsGroups...)
@@ -342,9 +360,12 @@ func runCanI(ctx context.Context, args []string, io IO) int {
 		return usageError(io, fs, err)
 	}
 	in.warn(io.Stderr)
-	a, err := request(in.policy, &o, pos)
+	a, warning, err := request(in.policy, &o, pos)
 	if err != nil {
 		return usageError(io, fs, err)
+	}
+	if warning != "" {
+		fmt.Fprintf(io.Stderr, "kubeguard: warning: %s\n", warning)
 	}
 	d := rbac.NewAuthorizer(in.policy).Decide(user, a)
 	if err := writeDecision(io.Stdout, o.Format, user, a, d, in.policy); err != nil {
@@ -417,8 +438,11 @@ each for the request made in its own namespace. Members of system:masters
 can do everything and are always listed first.
 
 Examples:
+  # Who can read Secrets in prod?
   kubeguard rbac who-can get secrets -n prod -f deploy/
-  kubeguard rbac who-can create pods/exec -A -f deploy/
+  # Who can exec into pods anywhere, the built-in roles included?
+  kubeguard rbac who-can create pods/exec -A --with-defaults -f deploy/
+  # Who can impersonate system:masters, as JSON?
   kubeguard rbac who-can impersonate groups system:masters -f deploy/ -o json
 `
 
@@ -438,9 +462,12 @@ func runWhoCan(ctx context.Context, args []string, io IO) int {
 		return usageError(io, fs, err)
 	}
 	in.warn(io.Stderr)
-	a, err := request(in.policy, &o, pos)
+	a, warning, err := request(in.policy, &o, pos)
 	if err != nil {
 		return usageError(io, fs, err)
+	}
+	if warning != "" {
+		fmt.Fprintf(io.Stderr, "kubeguard: warning: %s\n", warning)
 	}
 	grants := rbac.NewAuthorizer(in.policy).WhoCan(a, o.AllNamespaces)
 	if err := writeWhoCan(io.Stdout, o.Format, a, o.AllNamespaces, grants); err != nil {
@@ -511,6 +538,14 @@ used to resolve grants but are not reported.
 Exit status: 0 no finding at or above --fail-on, 1 such findings,
 2 usage or input errors (unreadable files, invalid YAML, objects the API
 server would reject).
+
+Examples:
+  # Gate CI on high and critical risks in the manifests of a repository:
+  kubeguard rbac risks -f deploy/
+  # Resolve bindings to admin, edit and view, and fail on medium risks too:
+  kubeguard rbac risks --with-defaults --fail-on medium -f deploy/
+  # SARIF for code scanning:
+  kubeguard rbac risks -f deploy/ --format sarif --output rbac.sarif
 `
 
 func runRisks(ctx context.Context, args []string, io IO) int {
@@ -581,7 +616,15 @@ ServiceAccounts; pods/exec yields the ServiceAccounts of the input's pods and
 workloads that mount a token; nodes/proxy yields those of every such pod on
 the nodes. Subjects with no chain are not listed.
 
+Each chain is printed as a line of identities, then step by step with the
+binding, role and rule that allow each move and where they are written.
+
 Exit status: 0, or 2 on usage or input errors. Use 'rbac risks' to gate CI.
+
+Examples:
+  kubeguard rbac paths --with-defaults -f deploy/
+  # The chains as JSON, one object per subject:
+  kubeguard rbac paths -o json -f deploy/ | jq '.chains[] | .summary'
 `
 
 // stepJSON is a step of a chain in JSON output.
@@ -623,17 +666,32 @@ func runPaths(ctx context.Context, args []string, io IO) int {
 	return ExitOK
 }
 
+// chainSummary reads a chain as its identities: User alice →
+// ServiceAccount team-a/ci → cluster-admin.
+func chainSummary(c rbac.Chain) string {
+	parts := []string{c.Subject.String()}
+	for _, s := range c.Steps {
+		if s.To != nil {
+			parts = append(parts, s.To.String())
+		}
+	}
+	return strings.Join(append(parts, "cluster-admin"), " → ")
+}
+
 func writePaths(w io.Writer, format string, chains []rbac.Chain) error {
 	if format == "json" {
 		type chainJSON struct {
 			Subject rbac.Identity `json:"subject"`
-			Steps   []stepJSON    `json:"steps"`
+			// Summary is the chain as its identities, as text prints it.
+			Summary string     `json:"summary"`
+			Length  int        `json:"length"`
+			Steps   []stepJSON `json:"steps"`
 		}
 		out := struct {
 			Chains []chainJSON `json:"chains"`
 		}{Chains: []chainJSON{}}
 		for _, c := range chains {
-			cj := chainJSON{Subject: c.Subject}
+			cj := chainJSON{Subject: c.Subject, Summary: chainSummary(c), Length: len(c.Steps)}
 			for _, s := range c.Steps {
 				sj := stepJSON{From: s.From, To: s.To, Action: s.Action, Grants: []grantJSON{}}
 				for _, g := range s.Grants {
@@ -651,15 +709,17 @@ func writePaths(w io.Writer, format string, chains []rbac.Chain) error {
 		_, err := fmt.Fprintln(w, "no subject of the input can reach cluster-admin power")
 		return err
 	}
-	for i, c := range chains {
-		if i > 0 {
-			fmt.Fprintln(w)
-		}
+	subjects := "1 subject"
+	if len(chains) > 1 {
+		subjects = fmt.Sprintf("%d subjects", len(chains))
+	}
+	fmt.Fprintf(w, "%s of the input can reach cluster-admin power.\n", subjects)
+	for _, c := range chains {
 		steps := "1 step"
 		if len(c.Steps) > 1 {
 			steps = fmt.Sprintf("%d steps", len(c.Steps))
 		}
-		fmt.Fprintf(w, "%s → cluster-admin in %s\n", c.Subject, steps)
+		fmt.Fprintf(w, "\n%s: %s\n  %s\n", c.Subject, steps, chainSummary(c))
 		for k, s := range c.Steps {
 			fmt.Fprintf(w, "  %d. %s %s\n", k+1, s.From, s.Action)
 			for _, g := range s.Grants {

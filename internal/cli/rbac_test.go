@@ -86,7 +86,11 @@ func TestRBACCanI(t *testing.T) {
 		{"both identities", []string{"get", "pods", "--as", "a", "--as-sa", "b:c", "-f", file}, ExitError, nil, "exclude each other"},
 		{"bad service account", []string{"get", "pods", "--as-sa", "ci", "-f", file}, ExitError, nil, "want NAMESPACE:NAME"},
 		{"no input", []string{"get", "pods", "--as", "a"}, ExitError, nil, "no input"},
-		{"no resource", []string{"get", "--as", "a", "-f", file}, ExitError, nil, "want VERB RESOURCE"},
+		{"no resource", []string{"get", "--as", "a", "-f", file}, ExitError, nil, `no resource after the verb "get": want VERB RESOURCE`},
+		{"too many arguments", []string{"get", "pods", "p", "q", "--as", "a", "-f", file}, ExitError, nil, `unexpected argument "q": want VERB RESOURCE`},
+		{"unknown resource", []string{"get", "podz", "--as", "a", "-f", file}, ExitFindings, []string{"no\n"},
+			`kubeguard: warning: "podz" is neither a built-in resource nor one of a CustomResourceDefinition of the input: asked for in the core API group`},
+		{"service account name with a colon", []string{"get", "pods", "--as-sa", "a:b:c", "-f", file}, ExitError, nil, "want NAMESPACE:NAME"},
 		{"-n and -A", []string{"get", "pods", "--as", "a", "-n", "x", "-A", "-f", file}, ExitError, nil, "exclude each other"},
 		{"with defaults: the built-in view, aggregated", []string{"get", "pods", "--as", "bob", "--as-group", "devs", "-n", "team-a", "--with-defaults", "-f", file}, ExitOK,
 			[]string{"yes\n", "RoleBinding/team-a/viewers → ClusterRole/view rules[", "(aggregated from ClusterRole/system:aggregate-to-view rules[", "rule at internal/rbac/defaults/defaults.yaml:"}, ""},
@@ -231,9 +235,10 @@ func TestRBACPaths(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	for _, s := range []string{
-		"User alice → cluster-admin in 2 steps",
-		"1. User alice creates deployments in namespace team-a whose pods run as ServiceAccount team-a/ci",
-		"2. ServiceAccount team-a/ci holds every verb on every resource cluster-wide",
+		"2 subjects of the input can reach cluster-admin power.\n",
+		"\nUser alice: 2 steps\n  User alice → ServiceAccount team-a/ci → cluster-admin\n",
+		"  1. User alice creates deployments in namespace team-a whose pods run as ServiceAccount team-a/ci\n",
+		"  2. ServiceAccount team-a/ci holds every verb on every resource cluster-wide\n",
 	} {
 		if !strings.Contains(stdout, s) {
 			t.Errorf("stdout lacks %q:\n%s", s, stdout)
@@ -243,10 +248,16 @@ func TestRBACPaths(t *testing.T) {
 	var got struct {
 		Chains []struct {
 			Subject struct{ Kind, Name string }
+			Summary string
+			Length  int
 			Steps   []struct {
 				Action string
 				To     *struct{ Kind, Namespace, Name string }
-				Grants []struct{ Binding string }
+				Grants []struct {
+					Binding    string
+					PolicyRule struct{ Verbs, APIGroups, Resources []string }
+					Builtin    bool
+				}
 			}
 		}
 	}
@@ -257,9 +268,21 @@ func TestRBACPaths(t *testing.T) {
 		t.Fatalf("chains %+v, want alice's and the ServiceAccount's", got.Chains)
 	}
 	alice := got.Chains[1]
-	if alice.Subject.Name != "alice" || len(alice.Steps) != 2 || alice.Steps[0].To.Name != "ci" || alice.Steps[1].To != nil ||
-		alice.Steps[0].Grants[0].Binding != "RoleBinding/team-a/alice-deploys" {
+	if alice.Subject.Name != "alice" || len(alice.Steps) != 2 || alice.Length != 2 || alice.Steps[0].To.Name != "ci" || alice.Steps[1].To != nil ||
+		alice.Summary != "User alice → ServiceAccount team-a/ci → cluster-admin" ||
+		alice.Steps[0].Grants[0].Binding != "RoleBinding/team-a/alice-deploys" || alice.Steps[0].Grants[0].Builtin ||
+		!cmp.Equal(alice.Steps[0].Grants[0].PolicyRule.Resources, []string{"deployments"}) {
 		t.Errorf("alice: %+v", alice)
+	}
+	// Grants through the built-in roles say so.
+	code, stdout, _ = runCLI([]string{"rbac", "paths", "--with-defaults", "-f", "-"}, `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: ops-admin}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: Group, name: ops}]
+`)
+	if want := "rule at internal/rbac/defaults/defaults.yaml:26:5 (built-in role, --with-defaults)"; code != ExitOK || !strings.Contains(stdout, want) {
+		t.Errorf("exit %d, stdout lacks %q:\n%s", code, want, stdout)
 	}
 }
 

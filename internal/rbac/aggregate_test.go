@@ -12,7 +12,7 @@ func rulesOf(p *Policy, name string) []string {
 	r := p.ClusterRoles[name]
 	var out []string
 	for i := range r.Rules {
-		s := ruleString(&r.Rules[i])
+		s := RuleString(&r.Rules[i])
 		if src := r.Sources[i]; src.Role != r {
 			s += fmt.Sprintf(" from %s[%d]", src.Role.Name, src.Index)
 		}

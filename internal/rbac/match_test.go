@@ -88,7 +88,7 @@ func TestRuleAllows(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := RuleAllows(&tc.rule, tc.req); got != tc.want {
-				t.Errorf("RuleAllows(%s, %s) = %v, want %v", ruleString(&tc.rule), tc.req, got, tc.want)
+				t.Errorf("RuleAllows(%s, %s) = %v, want %v", RuleString(&tc.rule), tc.req, got, tc.want)
 			}
 		})
 	}

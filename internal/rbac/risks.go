@@ -89,8 +89,9 @@ func scope(b *Binding) string {
 	return "in namespace " + b.Namespace
 }
 
-// ruleString renders a rule compactly, as kubectl describe does.
-func ruleString(r *rbacv1.PolicyRule) string {
+// RuleString renders a rule compactly, each field that is set with its
+// values quoted: {verbs: ["get"], apiGroups: [""], resources: ["pods"]}.
+func RuleString(r *rbacv1.PolicyRule) string {
 	b := make([]byte, 0, 128)
 	b = append(b, '{')
 	for _, f := range [...]struct {
@@ -120,7 +121,7 @@ func (an *analysis) grantDetail(g Grant) string {
 	k := ruleRef{g.Role, g.Rule}
 	rule, ok := an.rules[k]
 	if !ok {
-		rule = ruleString(g.PolicyRule())
+		rule = RuleString(g.PolicyRule())
 		if loc, ok := g.Source().Location(); ok {
 			rule += " at " + loc.String()
 		}
@@ -246,7 +247,7 @@ func roleSummary(b *Binding) string {
 	}
 	var rules []string
 	for i := range r.Rules {
-		rules = append(rules, ruleString(&r.Rules[i]))
+		rules = append(rules, RuleString(&r.Rules[i]))
 	}
 	if len(rules) == 0 {
 		return r.Ref() + " has no rules"
@@ -387,7 +388,7 @@ func (an *analysis) wildcards() []finding.Finding {
 				continue
 			}
 			out = append(out, report(&rbacchecks.Wildcard, r.ObjectRef(), r.Object, object.Path{}.Key("rules").Index(i).Key(fields[0]), nil,
-				fmt.Sprintf("%s rules[%d] %s grants a wildcard in %s", r.Ref(), i, ruleString(rule), strings.Join(fields, ", ")), detail))
+				fmt.Sprintf("%s rules[%d] %s grants a wildcard in %s", r.Ref(), i, RuleString(rule), strings.Join(fields, ", ")), detail))
 		}
 	}
 	return out
