@@ -199,7 +199,7 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 		code = ExitFindings
 	}
 	if o.WriteReports {
-		if err := cluster.WriteReports(ctx, clients.Dynamic, report.PolicyReports(r, time.Now().UTC())); err != nil {
+		if err := cluster.WriteReports(ctx, clients.Dynamic, report.PolicyReports(r, time.Now().UTC(), o.Namespace)); err != nil {
 			fmt.Fprintf(io.Stderr, "kubeguard: write reports: %v\n", err)
 			code = ExitError
 		}
@@ -227,7 +227,7 @@ func writeCluster(o *ClusterOptions, stdout io.Writer, res *ClusterResult) error
 			}
 			w, closeOut = f, f.Close
 		}
-		out = report.PolicyReportYAML{}
+		out = report.PolicyReportYAML{Namespace: o.Namespace}
 	default:
 		var err error
 		out, w, closeOut, err = openOutput(format, o.Scan.Output, stdout)

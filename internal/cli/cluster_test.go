@@ -212,6 +212,11 @@ func TestClusterPolicyReport(t *testing.T) {
 	if d := cmp.Diff([]string{"ClusterPolicyReport ", "PolicyReport apps", "PolicyReport secure"}, kinds); d != "" {
 		t.Errorf("reports (-want +got):\n%s", d)
 	}
+	// One namespace's scan replaces only that namespace's report.
+	_, out, _ = runFake(t, s, "-o", "policyreport", "-n", "apps")
+	if n := strings.Count(out, "\nkind: "); n != 1 || !strings.Contains(out, "\nkind: PolicyReport\n") || !strings.Contains(out, "  namespace: apps\n") {
+		t.Errorf("-n apps: want the apps report alone, got:\n%.400s", out)
+	}
 }
 
 func TestClusterNamespace(t *testing.T) {

@@ -82,7 +82,10 @@ type PolicyReportObject struct {
 // cluster-scoped objects; namespaces come in name order, the cluster report
 // first. Findings fail; suppressed findings are skipped, with the reason.
 // Every report names kubeguard as its manager so that a re-scan replaces it.
-func PolicyReports(r *Report, now time.Time) []PolicyReport {
+// A scan of one namespace (namespace not empty) makes only that
+// namespace's report: a cluster report made from it would replace the
+// whole cluster's with an empty one.
+func PolicyReports(r *Report, now time.Time, namespace string) []PolicyReport {
 	ts := PolicyReportTime{Seconds: now.Unix(), Nanos: int32(now.Nanosecond())}
 	byNS := map[string]*PolicyReport{}
 	get := func(ns string) *PolicyReport {
@@ -137,6 +140,9 @@ func PolicyReports(r *Report, now time.Time) []PolicyReport {
 	}
 	out := make([]PolicyReport, 0, len(byNS))
 	for _, ns := range slices.Sorted(maps.Keys(byNS)) {
+		if namespace != "" && ns != namespace {
+			continue
+		}
 		p := byNS[ns]
 		slices.SortStableFunc(p.Results, func(a, b PolicyReportResult) int {
 			x, y := a.Resources[0], b.Resources[0]
@@ -156,6 +162,8 @@ func policyReportSeverity(s finding.Severity) string { return s.String() }
 type PolicyReportYAML struct {
 	// Now stamps the results; the current time when zero.
 	Now time.Time
+	// Namespace, when set, writes only that namespace's report.
+	Namespace string
 }
 
 // Write implements Output.
@@ -164,7 +172,7 @@ func (p PolicyReportYAML) Write(w io.Writer, r *Report) error {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	for i, pr := range PolicyReports(r, now.UTC()) {
+	for i, pr := range PolicyReports(r, now.UTC(), p.Namespace) {
 		b, err := yaml.Marshal(pr)
 		if err != nil {
 			return fmt.Errorf("policy report: %w", err)
