@@ -124,6 +124,9 @@ func (o *Object) Decode(p Path, v any) error {
 }
 
 func (o *Object) decode(n *yaml.Node, v any) error {
+	if decodeTree(n, v) {
+		return nil
+	}
 	return withJSON(n, func(b []byte) error {
 		if err := kjson.UnmarshalCaseSensitivePreserveInts(b, v); err != nil {
 			return fmt.Errorf("decode: %w", err)

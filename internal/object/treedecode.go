@@ -1,0 +1,330 @@
+package object
+
+import (
+	"encoding"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+	kjson "sigs.k8s.io/json"
+)
+
+// decodeTree decodes n into v, a pointer to a zero value, straight from the
+// node tree, as converting n to JSON and decoding that with
+// kjson.UnmarshalCaseSensitivePreserveInts would. Pod templates are decoded
+// for every workload, and the JSON round trip (writing it, then reading it
+// back by reflection) was the largest cost of a scan after parsing.
+//
+// It handles the shapes manifests are written in: mappings with plain keys
+// decoded into structs, pointers, slices, string maps, strings, booleans
+// and integers. A value of any other type (a resource.Quantity, an
+// IntOrString: anything with its own JSON decoding) and any scalar that is
+// not plainly a string, boolean or integer is decoded by the JSON path on
+// its own subtree, which is what decoding the whole would do for it. It
+// reports false, leaving v untouched, when the tree is anything else
+// (aliases, merge keys, explicit tags, keys that are not plain strings,
+// duplicate keys, invalid UTF-8, deep nesting) or when any part fails to
+// decode: the caller then takes the JSON path for the whole, which gives
+// the result or the error. FuzzTreeDecodeMatchesJSON holds the two paths to
+// each other.
+func decodeTree(n *yaml.Node, v any) bool {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || !rv.Elem().IsZero() {
+		return false
+	}
+	nodes := 0
+	if !simpleTree(n, 0, &nodes) {
+		return false
+	}
+	fresh := reflect.New(rv.Elem().Type())
+	if !decodeValue(n, fresh.Elem()) {
+		return false
+	}
+	rv.Elem().Set(fresh.Elem())
+	return true
+}
+
+// treeMaxDepth and treeMaxNodes keep every subtree the JSON path is asked
+// to decode well inside its own limits (MaxDepth, DefaultLimits.MaxNodes),
+// so that it never fails where converting the whole would not.
+const (
+	treeMaxDepth = MaxDepth / 2
+	treeMaxNodes = 1 << 18
+)
+
+// simpleTree reports whether the tree under n has none of the constructs
+// decodeTree leaves to the JSON path.
+func simpleTree(n *yaml.Node, depth int, nodes *int) bool {
+	*nodes++
+	if depth > treeMaxDepth || *nodes > treeMaxNodes || n.Style&yaml.TaggedStyle != 0 {
+		return false
+	}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return utf8.ValidString(n.Value)
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
+			if !simpleTree(c, depth+1, nodes) {
+				return false
+			}
+		}
+		return true
+	case yaml.MappingNode:
+		if len(n.Content)%2 != 0 {
+			return false
+		}
+		for i := 0; i < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if _, ok := scalarString(k); !ok || isMerge(k) || !utf8.ValidString(k.Value) {
+				return false
+			}
+			for j := 0; j < i; j += 2 {
+				if n.Content[j].Value == k.Value {
+					return false // duplicate keys: JSON merges them in ways not worth copying
+				}
+			}
+			if !simpleTree(n.Content[i+1], depth+1, nodes) {
+				return false
+			}
+		}
+		return true
+	}
+	return false // documents and aliases
+}
+
+// decodeValue decodes n into v, which is settable and zero.
+func decodeValue(n *yaml.Node, v reflect.Value) bool {
+	plan := planFor(v.Type())
+	switch plan.kind {
+	case planStruct:
+		if n.Kind != yaml.MappingNode {
+			return viaJSON(n, v)
+		}
+		for i := 0; i < len(n.Content); i += 2 {
+			f, ok := plan.fields[n.Content[i].Value]
+			if !ok {
+				continue // unknown fields are ignored, as by the JSON path
+			}
+			fv, ok := fieldByIndex(v, f)
+			if !ok || !decodeValue(n.Content[i+1], fv) {
+				return false
+			}
+		}
+		return true
+	case planPointer:
+		if n.Kind == yaml.ScalarNode && n.Style == 0 && plainValue(n.Value) == nil {
+			return true // null leaves the pointer nil
+		}
+		p := reflect.New(v.Type().Elem())
+		if !decodeValue(n, p.Elem()) {
+			return false
+		}
+		v.Set(p)
+		return true
+	case planSlice:
+		if n.Kind != yaml.SequenceNode {
+			return viaJSON(n, v)
+		}
+		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+		for i, c := range n.Content {
+			if !decodeValue(c, s.Index(i)) {
+				return false
+			}
+		}
+		v.Set(s)
+		return true
+	case planStringMap:
+		if n.Kind != yaml.MappingNode {
+			return viaJSON(n, v)
+		}
+		m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+		for i := 0; i < len(n.Content); i += 2 {
+			val := n.Content[i+1]
+			s, ok := scalarString(val)
+			if !ok {
+				return viaJSON(n, v)
+			}
+			m.SetMapIndex(reflect.ValueOf(strings.Clone(n.Content[i].Value)).Convert(v.Type().Key()),
+				reflect.ValueOf(strings.Clone(s)).Convert(v.Type().Elem()))
+		}
+		v.Set(m)
+		return true
+	case planString:
+		if s, ok := scalarString(n); ok {
+			// Copied: decoded fields (container names) reach findings,
+			// which must not keep the document's text alive.
+			v.SetString(strings.Clone(s))
+			return true
+		}
+	case planBool:
+		if n.Kind == yaml.ScalarNode && n.Style == 0 {
+			if b, ok := plainValue(n.Value).(bool); ok {
+				v.SetBool(b)
+				return true
+			}
+		}
+	case planInt:
+		if n.Kind == yaml.ScalarNode && n.Style == 0 {
+			if i, ok := plainValue(n.Value).(int64); ok && !v.OverflowInt(i) {
+				v.SetInt(i)
+				return true
+			}
+		}
+	}
+	return viaJSON(n, v)
+}
+
+// scalarString returns the string a scalar is in JSON, and false when it
+// is not a string scalar (a number, boolean, null or not a scalar). Trees
+// reaching it have no explicit tags.
+func scalarString(n *yaml.Node) (string, bool) {
+	if n.Kind != yaml.ScalarNode {
+		return "", false
+	}
+	if plainString(n) {
+		return n.Value, true
+	}
+	if n.Style != 0 {
+		return "", false
+	}
+	s, ok := plainValue(n.Value).(string)
+	return s, ok
+}
+
+// fieldByIndex is v.FieldByIndex, allocating embedded pointers on the way
+// as the JSON decoder does; it fails where the decoder would too.
+func fieldByIndex(v reflect.Value, index []int) (reflect.Value, bool) {
+	for i, x := range index {
+		if i > 0 && v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				if !v.CanSet() {
+					return reflect.Value{}, false
+				}
+				v.Set(reflect.New(v.Type().Elem()))
+			}
+			v = v.Elem()
+		}
+		v = v.Field(x)
+	}
+	return v, true
+}
+
+// viaJSON decodes the subtree n into v by the JSON path.
+func viaJSON(n *yaml.Node, v reflect.Value) bool {
+	err := withJSON(n, func(b []byte) error {
+		return kjson.UnmarshalCaseSensitivePreserveInts(b, v.Addr().Interface())
+	})
+	return err == nil
+}
+
+type planKind int
+
+const (
+	planJSON planKind = iota // left to the JSON path
+	planStruct
+	planPointer
+	planSlice
+	planStringMap
+	planString
+	planBool
+	planInt
+)
+
+// plan is how decodeValue decodes a type.
+type plan struct {
+	kind   planKind
+	fields map[string][]int // for structs: JSON name -> field index path
+}
+
+var plans sync.Map // reflect.Type -> *plan
+
+var (
+	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+func planFor(t reflect.Type) *plan {
+	if p, ok := plans.Load(t); ok {
+		return p.(*plan)
+	}
+	p := &plan{kind: planJSON}
+	pt := reflect.PointerTo(t)
+	switch {
+	case t.Implements(jsonUnmarshaler) || pt.Implements(jsonUnmarshaler) ||
+		t.Implements(textUnmarshaler) || pt.Implements(textUnmarshaler):
+		// Its own decoding: the JSON path.
+	case t.Kind() == reflect.Struct:
+		if fields, ok := structFields(t); ok {
+			p.kind, p.fields = planStruct, fields
+		}
+	case t.Kind() == reflect.Pointer:
+		p.kind = planPointer
+	case t.Kind() == reflect.Slice && t.Elem().Kind() != reflect.Uint8:
+		p.kind = planSlice // []byte is base64 in JSON
+	case t.Kind() == reflect.Map && t.Key().Kind() == reflect.String && t.Elem().Kind() == reflect.String &&
+		!reflect.PointerTo(t.Key()).Implements(textUnmarshaler) && !reflect.PointerTo(t.Elem()).Implements(textUnmarshaler):
+		p.kind = planStringMap
+	case t.Kind() == reflect.String:
+		p.kind = planString
+	case t.Kind() == reflect.Bool:
+		p.kind = planBool
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64:
+		p.kind = planInt
+	}
+	plans.Store(t, p)
+	return p
+}
+
+// structFields lists a struct's JSON fields by name, embedded structs'
+// fields included. It answers false, leaving the struct to the JSON path,
+// for anything but the simple case: two fields of one name (which the JSON
+// decoder resolves by depth and tags), a ",string" option, an embedded
+// non-struct.
+func structFields(t reflect.Type) (map[string][]int, bool) {
+	fields := map[string][]int{}
+	var walk func(t reflect.Type, index []int) bool
+	walk = func(t reflect.Type, index []int) bool {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := f.Tag.Get("json")
+			if tag == "-" {
+				continue
+			}
+			name, opts, _ := strings.Cut(tag, ",")
+			if strings.Contains(","+opts+",", ",string,") {
+				return false
+			}
+			idx := append(append([]int(nil), index...), i)
+			if f.Anonymous && name == "" {
+				ft := f.Type
+				if ft.Kind() == reflect.Pointer {
+					return false
+				}
+				if ft.Kind() == reflect.Struct {
+					if !walk(ft, idx) {
+						return false
+					}
+					continue
+				}
+			}
+			if !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if _, dup := fields[name]; dup {
+				return false
+			}
+			fields[name] = idx
+		}
+		return true
+	}
+	if !walk(t, nil) {
+		return nil, false
+	}
+	return fields, true
+}
