@@ -23,13 +23,16 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/klog/v2"
 	psa "k8s.io/pod-security-admission/admission"
 	psaconfig "k8s.io/pod-security-admission/admission/api"
 	"k8s.io/pod-security-admission/api"
@@ -122,9 +125,11 @@ type Config struct {
 // Reviewer decides admission requests. It is safe for concurrent use.
 type Reviewer struct {
 	cfg        Config
+	klog       logr.Logger // the library logs through klog.FromContext
 	psa        *psa.Admission
 	evaluators *evaluators
 	checks     []check.Check
+	nsObjects  sync.Map // namespace name -> nsObject
 }
 
 // New builds a Reviewer, validating the Pod Security configuration as the
@@ -169,7 +174,7 @@ func New(cfg Config) (*Reviewer, error) {
 	if err := a.ValidateConfiguration(); err != nil {
 		return nil, fmt.Errorf("pod security configuration: %w", err)
 	}
-	return &Reviewer{cfg: cfg, psa: a, evaluators: ev, checks: AdmissionChecks(cfg.Checks)}, nil
+	return &Reviewer{cfg: cfg, klog: logr.FromSlogHandler(cfg.Logger.Handler()), psa: a, evaluators: ev, checks: AdmissionChecks(cfg.Checks)}, nil
 }
 
 // DefaultPodSecurity is the configuration the API server uses when none is
@@ -210,7 +215,7 @@ var (
 // Review decides one request. The response's UID is the request's. It
 // never returns nil.
 func (r *Reviewer) Review(ctx context.Context, req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse {
-	resp := r.review(ctx, req)
+	resp := r.review(klog.NewContext(ctx, r.klog), req)
 	resp.UID = req.UID
 	return resp
 }

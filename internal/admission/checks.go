@@ -71,7 +71,7 @@ func (r *Reviewer) runChecks(ctx context.Context, cfg *config.Config, req *admis
 	}
 	var needs []*object.Object
 	if ns != nil {
-		if o, err := namespaceObject(ns); err == nil {
+		if o, err := r.namespaceObject(ns); err == nil {
 			needs = append(needs, o)
 		}
 	}
@@ -167,8 +167,27 @@ func subjectExemptions(cfg *config.Config, obj *object.Object, fs []finding.Find
 }
 
 // namespaceObject turns a cached Namespace into the object form checks
-// read.
-func namespaceObject(ns *corev1.Namespace) (*object.Object, error) {
+// read, once per namespace and resource version: converting costs more
+// than the checks that read it.
+func (r *Reviewer) namespaceObject(ns *corev1.Namespace) (*object.Object, error) {
+	key := ns.Name + "/" + ns.ResourceVersion
+	if v, ok := r.nsObjects.Load(ns.Name); ok && v.(nsObject).key == key && ns.ResourceVersion != "" {
+		return v.(nsObject).obj, nil
+	}
+	o, err := convertNamespace(ns)
+	if err == nil {
+		r.nsObjects.Store(ns.Name, nsObject{key, o})
+	}
+	return o, err
+}
+
+// nsObject is a converted namespace and the version it was converted at.
+type nsObject struct {
+	key string
+	obj *object.Object
+}
+
+func convertNamespace(ns *corev1.Namespace) (*object.Object, error) {
 	n := ns.DeepCopy()
 	n.APIVersion, n.Kind = "v1", "Namespace"
 	n.ManagedFields = nil
