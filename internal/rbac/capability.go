@@ -25,6 +25,11 @@ type probe struct {
 	// names, when set, is the resource names that make the permission
 	// risky; a rule limited to other names does not count.
 	names []string
+
+	// id numbers the probe names densely (several probes share one);
+	// csrPart is 1, 2 or 3 for the parts of issuing certificates. Both
+	// are set by numberProbes.
+	id, csrPart int
 }
 
 // Probe names the analysis keys on.
@@ -96,6 +101,25 @@ type hit struct {
 	// names are the rule's resourceNames: the permission holds for those
 	// only; empty means every name.
 	names []string
+}
+
+// probeNames is the number of probe names; numbering them lets the
+// analysis index by slice, not by map.
+var probeNames = numberProbes()
+
+func numberProbes() int {
+	ids := map[string]int{}
+	for i := range probes {
+		p := &probes[i]
+		id, ok := ids[p.name]
+		if !ok {
+			id = len(ids)
+			ids[p.name] = id
+		}
+		p.id = id
+		p.csrPart = 1 + slices.Index([]string{probeCSRCreate, probeCSRApproval, probeCSRApprove}, p.name)
+	}
+	return len(ids)
 }
 
 // probesByGroup indexes the probes by API group, so that a rule is
@@ -201,13 +225,17 @@ func (c capability) describe() string {
 // analysis memoizes per-role and per-identity evaluation across
 // questions.
 type analysis struct {
-	p      *Policy
-	hits   map[*Role][]hit
-	super  map[*Role]int // index+1 of the super rule, 0 when none
-	caps   map[subjectRef][]capability
-	powers map[Identity]powers
-	rules  map[ruleRef]string // a rule and where it is written, rendered
-	names  map[*Binding]string
+	p     *Policy
+	hits  map[*Role][]hit
+	super map[*Role]int // index+1 of the super rule, 0 when none
+	// caps holds bindingCaps by binding (its seq) for the subject first
+	// asked about, others in capsOther.
+	caps      [][]capability
+	capsSubj  []int
+	capsOther map[subjectRef][]capability
+	powers    map[Identity]powers
+	rules     map[ruleRef]string // a rule and where it is written, rendered
+	names     map[*Binding]string
 }
 
 // ruleRef is rule i of a role.
@@ -217,7 +245,8 @@ type ruleRef struct {
 }
 
 func newAnalysis(p *Policy) *analysis {
-	return &analysis{p: p, hits: map[*Role][]hit{}, super: map[*Role]int{}, caps: map[subjectRef][]capability{},
+	return &analysis{p: p, hits: map[*Role][]hit{}, super: map[*Role]int{},
+		caps: make([][]capability, len(p.Bindings)), capsSubj: make([]int, len(p.Bindings)), capsOther: map[subjectRef][]capability{},
 		powers: map[Identity]powers{}, rules: map[ruleRef]string{}, names: map[*Binding]string{}}
 }
 
@@ -259,11 +288,21 @@ func (an *analysis) bindingCaps(b *Binding, subject int) []capability {
 		return nil
 	}
 	k := subjectRef{b, subject}
-	if c, ok := an.caps[k]; ok {
+	if c := an.caps[b.seq]; c != nil && an.capsSubj[b.seq] == subject {
 		return c
+	} else if c != nil {
+		if c, ok := an.capsOther[k]; ok {
+			return c
+		}
 	}
 	out := []capability{}
-	defer func() { an.caps[k] = out }()
+	defer func() {
+		if an.caps[b.seq] == nil {
+			an.caps[b.seq], an.capsSubj[b.seq] = out, subject
+		} else {
+			an.capsOther[k] = out
+		}
+	}()
 	for _, h := range an.roleHits(b.role) {
 		if h.probe.cluster && !b.Cluster() {
 			continue
@@ -299,7 +338,8 @@ func (an *analysis) userPowers(u User) powers {
 	return pw
 }
 
-// all yields every risky permission held, binding by binding.
+// all yields every risky permission held, binding by binding. The
+// capabilities yielded stay valid: they are the analysis's own.
 func (pw powers) all(yield func(*capability) bool) {
 	for _, r := range pw.refs {
 		caps := pw.an.bindingCaps(r.b, r.i)
@@ -326,17 +366,16 @@ func (pw powers) find(name string, cluster bool) []capability {
 // csr returns the three grants that together issue client certificates,
 // or nil.
 func (pw powers) csr() []capability {
-	parts := []string{probeCSRCreate, probeCSRApproval, probeCSRApprove}
-	out := make([]capability, len(parts))
+	var parts [3]*capability
 	found := 0
 	for c := range pw.all {
-		if c.namespace != "" {
+		if c.namespace != "" || c.probe.csrPart == 0 {
 			continue
 		}
-		if i := slices.Index(parts, c.probe.name); i >= 0 && out[i].probe == nil {
-			out[i] = *c
+		if i := c.probe.csrPart - 1; parts[i] == nil {
+			parts[i] = c
 			if found++; found == len(parts) {
-				return out
+				return []capability{*parts[0], *parts[1], *parts[2]}
 			}
 		}
 	}

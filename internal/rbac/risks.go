@@ -312,7 +312,7 @@ func (an *analysis) csrRisks() []finding.Finding {
 	// Only the subjects of bindings that grant one of the parts can hold
 	// all three.
 	csrPart := func(h hit) bool {
-		return h.probe.name == probeCSRCreate || h.probe.name == probeCSRApproval || h.probe.name == probeCSRApprove
+		return h.probe.csrPart > 0
 	}
 	for _, b := range an.p.Bindings {
 		if !b.Cluster() || b.role == nil || !slices.ContainsFunc(an.roleHits(b.role), csrPart) {
@@ -416,30 +416,36 @@ func (an *analysis) riskyPowers(pw powers) (what, via []string) {
 		return []string{"do everything (cluster-admin)"}, []string{an.grantDetail(*pw.super)}
 	}
 	type kind struct {
-		first   capability
+		first   *capability
 		cluster bool
 		nss     []string
+		seen    map[string]bool
 	}
-	var order []string
-	kinds := map[string]*kind{}
+	var order []int
+	kinds := make([]*kind, probeNames)
 	for c := range pw.all {
 		if c.probe.check == nil {
 			continue
 		}
-		k := kinds[c.probe.name]
+		k := kinds[c.probe.id]
 		if k == nil {
-			k = &kind{first: *c}
-			kinds[c.probe.name] = k
-			order = append(order, c.probe.name)
+			k = &kind{first: c}
+			kinds[c.probe.id] = k
+			order = append(order, c.probe.id)
 		}
 		if c.namespace == "" {
 			k.cluster = true
-		} else if !slices.Contains(k.nss, c.namespace) {
+		} else if !k.seen[c.namespace] {
+			if k.seen == nil {
+				k.seen = map[string]bool{}
+			}
+			k.seen[c.namespace] = true
 			k.nss = append(k.nss, c.namespace)
 		}
 	}
-	for _, name := range order {
-		k := kinds[name]
+	for _, id := range order {
+		k := kinds[id]
+		name := k.first.probe.name
 		where := "cluster-wide"
 		if !k.cluster {
 			where = "in namespace " + strings.Join(k.nss[:min(3, len(k.nss))], ", ")
