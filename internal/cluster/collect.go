@@ -155,7 +155,9 @@ type Collector struct {
 // DefaultPageSize is kubectl's chunk size.
 const DefaultPageSize = 500
 
-// Each lists every object of r and calls fn for each, page by page. A
+// Each lists every object of r and calls fn for each, page by page. The
+// next page is fetched while fn handles the current one, so the API
+// server's time and kubeguard's overlap; at most two pages are held. A
 // resource the identity may not list, or that the cluster does not serve,
 // yields a *Warning and no objects; other errors are returned as they are,
 // after the objects already handed on.
@@ -169,57 +171,71 @@ func (c *Collector) Each(ctx context.Context, r Resource, fn func(*Item) error) 
 		ns = c.Namespace
 	}
 	opts := metav1.ListOptions{Limit: size, FieldSelector: r.FieldSelector}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := c.fetch(ctx, r, ns, opts)
 	n := 0
 	for page := 0; ; page++ {
-		cont, err := c.page(ctx, r, ns, opts, fn, &n)
-		if err != nil {
-			if page == 0 && partial(err) {
-				return &Warning{Resource: r, Err: err}
+		p := <-next
+		if p.err != nil {
+			if page == 0 && partial(p.err) {
+				return &Warning{Resource: r, Err: p.err}
 			}
-			return fmt.Errorf("list %s: %w", r, err)
+			return fmt.Errorf("list %s: %w", r, p.err)
+		}
+		if p.cont != "" {
+			opts.Continue = p.cont
+			next = c.fetch(ctx, r, ns, opts)
+		}
+		for i, it := range p.items {
+			n++
+			if err := fn(it); err != nil {
+				return err
+			}
+			p.items[i] = nil // the page holds only what is still to come
 		}
 		if c.Progress != nil {
 			c.Progress(r, n)
 		}
-		if cont == "" {
+		if p.cont == "" {
 			return nil
 		}
-		opts.Continue = cont
 	}
 }
 
-func (c *Collector) page(ctx context.Context, r Resource, ns string, opts metav1.ListOptions, fn func(*Item) error, n *int) (string, error) {
-	if r.MetadataOnly {
-		if c.Metadata == nil {
-			return "", errors.New("no metadata client")
-		}
-		l, err := c.Metadata.ListMetadata(ctx, r, ns, opts)
-		if err != nil {
-			return "", err
-		}
-		for i := range l.Items {
-			*n++
-			if err := fn(&Item{Resource: r, Meta: &l.Items[i].ObjectMeta}); err != nil {
-				return "", err
+// page is one fetched page.
+type page struct {
+	items []*Item
+	cont  string
+	err   error
+}
+
+// fetch lists one page in the background.
+func (c *Collector) fetch(ctx context.Context, r Resource, ns string, opts metav1.ListOptions) <-chan page {
+	ch := make(chan page, 1)
+	go func() {
+		var p page
+		if r.MetadataOnly {
+			if c.Metadata == nil {
+				p.err = errors.New("no metadata client")
+			} else if l, err := c.Metadata.ListMetadata(ctx, r, ns, opts); err != nil {
+				p.err = err
+			} else {
+				p.items, p.cont = make([]*Item, len(l.Items)), l.Continue
+				for i := range l.Items {
+					p.items[i] = &Item{Resource: r, Meta: &l.Items[i].ObjectMeta}
+				}
+			}
+		} else if l, err := c.Lister.List(ctx, r, ns, opts); err != nil {
+			p.err = err
+		} else {
+			p.items, p.cont = make([]*Item, len(l.Items)), l.GetContinue()
+			for i := range l.Items {
+				u := &l.Items[i]
+				p.items[i] = &Item{Resource: r, Meta: u, Raw: u.Object}
 			}
 		}
-		return l.Continue, nil
-	}
-	l, err := c.Lister.List(ctx, r, ns, opts)
-	if err != nil {
-		return "", err
-	}
-	for i := range l.Items {
-		// The item is copied out (its map is shared, not copied) so that
-		// the page can drop it while the item lives on.
-		u := l.Items[i]
-		*n++
-		if err := fn(&Item{Resource: r, Meta: &u, Raw: u.Object}); err != nil {
-			return "", err
-		}
-		// Drop the object as soon as it has been handed on: the page
-		// then holds only what is still to come.
-		l.Items[i] = unstructured.Unstructured{}
-	}
-	return l.GetContinue(), nil
+		ch <- p
+	}()
+	return ch
 }
