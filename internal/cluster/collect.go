@@ -231,8 +231,11 @@ func (c *Collector) fetch(ctx context.Context, r Resource, ns string, opts metav
 		} else {
 			p.items, p.cont = make([]*Item, len(l.Items)), l.GetContinue()
 			for i := range l.Items {
-				u := &l.Items[i]
-				p.items[i] = &Item{Resource: r, Meta: u, Raw: u.Object}
+				// A copy (of the header; the content is shared), so that
+				// each object's content is freed once it is checked, not
+				// when its whole page is.
+				u := l.Items[i]
+				p.items[i] = &Item{Resource: r, Meta: &u, Raw: u.Object}
 			}
 		}
 		ch <- p
