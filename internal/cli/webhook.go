@@ -54,7 +54,7 @@ func webhookServeFlags(o *WebhookServeOptions, w io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig `file` (default: $KUBECONFIG, else the in-cluster ServiceAccount)")
 	fs.StringVar(&o.Config, "config", "", "kubeguard configuration `file` (exemptions, parameters); reloaded when it changes")
 	fs.StringVar(&o.PodSecurityConfig, "pod-security-config", "", "PodSecurityConfiguration `file`: defaults and exemptions, as in the API server's AdmissionConfiguration (default: privileged, no exemptions)")
-	fs.StringVar(&o.ChecksMode, "checks", "off", "kubeguard checks in namespaces without a "+admission.ModeLabel+" label: off, warn or deny")
+	fs.StringVar(&o.ChecksMode, "checks", "off", "`mode` of the kubeguard checks in namespaces without a "+admission.ModeLabel+" label: off, warn or deny")
 	fs.StringVar(&o.DenySeverity, "deny-severity", "high", "lowest `severity` that denies in deny mode (lower findings warn): low, medium, high or critical")
 	fs.BoolVar(&o.DenyWorkloads, "deny-workloads", false, "deny Deployments, Jobs, ... whose pod template the namespace's enforce level would reject")
 	fs.DurationVar(&o.ReloadInterval, "reload-interval", 2*time.Second, "how often to look for changed certificate and configuration files")
@@ -73,7 +73,12 @@ pod-security.kubernetes.io/<enforce|audit|warn>[-version], the defaults and
 exemptions of --pod-security-config, and answers (allowed, message,
 warnings, audit annotations) as the built-in PodSecurity plugin gives them.
 Run it with the built-in plugin disabled (--disable-admission-plugins=PodSecurity)
-or in front of clusters that cannot configure it.
+or in front of clusters that cannot configure it. A --pod-security-config
+file is the PodSecurity plugin's own configuration:
+  apiVersion: pod-security.admission.config.k8s.io/v1
+  kind: PodSecurityConfiguration
+  defaults: {enforce: baseline, enforce-version: latest, warn: restricted, warn-version: latest}
+  exemptions: {usernames: [], runtimeClasses: [kata], namespaces: [kube-system]}
 
 On top of Pod Security:
   - exemptions in the --config file (.kubeguard.yaml) waive pss-* and other

@@ -22,6 +22,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	psaload "k8s.io/pod-security-admission/admission/api/load"
 
 	"github.com/kubeguard/kubeguard/internal/webhook"
 )
@@ -231,4 +232,24 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+// TestPodSecurityConfigExample keeps the help's example configuration
+// loadable by the plugin's own loader.
+func TestPodSecurityConfigExample(t *testing.T) {
+	var help bytes.Buffer
+	Run(context.Background(), []string{"webhook", "serve", "--help"}, IO{Stdout: &help, Stderr: &help})
+	var example []string
+	for _, line := range strings.Split(help.String(), "\n") {
+		if strings.HasPrefix(line, "  apiVersion: pod-security") || len(example) > 0 && len(example) < 4 {
+			example = append(example, strings.TrimPrefix(line, "  "))
+		}
+	}
+	cfg, err := psaload.LoadFromData([]byte(strings.Join(example, "\n")))
+	if err != nil {
+		t.Fatalf("example does not load: %v\n%s", err, strings.Join(example, "\n"))
+	}
+	if cfg.Defaults.Enforce != "baseline" || len(cfg.Exemptions.RuntimeClasses) != 1 {
+		t.Errorf("example loaded as %+v", cfg)
+	}
 }
