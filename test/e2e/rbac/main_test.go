@@ -38,7 +38,11 @@ import (
 var srv *apiserver.Server
 
 func TestMain(m *testing.M) {
-	os.Exit(apiserver.RunTests(m, apiserver.Options{}, &srv))
+	code := apiserver.RunTests(m, apiserver.Options{}, &srv)
+	if theWorld != nil {
+		os.RemoveAll(theWorld.dir)
+	}
+	os.Exit(code)
 }
 
 // moduleRoot is the directory of kubeguard's own module, which the e2e
