@@ -45,11 +45,16 @@ func (t Text) Write(w io.Writer, r *Report) error {
 		fixed := map[string]bool{}
 		for _, f := range active {
 			fmt.Fprintf(b, "  %s %s %s\n", t.severity(f.Severity), t.paint("1", f.CheckID), f.Title)
-			fmt.Fprintf(b, "      at %s", f.Location)
-			if f.Path != "" {
-				fmt.Fprintf(b, "  %s", f.Path)
+			// Objects read from a live cluster have a field path but no
+			// file: the path alone says where.
+			switch loc := f.Location.String(); {
+			case loc != "" && f.Path != "":
+				fmt.Fprintf(b, "      at %s  %s\n", loc, f.Path)
+			case loc != "":
+				fmt.Fprintf(b, "      at %s\n", loc)
+			case f.Path != "":
+				fmt.Fprintf(b, "      at %s\n", f.Path)
 			}
-			b.WriteString("\n")
 			reason := f.Reason
 			if f.Detail != "" {
 				reason += ": " + f.Detail
