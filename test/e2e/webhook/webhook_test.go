@@ -39,6 +39,12 @@ import (
 
 var srv *apiserver.Server
 
+// The Pod Security exemptions the webhook under test is configured with.
+const (
+	exemptUser      = "kubeguard-e2e-exempt"
+	exemptNamespace = "kubeguard-e2e-exempt"
+)
+
 func TestMain(m *testing.M) {
 	os.Exit(apiserver.RunTests(m, apiserver.Options{DisableAdmissionPlugins: []string{"PodSecurity"}}, &srv))
 }
@@ -71,6 +77,16 @@ func webhookUnderTest(t *testing.T) *running {
 			t.Fatal(err)
 		}
 		if err := writeKubeconfig(filepath.Join(dir, "kubeconfig")); err != nil {
+			t.Fatal(err)
+		}
+		// Pod Security exemptions as the API server's configuration
+		// would set them, and a kubeguard configuration to reload.
+		psc := "apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\n" +
+			"exemptions: {usernames: [" + exemptUser + "], namespaces: [" + exemptNamespace + "]}\n"
+		if err := os.WriteFile(filepath.Join(dir, "podsecurity.yaml"), []byte(psc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "kubeguard.yaml"), []byte("exemptions: []\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -120,6 +136,7 @@ func (r *running) start(t *testing.T) {
 	o := cli.WebhookServeOptions{
 		Addr: r.addr, CertFile: filepath.Join(r.dir, webhook.CertFile), KeyFile: filepath.Join(r.dir, webhook.KeyFile),
 		Kubeconfig: filepath.Join(r.dir, "kubeconfig"), ChecksMode: "off", DenySeverity: "high",
+		PodSecurityConfig: filepath.Join(r.dir, "podsecurity.yaml"), Config: filepath.Join(r.dir, "kubeguard.yaml"),
 		ReloadInterval: 100 * time.Millisecond, ShutdownTimeout: 10 * time.Second, MaxBodyBytes: webhook.DefaultMaxBodyBytes, LogLevel: "info",
 	}
 	go func() { r.done <- cli.ServeWebhook(ctx, o, nil, r.logs) }()
