@@ -12,8 +12,10 @@
 package serviceaccount
 
 import (
+	"maps"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
@@ -103,9 +105,9 @@ var rbacKinds = []string{rbac.KindRoleBinding, rbac.KindClusterRoleBinding, rbac
 // policy holds only the bindings with a subject that can be the
 // ServiceAccount (its name, its user name, or one of the groups its tokens
 // carry; package rbac decides which really are), the roles they refer to,
-// and every ClusterRole when one of those aggregates others. Built-in
-// roles are not in a scan's input, so a binding to one, cluster-admin
-// included, is resolved only when the input defines the role.
+// and every ClusterRole when one of those aggregates others. A binding to
+// a ClusterRole the input does not define, cluster-admin say, is resolved
+// with the API server's built-in role of that name: every cluster has it.
 func riskyPowers(p *check.Pass, sa *account, name string) (reason, detail string, ok bool) {
 	ctx := p.Context
 	if len(ctx.List(rbac.KindRoleBinding)) == 0 && len(ctx.List(rbac.KindClusterRoleBinding)) == 0 {
@@ -122,6 +124,7 @@ func riskyPowers(p *check.Pass, sa *account, name string) (reason, detail string
 		found     bool
 		roles     []*object.Object
 		aggregate bool
+		builtin   bool // a binding refers to a built-in role the input lacks
 	)
 	for _, kind := range []string{rbac.KindClusterRoleBinding, rbac.KindRoleBinding} {
 		for _, o := range ctx.List(kind) {
@@ -142,6 +145,10 @@ func riskyPowers(p *check.Pass, sa *account, name string) (reason, detail string
 				r = ctx.Lookup(rbac.KindRole, o.Ref.Namespace, v.RoleRef.Name)
 			case rbac.KindClusterRole:
 				r = ctx.Lookup(rbac.KindClusterRole, "", v.RoleRef.Name)
+				if r == nil {
+					r = builtinClusterRoles()[v.RoleRef.Name]
+					builtin = builtin || r != nil
+				}
 				aggregate = aggregate || r != nil && r.Field(object.Path{}.Key("aggregationRule")) != nil
 			}
 			if r != nil && !slices.Contains(roles, r) {
@@ -153,7 +160,13 @@ func riskyPowers(p *check.Pass, sa *account, name string) (reason, detail string
 		return "", "", false
 	}
 	if aggregate {
-		for _, r := range ctx.List(rbac.KindClusterRole) {
+		candidates := ctx.List(rbac.KindClusterRole)
+		if builtin {
+			// A built-in aggregated role (admin, edit, view) gathers its
+			// rules from the built-in system:aggregate-to-* roles.
+			candidates = slices.Concat(slices.Collect(maps.Values(builtinClusterRoles())), candidates)
+		}
+		for _, r := range candidates {
 			if !slices.Contains(roles, r) {
 				roles = append(roles, r)
 			}
@@ -173,6 +186,20 @@ func riskyPowers(p *check.Pass, sa *account, name string) (reason, detail string
 	}
 	return "", "", false
 }
+
+// builtinClusterRoles are the API server's built-in ClusterRoles by name,
+// read once from package rbac's data. A build without the data has none,
+// and bindings to built-in roles are then resolved only from the input.
+var builtinClusterRoles = sync.OnceValue(func() map[string]*object.Object {
+	objs, _ := rbac.Defaults()
+	roles := map[string]*object.Object{}
+	for _, o := range objs {
+		if o.Ref.Kind == rbac.KindClusterRole {
+			roles[o.Ref.Name] = o
+		}
+	}
+	return roles
+})
 
 var subjectsPath = object.Path{}.Key("subjects")
 
