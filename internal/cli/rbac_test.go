@@ -322,6 +322,12 @@ func BenchmarkRBACWhoCanCommand(b *testing.B) {
 	benchRBACCommand(b, "who-can", "get", "secrets", "-A")
 }
 
+// BenchmarkRBACPathsCommand runs `kubeguard rbac paths -o json` over the
+// same cluster.
+func BenchmarkRBACPathsCommand(b *testing.B) {
+	benchRBACCommand(b, "paths", "-o", "json")
+}
+
 func benchRBACCommand(b *testing.B, args ...string) {
 	path := filepath.Join(b.TempDir(), "cluster.yaml")
 	data := rbactest.Generate(rbactest.Large).YAML()
