@@ -5,6 +5,7 @@ package object
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"gopkg.in/yaml.v3"
@@ -260,6 +261,11 @@ type PodTemplate struct {
 	Path     Path
 	Metadata metav1.ObjectMeta
 	Spec     corev1.PodSpec
+
+	// containers is Containers' list, built once: every check of the
+	// template asks for it.
+	containersOnce sync.Once
+	containers     []Container
 }
 
 // IsPod reports whether the template is a Pod itself, which Pod Security
@@ -332,8 +338,13 @@ type Container struct {
 
 // Containers lists every container of the template in the order the
 // Pod Security checks visit them: init containers, containers, ephemeral
-// containers.
+// containers. The list is shared by every caller: do not modify it.
 func (t *PodTemplate) Containers() []Container {
+	t.containersOnce.Do(func() { t.containers = t.listContainers() })
+	return t.containers
+}
+
+func (t *PodTemplate) listContainers() []Container {
 	out := make([]Container, 0, len(t.Spec.InitContainers)+len(t.Spec.Containers)+len(t.Spec.EphemeralContainers))
 	for i := range t.Spec.InitContainers {
 		out = append(out, Container{&t.Spec.InitContainers[i], t.SpecPath().Key("initContainers").Index(i), "initContainers"})

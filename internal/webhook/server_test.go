@@ -266,7 +266,23 @@ func TestCertificateRotationUnderLoad(t *testing.T) {
 	go certs.Run(ctx, 10*time.Millisecond)
 
 	// Clients trust a pool that holds every CA the test will issue, as
-	// an API server given a caBundle with old and new CA would.
+	// an API server given a caBundle with old and new CA would: the new
+	// CAs are in it before any rotation starts, so a client that took its
+	// copy of the pool just before a rotation still trusts what it meets.
+	type pair struct{ cert, key []byte }
+	var rotations []pair
+	for range 3 {
+		ca, err := NewCA("rotated", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kp, err := ca.Issue([]string{"127.0.0.1"}, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool.AddCert(ca.Cert)
+		rotations = append(rotations, pair{kp.CertPEM, kp.KeyPEM})
+	}
 	var poolMu sync.Mutex
 	seen := map[string]bool{}
 	var wg sync.WaitGroup
@@ -304,24 +320,13 @@ func TestCertificateRotationUnderLoad(t *testing.T) {
 	}
 	// Rotate three times: new CA and serving pair, written over the old
 	// files one after the other as a Secret update would.
-	for range 3 {
+	for _, kp := range rotations {
 		time.Sleep(100 * time.Millisecond)
-		ca, err := NewCA("rotated", time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kp, err := ca.Issue([]string{"127.0.0.1"}, time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		poolMu.Lock()
-		pool.AddCert(ca.Cert)
-		poolMu.Unlock()
-		if err := os.WriteFile(filepath.Join(dir, KeyFile), kp.KeyPEM, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, KeyFile), kp.key, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(15 * time.Millisecond) // let a poll see the key without its certificate
-		if err := os.WriteFile(filepath.Join(dir, CertFile), kp.CertPEM, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, CertFile), kp.cert, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
