@@ -186,17 +186,12 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	for _, e := range r.Errors {
 		fmt.Fprintf(io.Stderr, "kubeguard: %s\n", e.Error())
 	}
-	code := ExitOK
-	switch {
-	case res.Listed == 0:
+	code := exitStatus(r, failOn)
+	if res.Listed == 0 {
 		// Every resource type was forbidden or missing: an empty report
 		// would read as a clean cluster.
 		fmt.Fprintln(io.Stderr, "kubeguard: nothing could be read from the cluster: is the identity allowed to list anything?")
 		code = ExitError
-	case len(r.Errors) > 0:
-		code = ExitError
-	case slices.ContainsFunc(r.Findings, func(f finding.Finding) bool { return f.Suppressed == nil && f.Severity >= failOn }):
-		code = ExitFindings
 	}
 	if o.WriteReports {
 		if err := cluster.WriteReports(ctx, clients.Dynamic, report.PolicyReports(r, time.Now().UTC(), o.Namespace)); err != nil {

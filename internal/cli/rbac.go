@@ -583,21 +583,10 @@ func runRisks(ctx context.Context, args []string, io IO) int {
 	}
 	r := &report.Report{Version: Version, Checks: rbacchecks.Checks, Objects: in.objects, Findings: rbac.Risks(in.policy), Errors: in.errors}
 	report.Sort(r.Findings)
-	werr := out.Write(w, r)
-	if cerr := closeOut(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		fmt.Fprintf(io.Stderr, "kubeguard: write report: %v\n", werr)
+	if !writeReport(io.Stderr, out, w, closeOut, r) {
 		return ExitError
 	}
-	switch {
-	case len(r.Errors) > 0:
-		return ExitError
-	case slices.ContainsFunc(r.Findings, func(f finding.Finding) bool { return f.Severity >= failOn }):
-		return ExitFindings
-	}
-	return ExitOK
+	return exitStatus(r, failOn)
 }
 
 const pathsUsage = `Usage: kubeguard rbac paths [-o text|json] -f PATH...

@@ -137,14 +137,30 @@ func runScan(ctx context.Context, args []string, io IO) int {
 	for _, e := range r.Errors {
 		fmt.Fprintf(io.Stderr, "kubeguard: %s\n", e.Error())
 	}
+	if !writeReport(io.Stderr, out, w, closeOut, r) {
+		return ExitError
+	}
+	return exitStatus(r, failOn)
+}
+
+// writeReport writes r and closes the output. A failure of either is said
+// on stderr, and writeReport returns false.
+func writeReport(stderr io.Writer, out report.Output, w io.Writer, closeOut func() error, r *report.Report) bool {
 	werr := out.Write(w, r)
 	if cerr := closeOut(); werr == nil {
 		werr = cerr
 	}
 	if werr != nil {
-		fmt.Fprintf(io.Stderr, "kubeguard: write report: %v\n", werr)
-		return ExitError
+		fmt.Fprintf(stderr, "kubeguard: write report: %v\n", werr)
+		return false
 	}
+	return true
+}
+
+// exitStatus is the exit status a report calls for: ExitError when some
+// input could not be read, ExitFindings when a finding that is not
+// suppressed is at or above failOn, ExitOK otherwise.
+func exitStatus(r *report.Report, failOn finding.Severity) int {
 	switch {
 	case len(r.Errors) > 0:
 		return ExitError
