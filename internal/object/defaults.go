@@ -13,8 +13,14 @@ import (
 //   - a volume with no source becomes an emptyDir;
 //   - in a Pod (not a workload's template, since Kubernetes 1.28) with
 //     hostNetwork, every container and init container port without a
-//     hostPort gets hostPort = containerPort.
+//     hostPort gets hostPort = containerPort;
+//   - in a Pod (since Kubernetes 1.30), the deprecated AppArmor annotations
+//     are copied into the containers' appArmorProfile fields (see
+//     syncAppArmor).
 func applyDefaults(t *PodTemplate) {
+	if t.IsPod() {
+		syncAppArmor(t)
+	}
 	for i := range t.Spec.Volumes {
 		if VolumeSourceName(&t.Spec.Volumes[i].VolumeSource) == "" {
 			t.Spec.Volumes[i].EmptyDir = &corev1.EmptyDirVolumeSource{}
@@ -31,6 +37,69 @@ func applyDefaults(t *PodTemplate) {
 			}
 		}
 	}
+}
+
+// appArmorAnnotationPrefix is the deprecated per-container AppArmor
+// annotation, container.apparmor.security.beta.kubernetes.io/<container>.
+const appArmorAnnotationPrefix = "container.apparmor.security.beta.kubernetes.io/"
+
+// syncAppArmor does what the API server does to a Pod on create, before
+// admission sees it: a container that has a deprecated AppArmor annotation
+// and no appArmorProfile field gets the field the annotation means, unless
+// that equals the pod-level profile or the annotation means no valid
+// profile. Windows pods are left alone. Pod Security then judges both the
+// field and the annotation, and names both in its message.
+func syncAppArmor(t *PodTemplate) {
+	spec := &t.Spec
+	if spec.OS != nil && spec.OS.Name == corev1.Windows {
+		return
+	}
+	var podProfile *corev1.AppArmorProfile
+	if spec.SecurityContext != nil {
+		podProfile = spec.SecurityContext.AppArmorProfile
+	}
+	sync := func(c *corev1.Container) {
+		annotation, ok := t.Metadata.Annotations[appArmorAnnotationPrefix+c.Name]
+		if !ok || c.SecurityContext != nil && c.SecurityContext.AppArmorProfile != nil {
+			return
+		}
+		profile := appArmorProfileFor(annotation)
+		if profile == nil || reflect.DeepEqual(profile, podProfile) {
+			return
+		}
+		if c.SecurityContext == nil {
+			c.SecurityContext = &corev1.SecurityContext{}
+		}
+		c.SecurityContext.AppArmorProfile = profile
+	}
+	for i := range spec.InitContainers {
+		sync(&spec.InitContainers[i])
+	}
+	for i := range spec.Containers {
+		sync(&spec.Containers[i])
+	}
+	for i := range spec.EphemeralContainers {
+		sync((*corev1.Container)(&spec.EphemeralContainers[i].EphemeralContainerCommon))
+	}
+}
+
+// appArmorProfileFor is the profile a deprecated annotation value means,
+// nil for a value that means none the API server would accept in the field
+// (an unknown value, an empty, padded or overlong localhost name).
+func appArmorProfileFor(annotation string) *corev1.AppArmorProfile {
+	switch {
+	case annotation == "unconfined":
+		return &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeUnconfined}
+	case annotation == "runtime/default":
+		return &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeRuntimeDefault}
+	case strings.HasPrefix(annotation, "localhost/"):
+		name := strings.TrimPrefix(annotation, "localhost/")
+		if name == "" || strings.TrimSpace(name) != name || len(name) > 4095 {
+			return nil
+		}
+		return &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeLocalhost, LocalhostProfile: &name}
+	}
+	return nil
 }
 
 var volumeSourceType = reflect.TypeFor[corev1.VolumeSource]()

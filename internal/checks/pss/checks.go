@@ -139,8 +139,15 @@ func run(e *Evaluator, id policy.CheckID) func(*check.Pass) {
 				containers = append(containers, s.container)
 			}
 		}
+		// The finding points at the first spot the manifest spells out:
+		// a field the API server derives (an AppArmor field from its
+		// annotation) is not where the user edits.
+		at := spots[0].path
+		if i := slices.IndexFunc(spots, func(s spot) bool { return p.Object.Field(s.path) != nil }); i > 0 && p.Object.Field(at) == nil {
+			at = spots[i].path
+		}
 		p.Report(check.Diagnostic{
-			Path:       spots[0].path,
+			Path:       at,
 			Containers: containers,
 			Reason:     r.Reason,
 			Detail:     r.Detail,

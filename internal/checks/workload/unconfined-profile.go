@@ -65,8 +65,12 @@ var UnconfinedProfile = check.Check{
 			}
 			key := corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix + c.Name
 			annotation, annotated := t.Metadata.Annotations[key]
+			// A Pod's field may be the API server's copy of the annotation
+			// (object.PodTemplate applies it): the annotation is then what
+			// the manifest says, and where to fix it.
+			fieldInSource := p.Object.Field(c.Path.Keys("securityContext", "appArmorProfile")) != nil
 			switch {
-			case sc != nil && sc.AppArmorProfile != nil:
+			case sc != nil && sc.AppArmorProfile != nil && (fieldInSource || !annotated):
 				if sc.AppArmorProfile.Type == corev1.AppArmorProfileTypeUnconfined {
 					report(c.Path.Keys("securityContext", "appArmorProfile", "type"), []string{c.Name}, "AppArmor profile Unconfined",
 						"container "+quote(c.Name)+" runs with no AppArmor profile")

@@ -170,9 +170,21 @@ func compare(t *testing.T, e *pss.Evaluator, engine *check.Engine, lv api.LevelV
 		t.Fatalf("decode: %v", err)
 	}
 	pod.Namespace = ns
+	// Some fixtures are named after their check (capabilities_baseline0),
+	// which is no valid object name; the name plays no part in the verdict.
+	pod.Name = strings.ReplaceAll(pod.Name, "_", "-")
 	_, err = srv.Client.CoreV1().Pods(ns).Create(t.Context(), &pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 
 	want := forbiddenMessage(pod.Name, lv, results)
+	if apierrors.IsInvalid(err) {
+		// Validation runs before admission: a fixture the API server finds
+		// invalid (procMount Unmasked without hostUsers: false, since
+		// v1.35) gets no Pod Security verdict to compare with.
+		if !pass && len(results) == 0 {
+			t.Errorf("fail fixture: kubeguard reports nothing")
+		}
+		t.Skipf("API server: %v: rejected by validation before Pod Security runs", err)
+	}
 	switch {
 	case err != nil && !apierrors.IsForbidden(err):
 		t.Fatalf("API server: %v (not a Pod Security verdict)", err)
