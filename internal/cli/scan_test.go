@@ -12,6 +12,9 @@ import (
 
 // jsonReport is the part of the JSON report these tests read.
 type jsonReport struct {
+	Checks []struct {
+		ID string
+	}
 	Summary struct {
 		Objects, Findings, Errors int
 	}
@@ -90,6 +93,16 @@ func TestExamples(t *testing.T) {
 	}
 	if r.Summary.Objects < 10 {
 		t.Errorf("hardened example: %d objects scanned, want the whole app", r.Summary.Objects)
+	}
+	// The report lists the checks that ran: a scan does not run the RBAC
+	// checks (rbac risks does).
+	for _, c := range r.Checks {
+		if strings.HasPrefix(c.ID, "rbac-") {
+			t.Errorf("scan report lists %s among the checks that ran", c.ID)
+		}
+	}
+	if len(r.Checks) < 40 {
+		t.Errorf("scan report lists %d checks, want the catalogue", len(r.Checks))
 	}
 }
 
