@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/kubeguard/kubeguard/internal/jsonstring"
 	"math"
 	"strconv"
 	"strings"
@@ -122,7 +123,7 @@ func (e *encoder) pairs(n *yaml.Node, first *bool) error {
 			e.buf = append(e.buf, ',')
 		}
 		*first = false
-		e.buf = appendString(e.buf, key)
+		e.buf = jsonstring.Append(e.buf, key)
 		e.buf = append(e.buf, ':')
 		if err := e.node(v); err != nil {
 			return err
@@ -259,7 +260,7 @@ func (e *encoder) scalar(n *yaml.Node) error {
 		return ErrExpansion
 	}
 	if plainString(n) {
-		e.buf = appendString(e.buf, n.Value)
+		e.buf = jsonstring.Append(e.buf, n.Value)
 		return nil
 	}
 	v, err := resolve(n)
@@ -270,7 +271,7 @@ func (e *encoder) scalar(n *yaml.Node) error {
 	case nil:
 		e.buf = append(e.buf, "null"...)
 	case string:
-		e.buf = appendString(e.buf, v)
+		e.buf = jsonstring.Append(e.buf, v)
 	case bool:
 		e.buf = strconv.AppendBool(e.buf, v)
 	case int64:
@@ -498,57 +499,6 @@ func isTimestamp(s string) bool {
 		}
 	}
 	return parseTimestamp(s)
-}
-
-// appendString writes s as a JSON string, escaping as encoding/json does
-// (including <, > and & as \u003c and friends, and invalid UTF-8 as U+FFFD).
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // fromNodes fills h straight from an object's mapping node, as decoding the

@@ -1,8 +1,8 @@
 package report
 
 import (
+	"github.com/kubeguard/kubeguard/internal/jsonstring"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/kubeguard/kubeguard/internal/finding"
 )
@@ -24,13 +24,13 @@ func appendFinding(b []byte, f *finding.Finding) []byte {
 	const in = "\n      "
 	b = append(b, '{')
 	b = appendKey(b, in, "checkID", true)
-	b = appendString(b, f.CheckID)
+	b = jsonstring.Append(b, f.CheckID)
 	b = appendKey(b, in, "title", false)
-	b = appendString(b, f.Title)
+	b = jsonstring.Append(b, f.Title)
 	b = appendKey(b, in, "severity", false)
-	b = appendString(b, f.Severity.String())
+	b = jsonstring.Append(b, f.Severity.String())
 	b = appendKey(b, in, "category", false)
-	b = appendString(b, f.Category)
+	b = jsonstring.Append(b, f.Category)
 	b = appendKey(b, in, "object", false)
 	b = appendObjectRef(b, &f.Object, in)
 	if len(f.Containers) > 0 {
@@ -39,24 +39,24 @@ func appendFinding(b []byte, f *finding.Finding) []byte {
 	}
 	if f.Path != "" {
 		b = appendKey(b, in, "path", false)
-		b = appendString(b, f.Path)
+		b = jsonstring.Append(b, f.Path)
 	}
 	b = appendKey(b, in, "location", false)
 	b = appendLocation(b, &f.Location, in)
 	b = appendKey(b, in, "reason", false)
-	b = appendString(b, f.Reason)
+	b = jsonstring.Append(b, f.Reason)
 	if f.Detail != "" {
 		b = appendKey(b, in, "detail", false)
-		b = appendString(b, f.Detail)
+		b = jsonstring.Append(b, f.Detail)
 	}
 	if len(f.Admission) > 0 {
 		b = appendKey(b, in, "admission", false)
 		b = appendStrings(b, f.Admission, in)
 	}
 	b = appendKey(b, in, "remediation", false)
-	b = appendString(b, f.Remediation)
+	b = jsonstring.Append(b, f.Remediation)
 	b = appendKey(b, in, "docURL", false)
-	b = appendString(b, f.DocURL)
+	b = jsonstring.Append(b, f.DocURL)
 	if s := f.Suppressed; s != nil {
 		b = appendKey(b, in, "suppressed", false)
 		b = appendSuppression(b, s, in)
@@ -82,7 +82,7 @@ func appendInputError(b []byte, e *finding.InputError) []byte {
 	b = appendKey(b, in, "location", true)
 	b = appendLocation(b, &e.Location, in)
 	b = appendKey(b, in, "message", false)
-	b = appendString(b, e.Message)
+	b = jsonstring.Append(b, e.Message)
 	return append(b, "\n    }"...)
 }
 
@@ -104,15 +104,15 @@ func appendObjectRef(b []byte, r *finding.ObjectRef, in string) []byte {
 	inner := in + "  "
 	b = append(b, '{')
 	b = appendKey(b, inner, "apiVersion", true)
-	b = appendString(b, r.APIVersion)
+	b = jsonstring.Append(b, r.APIVersion)
 	b = appendKey(b, inner, "kind", false)
-	b = appendString(b, r.Kind)
+	b = jsonstring.Append(b, r.Kind)
 	if r.Namespace != "" {
 		b = appendKey(b, inner, "namespace", false)
-		b = appendString(b, r.Namespace)
+		b = jsonstring.Append(b, r.Namespace)
 	}
 	b = appendKey(b, inner, "name", false)
-	b = appendString(b, r.Name)
+	b = jsonstring.Append(b, r.Name)
 	b = append(b, in...)
 	return append(b, '}')
 }
@@ -121,7 +121,7 @@ func appendLocation(b []byte, l *finding.Location, in string) []byte {
 	inner := in + "  "
 	b = append(b, '{')
 	b = appendKey(b, inner, "file", true)
-	b = appendString(b, l.File)
+	b = jsonstring.Append(b, l.File)
 	if l.Line != 0 {
 		b = appendKey(b, inner, "line", false)
 		b = strconv.AppendInt(b, int64(l.Line), 10)
@@ -132,7 +132,7 @@ func appendLocation(b []byte, l *finding.Location, in string) []byte {
 	}
 	if l.Template != "" {
 		b = appendKey(b, inner, "template", false)
-		b = appendString(b, l.Template)
+		b = jsonstring.Append(b, l.Template)
 	}
 	b = append(b, in...)
 	return append(b, '}')
@@ -142,10 +142,10 @@ func appendSuppression(b []byte, s *finding.Suppression, in string) []byte {
 	inner := in + "  "
 	b = append(b, '{')
 	b = appendKey(b, inner, "kind", true)
-	b = appendString(b, s.Kind)
+	b = jsonstring.Append(b, s.Kind)
 	if s.Reason != "" {
 		b = appendKey(b, inner, "reason", false)
-		b = appendString(b, s.Reason)
+		b = jsonstring.Append(b, s.Reason)
 	}
 	if s.Location != nil {
 		b = appendKey(b, inner, "location", false)
@@ -164,65 +164,8 @@ func appendStrings(b []byte, ss []string, in string) []byte {
 		}
 		b = append(b, in...)
 		b = append(b, ' ', ' ')
-		b = appendString(b, s)
+		b = jsonstring.Append(b, s)
 	}
 	b = append(b, in...)
 	return append(b, ']')
-}
-
-// appendString appends s quoted as encoding/json quotes it with HTML
-// escaping on (json.Encoder's default): ", \ and control characters
-// escaped, <, > and & as \u003c, \u003e and \u0026, U+2028 and U+2029
-// escaped, and each byte of invalid UTF-8 replaced by \ufffd.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
