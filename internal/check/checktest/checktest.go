@@ -47,6 +47,22 @@ func Run(t *testing.T, dir string, checks []check.Check) {
 // fixtures in a directory of their own).
 func RunWith(t *testing.T, dir string, checks []check.Check, opts check.Options) {
 	t.Helper()
+	Fixtures(t, dir, checks, false, func(t *testing.T, path string) []finding.Finding {
+		got, err := Scan(path, checks, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	})
+}
+
+// Fixtures is the harness of Run for checks that something other than the
+// engine evaluates (the RBAC analysis, say): scan returns the findings of
+// one fixture file. Every check must have both fixtures and every fixture
+// a check. When all is false, a fixture is held only to its own check's
+// findings; when true, every finding scan returns must be expected.
+func Fixtures(t *testing.T, dir string, checks []check.Check, all bool, scan func(t *testing.T, path string) []finding.Finding) {
+	t.Helper()
 	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no fixtures in %s", dir)
@@ -67,10 +83,7 @@ func RunWith(t *testing.T, dir string, checks []check.Check, opts check.Options)
 			continue
 		}
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			got, err := Scan(f, checks, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := scan(t, f)
 			want, err := expectations(f)
 			if err != nil {
 				t.Fatal(err)
@@ -81,12 +94,14 @@ func RunWith(t *testing.T, dir string, checks []check.Check, opts check.Options)
 			if !strings.HasSuffix(f, "_ok.yaml") && !slices.ContainsFunc(want, func(w expectation) bool { return w.id == base }) {
 				t.Errorf("%s expects no finding of %s", f, base)
 			}
-			// A fixture is about its own check: findings and expectations
-			// of the package's other checks on the same lines are left
-			// to those checks' fixtures, so adding a check never forces
-			// every other fixture to be rewritten.
-			got = slices.DeleteFunc(got, func(f finding.Finding) bool { return f.CheckID != base })
-			want = slices.DeleteFunc(want, func(w expectation) bool { return w.id != base })
+			if !all {
+				// A fixture is about its own check: findings and
+				// expectations of the package's other checks on the same
+				// lines are left to those checks' fixtures, so adding a
+				// check never forces every other fixture to be rewritten.
+				got = slices.DeleteFunc(got, func(f finding.Finding) bool { return f.CheckID != base })
+				want = slices.DeleteFunc(want, func(w expectation) bool { return w.id != base })
+			}
 			for _, problem := range compare(got, want) {
 				t.Error(problem)
 			}
