@@ -204,6 +204,25 @@ func (in *rbacInput) warn(w io.Writer) {
 	}
 }
 
+// loadRequest loads the input, says its problems on stderr, and turns
+// VERB RESOURCE [NAME] into attributes, warning when the resource is not
+// recognised: the start of can-i and who-can.
+func loadRequest(ctx context.Context, o *RBACOptions, pos []string, stdin io.Reader, stderr io.Writer) (*rbacInput, rbac.Attributes, error) {
+	in, err := loadRBAC(ctx, o, stdin, stderr)
+	if err != nil {
+		return nil, rbac.Attributes{}, err
+	}
+	in.warn(stderr)
+	a, warning, err := request(in.policy, o, pos)
+	if err != nil {
+		return nil, a, err
+	}
+	if warning != "" {
+		fmt.Fprintf(stderr, "kubeguard: warning: %s\n", warning)
+	}
+	return in, a, nil
+}
+
 // request turns VERB RESOURCE [NAME] into attributes. The warning, when
 // not empty, says the resource was not recognised.
 func request(p *rbac.Policy, o *RBACOptions, pos []string) (a rbac.Attributes, warning string, err error) {
@@ -355,17 +374,9 @@ func runCanI(ctx context.Context, args []string, io IO) int {
 	default:
 		return usageError(io, fs, errors.New("say who asks: --as USER or --as-sa NAMESPACE:NAME"))
 	}
-	in, err := loadRBAC(ctx, &o, io.Stdin, io.Stderr)
+	in, a, err := loadRequest(ctx, &o, pos, io.Stdin, io.Stderr)
 	if err != nil {
 		return usageError(io, fs, err)
-	}
-	in.warn(io.Stderr)
-	a, warning, err := request(in.policy, &o, pos)
-	if err != nil {
-		return usageError(io, fs, err)
-	}
-	if warning != "" {
-		fmt.Fprintf(io.Stderr, "kubeguard: warning: %s\n", warning)
 	}
 	d := rbac.NewAuthorizer(in.policy).Decide(user, a)
 	if err := writeDecision(io.Stdout, o.Format, user, a, d, in.policy); err != nil {
@@ -457,17 +468,9 @@ func runWhoCan(ctx context.Context, args []string, io IO) int {
 	if err := oneOf("o", o.Format, []string{"text", "json"}); err != nil {
 		return usageError(io, fs, err)
 	}
-	in, err := loadRBAC(ctx, &o, io.Stdin, io.Stderr)
+	in, a, err := loadRequest(ctx, &o, pos, io.Stdin, io.Stderr)
 	if err != nil {
 		return usageError(io, fs, err)
-	}
-	in.warn(io.Stderr)
-	a, warning, err := request(in.policy, &o, pos)
-	if err != nil {
-		return usageError(io, fs, err)
-	}
-	if warning != "" {
-		fmt.Fprintf(io.Stderr, "kubeguard: warning: %s\n", warning)
 	}
 	grants := rbac.NewAuthorizer(in.policy).WhoCan(a, o.AllNamespaces)
 	if err := writeWhoCan(io.Stdout, o.Format, a, o.AllNamespaces, grants); err != nil {
@@ -575,12 +578,7 @@ func runRisks(ctx context.Context, args []string, io IO) int {
 		closeOut()
 		return usageError(io, fs, err)
 	}
-	for _, e := range in.errors {
-		fmt.Fprintf(io.Stderr, "kubeguard: %s\n", e.Error())
-	}
-	for _, e := range in.policy.Warnings {
-		fmt.Fprintf(io.Stderr, "kubeguard: warning: %s\n", e.Error())
-	}
+	in.warn(io.Stderr)
 	r := &report.Report{Version: Version, Checks: rbacchecks.Checks, Objects: in.objects, Findings: rbac.Risks(in.policy), Errors: in.errors}
 	report.Sort(r.Findings)
 	if !writeReport(io.Stderr, out, w, closeOut, r) {
