@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kubeguard/kubeguard/internal/rbac/rbactest"
@@ -336,11 +337,15 @@ func benchRBACCommand(b *testing.B, args ...string) {
 	}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
+	var cpu time.Duration
 	for b.Loop() {
 		var stderr bytes.Buffer
+		start := rbactest.CPUTime()
 		code := Run(context.Background(), append(append([]string{"rbac"}, args...), "-f", path), IO{Stdout: io.Discard, Stderr: &stderr})
+		cpu += rbactest.CPUTime() - start
 		if code == ExitError {
 			b.Fatalf("exit %d: %s", code, stderr.String())
 		}
 	}
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }

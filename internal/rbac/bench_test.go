@@ -43,9 +43,9 @@ func loop(b *testing.B, body func()) {
 	b.ReportAllocs()
 	var cpu time.Duration
 	for b.Loop() {
-		start := cpuTime()
+		start := rbactest.CPUTime()
 		body()
-		cpu += cpuTime() - start
+		cpu += rbactest.CPUTime() - start
 	}
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
