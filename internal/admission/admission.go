@@ -228,7 +228,7 @@ func (r *Reviewer) review(ctx context.Context, req *admissionv1.AdmissionRequest
 		return &admissionv1.AdmissionResponse{Allowed: true}
 	}
 	cfg := r.currentConfig()
-	attrs := api.RequestAttributes(req, decoder)
+	attrs := requestAttributes(req)
 	var resp *admissionv1.AdmissionResponse
 	if gr == podsResource || gr == namespacesResource || r.psa.PodSpecExtractor.HasPodSpec(gr) {
 		a := r.psa

@@ -22,17 +22,22 @@ import (
 	"github.com/kubeguard/kubeguard/internal/config"
 )
 
-// decoder decodes the objects of a request into the external v1 types the
-// library expects: the kinds Pod Security looks at, and nothing else.
-var decoder = func() runtime.Decoder {
+// scheme knows the kinds Pod Security looks at, in the external v1 types
+// the library expects, and nothing else.
+var scheme = func() *runtime.Scheme {
 	s := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, batchv1.AddToScheme, admissionv1.AddToScheme} {
 		if err := add(s); err != nil {
 			panic(err) // static registration of upstream types
 		}
 	}
-	return serializer.NewCodecFactory(s).UniversalDeserializer()
+	return s
 }()
+
+// decoder decodes the objects of a request as the library's own wiring
+// does (the universal deserializer of scheme), with a shortcut for the
+// usual case; see fastDecoder.
+var decoder runtime.Decoder = fastDecoder{slow: serializer.NewCodecFactory(scheme).UniversalDeserializer()}
 
 // recorder adapts a Recorder to the library's metrics interface.
 type recorder struct{ r Recorder }

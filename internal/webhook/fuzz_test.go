@@ -6,14 +6,17 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"testing"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
+	kjson "sigs.k8s.io/json"
 
 	"github.com/kubeguard/kubeguard/internal/admission"
 	"github.com/kubeguard/kubeguard/internal/checks"
+	"github.com/kubeguard/kubeguard/tools/loadgen/load"
 )
 
 // fuzzCluster has one namespace that enforces restricted and runs the
@@ -79,6 +82,41 @@ func FuzzHandler(f *testing.F) {
 		}
 		if res := review.Response.Result; res != nil && res.Code >= 500 {
 			t.Fatalf("internal error for input: %s", res.Message)
+		}
+	})
+}
+
+// FuzzDecodeReview holds decodeReview, which tries encoding/json/v2 first,
+// to sigs.k8s.io/json alone: the same review or an error from both.
+func FuzzDecodeReview(f *testing.F) {
+	bodies, err := load.Mix([]string{"ns"}, 10)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, b := range bodies {
+		f.Add(b)
+	}
+	for _, s := range []string{
+		`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1","object":{"a": [1, 2 ] },"oldObject":null}}`,
+		`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","Request":{"uid":"case"}}`,
+		`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1"},"request":{"uid":"2"}}`,
+		`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1","userInfo":{"username":"u","groups":null,"extra":{"k":["v"],"n":null}},"dryRun":null,"options":{"x":1}}}`,
+		`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1","dryRun":"true"}}`,
+		`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"1","allowed":true,"status":{"code":1e2},"patch":"e30="}}`,
+		`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"status":{"code":403.0,"details":{"retryAfterSeconds":-0}}}}`,
+		"{\"request\":{\"uid\":\"bad\xff\"}}", `{"request":{"uid":"\ud800"}}`, `null`, `[]`, `{}`, ` {"request":{}} `, `{"request":{"kind":{"Kind":"Pod"}}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, gotErr := decodeReview(body)
+		var want admissionv1.AdmissionReview
+		wantErr := kjson.UnmarshalCaseSensitivePreserveInts(body, &want)
+		if (gotErr == nil) != (wantErr == nil) || (gotErr != nil && gotErr.Error() != wantErr.Error()) {
+			t.Fatalf("%q: error %v, want %v", body, gotErr, wantErr)
+		}
+		if gotErr == nil && !reflect.DeepEqual(*got, want) {
+			t.Fatalf("%q: review %#v, want %#v", body, *got, want)
 		}
 	})
 }

@@ -229,7 +229,7 @@ func TestTLSMinimumVersion(t *testing.T) {
 
 // serve runs Server.Serve on 127.0.0.1 and returns its address and a stop
 // function that waits for Serve to return.
-func serve(t *testing.T, s *Server) (string, func() error) {
+func serve(t testing.TB, s *Server) (string, func() error) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
