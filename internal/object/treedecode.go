@@ -152,6 +152,29 @@ func decodeValue(n *yaml.Node, v reflect.Value) bool {
 		}
 		v.Set(m)
 		return true
+	case planMap:
+		if n.Kind != yaml.MappingNode {
+			return viaJSON(n, v)
+		}
+		t := v.Type()
+		m := reflect.MakeMapWithSize(t, len(n.Content)/2)
+		// The JSON decoder decodes each value into a fresh zero element
+		// and then stores it; so does this.
+		elem := reflect.New(t.Elem()).Elem()
+		for i := 0; i < len(n.Content); i += 2 {
+			elem.SetZero()
+			if !decodeValue(n.Content[i+1], elem) {
+				return false
+			}
+			m.SetMapIndex(reflect.ValueOf(strings.Clone(n.Content[i].Value)).Convert(t.Key()), elem)
+		}
+		v.Set(m)
+		return true
+	case planUnmarshaler:
+		if n.Kind != yaml.ScalarNode {
+			return viaJSON(n, v)
+		}
+		return unmarshalScalar(n, v)
 	case planString:
 		if s, ok := scalarString(n); ok {
 			// Copied: decoded fields (container names) reach findings,
@@ -212,6 +235,28 @@ func fieldByIndex(v reflect.Value, index []int) (reflect.Value, bool) {
 	return v, true
 }
 
+// unmarshalScalar decodes a scalar into v, whose type has its own JSON
+// decoding, as the JSON decoder does: it hands the value's JSON literal,
+// exactly as the encoder writes it, to UnmarshalJSON. Quantities and
+// IntOrStrings in every pod spec are decoded this way, without the
+// decoder's scanning and reflection around them.
+func unmarshalScalar(n *yaml.Node, v reflect.Value) bool {
+	u, ok := v.Addr().Interface().(json.Unmarshaler)
+	if !ok {
+		return viaJSON(n, v)
+	}
+	e := encoders.Get().(*encoder)
+	e.buf, e.budget, e.depth = e.buf[:0], DefaultLimits.MaxNodes, 0
+	err := e.scalar(n)
+	if err == nil {
+		err = u.UnmarshalJSON(e.buf)
+	}
+	if cap(e.buf) <= 1<<20 {
+		encoders.Put(e)
+	}
+	return err == nil
+}
+
 // viaJSON decodes the subtree n into v by the JSON path.
 func viaJSON(n *yaml.Node, v reflect.Value) bool {
 	err := withJSON(n, func(b []byte) error {
@@ -228,6 +273,8 @@ const (
 	planPointer
 	planSlice
 	planStringMap
+	planMap         // string-keyed, of values of any other type
+	planUnmarshaler // its own JSON decoding, of scalars only
 	planString
 	planBool
 	planInt
@@ -253,8 +300,13 @@ func planFor(t reflect.Type) *plan {
 	p := &plan{kind: planJSON}
 	pt := reflect.PointerTo(t)
 	switch {
-	case t.Implements(jsonUnmarshaler) || pt.Implements(jsonUnmarshaler) ||
-		t.Implements(textUnmarshaler) || pt.Implements(textUnmarshaler):
+	case t.Kind() == reflect.Pointer && t.Name() == "":
+		// The JSON decoder follows a pointer before it looks for the
+		// pointee's own decoding, and sets it to nil for null.
+		p.kind = planPointer
+	case t.Kind() != reflect.Interface && pt.Implements(jsonUnmarshaler):
+		p.kind = planUnmarshaler
+	case t.Implements(jsonUnmarshaler) || t.Implements(textUnmarshaler) || pt.Implements(textUnmarshaler):
 		// Its own decoding: the JSON path.
 	case t.Kind() == reflect.Struct:
 		if fields, ok := structFields(t); ok {
@@ -267,6 +319,8 @@ func planFor(t reflect.Type) *plan {
 	case t.Kind() == reflect.Map && t.Key().Kind() == reflect.String && t.Elem().Kind() == reflect.String &&
 		!reflect.PointerTo(t.Key()).Implements(textUnmarshaler) && !reflect.PointerTo(t.Elem()).Implements(textUnmarshaler):
 		p.kind = planStringMap
+	case t.Kind() == reflect.Map && t.Key().Kind() == reflect.String && !reflect.PointerTo(t.Key()).Implements(textUnmarshaler):
+		p.kind = planMap
 	case t.Kind() == reflect.String:
 		p.kind = planString
 	case t.Kind() == reflect.Bool:

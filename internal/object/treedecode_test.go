@@ -27,6 +27,27 @@ var treeSeeds = []string{
 	"apiVersion: v1\nkind: Pod\nspec:\n  activeDeadlineSeconds: -5\n  containers: [{name: a, env: [{name: X, value: \"1\"}, {name: Y, valueFrom: {secretKeyRef: {name: s, key: k}}}]}]\n",
 	"apiVersion: v1\nkind: Pod\nspec:\n  securityContext: {sysctls: [{name: kernel.msgmax, value: '65536'}], fsGroup: 0o20}\n",
 	"apiVersion: v1\nkind: Pod\nspec:\n  containers: [{name: !!str a}]\n",
+	// Quantities and IntOrStrings: every way a scalar reaches their JSON
+	// decoding (numbers are rewritten by the conversion: 1e3 becomes 1000,
+	// 0x10 becomes 16, and the quantity's format follows the text).
+	"apiVersion: v1\nkind: Pod\nspec:\n  overhead: {cpu: 1e3, memory: 0x10, a: 1_000, b: 0o17, c: .5, d: -0, e: 1.0, f: 1e-7, g: 1e21, h: 9223372036854775808, i: 100Mi, j: '1.5Gi', k: \" 2 \", m: ~, nul: , p: 0, q: \"0\", r: 1E3, s: +5, t: 0.000000001, u: 1.5e-10, v: 3000m, w: 123456789012345678901234567890, x: -1, bin: 0b11}\n",
+	"apiVersion: v1\nkind: Pod\nspec:\n  overhead: {cpu: \"\\t3\"}\n",
+	"apiVersion: v1\nkind: Pod\nspec:\n  overhead: {cpu: \"\"}\n",
+	"apiVersion: v1\nkind: Pod\nspec:\n  overhead: {cpu: 12e}\n",
+	"apiVersion: v1\nkind: Pod\nspec:\n  overhead: {cpu: true}\n",
+	"apiVersion: v1\nkind: Pod\nspec:\n  overhead: {cpu: 2001-12-14}\n",
+	"apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    resources:\n      limits: {cpu: 500m, memory: 128Mi, ephemeral-storage: 1G, nvidia.com/gpu: 1}\n      requests: {cpu: \"0.25\", memory: 64e6}\n      claims: [{name: c}]\n",
+	"apiVersion: v1\nkind: Pod\nspec:\n  containers: [{name: a, resources: {limits: {cpu: [1]}}}]\n",
+	"apiVersion: v1\nkind: Pod\nspec:\n  containers: [{name: a, resources: {limits: {cpu: {a: 1}}}}]\n",
+	"apiVersion: v1\nkind: Pod\nspec:\n  containers: [{name: a, resources: {limits: ~, requests: {}}}]\n",
+	"apiVersion: v1\nkind: Pod\nspec:\n  containers: [{name: a, resources: {limits: {cpu: \"<1>\", memory: \"1\\u2028\"}}}]\n",
+	"apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    livenessProbe: {httpGet: {port: 8080}}\n    readinessProbe: {httpGet: {port: \"8080\"}}\n    startupProbe: {tcpSocket: {port: http}}\n  - name: b\n    livenessProbe: {httpGet: {port: 0x50}}\n    readinessProbe: {httpGet: {port: '\u00e9'}}\n  - name: d\n    livenessProbe: {httpGet: {port: ~}}\n    readinessProbe: {httpGet: {port: -1}}\n    startupProbe: {tcpSocket: {port: ''}}\n  - name: e\n    readinessProbe: {grpc: {port: 9}}\n    startupProbe: {tcpSocket: {port: 1e3}}\n",
+	"apiVersion: v1\nkind: Pod\nspec:\n  containers: [{name: a, livenessProbe: {httpGet: {port: 1.5}}}]\n",
+	"apiVersion: v1\nkind: Pod\nspec:\n  containers: [{name: a, livenessProbe: {httpGet: {port: 99999999999}}}]\n",
+	"apiVersion: v1\nkind: Pod\nspec:\n  containers: [{name: a, livenessProbe: {httpGet: {port: yes}}}]\n",
+	"apiVersion: v1\nkind: Pod\nspec:\n  containers: [{name: a, livenessProbe: {httpGet: {port: [80]}}}]\n",
+	"apiVersion: v1\nkind: Pod\nmetadata:\n  creationTimestamp: \"2024-01-01T00:00:00+02:00\"\n  deletionTimestamp: ~\nspec:\n  containers: [{name: a}]\n",
+	"apiVersion: v1\nkind: Pod\nmetadata:\n  creationTimestamp: 5\n",
 }
 
 // treeTargets are what decodeTree is asked to decode in a document: what
@@ -60,6 +81,11 @@ func checkTreeDecode(t *testing.T, n *yaml.Node, src []byte) (taken int) {
 		}
 		if diff := cmp.Diff(slow, fast); diff != "" {
 			t.Fatalf("decodeTree into %T differs from the JSON path (-JSON +tree):\n%s\n%s", fast, diff, src)
+		}
+		// cmp compares Quantities with their Equal method, by value; the
+		// format and cached text they are printed with must match too.
+		if !reflect.DeepEqual(slow, fast) {
+			t.Fatalf("decodeTree into %T differs from the JSON path in representation:\nJSON: %#v\ntree: %#v\n%s", fast, slow, fast, src)
 		}
 	}
 	return taken
