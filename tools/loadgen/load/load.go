@@ -10,13 +10,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	admissionv1 "k8s.io/api/admission/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	authnv1 "k8s.io/api/authentication/v1"
@@ -165,12 +165,25 @@ func (r Result) Quantile(q float64) time.Duration {
 
 // Run sends bodies round-robin to url at rate requests per second for d,
 // with up to workers requests in flight. It stops early when ctx is done.
+//
+// The generator shares the machine with the server it measures, so it
+// does little per request: an answer counts when it is HTTP 200 and an
+// AdmissionReview whose response carries the request's UID, read into a
+// reused buffer and decoded no further.
 func Run(ctx context.Context, c *http.Client, url string, bodies [][]byte, rate int, d time.Duration, workers int) Result {
 	n := int(float64(rate) * d.Seconds())
 	res := Result{Rate: rate, Duration: d}
+	uids := make([]string, len(bodies))
+	for i, b := range bodies {
+		var r reviewUID
+		if err := jsonv2.Unmarshal(b, &r); err != nil || r.Request == nil {
+			panic(fmt.Sprintf("load: body %d is not an AdmissionReview request: %v", i, err))
+		}
+		uids[i] = r.Request.UID
+	}
 	type job struct {
-		due  time.Time
-		body []byte
+		due time.Time
+		i   int // index into bodies
 	}
 	jobs := make(chan job, workers)
 	var (
@@ -182,20 +195,10 @@ func Run(ctx context.Context, c *http.Client, url string, bodies [][]byte, rate 
 	)
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
+			var buf bytes.Buffer
 			for j := range jobs {
-				resp, err := c.Post(url, "application/json", bytes.NewReader(j.body))
-				if err == nil {
-					var rev admissionv1.AdmissionReview
-					derr := json.NewDecoder(resp.Body).Decode(&rev)
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK || derr != nil || rev.Response == nil {
-						err = fmt.Errorf("HTTP %d, decode: %v", resp.StatusCode, derr)
-					}
-				}
+				err := post(c, url, bodies[j.i], uids[j.i], &buf)
 				took := time.Since(j.due)
 				if err != nil {
 					errs.Add(1)
@@ -206,26 +209,24 @@ func Run(ctx context.Context, c *http.Client, url string, bodies [][]byte, rate 
 				lat = append(lat, took)
 				mu.Unlock()
 			}
-		}()
+		})
 	}
 	start := time.Now()
 	interval := time.Second / time.Duration(rate)
-send:
 	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
 		due := start.Add(time.Duration(i) * interval)
 		if w := time.Until(due); w > 0 {
-			select {
-			case <-ctx.Done():
-				break send
-			case <-time.After(w):
-			}
+			time.Sleep(w)
 		}
 		select {
-		case jobs <- job{due: due, body: bodies[i%len(bodies)]}:
+		case jobs <- job{due: due, i: i % len(bodies)}:
 		default:
 			// Every worker busy: the request waits, and its wait counts.
 			late.Add(1)
-			jobs <- job{due: due, body: bodies[i%len(bodies)]}
+			jobs <- job{due: due, i: i % len(bodies)}
 		}
 		res.Sent++
 	}
@@ -239,6 +240,42 @@ send:
 		fmt.Printf("  first error at %d/s: %s\n", rate, e)
 	}
 	return res
+}
+
+// reviewUID is what Run reads of a review: the request's or the
+// response's UID.
+type reviewUID struct {
+	Request *struct {
+		UID string `json:"uid"`
+	} `json:"request"`
+	Response *struct {
+		UID string `json:"uid"`
+	} `json:"response"`
+}
+
+// post sends one review and checks its answer.
+func post(c *http.Client, url string, body []byte, uid string, buf *bytes.Buffer) error {
+	resp, err := c.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	buf.Reset()
+	_, err = buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	var r reviewUID
+	if err := jsonv2.Unmarshal(buf.Bytes(), &r); err != nil {
+		return fmt.Errorf("decode answer: %w", err)
+	}
+	if r.Response == nil || r.Response.UID != uid {
+		return fmt.Errorf("answer is not the response to request %s", uid)
+	}
+	return nil
 }
 
 // Header is the table header for Row.
