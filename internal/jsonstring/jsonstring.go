@@ -14,9 +14,17 @@ func Append(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Most of what a report quotes is plain ASCII (names, paths,
+		// prose): step over it eight bytes at a time.
+		for i+8 <= len(s) && plain8(load8(s[i:i+8])) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if plain[c] {
 				i++
 				continue
 			}
@@ -60,4 +68,43 @@ func Append(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plain marks the bytes Append copies as they are: printable ASCII but
+// for ", \\, <, > and &.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
+// plain8 reports whether all eight bytes of x (one byte per lane) are
+// plain. Each test is the exact "some byte is zero" (or "less than")
+// expression on 64-bit words: a set high bit in a lane says that lane
+// failed, and lanes above a failing lane may be set too, which does not
+// matter when only asking whether any failed.
+func plain8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	bad := x                    // bytes from 0x80: not ASCII
+	bad |= (x - 0x20*ones) &^ x // bytes below 0x20: control characters
+	y := x ^ ('"' * ones)       // zero lanes where x has a quote, and so on
+	bad |= (y - ones) &^ y
+	y = x ^ ('\\' * ones)
+	bad |= (y - ones) &^ y
+	y = x ^ ('<' * ones)
+	bad |= (y - ones) &^ y
+	y = x ^ ('>' * ones)
+	bad |= (y - ones) &^ y
+	y = x ^ ('&' * ones)
+	bad |= (y - ones) &^ y
+	return bad&highs == 0
+}
+
+// load8 reads eight bytes as one little-endian word (the compiler makes
+// it a single load).
+func load8(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }

@@ -25,3 +25,21 @@ func FuzzAppendMatchesEncodingJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestAppendEveryByteAnywhere puts every byte value at every position of
+// strings long enough to take the eight-byte steps, in the first, middle
+// and last word, so that no lane of the word test is left unchecked.
+func TestAppendEveryByteAnywhere(t *testing.T) {
+	const filler = "abcdefghijklmnopqrstuvwx"
+	for c := 0; c < 256; c++ {
+		for i := range len(filler) {
+			for _, tail := range []string{"", "\xc3\xa9", "\u2028", "z"} {
+				s := filler[:i] + string(rune(0)) + filler[i+1:] + tail
+				s = s[:i] + string([]byte{byte(c)}) + s[i+1:]
+				if got, want := string(Append(nil, s)), encoded(s); got != want {
+					t.Fatalf("Append(%q) = %s, encoding/json %s", s, got, want)
+				}
+			}
+		}
+	}
+}

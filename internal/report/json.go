@@ -106,7 +106,7 @@ func (JSON) Write(w io.Writer, r *Report) error {
 		return err
 	}
 	bw.WriteString(",\n  \"findings\": ")
-	if err := writeList(bw, out.Findings, appendFinding); err != nil {
+	if err := writeList(bw, out.Findings, newCheckQuotes(r.Checks).appendFinding); err != nil {
 		return err
 	}
 	bw.WriteString(",\n  \"errors\": ")

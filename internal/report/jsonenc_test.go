@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
 )
 
@@ -57,8 +58,14 @@ func TestJSONAppendersMatchEncoder(t *testing.T) {
 	}
 	for _, tt := range findings {
 		t.Run("finding/"+tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(encoderBytes(t, tt.f), string(appendFinding(nil, &tt.f))); diff != "" {
+			want := encoderBytes(t, tt.f)
+			if diff := cmp.Diff(want, string(appendFinding(nil, &tt.f))); diff != "" {
 				t.Errorf("appendFinding differs from json.Encoder (-encoder +appender):\n%s", diff)
+			}
+			for name, q := range quotesFor(&tt.f) {
+				if diff := cmp.Diff(want, string(q.appendFinding(nil, &tt.f))); diff != "" {
+					t.Errorf("appendFinding with the strings of %s differs from json.Encoder (-encoder +appender):\n%s", name, diff)
+				}
 			}
 		})
 	}
@@ -75,6 +82,20 @@ func TestJSONAppendersMatchEncoder(t *testing.T) {
 				t.Errorf("appendInputError differs from json.Encoder (-encoder +appender):\n%s", diff)
 			}
 		})
+	}
+}
+
+// quotesFor returns the quoted check strings appendFinding may be given
+// for f: those of f's own check, of a check of the same ID whose strings
+// differ from f's, and of other checks only.
+func quotesFor(f *finding.Finding) map[string]checkQuotes {
+	same := check.Check{ID: f.CheckID, Title: f.Title, Category: f.Category, Remediation: f.Remediation, DocURL: f.DocURL}
+	other := check.Check{ID: f.CheckID, Title: f.Title + "x", Category: "", Remediation: "<" + f.Remediation, DocURL: f.DocURL + "/"}
+	return map[string]checkQuotes{
+		"its check":         newCheckQuotes([]check.Check{{ID: f.CheckID + "-other"}, same}),
+		"a check of its ID": newCheckQuotes([]check.Check{other}),
+		"other checks":      newCheckQuotes([]check.Check{{ID: f.CheckID + "-other", Title: f.Title}}),
+		"no checks":         newCheckQuotes(nil),
 	}
 }
 
@@ -122,8 +143,14 @@ func FuzzJSONAppenders(f *testing.F) {
 		if suppressed {
 			fd.Suppressed = &finding.Suppression{Kind: s2, Reason: s3, Location: &finding.Location{File: s4, Line: col}}
 		}
-		if want, got := encoderBytes(t, fd), string(appendFinding(nil, &fd)); want != got {
+		want := encoderBytes(t, fd)
+		if got := string(appendFinding(nil, &fd)); want != got {
 			t.Errorf("appendFinding differs from json.Encoder:\nencoder:  %q\nappender: %q", want, got)
+		}
+		for name, q := range quotesFor(&fd) {
+			if got := string(q.appendFinding(nil, &fd)); want != got {
+				t.Errorf("appendFinding with the strings of %s differs from json.Encoder:\nencoder:  %q\nappender: %q", name, want, got)
+			}
 		}
 		e := finding.InputError{Location: fd.Location, Message: s1 + s2}
 		if want, got := encoderBytes(t, e), string(appendInputError(nil, &e)); want != got {
