@@ -40,7 +40,22 @@ type Source struct {
 	// walkErrs are the errors of expanding Paths, kept with files so that
 	// every caller of Files sees them, not only the first.
 	walkErrs []finding.InputError
+
+	// held are contents Collect read, by file index, kept for Stream so
+	// that the main pass does not read them again; heldBytes is their
+	// size, bounded by MaxHeld. Stream drops each once it has split it.
+	held      [][]byte
+	heldBytes atomic.Int64
+	maxHeld   int64 // MaxHeld when zero; tests set it lower
 }
+
+// MaxHeld bounds the file contents Collect keeps for the main pass. Reading
+// a file costs system calls and a copy, so an input that fits is read once;
+// the files past the bound are read again by Stream, so that memory does not
+// grow with the input. A scan's findings take tens of times an input's size
+// by the end of the pass, and held contents are dropped as the pass reaches
+// them, so they do not raise its peak.
+const MaxHeld = 64 << 20
 
 // Files expands Paths into the list of files to read, in a stable order.
 // Paths that cannot be walked become input errors.
@@ -217,6 +232,40 @@ func (s *Source) Stream(ctx context.Context, workers int, fn func(Unit)) []findi
 	return errs
 }
 
+// read returns the contents of file i of files: the copy Collect held, once,
+// or what reading it gives.
+func (s *Source) read(files []string, i int) ([]byte, error) {
+	if i < len(s.held) && s.held[i] != nil {
+		data := s.held[i]
+		s.held[i] = nil
+		return data, nil
+	}
+	return s.ReadFile(files[i])
+}
+
+// hold keeps the contents of file i for the main pass, unless that would
+// take the held contents over MaxHeld. Standard input is kept by ReadFile
+// already.
+func (s *Source) hold(files []string, i int, data []byte) {
+	limit := s.maxHeld
+	if limit == 0 {
+		limit = MaxHeld
+	}
+	if files[i] == StdinName {
+		return
+	}
+	for {
+		n := s.heldBytes.Load()
+		if n+int64(len(data)) > limit {
+			return
+		}
+		if s.heldBytes.CompareAndSwap(n, n+int64(len(data))) {
+			break
+		}
+	}
+	s.held[i] = data
+}
+
 // readAll reads files on up to n goroutines and calls fn with each file's
 // index and contents, concurrently. It stops handing out files when ctx is
 // done.
@@ -232,7 +281,7 @@ func (s *Source) readAll(ctx context.Context, files []string, n int, fn func(int
 				if i >= len(files) {
 					return
 				}
-				data, err := s.ReadFile(files[i])
+				data, err := s.read(files, i)
 				fn(i, data, err)
 			}
 		})
@@ -244,15 +293,22 @@ func (s *Source) readAll(ctx context.Context, files []string, n int, fn func(int
 // to see across objects (a Namespace's labels, say) before the main pass.
 // Documents that cannot hold such a kind are skipped without parsing. The
 // objects come in input order, so that of two objects with the same name
-// the later one wins, as it would when applied.
+// the later one wins, as it would when applied. The contents it reads are
+// kept, up to MaxHeld bytes, for the next Stream.
 func (s *Source) Collect(kinds []string) []*object.Object {
 	if len(kinds) == 0 {
 		return nil
 	}
 	files, _ := s.Files()
 	found := make([][]*object.Object, len(files))
+	s.held = make([][]byte, len(files))
+	s.heldBytes.Store(0)
 	s.readAll(context.Background(), files, runtime.GOMAXPROCS(0), func(i int, data []byte, err error) {
-		if err != nil || !sniffKind(data, kinds) {
+		if err != nil {
+			return
+		}
+		s.hold(files, i, data)
+		if !sniffKind(data, kinds) {
 			return
 		}
 		for _, d := range Split(data) {
