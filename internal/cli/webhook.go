@@ -153,6 +153,10 @@ Run 'kubeguard webhook <command> --help' for its flags and examples.
 `)
 }
 
+// webhookGCPercent is the garbage collector's target while serving (see
+// runWebhookServe).
+const webhookGCPercent = 400
+
 func runWebhookServe(ctx context.Context, args []string, io IO) int {
 	var o WebhookServeOptions
 	fs := webhookServeFlags(&o, io.Stderr)
@@ -168,6 +172,13 @@ func runWebhookServe(ctx context.Context, args []string, io IO) int {
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	// A review's garbage is all the server makes: the live heap (the
+	// namespace cache, the scheme) stays small, so at the default target
+	// the collector runs several times a second under load and each
+	// marking takes a share of the cores from the reviews in flight, which
+	// shows in the tail latency. Collecting at five times the live heap
+	// costs a few tens of megabytes (BENCHMARKS.md).
+	defer collectAt(webhookGCPercent)()
 	if err := ServeWebhook(ctx, o, nil, io.Stderr); err != nil {
 		var ue usageErr
 		if errors.As(err, &ue) {

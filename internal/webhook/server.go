@@ -246,15 +246,18 @@ func (s *Server) serveReview(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 	d := time.Since(start)
 	s.o.Metrics.request(outcome, d)
-	log := s.o.Logger.Debug
+	level := slog.LevelDebug
 	if outcome != "allowed" {
-		log = s.o.Logger.Info
+		level = slog.LevelInfo
+	}
+	if !s.o.Logger.Enabled(r.Context(), level) {
+		return // most reviews, at the default level: build no record
 	}
 	attrs := []any{"uid", string(uid), "outcome", outcome, "duration_ms", float64(d.Microseconds()) / 1000}
 	if resp.Result != nil {
 		attrs = append(attrs, "code", resp.Result.Code, "message", resp.Result.Message)
 	}
-	log("admission review", attrs...)
+	s.o.Logger.Log(r.Context(), level, "admission review", attrs...)
 }
 
 // decodeReview decodes a review as the API server decodes JSON: names are

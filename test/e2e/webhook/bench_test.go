@@ -31,6 +31,11 @@ import (
 //
 // KUBEGUARD_WEBHOOK_BENCH_RATES (default 500,1000,2000,4000) and
 // KUBEGUARD_WEBHOOK_BENCH_DURATION (default 10s) tune it.
+// KUBEGUARD_WEBHOOK_BENCH_ENV adds variables to both servers' environment
+// (say GOGC=100), and KUBEGUARD_WEBHOOK_BENCH_CPUS runs both servers on
+// those CPUs (taskset -c), to keep the load generator, which this test
+// runs, off the server's core: run the test itself with taskset -c on the
+// others.
 func TestLoadSideBySide(t *testing.T) {
 	upstream := os.Getenv("KUBEGUARD_WEBHOOK_BENCH")
 	if upstream == "" {
@@ -104,7 +109,11 @@ func TestLoadSideBySide(t *testing.T) {
 			t.Fatal(err)
 		}
 		args := s.args(port)
+		if cpus := os.Getenv("KUBEGUARD_WEBHOOK_BENCH_CPUS"); cpus != "" {
+			args = append([]string{"taskset", "-c", cpus}, args...)
+		}
 		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Env = append(os.Environ(), strings.Fields(os.Getenv("KUBEGUARD_WEBHOOK_BENCH_ENV"))...)
 		logf, err := os.Create(filepath.Join(dir, s.name+".log"))
 		if err != nil {
 			t.Fatal(err)
@@ -131,6 +140,7 @@ func TestLoadSideBySide(t *testing.T) {
 		_ = cmd.Wait()
 		logf.Close()
 	}
+	t.Logf("server environment %q, CPUs %q", os.Getenv("KUBEGUARD_WEBHOOK_BENCH_ENV"), os.Getenv("KUBEGUARD_WEBHOOK_BENCH_CPUS"))
 	t.Logf("same %d reviews (pods 70%%, of which 2 in 7 violate baseline; pod updates 10%%; Deployments 20%%), %s per rate, 64 in flight at most, 8 TLS connections\n%s\n%s",
 		len(bodies), duration, load.Header, strings.Join(rows, "\n"))
 }
