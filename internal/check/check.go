@@ -124,6 +124,9 @@ func (p *Pass) Memo(key string, f func() any) any {
 		return v
 	}
 	v := f()
+	if p.memo == nil {
+		p.memo = map[string]any{}
+	}
 	p.memo[key] = v
 	return v
 }

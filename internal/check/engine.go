@@ -69,11 +69,18 @@ func (c *Context) List(kind string) []*object.Object { return c.lists[kind] }
 type Engine struct {
 	checks  []Check
 	context *Context
+	// wantsTemplate says, per check, whether PodTemplates is among its
+	// kinds: asked of every check for every object.
+	wantsTemplate []bool
 }
 
 // NewEngine returns an engine for checks in context ctx.
 func NewEngine(checks []Check, ctx *Context) *Engine {
-	return &Engine{checks: checks, context: ctx}
+	e := &Engine{checks: checks, context: ctx, wantsTemplate: make([]bool, len(checks))}
+	for i, c := range checks {
+		e.wantsTemplate[i] = slices.Contains(c.Kinds, PodTemplates)
+	}
+	return e
 }
 
 // Needs lists the kinds the engine's checks read across the input.
@@ -101,17 +108,19 @@ func (e *Engine) Run(obj *object.Object) ([]finding.Finding, error) {
 // each, and a large scan has hundreds of thousands).
 func (e *Engine) RunAppend(dst []finding.Finding, obj *object.Object) ([]finding.Finding, error) {
 	var (
-		findings = dst
-		tmpl     *object.PodTemplate
-		decoded  bool
-		memo     = map[string]any{}
+		tmpl    *object.PodTemplate
+		decoded bool
 	)
+	// One pass serves every check of the object in turn: checks do not
+	// keep it (Run must not keep state), and a pass per check was an
+	// allocation per check and object.
+	pass := &Pass{Object: obj, Context: e.context, findings: &dst}
 	for i := range e.checks {
 		c := &e.checks[i]
 		if c.Run == nil {
 			continue
 		}
-		wantsTemplate := slices.Contains(c.Kinds, PodTemplates)
+		wantsTemplate := e.wantsTemplate[i]
 		if !wantsTemplate && !slices.Contains(c.Kinds, obj.Ref.Kind) && !slices.Contains(c.Kinds, AnyKind) {
 			continue
 		}
@@ -119,14 +128,15 @@ func (e *Engine) RunAppend(dst []finding.Finding, obj *object.Object) ([]finding
 			decoded = true
 			t, err := obj.PodTemplate()
 			if err != nil {
-				return findings, fmt.Errorf("%s: %w", obj.Ref, err)
+				return dst, fmt.Errorf("%s: %w", obj.Ref, err)
 			}
 			tmpl = t
 		}
 		if wantsTemplate && tmpl == nil && !slices.Contains(c.Kinds, obj.Ref.Kind) {
 			continue
 		}
-		c.Run(&Pass{Object: obj, Template: tmpl, Context: e.context, check: c, memo: memo, findings: &findings})
+		pass.Template, pass.check = tmpl, c
+		c.Run(pass)
 	}
-	return findings, nil
+	return dst, nil
 }
