@@ -266,6 +266,9 @@ type PodTemplate struct {
 	// template asks for it.
 	containersOnce sync.Once
 	containers     []Container
+	// specPath and metadataPath are set by Object.PodTemplate, so that the
+	// paths every check and finding starts from are built once.
+	specPath, metadataPath Path
 }
 
 // IsPod reports whether the template is a Pod itself, which Pod Security
@@ -274,15 +277,32 @@ type PodTemplate struct {
 func (t *PodTemplate) IsPod() bool { return len(t.Path) == 0 }
 
 // MetadataPath is the path of the template's metadata.
-func (t *PodTemplate) MetadataPath() Path { return t.Path.Key("metadata") }
+func (t *PodTemplate) MetadataPath() Path {
+	if t.metadataPath != nil {
+		return t.metadataPath
+	}
+	return t.Path.Key("metadata")
+}
 
 // SpecPath is the path of the template's pod spec.
-func (t *PodTemplate) SpecPath() Path { return t.Path.Key("spec") }
+func (t *PodTemplate) SpecPath() Path {
+	if t.specPath != nil {
+		return t.specPath
+	}
+	return t.Path.Key("spec")
+}
 
 var (
 	templatePath    = Path{}.Keys("spec", "template")
 	jobTemplatePath = Path{}.Keys("spec", "jobTemplate", "spec", "template")
 	podTemplatePath = Path{}.Key("template")
+
+	// shapes are the places a pod template of a kind not known by name is
+	// looked for, each with the path of its pod spec.
+	shapes = []struct{ template, spec Path }{
+		{templatePath, templatePath.Key("spec")},
+		{jobTemplatePath, jobTemplatePath.Key("spec")},
+	}
 )
 
 // TemplatePath says where the pod template of an object of this kind is, and
@@ -300,10 +320,10 @@ func (o *Object) TemplatePath() (Path, bool) {
 			return nil, false
 		}
 	}
-	for _, p := range []Path{templatePath, jobTemplatePath} {
-		if t := o.Field(p.Key("spec")); t != nil && t.Kind == yaml.MappingNode {
+	for _, s := range shapes {
+		if t := o.Field(s.spec); t != nil && t.Kind == yaml.MappingNode {
 			if _, c := entry(t, "containers"); c != nil {
-				return p, true
+				return s.template, true
 			}
 		}
 	}
@@ -317,7 +337,7 @@ func (o *Object) PodTemplate() (*PodTemplate, error) {
 	if !ok {
 		return nil, nil
 	}
-	t := &PodTemplate{Path: p}
+	t := &PodTemplate{Path: p, specPath: p.Key("spec"), metadataPath: p.Key("metadata")}
 	if err := o.Decode(t.MetadataPath(), &t.Metadata); err != nil {
 		return nil, fmt.Errorf("%s: %w", t.MetadataPath(), err)
 	}
@@ -346,15 +366,16 @@ func (t *PodTemplate) Containers() []Container {
 
 func (t *PodTemplate) listContainers() []Container {
 	out := make([]Container, 0, len(t.Spec.InitContainers)+len(t.Spec.Containers)+len(t.Spec.EphemeralContainers))
+	spec := t.SpecPath()
 	for i := range t.Spec.InitContainers {
-		out = append(out, Container{&t.Spec.InitContainers[i], t.SpecPath().Key("initContainers").Index(i), "initContainers"})
+		out = append(out, Container{&t.Spec.InitContainers[i], spec.keyIndex("initContainers", i), "initContainers"})
 	}
 	for i := range t.Spec.Containers {
-		out = append(out, Container{&t.Spec.Containers[i], t.SpecPath().Key("containers").Index(i), "containers"})
+		out = append(out, Container{&t.Spec.Containers[i], spec.keyIndex("containers", i), "containers"})
 	}
 	for i := range t.Spec.EphemeralContainers {
 		c := (*corev1.Container)(&t.Spec.EphemeralContainers[i].EphemeralContainerCommon)
-		out = append(out, Container{c, t.SpecPath().Key("ephemeralContainers").Index(i), "ephemeralContainers"})
+		out = append(out, Container{c, spec.keyIndex("ephemeralContainers", i), "ephemeralContainers"})
 	}
 	return out
 }

@@ -35,6 +35,14 @@ func (p Path) Keys(ks ...string) Path {
 	return q
 }
 
+// keyIndex is p.Key(k).Index(i) in one allocation.
+func (p Path) keyIndex(k string, i int) Path {
+	q := make(Path, len(p)+2)
+	copy(q, p)
+	q[len(p)], q[len(p)+1] = Elem{Key: k}, Elem{Index: i}
+	return q
+}
+
 // with returns a copy of p extended by e. It always copies, never appends
 // in place, so that paths sharing a prefix never see each other's steps.
 func (p Path) with(e Elem) Path {
@@ -78,9 +86,12 @@ func (p Path) String() string {
 	return b.String()
 }
 
+// plainKey reports whether k is written bare in a path. Bytes, not runes:
+// every byte of a non-ASCII rune is outside the set, as the rune is.
 func plainKey(k string) bool {
-	for _, r := range k {
-		if !(r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
 			return false
 		}
 	}
