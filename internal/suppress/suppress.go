@@ -15,6 +15,7 @@ import (
 	"github.com/kubeguard/kubeguard/internal/config"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/object"
+	"gopkg.in/yaml.v3"
 )
 
 // Annotation keys. The object form covers the whole object (or pod
@@ -54,14 +55,19 @@ func ParseValue(v string) (ids []string, reason string, err error) {
 }
 
 // Rules reads the ignore annotations of an object and of its pod template.
-// Malformed ones come back as errors keyed by where they are.
+// Malformed ones come back as errors keyed by where they are (nil when
+// there are none).
 func Rules(obj *object.Object) ([]Rule, map[string]error) {
-	var rules []Rule
-	bad := map[string]error{}
+	var (
+		rules []Rule
+		bad   map[string]error
+	)
 	read := func(annotations map[string]string, at object.Path) {
 		keys := make([]string, 0, len(annotations))
 		for k := range annotations {
-			keys = append(keys, k)
+			if strings.HasPrefix(k, AnnotationIgnore) {
+				keys = append(keys, k)
+			}
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
@@ -75,21 +81,57 @@ func Rules(obj *object.Object) ([]Rule, map[string]error) {
 			p := at.Key(k)
 			ids, reason, err := ParseValue(annotations[k])
 			if err != nil {
+				if bad == nil {
+					bad = map[string]error{}
+				}
 				bad[p.String()] = err
 				continue
 			}
 			rules = append(rules, Rule{Key: k, IDs: ids, Reason: reason, Container: container, Path: p})
 		}
 	}
-	read(obj.Annotations, object.Path{}.Keys("metadata", "annotations"))
+	read(obj.Annotations, objectAnnotations)
 	if tp, ok := obj.TemplatePath(); ok && len(tp) > 0 {
 		var ann map[string]string
 		at := tp.Keys("metadata", "annotations")
-		if err := obj.Decode(at, &ann); err == nil {
-			read(ann, at)
+		// Rules runs twice for every object (for the invalid-suppression
+		// check and to mark findings), and most templates carry no ignore
+		// annotation: their annotations are not decoded to find that out.
+		if mayHoldIgnore(obj.Field(at)) {
+			if err := obj.Decode(at, &ann); err == nil {
+				read(ann, at)
+			}
 		}
 	}
 	return rules, bad
+}
+
+var objectAnnotations = object.Path{}.Keys("metadata", "annotations")
+
+// mayHoldIgnore reports whether annotations written as n could decode to a
+// map holding an ignore annotation. Only a mapping of plain keys none of
+// which starts with AnnotationIgnore cannot; anything else (merges,
+// aliases, tags that change a key, a node of the wrong kind) is left to
+// the decoder to judge.
+func mayHoldIgnore(n *yaml.Node) bool {
+	if n == nil {
+		return false // decoding leaves the map empty
+	}
+	if n.Kind != yaml.MappingNode {
+		return true
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if k.Kind != yaml.ScalarNode || k.Value == "<<" || strings.HasPrefix(k.Value, AnnotationIgnore) {
+			return true
+		}
+		switch k.Tag {
+		case "", "!!str", "!!int", "!!float", "!!bool", "!!null":
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 // covers reports whether a rule covers a finding: the check ID is listed
@@ -154,7 +196,7 @@ func (f *Filter) Apply(obj *object.Object, fs []finding.Finding) {
 				}
 			}
 		}
-		if fd.Suppressed == nil && f.Baseline[Fingerprint(fd)] {
+		if fd.Suppressed == nil && len(f.Baseline) > 0 && f.Baseline[Fingerprint(fd)] {
 			fd.Suppressed = &finding.Suppression{Kind: "baseline", Reason: "present in the baseline report"}
 		}
 	}

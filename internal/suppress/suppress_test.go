@@ -124,3 +124,45 @@ exemptions:
 		t.Errorf("Expired() = %+v", expired)
 	}
 }
+
+// TestRulesTemplateAnnotations holds the short cut that skips decoding a
+// template's annotations to the decoding it skips: the rules found are
+// those of the decoded annotations, however the annotations are written.
+func TestRulesTemplateAnnotations(t *testing.T) {
+	const head = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    metadata:\n"
+	const tail = "    spec:\n      containers: [{name: app, image: app:1}]\n"
+	tests := []struct {
+		name        string
+		annotations string // the template's metadata.annotations, as written
+		wantKeys    []string
+	}{
+		{name: "none", annotations: ""},
+		{name: "others only", annotations: "      annotations: {a: b, c: d}\n"},
+		{name: "empty", annotations: "      annotations: {}\n"},
+		{name: "null", annotations: "      annotations: null\n"},
+		{name: "ignore", annotations: "      annotations: {a: b, kubeguard.io/ignore: \"x -- y\"}\n", wantKeys: []string{"kubeguard.io/ignore"}},
+		{name: "container ignore", annotations: "      annotations:\n        kubeguard.io/ignore.app: \"x -- y\"\n", wantKeys: []string{"kubeguard.io/ignore.app"}},
+		{name: "quoted key", annotations: "      annotations: {\"kubeguard.io/ignore\": \"x -- y\"}\n", wantKeys: []string{"kubeguard.io/ignore"}},
+		{name: "similar key", annotations: "      annotations: {kubeguard.io/ignorex: \"x -- y\"}\n"},
+		{name: "number key", annotations: "      annotations: {1: b}\n"},
+		{name: "merged", annotations: "      annotations:\n        <<: {kubeguard.io/ignore: \"x -- y\"}\n        a: b\n", wantKeys: []string{"kubeguard.io/ignore"}},
+		{name: "alias", annotations: "      labels: &l {kubeguard.io/ignore: \"x -- y\"}\n      annotations: *l\n", wantKeys: []string{"kubeguard.io/ignore"}},
+		{name: "not a mapping", annotations: "      annotations: [a]\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			objs, errs := manifest.Parse("d.yaml", manifest.Split([]byte(head+tt.annotations+tail))[0])
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			rules, _ := Rules(objs[0])
+			var keys []string
+			for _, r := range rules {
+				keys = append(keys, r.Key)
+			}
+			if diff := cmp.Diff(tt.wantKeys, keys); diff != "" {
+				t.Errorf("rule keys (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
