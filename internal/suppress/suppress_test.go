@@ -151,7 +151,7 @@ func TestRulesTemplateAnnotations(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			objs, errs := manifest.Parse("d.yaml", manifest.Split([]byte(head+tt.annotations+tail))[0])
+			objs, errs := manifest.Parse("d.yaml", manifest.Split([]byte(head + tt.annotations + tail))[0])
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}
