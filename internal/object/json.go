@@ -175,7 +175,7 @@ func mapKey(k *yaml.Node) (string, error) {
 	if k.Kind != yaml.ScalarNode {
 		return "", fmt.Errorf("line %d: unsupported map key (a %s)", k.Line, kindName(k.Kind))
 	}
-	if plainString(k) {
+	if plainString(k) || wordString(k) {
 		return k.Value, nil
 	}
 	v, err := resolve(k)
@@ -253,6 +253,21 @@ func plainString(n *yaml.Node) bool {
 		return false
 	}
 	return true
+}
+
+// wordString reports whether a plain scalar that plainString leaves to
+// resolution is a string all the same: one starting like a YAML 1.1 word
+// (name, namespace, type) that is not one.
+func wordString(n *yaml.Node) bool {
+	if n.Style != 0 || n.Value == "" {
+		return false
+	}
+	switch n.Value[0] {
+	case 'y', 'Y', 'n', 'N', 't', 'T', 'f', 'F', 'o', 'O', '~':
+		_, ok := keyword(n.Value)
+		return !ok
+	}
+	return false
 }
 
 func (e *encoder) scalar(n *yaml.Node) error {
@@ -382,13 +397,8 @@ func plainValue(s string) any {
 	}
 	switch s[0] {
 	case 'y', 'Y', 'n', 'N', 't', 'T', 'f', 'F', 'o', 'O', '~':
-		switch s {
-		case "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON":
-			return true
-		case "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF":
-			return false
-		case "~", "null", "Null", "NULL":
-			return nil
+		if v, ok := keyword(s); ok {
+			return v
 		}
 		return s
 	case '.':
@@ -416,9 +426,44 @@ func plainValue(s string) any {
 	return s
 }
 
+// keyword resolves the plain scalars that are YAML 1.1 words for booleans
+// and null; ok is false for any other text. Booleans box without
+// allocating, so keys and string values are told apart for free.
+func keyword(s string) (v any, ok bool) {
+	switch s {
+	case "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON":
+		return true, true
+	case "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF":
+		return false, true
+	case "~", "null", "Null", "NULL":
+		return nil, true
+	}
+	return nil, false
+}
+
+// numeric reports whether every byte of s can be part of an integer or a
+// float as number reads them (digits, hex digits, base prefixes, signs,
+// underscores, points, exponents). Quantities (500m, 128Mi) and versions
+// are not, and are known to be text without the failed parses, each of
+// which allocates its error.
+func numeric(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
+		case c == 'x', c == 'X', c == 'o', c == 'O', c == '_', c == '+', c == '-', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 func number(s string) any {
 	if isTimestamp(s) {
 		return s // timestamps stay text when the target is untyped
+	}
+	if !numeric(s) {
+		return s
 	}
 	plain := strings.ReplaceAll(s, "_", "")
 	if i, err := strconv.ParseInt(plain, 0, 64); err == nil {
@@ -523,6 +568,14 @@ func (h *header) fill(root *yaml.Node) bool {
 	str := func(n *yaml.Node, dst *string) bool {
 		if n.Kind != yaml.ScalarNode {
 			return false
+		}
+		if plainString(n) || wordString(n) {
+			// What resolve gives, without boxing it.
+			if !utf8.ValidString(n.Value) {
+				return false
+			}
+			*dst = strings.Clone(n.Value)
+			return true
 		}
 		v, err := resolve(n)
 		switch v := v.(type) {

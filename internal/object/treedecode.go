@@ -115,7 +115,7 @@ func decodeValue(n *yaml.Node, v reflect.Value) bool {
 		}
 		return true
 	case planPointer:
-		if n.Kind == yaml.ScalarNode && n.Style == 0 && plainValue(n.Value) == nil {
+		if isNull(n) {
 			return true // null leaves the pointer nil
 		}
 		p := reflect.New(v.Type().Elem())
@@ -210,11 +210,26 @@ func scalarString(n *yaml.Node) (string, bool) {
 	if plainString(n) {
 		return n.Value, true
 	}
-	if n.Style != 0 {
+	if n.Style != 0 || n.Value == "" {
 		return "", false
+	}
+	if wordString(n) {
+		return n.Value, true // keys such as name and namespace
 	}
 	s, ok := plainValue(n.Value).(string)
 	return s, ok
+}
+
+// isNull reports whether a scalar of a tree without tags is null.
+func isNull(n *yaml.Node) bool {
+	if n.Kind != yaml.ScalarNode || n.Style != 0 {
+		return false
+	}
+	if n.Value == "" {
+		return true
+	}
+	v, ok := keyword(n.Value)
+	return ok && v == nil
 }
 
 // fieldByIndex is v.FieldByIndex, allocating embedded pointers on the way
