@@ -252,21 +252,29 @@ func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts chec
 	var (
 		mu      sync.Mutex
 		results []result
+		bufs    sync.Pool // *findingBuf
 	)
 	readErrs := src.Stream(ctx, workers, func(u manifest.Unit) {
 		res := result{file: u.FileSeq, doc: u.DocSeq, errors: u.Errors}
+		buf, _ := bufs.Get().(*findingBuf)
+		if buf == nil {
+			buf = &findingBuf{}
+		}
+		fs := buf.scratch[:0]
 		for _, obj := range u.Objects {
 			res.objects = append(res.objects, report.Object{Ref: obj.Ref, Location: obj.Source})
-			n := len(res.findings)
+			n := len(fs)
 			var err error
-			res.findings, err = engine.RunAppend(res.findings, obj)
+			fs, err = engine.RunAppend(fs, obj)
 			if filter != nil {
-				filter.Apply(obj, res.findings[n:])
+				filter.Apply(obj, fs[n:])
 			}
 			if err != nil {
 				res.errors = append(res.errors, finding.InputError{Location: obj.Source, Message: err.Error()})
 			}
 		}
+		res.findings = buf.keep(fs)
+		bufs.Put(buf)
 		mu.Lock()
 		results = append(results, res)
 		mu.Unlock()
@@ -296,4 +304,32 @@ func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts chec
 		r.Errors = append(r.Errors, res.errors...)
 	}
 	return r
+}
+
+// findingBuf is a worker's place for the findings of the document it
+// checks: they are gathered in scratch, which grows to the largest
+// document's, and kept in block, a few thousand findings at a time.
+// Growing a list per document by doubling allocated about twice the
+// findings a scan keeps, each a few hundred bytes.
+type findingBuf struct {
+	scratch, block []finding.Finding
+}
+
+// findingBlock is the number of findings kept in one allocation.
+const findingBlock = 4096
+
+// keep copies fs into the block and returns the copy, and clears fs so
+// that the scratch list holds nothing alive.
+func (b *findingBuf) keep(fs []finding.Finding) []finding.Finding {
+	b.scratch = fs
+	if len(fs) == 0 {
+		return nil
+	}
+	if cap(b.block)-len(b.block) < len(fs) {
+		b.block = make([]finding.Finding, 0, max(findingBlock, len(fs)))
+	}
+	n := len(b.block)
+	b.block = append(b.block, fs...)
+	clear(fs)
+	return b.block[n:len(b.block):len(b.block)]
 }
