@@ -29,17 +29,16 @@ var ImageTagLatest = check.Check{
 			if err != nil || !r.Floating() {
 				continue
 			}
-			reason := "image has no tag"
-			detail := "container " + quote(c.Name) + " runs image " + quote(c.Image) + ", which names no tag and so means :latest"
+			reason, why := "image has no tag", ", which names no tag and so means :latest"
 			if r.Tag == "latest" {
-				reason = "image uses the latest tag"
-				detail = "container " + quote(c.Name) + " runs image " + quote(c.Image)
+				reason, why = "image uses the latest tag", ""
 			}
 			p.Report(check.Diagnostic{
 				Path:       c.Path.Key("image"),
 				Containers: []string{c.Name},
 				Reason:     reason,
-				Detail:     detail + ": what runs changes whenever the tag is pushed, and a rollback cannot bring the previous version back",
+				Detail: "container " + quote(c.Name) + " runs image " + quote(c.Image) + why +
+					": what runs changes whenever the tag is pushed, and a rollback cannot bring the previous version back",
 			})
 		}
 	},

@@ -120,20 +120,29 @@ func canonicalDomain(d string) string {
 // validDomain checks host[:port], where host is a DNS name, an IPv4
 // address, or an IPv6 address in brackets.
 func validDomain(d string) error {
-	bad := fmt.Errorf("invalid registry %q", d)
+	if !validDomainSyntax(d) {
+		return fmt.Errorf("invalid registry %q", d)
+	}
+	return nil
+}
+
+// validDomainSyntax is validDomain's test, without building an error for
+// the domains that pass: every container's image is parsed by several
+// checks.
+func validDomainSyntax(d string) bool {
 	host, port, hasPort := d, "", false
 	if strings.HasPrefix(d, "[") {
 		end := strings.IndexByte(d, ']')
 		if end < 0 {
-			return bad
+			return false
 		}
 		if a, err := netip.ParseAddr(d[1:end]); err != nil || !a.Is6() || a.Zone() != "" {
-			return bad
+			return false
 		}
 		host = ""
 		if rest := d[end+1:]; rest != "" {
 			if rest[0] != ':' {
-				return bad
+				return false
 			}
 			port, hasPort = rest[1:], true
 		}
@@ -142,24 +151,24 @@ func validDomain(d string) error {
 			host, port, hasPort = d[:i], d[i+1:], true
 		}
 		if !validHost(host) {
-			return bad
+			return false
 		}
 	}
 	if hasPort && port == "" {
-		return bad
+		return false
 	}
 	for _, c := range port {
 		if c < '0' || c > '9' {
-			return bad
+			return false
 		}
 	}
-	return nil
+	return true
 }
 
 // validHost checks dot-separated labels of letters, digits and inner
 // hyphens.
 func validHost(h string) bool {
-	for _, label := range strings.Split(h, ".") {
+	for label := range strings.SplitSeq(h, ".") {
 		if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
 			return false
 		}
@@ -175,7 +184,7 @@ func validHost(h string) bool {
 // validPath checks path components: lower-case letters and digits, joined
 // within a component by ".", "_", "__" or runs of "-".
 func validPath(p string) error {
-	for _, comp := range strings.Split(p, "/") {
+	for comp := range strings.SplitSeq(p, "/") {
 		if !validComponent(comp) {
 			return fmt.Errorf("invalid repository path %q", p)
 		}
@@ -243,7 +252,13 @@ func validDigest(d string) error {
 	if !ok || !validAlgorithm(alg) {
 		return fmt.Errorf("invalid digest %q", d)
 	}
-	want := map[string]int{"sha256": 64, "sha512": 128}[alg]
+	want := 0
+	switch alg {
+	case "sha256":
+		want = 64
+	case "sha512":
+		want = 128
+	}
 	if len(hex) < minDigestLength || want > 0 && len(hex) != want {
 		return fmt.Errorf("invalid digest %q: wrong length", d)
 	}
