@@ -733,10 +733,38 @@ func plainTag(v string) string {
 			return "!!null"
 		}
 		return "!!str"
-	case '+', '-', '.', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+	case '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		if !maybeNumber(v) {
+			return "!!str" // 500m, 128Mi, 1.27-alpine
+		}
+		fallthrough
+	case '+', '-', '.':
 		// Numbers, timestamps and the like: yaml.v3's own resolution.
 		n := yaml.Node{Kind: yaml.ScalarNode, Value: v}
 		return n.ShortTag()
 	}
 	return "!!str"
+}
+
+// maybeNumber reports whether yaml.v3 may resolve a plain scalar that
+// starts with a digit to anything but a string. For such a scalar it
+// tries, in order, a timestamp (which starts with four digits and a dash),
+// then integers in any base, floats and binary and octal integers, none of
+// which has a byte outside [0-9a-fA-F], the base letters x and o, signs,
+// points and underscores. Ruling those out here saves the failed parses,
+// each of which allocates its error; quantities and versions are most of
+// the scalars that start with a digit.
+func maybeNumber(v string) bool {
+	if len(v) > 4 && v[4] == '-' {
+		return true // maybe a timestamp: left to yaml.v3
+	}
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
+		case c == 'x', c == 'X', c == 'o', c == 'O', c == '_', c == '+', c == '-', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
 }

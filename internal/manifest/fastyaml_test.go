@@ -201,3 +201,20 @@ func TestFastParserMatchesYAMLv3OnUpstreamFixtures(t *testing.T) {
 		t.Errorf("only %d of %d documents took the fast path", fast, docs)
 	}
 }
+
+// TestPlainTagMatchesYAMLv3 holds the resolution of plain scalars, with its
+// shortcut for text that starts with a digit, to yaml.v3's.
+func TestPlainTagMatchesYAMLv3(t *testing.T) {
+	for _, v := range []string{
+		"0", "1", "500m", "128Mi", "1.5Gi", "1e3", "1E3", "1e+3", "0x1F", "0X1f", "0o17", "0O17", "017", "0b101", "0B1",
+		"1_000", "1__0", "1.", "1.5", "1.5.5", "1.27-alpine", "3.14159", "9223372036854775808", "18446744073709551616",
+		"2001-12-14", "2001-12-14t21:59:43.10-05:00", "2001-12-14 21:59:43.10 -5", "2002-1-1", "2024-13-45", "1234-", "12345-6",
+		"8080/TCP", "1:2", "0.0.0.0", "10.0.0.1/8", "1h30m", "7d", "1-2", "1+2", "1e", "0x", "0o", "0b", "1ee3", "1.0e-7",
+		"+1", "-1", "+.inf", "-.Inf", ".5", ".nan", "-0b11", "-0o7", "+", "-", ".",
+	} {
+		n := yaml.Node{Kind: yaml.ScalarNode, Value: v}
+		if got, want := plainTag(v), n.ShortTag(); got != want {
+			t.Errorf("plainTag(%q) = %s, yaml.v3 says %s", v, got, want)
+		}
+	}
+}
