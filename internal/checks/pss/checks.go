@@ -184,7 +184,7 @@ func evaluate(e *Evaluator, p *check.Pass) verdicts {
 		}
 	}
 	eval := e.Pod(&t.Metadata, &t.Spec)
-	if lv, err := LevelVersion(p.Context.Options.PSSLevel, p.Context.Options.PSSVersion); err == nil {
+	if lv, err := e.scanLevel(p.Context.Options.PSSLevel, p.Context.Options.PSSVersion); err == nil {
 		add(eval(lv), "")
 	}
 	ns := p.Object.Ref.Namespace
@@ -197,18 +197,75 @@ func evaluate(e *Evaluator, p *check.Pass) verdicts {
 	// enforce level means restricted); namespace checks report them.
 	policy, _ := api.PolicyToEvaluate(nsObj.Labels, api.Policy{Enforce: privileged, Audit: privileged, Warn: privileged})
 	kind := p.Object.Ref.Kind
-	rejected := false
-	if enforced := eval(policy.Enforce); t.IsPod() {
-		rejected = len(enforced) > 0
-		add(enforced, fmt.Sprintf("enforce=%s: the API server would reject this Pod", policy.Enforce))
-	} else {
-		add(enforced, fmt.Sprintf("enforce=%s: Pod Security Admission does not check workload templates, so this %s is accepted but the API server would reject every Pod it creates", policy.Enforce, kind))
+	enforced := eval(policy.Enforce)
+	rejected := t.IsPod() && len(enforced) > 0
+	// Notes are written only for verdicts that carry them, and each
+	// distinct one once per scan (they are the same for every object of a
+	// kind in a namespace).
+	if len(enforced) > 0 {
+		add(enforced, e.note(noteKey{mode: enforceMode, lv: policy.Enforce, kind: kind, pod: t.IsPod()}))
 	}
-	add(eval(policy.Audit), fmt.Sprintf("audit=%s: the API server would record the violation in the audit log for this %s", policy.Audit, kind))
+	if audited := eval(policy.Audit); len(audited) > 0 {
+		add(audited, e.note(noteKey{mode: auditMode, lv: policy.Audit, kind: kind}))
+	}
 	if !rejected {
-		add(eval(policy.Warn), fmt.Sprintf("warn=%s: the API server would return a warning to the client applying this %s", policy.Warn, kind))
+		if warned := eval(policy.Warn); len(warned) > 0 {
+			add(warned, e.note(noteKey{mode: warnMode, lv: policy.Warn, kind: kind}))
+		}
 	}
 	return out
+}
+
+// Pod Security Admission modes, for noteKey.
+const (
+	enforceMode = iota
+	auditMode
+	warnMode
+)
+
+// noteKey names an admission note: what Pod Security Admission would do
+// in one mode at one level and version with an object of one kind.
+type noteKey struct {
+	mode int
+	lv   api.LevelVersion
+	kind string
+	pod  bool // the object is a Pod, which enforce judges itself
+}
+
+// note returns the admission note of k, writing it once.
+func (e *Evaluator) note(k noteKey) string {
+	if v, ok := e.notes.Load(k); ok {
+		return v.(string)
+	}
+	var s string
+	switch {
+	case k.mode == enforceMode && k.pod:
+		s = fmt.Sprintf("enforce=%s: the API server would reject this Pod", k.lv)
+	case k.mode == enforceMode:
+		s = fmt.Sprintf("enforce=%s: Pod Security Admission does not check workload templates, so this %s is accepted but the API server would reject every Pod it creates", k.lv, k.kind)
+	case k.mode == auditMode:
+		s = fmt.Sprintf("audit=%s: the API server would record the violation in the audit log for this %s", k.lv, k.kind)
+	default:
+		s = fmt.Sprintf("warn=%s: the API server would return a warning to the client applying this %s", k.lv, k.kind)
+	}
+	v, _ := e.notes.LoadOrStore(k, s)
+	return v.(string)
+}
+
+// scanLevel is LevelVersion, parsed once per scan rather than per object.
+func (e *Evaluator) scanLevel(level, version string) (api.LevelVersion, error) {
+	type parsed struct {
+		lv  api.LevelVersion
+		err error
+	}
+	k := [2]string{level, version}
+	if v, ok := e.levels.Load(k); ok {
+		p := v.(parsed)
+		return p.lv, p.err
+	}
+	lv, err := LevelVersion(level, version)
+	e.levels.Store(k, parsed{lv, err})
+	return lv, err
 }
 
 // LevelVersion parses a level and version as the --level and --pss-version
