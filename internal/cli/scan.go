@@ -260,7 +260,8 @@ func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts chec
 		if buf == nil {
 			buf = &findingBuf{}
 		}
-		fs := buf.scratch[:0]
+		w := buf.window()
+		fs := w
 		for _, obj := range u.Objects {
 			res.objects = append(res.objects, report.Object{Ref: obj.Ref, Location: obj.Source})
 			n := len(fs)
@@ -273,7 +274,7 @@ func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts chec
 				res.errors = append(res.errors, finding.InputError{Location: obj.Source, Message: err.Error()})
 			}
 		}
-		res.findings = buf.keep(fs)
+		res.findings = buf.keep(w, fs)
 		bufs.Put(buf)
 		mu.Lock()
 		results = append(results, res)
@@ -306,30 +307,44 @@ func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts chec
 	return r
 }
 
-// findingBuf is a worker's place for the findings of the document it
-// checks: they are gathered in scratch, which grows to the largest
-// document's, and kept in block, a few thousand findings at a time.
-// Growing a list per document by doubling allocated about twice the
-// findings a scan keeps, each a few hundred bytes.
+// findingBuf is where a worker keeps the findings of the documents it
+// checks: in blocks of a few thousand, each document's findings appended
+// straight into the free end of the current block. A list per document
+// grown by doubling allocated about twice the findings a scan keeps (each
+// a few hundred bytes), and copying each document's list into a block
+// after the checks was a copy of every finding.
 type findingBuf struct {
-	scratch, block []finding.Finding
+	block []finding.Finding
 }
 
 // findingBlock is the number of findings kept in one allocation.
 const findingBlock = 4096
 
-// keep copies fs into the block and returns the copy, and clears fs so
-// that the scratch list holds nothing alive.
-func (b *findingBuf) keep(fs []finding.Finding) []finding.Finding {
-	b.scratch = fs
+// window returns the free end of the block, where the next document's
+// findings go; a new block when the current one is full.
+func (b *findingBuf) window() []finding.Finding {
+	if len(b.block) == cap(b.block) {
+		b.block = make([]finding.Finding, 0, findingBlock)
+	}
+	return b.block[len(b.block):len(b.block)]
+}
+
+// keep returns the findings fs appended to window w, and keeps them in
+// the block when they were written into it.
+func (b *findingBuf) keep(w, fs []finding.Finding) []finding.Finding {
 	if len(fs) == 0 {
 		return nil
 	}
-	if cap(b.block)-len(b.block) < len(fs) {
-		b.block = make([]finding.Finding, 0, max(findingBlock, len(fs)))
+	if &fs[0] == &w[:1][0] {
+		b.block = b.block[:len(b.block)+len(fs)]
+		return fs[:len(fs):len(fs)]
 	}
-	n := len(b.block)
-	b.block = append(b.block, fs...)
-	clear(fs)
-	return b.block[n:len(b.block):len(b.block)]
+	// The document outgrew the free end, and append moved its findings to
+	// a list of their own, which is kept as it is. What append wrote into
+	// the free end before is cleared, so that it keeps nothing alive, and
+	// the next document starts a new block: the free end is too small for
+	// documents like this one.
+	clear(b.block[len(b.block):cap(b.block)])
+	b.block = nil
+	return fs
 }
