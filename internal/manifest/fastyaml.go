@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kubeguard/kubeguard/internal/object"
 	"gopkg.in/yaml.v3"
 )
 
@@ -754,21 +755,12 @@ func plainTag(v string) string {
 // starts with a digit to anything but a string. For such a scalar it
 // tries, in order, a timestamp (which starts with four digits and a dash),
 // then integers in any base, floats and binary and octal integers, none of
-// which has a byte outside [0-9a-fA-F], the base letters x and o, signs,
-// points and underscores. Ruling those out here saves the failed parses,
-// each of which allocates its error; quantities and versions are most of
-// the scalars that start with a digit.
+// which has a byte object.MaybeNumber refuses. Ruling those out here saves
+// the failed parses; quantities and versions are most of the scalars that
+// start with a digit.
 func maybeNumber(v string) bool {
 	if len(v) > 4 && v[4] == '-' {
 		return true // maybe a timestamp: left to yaml.v3
 	}
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
-		case c == 'x', c == 'X', c == 'o', c == 'O', c == '_', c == '+', c == '-', c == '.':
-		default:
-			return false
-		}
-	}
-	return true
+	return object.MaybeNumber(v)
 }

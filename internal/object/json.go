@@ -441,12 +441,13 @@ func keyword(s string) (v any, ok bool) {
 	return nil, false
 }
 
-// numeric reports whether every byte of s can be part of an integer or a
-// float as number reads them (digits, hex digits, base prefixes, signs,
-// underscores, points, exponents). Quantities (500m, 128Mi) and versions
-// are not, and are known to be text without the failed parses, each of
-// which allocates its error.
-func numeric(s string) bool {
+// MaybeNumber reports whether every byte of s can be part of an integer or
+// a float as YAML parsers read them, by the rules of YAML 1.1 here or of
+// yaml.v3 in package manifest: digits, hex digits, the base letters x and
+// o (b is a hex digit), signs, underscores, points and exponents. Text with
+// any other byte (500m, 128Mi, 1.27-alpine) is a string without the failed
+// number parses, each of which allocates its error.
+func MaybeNumber(s string) bool {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
@@ -462,7 +463,7 @@ func number(s string) any {
 	if isTimestamp(s) {
 		return s // timestamps stay text when the target is untyped
 	}
-	if !numeric(s) {
+	if !MaybeNumber(s) {
 		return s
 	}
 	plain := strings.ReplaceAll(s, "_", "")
