@@ -223,11 +223,13 @@ func (c capability) describe() string {
 }
 
 // analysis memoizes per-role and per-identity evaluation across
-// questions.
+// questions. It is not safe for concurrent use: each goroutine of an
+// analysis has its own, sharing one roleTable. Everything it memoizes is a
+// pure function of the policy, so analyses that split the work give the
+// results of one that does it all.
 type analysis struct {
 	p     *Policy
-	hits  map[*Role][]hit
-	super map[*Role]int // index+1 of the super rule, 0 when none
+	roles *roleTable
 	// caps holds bindingCaps by binding (its seq) for the subject first
 	// asked about, others in capsOther.
 	caps      [][]capability
@@ -244,10 +246,47 @@ type ruleRef struct {
 	i int
 }
 
-func newAnalysis(p *Policy) *analysis {
-	return &analysis{p: p, hits: map[*Role][]hit{}, super: map[*Role]int{},
+func newAnalysis(p *Policy, roles *roleTable) *analysis {
+	return &analysis{p: p, roles: roles,
 		caps: make([][]capability, len(p.Bindings)), capsSubj: make([]int, len(p.Bindings)), capsOther: map[subjectRef][]capability{},
 		powers: map[Identity]powers{}, rules: map[ruleRef]string{}, names: map[*Binding]string{}}
+}
+
+// roleTable is what the analysis asks of every role a binding grants: the
+// probes its rules hit and its cluster-admin rule. It is computed once for a policy, on
+// every core, and only read afterwards, by the analyses of every
+// goroutine.
+type roleTable struct {
+	hits  map[*Role][]hit
+	super map[*Role]int // index+1 of the super rule, 0 when none
+}
+
+func newRoleTable(p *Policy, workers int) *roleTable {
+	// The roles bindings grant: the analysis asks of no other.
+	var roles []*Role
+	seen := map[*Role]bool{}
+	for _, b := range p.Bindings {
+		if b.role != nil && !seen[b.role] {
+			seen[b.role] = true
+			roles = append(roles, b.role)
+		}
+	}
+	hits := make([][]hit, len(roles))
+	super := make([]int, len(roles))
+	const chunk = 256
+	forEach(chunks(len(roles), chunk), workers, func(_, c int) {
+		for i := c * chunk; i < min(len(roles), (c+1)*chunk); i++ {
+			hits[i] = roleHits(roles[i])
+			if j, ok := superRole(roles[i]); ok {
+				super[i] = j + 1
+			}
+		}
+	})
+	t := &roleTable{hits: make(map[*Role][]hit, len(roles)), super: make(map[*Role]int, len(roles))}
+	for i, r := range roles {
+		t.hits[r], t.super[r] = hits[i], super[i]
+	}
+	return t
 }
 
 // powersOf is what a member of the subject can do, computed once per
@@ -261,22 +300,20 @@ func (an *analysis) powersOf(id Identity) powers {
 	return pw
 }
 
+// roleHits are the probes a role's rules hit. Every role a binding
+// resolves to is in the table; another is evaluated again each time.
 func (an *analysis) roleHits(r *Role) []hit {
-	h, ok := an.hits[r]
-	if !ok {
-		h = roleHits(r)
-		an.hits[r] = h
+	if h, ok := an.roles.hits[r]; ok {
+		return h
 	}
-	return h
+	return roleHits(r)
 }
 
 func (an *analysis) superRule(r *Role) (int, bool) {
-	v, ok := an.super[r]
+	v, ok := an.roles.super[r]
 	if !ok {
-		if i, is := superRole(r); is {
-			v = i + 1
-		}
-		an.super[r] = v
+		i, is := superRole(r)
+		return i, is
 	}
 	return v - 1, v > 0
 }

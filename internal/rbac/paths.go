@@ -44,8 +44,12 @@ type Chain struct {
 //   - nodes/proxy: the ServiceAccounts of every such Pod on the nodes.
 //
 // Subjects with no chain are left out. Chains are sorted by subject.
-func Paths(p *Policy) []Chain {
-	g := newGraph(p)
+func Paths(p *Policy) []Chain { return paths(p, 0) }
+
+// paths finds the chains on up to workers goroutines (every core when
+// workers <= 0).
+func paths(p *Policy, workers int) []Chain {
+	g := newGraph(p, workers)
 	var starts []Identity
 	seen := map[Identity]bool{}
 	for _, b := range p.Bindings {
@@ -74,18 +78,20 @@ type node struct {
 }
 
 type graph struct {
-	an     *analysis
-	sas    map[string][]Identity // by namespace, sorted
-	allSAs []Identity
-	saObj  map[Identity]*ServiceAccount
-	users  []Identity
-	groups []Identity
-	nodes  map[Identity]*node
-	order  []*node
+	p       *Policy
+	ans     *analyses
+	workers int
+	sas     map[string][]Identity // by namespace, sorted
+	allSAs  []Identity
+	saObj   map[Identity]*ServiceAccount
+	users   []Identity
+	groups  []Identity
+	nodes   map[Identity]*node
+	order   []*node
 }
 
-func newGraph(p *Policy) *graph {
-	g := &graph{an: newAnalysis(p), sas: map[string][]Identity{}, nodes: map[Identity]*node{}}
+func newGraph(p *Policy, workers int) *graph {
+	g := &graph{p: p, ans: newAnalyses(p, workers), workers: workers, sas: map[string][]Identity{}, nodes: map[Identity]*node{}}
 	seen := map[Identity]bool{}
 	addSA := func(ns, name string) {
 		id := Identity{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: name}
@@ -134,6 +140,9 @@ func newGraph(p *Policy) *graph {
 	}
 	slices.SortFunc(g.users, compareIdentity)
 	slices.SortFunc(g.groups[1:], compareIdentity)
+	for _, n := range slices.Sorted(maps.Keys(g.sas)) {
+		g.allSAs = append(g.allSAs, g.sas[n]...)
+	}
 	return g
 }
 
@@ -142,11 +151,6 @@ func newGraph(p *Policy) *graph {
 func (g *graph) serviceAccounts(ns string) []Identity {
 	if ns != "" {
 		return g.sas[ns]
-	}
-	if g.allSAs == nil {
-		for _, n := range slices.Sorted(maps.Keys(g.sas)) {
-			g.allSAs = append(g.allSAs, g.sas[n]...)
-		}
 	}
 	return g.allSAs
 }
@@ -166,10 +170,12 @@ func grantsOf(cs ...capability) []Grant {
 	return out
 }
 
-// expand computes a node's moves.
-func (g *graph) expand(n *node) {
+// expand computes a node's moves. It reads the graph and writes only the
+// node, so that nodes expand on several goroutines, each with its own
+// analysis.
+func (g *graph) expand(an *analysis, n *node) {
 	id := n.id
-	pw := g.an.powersOf(id)
+	pw := an.powersOf(id)
 	final := func(action string, gs ...Grant) {
 		if n.terminal == nil {
 			n.terminal = &Step{From: id, Action: action, Grants: uniqueGrants(gs)}
@@ -204,22 +210,16 @@ func (g *graph) expand(n *node) {
 	if n.terminal != nil {
 		return
 	}
-	targets := map[Identity]bool{}
-	move := func(to Identity, action string, gs ...Grant) {
-		if to == id || targets[to] {
-			return
-		}
-		targets[to] = true
-		t := to
-		n.edges = append(n.edges, Step{From: id, To: &t, Action: action, Grants: uniqueGrants(gs)})
-	}
+	m := &mover{n: n, targets: map[Identity]bool{}}
 	// Namespace takeover: bind or escalate a role in a namespace, then run
 	// pods there.
 	for _, c := range pw.find(probeBind, false) {
 		for rb := range pw.all {
 			if rb.probe.name == probeCreateRB && (rb.namespace == "" || rb.namespace == c.namespace) {
 				for _, sa := range g.serviceAccounts(c.namespace) {
-					move(sa, "binds any role to itself "+where(c.namespace)+", then runs pods as "+sa.String(), c.grant, rb.grant)
+					m.move(sa, func() string {
+						return "binds any role to itself " + where(c.namespace) + ", then runs pods as " + sa.String()
+					}, c.grant, rb.grant)
 				}
 				break
 			}
@@ -229,7 +229,9 @@ func (g *graph) expand(n *node) {
 		for up := range pw.all {
 			if up.probe.name == probeWriteRoles && (up.namespace == "" || up.namespace == c.namespace) {
 				for _, sa := range g.serviceAccounts(c.namespace) {
-					move(sa, "escalates a Role bound to it "+where(c.namespace)+", then runs pods as "+sa.String(), c.grant, up.grant)
+					m.move(sa, func() string {
+						return "escalates a Role bound to it " + where(c.namespace) + ", then runs pods as " + sa.String()
+					}, c.grant, up.grant)
 				}
 				break
 			}
@@ -243,62 +245,85 @@ func (g *graph) expand(n *node) {
 				if !slices.Contains(c.verbs, "create") {
 					verb = "changes"
 				}
-				move(sa, fmt.Sprintf("%s %s %s whose pods run as %s", verb, c.resources[0], where(c.namespace), sa), c.grant)
+				m.move(sa, func() string {
+					return fmt.Sprintf("%s %s %s whose pods run as %s", verb, c.resources[0], where(c.namespace), sa)
+				}, c.grant)
 			}
 		case probeImpUsers:
 			for _, u := range g.users {
 				if c.allows(u.Name) {
-					move(u, "impersonates "+u.String(), c.grant)
+					m.move(u, func() string { return "impersonates " + u.String() }, c.grant)
 				}
 			}
 		case probeImpGroups:
 			for _, gr := range g.groups {
 				if c.allows(gr.Name) {
-					move(gr, "impersonates "+gr.String(), c.grant)
+					m.move(gr, func() string { return "impersonates " + gr.String() }, c.grant)
 				}
 			}
 		case probeImpSAs:
 			for _, sa := range g.serviceAccounts(c.namespace) {
 				if c.allows(sa.Name) {
-					move(sa, "impersonates "+sa.String(), c.grant)
+					m.move(sa, func() string { return "impersonates " + sa.String() }, c.grant)
 				}
 			}
 		case probeTokens:
 			for _, sa := range g.serviceAccounts(c.namespace) {
 				if c.allows(sa.Name) {
-					move(sa, "requests a token for "+sa.String(), c.grant)
+					m.move(sa, func() string { return "requests a token for " + sa.String() }, c.grant)
 				}
 			}
 		case probeSecrets:
-			for _, s := range g.an.p.TokenSecrets {
+			for _, s := range g.p.TokenSecrets {
 				if s.ServiceAccount == "" || c.namespace != "" && s.Namespace != c.namespace || !c.allows(s.Name) {
 					continue
 				}
 				sa := Identity{Kind: rbacv1.ServiceAccountKind, Namespace: s.Namespace, Name: s.ServiceAccount}
-				move(sa, fmt.Sprintf("reads token Secret %s/%s of %s", s.Namespace, s.Name, sa), c.grant)
+				m.move(sa, func() string { return fmt.Sprintf("reads token Secret %s/%s of %s", s.Namespace, s.Name, sa) }, c.grant)
 			}
 		case probeExec:
-			for _, w := range g.an.p.Workloads {
+			for _, w := range g.p.Workloads {
 				if c.namespace != "" && w.Namespace != c.namespace || !c.allows(w.Object.Ref.Name) || !g.mounts(w) {
 					continue
 				}
-				sa := Identity{Kind: rbacv1.ServiceAccountKind, Namespace: w.Namespace, Name: w.ServiceAccount}
-				move(sa, fmt.Sprintf("execs into %s, which runs as %s", w.Object.Ref, sa), c.grant)
+				sa := w.identity()
+				m.move(sa, func() string { return fmt.Sprintf("execs into %s, which runs as %s", w.Object.Ref, sa) }, c.grant)
 			}
 		case probeNodesProxy:
-			for _, w := range g.an.p.Workloads {
+			for _, w := range g.p.Workloads {
 				if len(c.names) > 0 && !slices.Contains(c.names, w.NodeName) || !g.mounts(w) {
 					continue
 				}
-				sa := Identity{Kind: rbacv1.ServiceAccountKind, Namespace: w.Namespace, Name: w.ServiceAccount}
-				move(sa, fmt.Sprintf("runs commands through the kubelet in %s, which runs as %s", w.Object.Ref, sa), c.grant)
+				sa := w.identity()
+				m.move(sa, func() string {
+					return fmt.Sprintf("runs commands through the kubelet in %s, which runs as %s", w.Object.Ref, sa)
+				}, c.grant)
 			}
 		}
 	}
 }
 
+// mover adds a node's edges, one per target, the first move found to it
+// winning.
+type mover struct {
+	n       *node
+	targets map[Identity]bool
+}
+
+// move adds an edge to a new target. The action is rendered only then:
+// a node with many moves to the ServiceAccounts of every namespace finds
+// most targets again and again.
+func (m *mover) move(to Identity, action func() string, gs ...Grant) {
+	if to == m.n.id || m.targets[to] {
+		return
+	}
+	m.targets[to] = true
+	t := to
+	m.n.edges = append(m.n.edges, Step{From: m.n.id, To: &t, Action: action(), Grants: uniqueGrants(gs)})
+}
+
 func (g *graph) mounts(w *Workload) bool {
-	return mountsToken(w, g.saObj[Identity{Kind: rbacv1.ServiceAccountKind, Namespace: w.Namespace, Name: w.ServiceAccount}])
+	return mountsToken(w, g.saObj[w.identity()])
 }
 
 func (g *graph) node(id Identity) (*node, bool) {
@@ -314,21 +339,31 @@ func (g *graph) node(id Identity) (*node, bool) {
 // chains explores the graph from the starts, then walks back from the
 // identities that hold power to find every start's shortest chain.
 func (g *graph) chains(starts []Identity) []Chain {
-	var queue []*node
+	// Breadth first, a level at a time: the nodes of a level expand
+	// together, then their targets become the next level in the order a
+	// first-in first-out queue would have created them.
+	var level []*node
 	for _, s := range starts {
 		if n, created := g.node(s); created {
-			queue = append(queue, n)
+			level = append(level, n)
 		}
 	}
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		g.expand(n)
-		for _, e := range n.edges {
-			if m, created := g.node(*e.To); created {
-				queue = append(queue, m)
+	const chunk = 32
+	for len(level) > 0 {
+		forEach(chunks(len(level), chunk), g.workers, func(w, c int) {
+			for _, n := range chunkOf(level, c, chunk) {
+				g.expand(g.ans.get(w), n)
+			}
+		})
+		var next []*node
+		for _, n := range level {
+			for _, e := range n.edges {
+				if m, created := g.node(*e.To); created {
+					next = append(next, m)
+				}
 			}
 		}
+		level = next
 	}
 	type back struct {
 		from *node

@@ -159,6 +159,11 @@ type Workload struct {
 	Object   *object.Object
 }
 
+// identity is the ServiceAccount the workload's pods run as.
+func (w *Workload) identity() Identity {
+	return Identity{Kind: rbacv1.ServiceAccountKind, Namespace: w.Namespace, Name: w.ServiceAccount}
+}
+
 // Policy is the RBAC state of a cluster as described by the input, with
 // aggregation computed, and an index for authorization.
 type Policy struct {

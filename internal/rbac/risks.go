@@ -29,20 +29,67 @@ func builtinRoleName(kind, name string) bool {
 // not reported. Findings point at the binding (its roleRef, or the subject
 // at fault), at the rule for wildcards, and at the workload's
 // serviceAccountName for powerful tokens; they are not sorted.
-func Risks(p *Policy) []finding.Finding {
-	an := newAnalysis(p)
-	var out []finding.Finding
+func Risks(p *Policy) []finding.Finding { return risks(p, 0) }
+
+// risks evaluates the checks on up to workers goroutines (every core when
+// workers <= 0): the bindings in chunks, each chunk's findings in a slot of
+// its own, and the powers of each ServiceAccount a workload runs as once;
+// the findings are put together in the order one goroutine finds them.
+func risks(p *Policy, workers int) []finding.Finding {
+	ans := newAnalyses(p, workers)
+	var bindings []*Binding
 	for _, b := range p.Bindings {
-		if b.Default {
-			continue
+		if !b.Default {
+			bindings = append(bindings, b)
 		}
-		out = append(out, an.bindingRisks(b)...)
 	}
-	out = append(out, an.csrRisks()...)
-	out = append(out, an.wildcards()...)
-	out = append(out, an.workloadRisks()...)
-	return out
+	// The ServiceAccounts whose token a workload mounts, each once.
+	sas := serviceAccountsByIdentity(p)
+	var mounted []Identity
+	index := map[Identity]int{}
+	for _, w := range p.Workloads {
+		id := w.identity()
+		if _, ok := index[id]; !ok && mountsToken(w, sas[id]) {
+			index[id] = len(mounted)
+			mounted = append(mounted, id)
+		}
+	}
+	const chunk = 64
+	var (
+		byBinding = make([][]finding.Finding, chunks(len(bindings), chunk))
+		powers    = make([]riskyPower, len(mounted))
+		csr, wild []finding.Finding
+	)
+	// The two single jobs are the largest: they are handed out first.
+	jobs := []func(an *analysis){
+		func(an *analysis) { csr = an.csrRisks() },
+		func(an *analysis) { wild = an.wildcards() },
+	}
+	for c := range byBinding {
+		jobs = append(jobs, func(an *analysis) {
+			for _, b := range chunkOf(bindings, c, chunk) {
+				byBinding[c] = append(byBinding[c], an.bindingRisks(b)...)
+			}
+		})
+	}
+	for c := range chunks(len(mounted), chunk) {
+		jobs = append(jobs, func(an *analysis) {
+			for i := c * chunk; i < min(len(mounted), (c+1)*chunk); i++ {
+				powers[i].what, powers[i].via = an.riskyPowers(an.powersOf(mounted[i]))
+			}
+		})
+	}
+	forEach(len(jobs), workers, func(w, i int) { jobs[i](ans.get(w)) })
+	out := slices.Concat(byBinding...)
+	out = append(append(out, csr...), wild...)
+	return append(out, workloadRisks(p.Workloads, sas, func(id Identity) riskyPower { return powers[index[id]] })...)
 }
+
+// chunks is the number of chunks of size that n items make.
+func chunks(n, size int) int { return (n + size - 1) / size }
+
+// chunkOf is chunk c of s.
+func chunkOf[T any](s []T, c, size int) []T { return s[c*size : min(len(s), (c+1)*size)] }
 
 // report makes a finding about the object ref, read from o (nil for typed
 // input, which has no location).
@@ -465,32 +512,35 @@ func (an *analysis) riskyPowers(pw powers) (what, via []string) {
 	return what, via
 }
 
-// workloadRisks reports workloads that mount the token of a ServiceAccount
-// holding a risky permission.
-func (an *analysis) workloadRisks() []finding.Finding {
-	sas := map[Identity]*ServiceAccount{}
-	for _, sa := range an.p.ServiceAccounts {
+// serviceAccountsByIdentity indexes the input's ServiceAccounts.
+func serviceAccountsByIdentity(p *Policy) map[Identity]*ServiceAccount {
+	sas := make(map[Identity]*ServiceAccount, len(p.ServiceAccounts))
+	for _, sa := range p.ServiceAccounts {
 		sas[Identity{Kind: rbacv1.ServiceAccountKind, Namespace: sa.Namespace, Name: sa.Name}] = sa
 	}
-	memo := map[Identity][2][]string{}
+	return sas
+}
+
+// riskyPower is what makes a ServiceAccount powerful (see riskyPowers).
+type riskyPower struct{ what, via []string }
+
+// workloadRisks reports the workloads that mount the token of a
+// ServiceAccount holding a risky permission; powers tells, for the
+// ServiceAccount of each workload that mounts its token, what it can do.
+func workloadRisks(workloads []*Workload, sas map[Identity]*ServiceAccount, powers func(Identity) riskyPower) []finding.Finding {
 	var out []finding.Finding
-	for _, w := range an.p.Workloads {
-		id := Identity{Kind: rbacv1.ServiceAccountKind, Namespace: w.Namespace, Name: w.ServiceAccount}
+	for _, w := range workloads {
+		id := w.identity()
 		if !mountsToken(w, sas[id]) {
 			continue
 		}
-		r, ok := memo[id]
-		if !ok {
-			what, via := an.riskyPowers(an.powersOf(id))
-			r = [2][]string{what, via}
-			memo[id] = r
-		}
-		if len(r[0]) == 0 {
+		r := powers(id)
+		if len(r.what) == 0 {
 			continue
 		}
 		out = append(out, report(&rbacchecks.PrivilegedTokenWorkload, w.Object.Ref, w.Object, w.SpecPath.Key("serviceAccountName"), nil,
-			fmt.Sprintf("runs as %s, which can %s", id, strings.Join(r[0], "; ")),
-			"granted by "+strings.Join(r[1], "; ")))
+			fmt.Sprintf("runs as %s, which can %s", id, strings.Join(r.what, "; ")),
+			"granted by "+strings.Join(r.via, "; ")))
 	}
 	return out
 }
