@@ -28,14 +28,15 @@ type locator func(t *object.PodTemplate, detail string) []spot
 // containerField locates checks of one container field, with the same
 // field at pod level when the detail blames the pod.
 func containerField(field ...string) locator {
+	keys := append([]string{"securityContext"}, field...) // one allocation per path
 	return func(t *object.PodTemplate, detail string) []spot {
 		var spots []spot
 		if podBlamed(detail) {
-			spots = append(spots, spot{path: t.SpecPath().Key("securityContext").Keys(field...)})
+			spots = append(spots, spot{path: t.Path.Keys(append([]string{"spec"}, keys...)...)})
 		}
-		for _, c := range containersNamed(t, names(detail, "container")) {
-			spots = append(spots, spot{path: c.Path.Key("securityContext").Keys(field...), container: c.Name})
-		}
+		containersNamed(t, detail, func(c *object.Container) {
+			spots = append(spots, spot{path: c.Path.Keys(keys...), container: c.Name})
+		})
 		return spots
 	}
 }
@@ -82,13 +83,12 @@ func podBlamed(detail string) bool {
 	return strings.HasPrefix(detail, "pod ") && !strings.HasPrefix(detail, "pod or ")
 }
 
-// names returns the quoted names that follow `noun` or `nouns` in detail,
+// names appends to out the quoted names that follow `noun` or `nouns` in detail,
 // as upstream writes them: container "a", containers "a", "b". It reads
 // the list by hand rather than with a regular expression: it runs for
 // nearly every Pod Security finding, and the expressions were most of the
 // cost of locating one. quotedNames says what the list may look like.
-func names(detail, noun string) []string {
-	var out []string
+func names(out []string, detail, noun string) []string {
 	for i := 0; i < len(detail); {
 		j := strings.Index(detail[i:], noun)
 		if j < 0 {
@@ -149,14 +149,21 @@ func quotedEnd(s string, at int) int {
 	return -1
 }
 
-func containersNamed(t *object.PodTemplate, want []string) []object.Container {
-	var out []object.Container
-	for _, c := range t.Containers() {
-		if slices.Contains(want, c.Name) {
-			out = append(out, c)
+// containersNamed calls f with each container of t that the detail names
+// ("container" or "containers" and a quoted list), in the template's
+// order, without building a list of either.
+func containersNamed(t *object.PodTemplate, detail string, f func(c *object.Container)) {
+	var buf [8]string
+	want := names(buf[:0], detail, "container")
+	if len(want) == 0 {
+		return
+	}
+	cs := t.Containers()
+	for i := range cs {
+		if slices.Contains(want, cs[i].Name) {
+			f(&cs[i])
 		}
 	}
-	return out
 }
 
 // withAnnotations adds the pod annotations the detail quotes
@@ -185,9 +192,9 @@ func locateCapabilitiesRestricted(t *object.PodTemplate, detail string) []spot {
 		if strings.Contains(clause, "capabilities.drop") {
 			field = "drop"
 		}
-		for _, c := range containersNamed(t, names(clause, "container")) {
+		containersNamed(t, clause, func(c *object.Container) {
 			spots = append(spots, spot{path: c.Path.Keys("securityContext", "capabilities", field), container: c.Name})
-		}
+		})
 	}
 	return spots
 }
@@ -205,7 +212,7 @@ func locateHostNamespaces(t *object.PodTemplate, detail string) []spot {
 // locateVolumes points at the volume source of each named volume: the key
 // (hostPath, nfs...) that makes it the forbidden type.
 func locateVolumes(t *object.PodTemplate, detail string) []spot {
-	want := names(detail, "volume")
+	want := names(nil, detail, "volume")
 	var spots []spot
 	for i, v := range t.Spec.Volumes {
 		if !slices.Contains(want, v.Name) {
@@ -222,19 +229,19 @@ func locateVolumes(t *object.PodTemplate, detail string) []spot {
 
 func locateHostPorts(t *object.PodTemplate, detail string) []spot {
 	var spots []spot
-	for _, c := range containersNamed(t, names(detail, "container")) {
+	containersNamed(t, detail, func(c *object.Container) {
 		for j, p := range c.Ports {
 			if p.HostPort != 0 {
 				spots = append(spots, spot{path: c.Path.Key("ports").Index(j).Key("hostPort"), container: c.Name})
 			}
 		}
-	}
+	})
 	return spots
 }
 
 func locateProbeHosts(t *object.PodTemplate, detail string) []spot {
 	var spots []spot
-	for _, c := range containersNamed(t, names(detail, "container")) {
+	containersNamed(t, detail, func(c *object.Container) {
 		probes := []struct {
 			field string
 			p     *corev1.Probe
@@ -266,7 +273,7 @@ func locateProbeHosts(t *object.PodTemplate, detail string) []spot {
 				}
 			}
 		}
-	}
+	})
 	return spots
 }
 

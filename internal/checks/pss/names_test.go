@@ -77,7 +77,7 @@ var namesSeeds = []string{
 func TestNamesMatchesRegexp(t *testing.T) {
 	for _, d := range namesSeeds {
 		for _, noun := range []string{"container", "volume"} {
-			if diff := cmp.Diff(namesByRegexp(d, noun), names(d, noun)); diff != "" {
+			if diff := cmp.Diff(namesByRegexp(d, noun), names(nil, d, noun)); diff != "" {
 				t.Errorf("names(%q, %q) (-regexp +hand):\n%s", d, noun, diff)
 			}
 		}
@@ -89,7 +89,7 @@ func FuzzNamesMatchesRegexp(f *testing.F) {
 		f.Add(d)
 	}
 	f.Fuzz(func(t *testing.T, d string) {
-		if diff := cmp.Diff(namesByRegexp(d, "container"), names(d, "container")); diff != "" {
+		if diff := cmp.Diff(namesByRegexp(d, "container"), names(nil, d, "container")); diff != "" {
 			t.Errorf("names(%q) (-regexp +hand):\n%s", d, diff)
 		}
 	})
