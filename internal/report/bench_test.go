@@ -3,14 +3,11 @@ package report
 import (
 	"flag"
 	"io"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/kubeguard/kubeguard/internal/check"
+	"github.com/kubeguard/kubeguard/internal/check/checktest"
 	"github.com/kubeguard/kubeguard/internal/checks"
-	"github.com/kubeguard/kubeguard/internal/manifest"
-	"github.com/kubeguard/kubeguard/tools/corpus"
 )
 
 var benchN = flag.Int("corpus.n", 2000, "workload objects in the benchmark corpus")
@@ -25,31 +22,13 @@ func benchReport(b *testing.B, n int) *Report {
 	}
 	engine := check.NewEngine(all, check.NewContext(check.Options{PSSLevel: "restricted", PSSVersion: "latest"}, nil))
 	r := &Report{Version: "bench", Checks: all}
-	_, err = corpus.Generate(corpus.Options{N: n, Seed: 1}, func(f corpus.File) error {
-		for _, d := range manifest.Split(f.Data) {
-			objs, errs := manifest.Parse(f.Name, d)
-			r.Errors = append(r.Errors, errs...)
-			for _, o := range objs {
-				r.Objects = append(r.Objects, Object{Ref: o.Ref, Location: o.Source})
-				if r.Findings, err = engine.RunAppend(r.Findings, o); err != nil {
-					return err
-				}
-			}
+	for _, o := range checktest.CorpusObjects(b, n) {
+		r.Objects = append(r.Objects, Object{Ref: o.Ref, Location: o.Source})
+		if r.Findings, err = engine.RunAppend(r.Findings, o); err != nil {
+			b.Fatal(err)
 		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
 	}
 	return r
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkWrite writes the report of a generated corpus in each format.
@@ -63,7 +42,7 @@ func BenchmarkWrite(b *testing.B) {
 			}
 			var w countingWriter
 			b.ReportAllocs()
-			start := cpuTime()
+			start := checktest.CPUTime()
 			for b.Loop() {
 				w = 0
 				if err := out.Write(&w, r); err != nil {
@@ -71,7 +50,7 @@ func BenchmarkWrite(b *testing.B) {
 				}
 			}
 			b.SetBytes(int64(w))
-			b.ReportMetric(float64((cpuTime()-start).Milliseconds())/float64(b.N), "cpu-ms/op")
+			b.ReportMetric(float64((checktest.CPUTime()-start).Milliseconds())/float64(b.N), "cpu-ms/op")
 		})
 	}
 }
