@@ -277,9 +277,13 @@ type Decoded struct {
 
 // Decode reads the parts of an object the analysis uses; kinds it does not
 // use yield nothing. It is safe for concurrent use.
-func Decode(o *object.Object) Decoded {
+func Decode(o *object.Object) Decoded { return decode(o, true) }
+
+// decode reads an object, roles and bindings straight from the tree when
+// tree is set and their shape allows (see treeread.go).
+func decode(o *object.Object, tree bool) Decoded {
 	d := Decoded{obj: o}
-	if err := d.decode(o); err != nil {
+	if err := d.decode(o, tree); err != nil {
 		d.err = err
 	}
 	return d
@@ -322,7 +326,7 @@ func (b *Builder) problem(loc finding.Location, msg string) {
 	b.p.Problems = append(b.p.Problems, finding.InputError{Location: loc, Message: msg})
 }
 
-func (d *Decoded) decode(o *object.Object) error {
+func (d *Decoded) decode(o *object.Object, tree bool) error {
 	group, _, _ := strings.Cut(o.Ref.APIVersion, "/")
 	if !strings.Contains(o.Ref.APIVersion, "/") {
 		group = ""
@@ -334,8 +338,15 @@ func (d *Decoded) decode(o *object.Object) error {
 			Rules           []rbacv1.PolicyRule     `json:"rules"`
 			AggregationRule *rbacv1.AggregationRule `json:"aggregationRule"`
 		}
-		if err := o.Decode(object.Path{}, &v); err != nil {
-			return err
+		var ok bool
+		if tree {
+			v.Rules, ok = readRules(o.Field(object.Path{}))
+		}
+		if !ok {
+			v.Rules = nil
+			if err := o.Decode(object.Path{}, &v); err != nil {
+				return err
+			}
 		}
 		d.role = &Role{Kind: o.Ref.Kind, Name: o.Ref.Name, Labels: o.Labels, Rules: v.Rules, Object: o}
 		if o.Ref.Kind == KindRole {
@@ -348,8 +359,15 @@ func (d *Decoded) decode(o *object.Object) error {
 			RoleRef  rbacv1.RoleRef   `json:"roleRef"`
 			Subjects []rbacv1.Subject `json:"subjects"`
 		}
-		if err := o.Decode(object.Path{}, &v); err != nil {
-			return err
+		var ok bool
+		if tree {
+			v.RoleRef, v.Subjects, ok = readBinding(o.Field(object.Path{}))
+		}
+		if !ok {
+			v.RoleRef, v.Subjects = rbacv1.RoleRef{}, nil
+			if err := o.Decode(object.Path{}, &v); err != nil {
+				return err
+			}
 		}
 		d.binding = &Binding{Kind: o.Ref.Kind, Name: o.Ref.Name, Labels: o.Labels, RoleRef: v.RoleRef, Subjects: v.Subjects, Object: o}
 		if o.Ref.Kind == KindRoleBinding {

@@ -1,0 +1,240 @@
+package rbac
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+	rbacv1 "k8s.io/api/rbac/v1"
+)
+
+// Roles and bindings are most of an RBAC input, and decoding them through
+// the general decoder (reflection over the whole object, every string
+// copied) was the largest cost of building the policy after parsing. The
+// readers below take their fields straight from the tree when the object is
+// written in the plain shape manifests have; anything else (tags, anchors
+// and aliases, merge keys, duplicate keys, non-string or block scalars,
+// nulls, aggregationRule) returns ok false, and the caller takes the
+// general path, which gives the result or the error. TestTreeReadMatchesDecode
+// and FuzzTreeReadMatchesDecode hold the two paths to each other.
+
+// treeMaxDepth and treeMaxBytes bound the plain trees: deeper or larger
+// objects take the general path, which has its own limits.
+const (
+	treeMaxDepth = 64
+	treeMaxBytes = 1 << 20
+)
+
+// plainTree reports whether the tree under n is made only of mappings with
+// distinct plain string keys, sequences and untagged scalars in valid
+// UTF-8 that are not infinities or NaN (plain scalars starting with '.',
+// '+' or '-' are left out): a tree that converts to JSON without error,
+// whatever it holds. budget counts the bytes of its scalars down.
+func plainTree(n *yaml.Node, depth int, budget *int) bool {
+	if depth > treeMaxDepth || n.Style&yaml.TaggedStyle != 0 || n.Anchor != "" {
+		return false
+	}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if *budget -= len(n.Value) + 8; *budget < 0 {
+			return false
+		}
+		if v := n.Value; n.Style == 0 && v != "" && (v[0] == '.' || v[0] == '+' || v[0] == '-') {
+			return false
+		}
+		return utf8.ValidString(n.Value)
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
+			if !plainTree(c, depth+1, budget) {
+				return false
+			}
+		}
+		return true
+	case yaml.MappingNode:
+		if len(n.Content)%2 != 0 {
+			return false
+		}
+		for i := 0; i < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if _, ok := stringValue(k); !ok || k.Anchor != "" {
+				return false
+			}
+			if *budget -= len(k.Value) + 8; *budget < 0 {
+				return false
+			}
+			for j := 0; j < i; j += 2 {
+				if n.Content[j].Value == k.Value {
+					return false
+				}
+			}
+			if !plainTree(n.Content[i+1], depth+1, budget) {
+				return false
+			}
+		}
+		return true
+	}
+	return false // documents and aliases
+}
+
+// stringValue is the string a scalar decodes to, ok false when it is not
+// plainly a string: quoted scalars, and plain ones that start with a
+// letter and are none of the YAML words for booleans and null. (Numbers,
+// timestamps and the special floats start otherwise.) Block scalars and
+// the merge key are left to the general path.
+func stringValue(n *yaml.Node) (string, bool) {
+	if n.Kind != yaml.ScalarNode || n.Style&yaml.TaggedStyle != 0 || !utf8.ValidString(n.Value) {
+		return "", false
+	}
+	switch n.Style {
+	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
+		return n.Value, true
+	case 0:
+	default:
+		return "", false
+	}
+	s := n.Value
+	if s == "" || !('a' <= s[0] && s[0] <= 'z' || 'A' <= s[0] && s[0] <= 'Z') {
+		return "", false
+	}
+	if len(s) <= 5 {
+		switch strings.ToLower(s) {
+		case "y", "yes", "n", "no", "true", "false", "on", "off", "null":
+			return "", false
+		}
+	}
+	return s, true
+}
+
+// stringList reads a sequence of strings; an empty sequence is an empty,
+// not a nil, list, as JSON's [] is.
+func stringList(n *yaml.Node) ([]string, bool) {
+	if n.Kind != yaml.SequenceNode {
+		return nil, false
+	}
+	out := make([]string, len(n.Content))
+	for i, c := range n.Content {
+		s, ok := stringValue(c)
+		if !ok {
+			return nil, false
+		}
+		out[i] = s
+	}
+	return out, true
+}
+
+// fields calls f with each key and value of a mapping, ok false when n is
+// not a mapping or f says so.
+func fields(n *yaml.Node, f func(key string, v *yaml.Node) bool) bool {
+	if n.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if !f(n.Content[i].Value, n.Content[i+1]) {
+			return false
+		}
+	}
+	return true
+}
+
+// readRules reads a role's rules from its root mapping.
+func readRules(root *yaml.Node) (rules []rbacv1.PolicyRule, ok bool) {
+	if budget := treeMaxBytes; !plainTree(root, 0, &budget) {
+		return nil, false
+	}
+	ok = fields(root, func(key string, v *yaml.Node) bool {
+		switch key {
+		case "aggregationRule":
+			return false
+		case "rules":
+			if v.Kind != yaml.SequenceNode {
+				return false
+			}
+			rules = make([]rbacv1.PolicyRule, len(v.Content))
+			for i, item := range v.Content {
+				r := &rules[i]
+				if !fields(item, func(key string, v *yaml.Node) bool {
+					var dst *[]string
+					switch key {
+					case "verbs":
+						dst = &r.Verbs
+					case "apiGroups":
+						dst = &r.APIGroups
+					case "resources":
+						dst = &r.Resources
+					case "resourceNames":
+						dst = &r.ResourceNames
+					case "nonResourceURLs":
+						dst = &r.NonResourceURLs
+					default:
+						return true // unknown fields are ignored
+					}
+					l, ok := stringList(v)
+					*dst = l
+					return ok
+				}) {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	return rules, ok
+}
+
+// readBinding reads a binding's roleRef and subjects from its root mapping.
+func readBinding(root *yaml.Node) (ref rbacv1.RoleRef, subjects []rbacv1.Subject, ok bool) {
+	if budget := treeMaxBytes; !plainTree(root, 0, &budget) {
+		return ref, nil, false
+	}
+	ok = fields(root, func(key string, v *yaml.Node) bool {
+		switch key {
+		case "roleRef":
+			return fields(v, func(key string, v *yaml.Node) bool {
+				var dst *string
+				switch key {
+				case "apiGroup":
+					dst = &ref.APIGroup
+				case "kind":
+					dst = &ref.Kind
+				case "name":
+					dst = &ref.Name
+				default:
+					return true
+				}
+				s, ok := stringValue(v)
+				*dst = s
+				return ok
+			})
+		case "subjects":
+			if v.Kind != yaml.SequenceNode {
+				return false
+			}
+			subjects = make([]rbacv1.Subject, len(v.Content))
+			for i, item := range v.Content {
+				s := &subjects[i]
+				if !fields(item, func(key string, v *yaml.Node) bool {
+					var dst *string
+					switch key {
+					case "kind":
+						dst = &s.Kind
+					case "apiGroup":
+						dst = &s.APIGroup
+					case "name":
+						dst = &s.Name
+					case "namespace":
+						dst = &s.Namespace
+					default:
+						return true
+					}
+					str, ok := stringValue(v)
+					*dst = str
+					return ok
+				}) {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	return ref, subjects, ok
+}
