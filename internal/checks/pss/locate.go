@@ -32,7 +32,7 @@ func containerField(field ...string) locator {
 	return func(t *object.PodTemplate, detail string) []spot {
 		var spots []spot
 		if podBlamed(detail) {
-			spots = append(spots, spot{path: t.Path.Keys(append([]string{"spec"}, keys...)...)})
+			spots = append(spots, spot{path: t.SpecPath().Keys(keys...)})
 		}
 		containersNamed(t, detail, func(c *object.Container) {
 			spots = append(spots, spot{path: c.Path.Keys(keys...), container: c.Name})

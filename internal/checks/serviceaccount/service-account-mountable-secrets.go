@@ -48,7 +48,7 @@ var MountableSecrets = check.Check{
 	Kinds:  []string{check.PodTemplates},
 	Needs:  []string{serviceAccountKind},
 	Run: func(p *check.Pass) {
-		name, _, _ := podServiceAccount(p.Template)
+		name, _, _ := podServiceAccountName(p.Template)
 		sa := serviceAccount(p, name)
 		if sa == nil {
 			return

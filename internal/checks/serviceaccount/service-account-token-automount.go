@@ -41,7 +41,7 @@ var TokenAutomount = check.Check{
 	Needs:  slices.Concat([]string{serviceAccountKind}, rbacKinds),
 	Run: func(p *check.Pass) {
 		t := p.Template
-		name, _, _ := podServiceAccount(t)
+		name, _, _ := podServiceAccountName(t)
 		sa := serviceAccount(p, name)
 		var why string
 		switch {

@@ -45,17 +45,23 @@ const (
 
 // podServiceAccount is the ServiceAccount a pod template runs as, and the
 // field that says so (where serviceAccountName belongs when none does).
-// The deprecated serviceAccount field still sets it when
-// serviceAccountName is empty, as the API server's conversion does.
 func podServiceAccount(t *object.PodTemplate) (name string, path object.Path, set bool) {
-	spec := t.SpecPath()
+	name, field, set := podServiceAccountName(t)
+	return name, t.SpecPath().Key(field), set
+}
+
+// podServiceAccountName is podServiceAccount with the field's name rather
+// than its path, for the checks that only want the ServiceAccount. The
+// deprecated serviceAccount field still sets it when serviceAccountName is
+// empty, as the API server's conversion does.
+func podServiceAccountName(t *object.PodTemplate) (name, field string, set bool) {
 	switch {
 	case t.Spec.ServiceAccountName != "":
-		return t.Spec.ServiceAccountName, spec.Key("serviceAccountName"), true
+		return t.Spec.ServiceAccountName, "serviceAccountName", true
 	case t.Spec.DeprecatedServiceAccount != "":
-		return t.Spec.DeprecatedServiceAccount, spec.Key("serviceAccount"), true
+		return t.Spec.DeprecatedServiceAccount, "serviceAccount", true
 	}
-	return defaultName, spec.Key("serviceAccountName"), false
+	return defaultName, "serviceAccountName", false
 }
 
 // account is a ServiceAccount of the input, decoded.
