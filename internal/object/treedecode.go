@@ -39,11 +39,12 @@ func decodeTree(n *yaml.Node, v any) bool {
 	if !simpleTree(n, 0, &nodes) {
 		return false
 	}
-	fresh := reflect.New(rv.Elem().Type())
-	if !decodeValue(n, fresh.Elem()) {
+	// Straight into v, which is zero: a failure sets it back to zero,
+	// which is leaving it untouched, without a copy of every pod spec.
+	if !decodeValue(n, rv.Elem()) {
+		rv.Elem().SetZero()
 		return false
 	}
-	rv.Elem().Set(fresh.Elem())
 	return true
 }
 
