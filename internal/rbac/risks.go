@@ -75,7 +75,10 @@ func risks(p *Policy, workers int) []finding.Finding {
 	for c := range chunks(len(mounted), chunk) {
 		jobs = append(jobs, func(an *analysis) {
 			for i := c * chunk; i < min(len(mounted), (c+1)*chunk); i++ {
-				powers[i].what, powers[i].via = an.riskyPowers(an.powersOf(mounted[i]))
+				what, via := an.riskyPowers(an.powersOf(mounted[i]))
+				if len(what) > 0 {
+					powers[i] = riskyPower{what: strings.Join(what, "; "), via: strings.Join(via, "; ")}
+				}
 			}
 		})
 	}
@@ -521,8 +524,11 @@ func serviceAccountsByIdentity(p *Policy) map[Identity]*ServiceAccount {
 	return sas
 }
 
-// riskyPower is what makes a ServiceAccount powerful (see riskyPowers).
-type riskyPower struct{ what, via []string }
+// riskyPower is what makes a ServiceAccount powerful and the grants that
+// do, as the findings about its workloads say them (see riskyPowers):
+// joined once, for every workload that runs as it. Empty when nothing
+// does.
+type riskyPower struct{ what, via string }
 
 // workloadRisks reports the workloads that mount the token of a
 // ServiceAccount holding a risky permission; powers tells, for the
@@ -535,12 +541,11 @@ func workloadRisks(workloads []*Workload, sas map[Identity]*ServiceAccount, powe
 			continue
 		}
 		r := powers(id)
-		if len(r.what) == 0 {
+		if r.what == "" {
 			continue
 		}
 		out = append(out, report(&rbacchecks.PrivilegedTokenWorkload, w.Object.Ref, w.Object, w.SpecPath.Key("serviceAccountName"), nil,
-			fmt.Sprintf("runs as %s, which can %s", id, strings.Join(r.what, "; ")),
-			"granted by "+strings.Join(r.via, "; ")))
+			"runs as "+id.String()+", which can "+r.what, "granted by "+r.via))
 	}
 	return out
 }
