@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/kubeguard/kubeguard/internal/finding"
@@ -102,30 +103,33 @@ func (JSON) Write(w io.Writer, r *Report) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	bw.Write(b[:len(b)-2]) // without the closing "\n}"
 	bw.WriteString(",\n  \"objects\": ")
-	if err := writeList(bw, out.Objects, appendObject); err != nil {
+	if err := writeList(bw, out.Objects, 1, appendObject); err != nil {
 		return err
 	}
 	bw.WriteString(",\n  \"findings\": ")
-	if err := writeList(bw, out.Findings, newCheckQuotes(r.Checks).appendFinding); err != nil {
+	if err := writeList(bw, out.Findings, 1, newCheckQuotes(r.Checks).appendFinding); err != nil {
 		return err
 	}
 	bw.WriteString(",\n  \"errors\": ")
-	if err := writeList(bw, out.Errors, appendInputError); err != nil {
+	if err := writeList(bw, out.Errors, 1, appendInputError); err != nil {
 		return err
 	}
 	bw.WriteString("\n}\n")
 	return bw.Flush()
 }
 
-// writeList writes items as an indented JSON array that is a field of the
-// top-level object, as json.Encoder with two-space indentation would. Runs
-// of items are encoded by appendItem on all cores and written in order, a
-// few runs at a time, so memory stays bounded.
-func writeList[T any](w *bufio.Writer, items []T, appendItem func([]byte, *T) []byte) error {
+// writeList writes items as an indented JSON array that is a field of an
+// object depth levels deep (the top-level object is at depth 1), as
+// json.Encoder with two-space indentation would. appendItem writes an
+// item's first line without indentation and its later lines with the
+// item's. Runs of items are encoded by appendItem on all cores and written
+// in order, a few runs at a time, so memory stays bounded.
+func writeList[T any](w *bufio.Writer, items []T, depth int, appendItem func([]byte, *T) []byte) error {
 	if len(items) == 0 {
 		_, err := w.WriteString("[]")
 		return err
 	}
+	indent := strings.Repeat("  ", depth+1)
 	w.WriteString("[\n")
 	const run = 256
 	workers := runtime.GOMAXPROCS(0)
@@ -141,7 +145,7 @@ func writeList[T any](w *bufio.Writer, items []T, appendItem func([]byte, *T) []
 			wg.Go(func() {
 				b := bufs[k]
 				for i := lo; i < hi; i++ {
-					b = append(b, "    "...)
+					b = append(b, indent...)
 					b = appendItem(b, &items[i])
 					if i < len(items)-1 {
 						b = append(b, ',')
@@ -158,6 +162,6 @@ func writeList[T any](w *bufio.Writer, items []T, appendItem func([]byte, *T) []
 			}
 		}
 	}
-	_, err := w.WriteString("  ]")
+	_, err := w.WriteString(indent[2:] + "]")
 	return err
 }

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -8,7 +10,12 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"unicode"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
@@ -167,21 +174,17 @@ func (SARIF) Write(w io.Writer, r *Report) error {
 		ruleIndex[c.ID] = len(rules)
 		rules = append(rules, sarifRuleOf(c))
 	}
-	results := make([]sarifResult, 0, len(r.Findings))
 	for _, f := range r.Findings {
-		i, ok := ruleIndex[f.CheckID]
-		if !ok {
+		if _, ok := ruleIndex[f.CheckID]; !ok {
 			// A finding of a check the configuration disabled (an expired
 			// exemption still reports) needs a rule all the same, or its
 			// result could not name one.
-			i = len(rules)
-			ruleIndex[f.CheckID] = i
+			ruleIndex[f.CheckID] = len(rules)
 			rules = append(rules, sarifRuleOf(check.Check{
 				ID: f.CheckID, Title: f.Title, Severity: f.Severity, Category: f.Category,
 				Remediation: f.Remediation, DocURL: f.DocURL,
 			}))
 		}
-		results = append(results, sarifResultOf(f, i))
 	}
 	inv := sarifInvocation{ExecutionSuccessful: len(r.Errors) == 0}
 	for _, e := range r.Errors {
@@ -203,12 +206,46 @@ func (SARIF) Write(w io.Writer, r *Report) error {
 			}},
 			Invocations: []sarifInvocation{inv},
 			ColumnKind:  "unicodeCodePoints",
-			Results:     results,
+			Results:     []sarifResult{},
 		}},
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(log)
+	// The results, one per finding, are written one by one on all cores
+	// (writeList) into the document around them, rather than built and
+	// encoded whole: json.Encoder holds the whole document twice, compact
+	// and indented, several times the report's size. The bytes are the
+	// Encoder's: an element indented on its own is indented as within
+	// its document, at its depth.
+	head, err := json.MarshalIndent(log, "", "  ")
+	if err != nil {
+		return err
+	}
+	// results is the run's last field, and no string in the document can
+	// hold these bytes unescaped.
+	at := bytes.LastIndex(head, []byte(`"results": []`))
+	bw := bufio.NewWriterSize(w, 1<<20)
+	bw.Write(head[:at+len(`"results": `)])
+	// results is a field of runs[0], three objects and arrays deep: the
+	// log, its runs, runs[0].
+	const resultsDepth = 3
+	prefix := strings.Repeat("  ", resultsDepth+1)
+	var encErr atomic.Pointer[error]
+	err = writeList(bw, r.Findings, resultsDepth, func(b []byte, f *finding.Finding) []byte {
+		res := sarifResultOf(*f, ruleIndex[f.CheckID])
+		out, err := jsonv2.Marshal(&res, jsonv1.DefaultOptionsV1(), jsontext.WithIndentPrefix(prefix), jsontext.WithIndent("  "))
+		if err != nil {
+			encErr.CompareAndSwap(nil, &err)
+		}
+		return append(b, out...)
+	})
+	if e := encErr.Load(); e != nil {
+		return *e
+	}
+	if err != nil {
+		return err
+	}
+	bw.Write(head[at+len(`"results": []`):])
+	bw.WriteString("\n")
+	return bw.Flush()
 }
 
 func sarifRuleOf(c check.Check) sarifRule {
