@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -126,15 +125,12 @@ func runScan(ctx context.Context, args []string, io IO) int {
 	// `kubeguard rbac risks` and `kubeguard cluster` do; a scan does not run
 	// them, so its report does not list them as checks that ran.
 	cs = slices.DeleteFunc(cs, func(c check.Check) bool { return c.Category == rbacchecks.Category })
-	if os.Getenv("GOGC") == "" {
-		// A scan keeps every finding until the report is written (the
-		// report opens with their summary), so most of the heap is live
-		// and every collection marks it again. Collecting when the heap
-		// is three times the live data instead of twice takes about a
-		// tenth off the CPU time of a large scan for about a fifth more
-		// peak memory (BENCHMARKS.md). A GOGC set by the user wins.
-		defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
-	}
+	// A scan keeps every finding until the report is written (the report
+	// opens with their summary), so most of the heap is live and every
+	// collection marks it again. Collecting when the heap is three times
+	// the live data instead of twice takes about a tenth off the CPU time
+	// of a large scan for about a fifth more peak memory (BENCHMARKS.md).
+	defer collectAt(gcPercent)()
 	src := &manifest.Source{Paths: o.Paths, Stdin: io.Stdin}
 	r := Scan(ctx, src, cs, opts, o.Workers, filter)
 	r.Version = Version
