@@ -145,8 +145,14 @@ type Result struct {
 	Sent     int
 	Errors   int             // transport errors, non-200 answers, answers that are not reviews
 	Late     int             // requests that could not even leave on time (client saturated)
-	Latency  []time.Duration // sorted, of successful requests
-	Elapsed  time.Duration
+	Latency  []time.Duration // sorted, of successful requests, from when each was due
+	// Service is, sorted, from when a worker sent each request: Latency
+	// without the generator's own lateness in sending it, which is up to a
+	// millisecond or so when its timer wakes late (an idle Linux machine
+	// oversleeps sub-millisecond sleeps by about that). With Late at 0 no
+	// request waited for a worker, so the difference is the generator's.
+	Service []time.Duration
+	Elapsed time.Duration
 }
 
 // Throughput is successful answers per second.
@@ -155,12 +161,17 @@ func (r Result) Throughput() float64 {
 }
 
 // Quantile returns the q-quantile of the latencies (nearest rank).
-func (r Result) Quantile(q float64) time.Duration {
-	if len(r.Latency) == 0 {
+func (r Result) Quantile(q float64) time.Duration { return quantile(r.Latency, q) }
+
+// ServiceQuantile returns the q-quantile of the service times.
+func (r Result) ServiceQuantile(q float64) time.Duration { return quantile(r.Service, q) }
+
+func quantile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
 		return 0
 	}
-	i := int(q*float64(len(r.Latency))+0.5) - 1
-	return r.Latency[min(max(i, 0), len(r.Latency)-1)]
+	i := int(q*float64(len(sorted))+0.5) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
 // Run sends bodies round-robin to url at rate requests per second for d,
@@ -189,6 +200,7 @@ func Run(ctx context.Context, c *http.Client, url string, bodies [][]byte, rate 
 	var (
 		mu       sync.Mutex
 		lat      = make([]time.Duration, 0, n)
+		svc      = make([]time.Duration, 0, n)
 		errs     atomic.Int64
 		late     atomic.Int64
 		firstErr atomic.Value
@@ -198,15 +210,17 @@ func Run(ctx context.Context, c *http.Client, url string, bodies [][]byte, rate 
 		wg.Go(func() {
 			var buf bytes.Buffer
 			for j := range jobs {
+				sent := time.Now()
 				err := post(c, url, bodies[j.i], uids[j.i], &buf)
-				took := time.Since(j.due)
+				now := time.Now()
 				if err != nil {
 					errs.Add(1)
 					firstErr.CompareAndSwap(nil, err.Error())
 					continue
 				}
 				mu.Lock()
-				lat = append(lat, took)
+				lat = append(lat, now.Sub(j.due))
+				svc = append(svc, now.Sub(sent))
 				mu.Unlock()
 			}
 		})
@@ -235,7 +249,8 @@ func Run(ctx context.Context, c *http.Client, url string, bodies [][]byte, rate 
 	res.Elapsed = time.Since(start)
 	res.Errors, res.Late = int(errs.Load()), int(late.Load())
 	slices.Sort(lat)
-	res.Latency = lat
+	slices.Sort(svc)
+	res.Latency, res.Service = lat, svc
 	if e := firstErr.Load(); e != nil && res.Errors > 0 {
 		fmt.Printf("  first error at %d/s: %s\n", rate, e)
 	}
@@ -278,12 +293,14 @@ func post(c *http.Client, url string, body []byte, uid string, buf *bytes.Buffer
 	return nil
 }
 
-// Header is the table header for Row.
-const Header = "server     rate/s  sent     ok/s  errors   late      p50      p99    p99.9"
+// Header is the table header for Row: latency from when each request was
+// due, then from when it was sent (see Result.Service).
+const Header = "server     rate/s  sent     ok/s  errors   late      p50      p99    p99.9 | sent→p50 sent→p99 sent→p99.9"
 
 // Row formats a result as a table row.
 func (r Result) Row(server string) string {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
-	return fmt.Sprintf("%-9s %7d %5d %8.0f %7d %6d %8s %8s %8s", server, r.Rate, r.Sent, r.Throughput(), r.Errors, r.Late,
-		ms(r.Quantile(0.50)), ms(r.Quantile(0.99)), ms(r.Quantile(0.999)))
+	return fmt.Sprintf("%-9s %7d %5d %8.0f %7d %6d %8s %8s %8s | %8s %8s %10s", server, r.Rate, r.Sent, r.Throughput(), r.Errors, r.Late,
+		ms(r.Quantile(0.50)), ms(r.Quantile(0.99)), ms(r.Quantile(0.999)),
+		ms(r.ServiceQuantile(0.50)), ms(r.ServiceQuantile(0.99)), ms(r.ServiceQuantile(0.999)))
 }

@@ -62,6 +62,16 @@ func TestRun(t *testing.T) {
 	if p50, p99 := res.Quantile(0.5), res.Quantile(0.99); p50 <= 0 || p99 < p50 {
 		t.Errorf("p50 %s, p99 %s", p50, p99)
 	}
+	if len(res.Service) != len(res.Latency) {
+		t.Errorf("%d service times for %d latencies", len(res.Service), len(res.Latency))
+	}
+	for i := range res.Service {
+		// Sorted apart, but each service time is at most its latency,
+		// so the i-th smallest of one is at most the other's.
+		if res.Service[i] > res.Latency[i] || res.Service[i] <= 0 {
+			t.Fatalf("service time %s against latency %s at rank %d", res.Service[i], res.Latency[i], i)
+		}
+	}
 	if res.Elapsed < 490*time.Millisecond {
 		t.Errorf("a fixed rate of 200/s for 500ms took %s", res.Elapsed)
 	}
