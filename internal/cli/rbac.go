@@ -7,8 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -93,18 +91,15 @@ func runRBAC(ctx context.Context, args []string, io IO) int {
 		}
 		return ExitOK
 	}
-	if os.Getenv("GOGC") == "" {
-		// The rbac commands keep what they read until they exit: the
-		// objects with their trees (for locations), the policy, the
-		// findings. Almost everything allocated stays live, so each
-		// collection at the default target marks the whole growing heap
-		// again, for little garbage: a third of the CPU time of `rbac
-		// risks` on 24,000 objects. Collecting when the heap is five
-		// times the live data costs a few percent more peak memory, since
-		// there is little garbage to let grow (BENCHMARKS.md). A GOGC set
-		// by the user wins.
-		defer debug.SetGCPercent(debug.SetGCPercent(rbacGCPercent))
-	}
+	// The rbac commands keep what they read until they exit: the objects
+	// with their trees (for locations), the policy, the findings. Almost
+	// everything allocated stays live, so each collection at the default
+	// target marks the whole growing heap again, for little garbage: a
+	// third of the CPU time of `rbac risks` on 24,000 objects. Collecting
+	// when the heap is five times the live data costs a few percent more
+	// peak memory, since there is little garbage to let grow
+	// (BENCHMARKS.md).
+	defer collectAt(rbacGCPercent)()
 	switch args[0] {
 	case "can-i":
 		return runCanI(ctx, args[1:], io)
