@@ -5,7 +5,7 @@ import "github.com/kubeguard/kubeguard/internal/finding"
 // objectFindings is one object and what was found in it.
 type objectFindings struct {
 	Object   Object
-	Findings []finding.Finding
+	Findings []*finding.Finding // into the report's list, not copies
 }
 
 type objectKey struct {
@@ -31,7 +31,8 @@ func byObject(r *Report) []objectFindings {
 		groups = append(groups, objectFindings{Object: o})
 	}
 	extra := map[objectKey]int{}
-	for _, f := range r.Findings {
+	for i := range r.Findings {
+		f := &r.Findings[i]
 		k := objectKey{f.Object, f.Location.File}
 		var g int
 		if cands := index[k]; len(cands) > 0 {

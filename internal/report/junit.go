@@ -65,7 +65,7 @@ func (JUnit) Write(w io.Writer, r *Report) error {
 	}
 	for _, g := range byObject(r) {
 		c := junitCase{Classname: junitClass(g.Object.Location), Name: g.Object.Ref.String()}
-		var failed, suppressed []finding.Finding
+		var failed, suppressed []*finding.Finding
 		for _, f := range g.Findings {
 			if f.Suppressed != nil {
 				suppressed = append(suppressed, f)
@@ -80,7 +80,9 @@ func (JUnit) Write(w io.Writer, r *Report) error {
 				top = max(top, f.Severity)
 				junitFinding(&body, f)
 			}
-			c.Failure = &junitOutcome{Message: summary(failed), Type: top.String(), Body: xmlText(body.String())}
+			var counts severityCounts
+			counts.add(failed)
+			c.Failure = &junitOutcome{Message: counts.summary(), Type: top.String(), Body: xmlText(body.String())}
 			suite.Failures++
 		}
 		if len(suppressed) > 0 {
@@ -144,7 +146,7 @@ func junitClass(l finding.Location) string {
 	return "kubeguard"
 }
 
-func junitFinding(b *strings.Builder, f finding.Finding) {
+func junitFinding(b *strings.Builder, f *finding.Finding) {
 	fmt.Fprintf(b, "%s %s: %s\n", strings.ToUpper(f.Severity.String()), f.CheckID, f.Title)
 	fmt.Fprintf(b, "  at %s", f.Location)
 	if f.Path != "" {

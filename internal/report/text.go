@@ -18,17 +18,18 @@ type Text struct {
 
 // Write implements Output.
 func (t Text) Write(w io.Writer, r *Report) error {
-	b := bufio.NewWriter(w)
+	b := bufio.NewWriterSize(w, 1<<20)
 	for _, e := range r.Errors {
 		fmt.Fprintf(b, "%s %s: %s\n", t.paint("31;1", "error"), e.Location, e.Message)
 	}
 	if len(r.Errors) > 0 {
 		b.WriteString("\n")
 	}
-	var shown []finding.Finding
+	var shown severityCounts
 	suppressed := map[string]int{}
+	var active []*finding.Finding
 	for _, g := range byObject(r) {
-		var active []finding.Finding
+		active = active[:0]
 		for _, f := range g.Findings {
 			if f.Suppressed != nil {
 				suppressed[f.Suppressed.Kind]++
@@ -69,9 +70,9 @@ func (t Text) Write(w io.Writer, r *Report) error {
 			}
 		}
 		b.WriteString("\n")
-		shown = append(shown, active...)
+		shown.add(active)
 	}
-	fmt.Fprintf(b, "%s scanned, %s", plural(len(r.Objects), "object"), summary(shown))
+	fmt.Fprintf(b, "%s scanned, %s", plural(len(r.Objects), "object"), shown.summary())
 	if n := sum(suppressed); n > 0 {
 		kinds := make([]string, 0, len(suppressed))
 		for k := range suppressed {
@@ -97,27 +98,32 @@ func fileOf(l finding.Location) string {
 	return l.File
 }
 
-// summary says how many findings there are and how severe, most severe
-// first.
-func summary(fs []finding.Finding) string {
-	if len(fs) == 0 {
-		return "no findings"
+// severityCounts counts findings by severity.
+type severityCounts [finding.Critical + 1]int
+
+func (c *severityCounts) add(fs []*finding.Finding) {
+	for _, f := range fs {
+		c[f.Severity]++
 	}
-	return fmt.Sprintf("%s (%s)", plural(len(fs), "finding"), severities(fs))
 }
 
-func severities(fs []finding.Finding) string {
-	var counts [finding.Critical + 1]int
-	for _, f := range fs {
-		counts[f.Severity]++
+// summary says how many findings there are and how severe, most severe
+// first.
+func (c *severityCounts) summary() string {
+	n := 0
+	for _, k := range c {
+		n += k
+	}
+	if n == 0 {
+		return "no findings"
 	}
 	var parts []string
 	for s := finding.Critical; s >= finding.Info; s-- {
-		if counts[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+		if c[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c[s], s))
 		}
 	}
-	return strings.Join(parts, ", ")
+	return fmt.Sprintf("%s (%s)", plural(n, "finding"), strings.Join(parts, ", "))
 }
 
 func plural(n int, noun string) string {
