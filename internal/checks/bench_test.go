@@ -7,6 +7,7 @@ import (
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/check/checktest"
+	"github.com/kubeguard/kubeguard/internal/cputime"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/object"
 	"github.com/kubeguard/kubeguard/internal/suppress"
@@ -33,7 +34,7 @@ func BenchmarkCatalogue(b *testing.B) {
 	engine := check.NewEngine(all, check.NewContext(check.Options{PSSLevel: "restricted", PSSVersion: "latest"}, namespaces))
 	filter := &suppress.Filter{Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	b.ReportAllocs()
-	start := checktest.CPUTime()
+	start := cputime.Used()
 	var (
 		n  int
 		fs []finding.Finding
@@ -51,6 +52,6 @@ func BenchmarkCatalogue(b *testing.B) {
 			n += len(fs)
 		}
 	}
-	b.ReportMetric(float64((checktest.CPUTime()-start).Milliseconds())/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64((cputime.Used()-start).Milliseconds())/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(n), "findings")
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/kubeguard/kubeguard/internal/cputime"
 	"github.com/kubeguard/kubeguard/internal/rbac/rbactest"
 )
 
@@ -340,9 +341,9 @@ func benchRBACCommand(b *testing.B, args ...string) {
 	var cpu time.Duration
 	for b.Loop() {
 		var stderr bytes.Buffer
-		start := rbactest.CPUTime()
+		start := cputime.Used()
 		code := Run(context.Background(), append(append([]string{"rbac"}, args...), "-f", path), IO{Stdout: io.Discard, Stderr: &stderr})
-		cpu += rbactest.CPUTime() - start
+		cpu += cputime.Used() - start
 		if code == ExitError {
 			b.Fatalf("exit %d: %s", code, stderr.String())
 		}

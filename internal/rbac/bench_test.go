@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubeguard/kubeguard/internal/cputime"
 	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/object"
 	"github.com/kubeguard/kubeguard/internal/rbac"
@@ -43,9 +44,9 @@ func loop(b *testing.B, body func()) {
 	b.ReportAllocs()
 	var cpu time.Duration
 	for b.Loop() {
-		start := rbactest.CPUTime()
+		start := cputime.Used()
 		body()
-		cpu += rbactest.CPUTime() - start
+		cpu += cputime.Used() - start
 	}
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }

@@ -16,7 +16,7 @@ import (
 	kjson "sigs.k8s.io/json"
 
 	"github.com/kubeguard/kubeguard/internal/admission"
-	"github.com/kubeguard/kubeguard/internal/rbac/rbactest"
+	"github.com/kubeguard/kubeguard/internal/cputime"
 	"github.com/kubeguard/kubeguard/tools/loadgen/load"
 )
 
@@ -67,9 +67,9 @@ func BenchmarkServe(b *testing.B) {
 	b.SetParallelism(4) // 4 per core: enough to keep 8 connections busy
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := rbactest.CPUTime()
+	cpu := cputime.Used()
 	defer func() {
-		b.ReportMetric(float64((rbactest.CPUTime()-cpu).Microseconds())/float64(b.N), "cpu-us/op")
+		b.ReportMetric(float64((cputime.Used()-cpu).Microseconds())/float64(b.N), "cpu-us/op")
 	}()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

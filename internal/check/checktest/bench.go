@@ -1,9 +1,7 @@
 package checktest
 
 import (
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/object"
@@ -30,15 +28,4 @@ func CorpusObjects(tb testing.TB, n int) []*object.Object {
 		tb.Fatal(err)
 	}
 	return objs
-}
-
-// CPUTime is the process's user and system time so far. Benchmarks report
-// it per operation (cpu-ms/op): on a shared machine it moves less than
-// wall time.
-func CPUTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
