@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -19,18 +20,18 @@ import (
 	"github.com/kubeguard/kubeguard/tools/loadgen/load"
 )
 
-// fuzzCluster has one namespace that enforces restricted and runs the
-// catalogue in deny mode, so that fuzzed objects reach every stage.
-type fuzzCluster struct{}
+// labelledCluster has every namespace asked for, each with these labels,
+// and no pods.
+type labelledCluster map[string]string
 
-func (fuzzCluster) GetNamespace(_ context.Context, name string) (*corev1.Namespace, error) {
+func (c labelledCluster) GetNamespace(_ context.Context, name string) (*corev1.Namespace, error) {
 	ns := &corev1.Namespace{}
 	ns.Name = name
-	ns.Labels = map[string]string{"pod-security.kubernetes.io/enforce": "restricted", admission.ModeLabel: "deny"}
+	ns.Labels = maps.Clone(map[string]string(c))
 	return ns, nil
 }
 
-func (fuzzCluster) ListPods(context.Context, string) ([]*corev1.Pod, error) { return nil, nil }
+func (labelledCluster) ListPods(context.Context, string) ([]*corev1.Pod, error) { return nil, nil }
 
 // FuzzHandler sends arbitrary bodies through the real reviewer. Every
 // answer must be an AdmissionReview with a response, within the timeout,
@@ -50,7 +51,10 @@ func FuzzHandler(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	r, err := admission.New(admission.Config{Namespaces: fuzzCluster{}, Pods: fuzzCluster{}, Checks: all, DenyWorkloads: true})
+	// Restricted enforced and the catalogue in deny mode, so that fuzzed
+	// objects reach every stage.
+	cl := labelledCluster{"pod-security.kubernetes.io/enforce": "restricted", admission.ModeLabel: "deny"}
+	r, err := admission.New(admission.Config{Namespaces: cl, Pods: cl, Checks: all, DenyWorkloads: true})
 	if err != nil {
 		f.Fatal(err)
 	}
