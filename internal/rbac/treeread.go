@@ -136,6 +136,21 @@ func fields(n *yaml.Node, f func(key string, v *yaml.Node) bool) bool {
 	return true
 }
 
+// into reads a mapping's fields with read into the destinations dst gives
+// for their keys; keys dst has none for (nil) are ignored, as unknown
+// fields are.
+func into[T any](n *yaml.Node, read func(*yaml.Node) (T, bool), dst func(key string) *T) bool {
+	return fields(n, func(key string, v *yaml.Node) bool {
+		d := dst(key)
+		if d == nil {
+			return true
+		}
+		x, ok := read(v)
+		*d = x
+		return ok
+	})
+}
+
 // readRules reads a role's rules from its root mapping.
 func readRules(root *yaml.Node) (rules []rbacv1.PolicyRule, ok bool) {
 	if budget := treeMaxBytes; !plainTree(root, 0, &budget) {
@@ -152,25 +167,20 @@ func readRules(root *yaml.Node) (rules []rbacv1.PolicyRule, ok bool) {
 			rules = make([]rbacv1.PolicyRule, len(v.Content))
 			for i, item := range v.Content {
 				r := &rules[i]
-				if !fields(item, func(key string, v *yaml.Node) bool {
-					var dst *[]string
+				if !into(item, stringList, func(key string) *[]string {
 					switch key {
 					case "verbs":
-						dst = &r.Verbs
+						return &r.Verbs
 					case "apiGroups":
-						dst = &r.APIGroups
+						return &r.APIGroups
 					case "resources":
-						dst = &r.Resources
+						return &r.Resources
 					case "resourceNames":
-						dst = &r.ResourceNames
+						return &r.ResourceNames
 					case "nonResourceURLs":
-						dst = &r.NonResourceURLs
-					default:
-						return true // unknown fields are ignored
+						return &r.NonResourceURLs
 					}
-					l, ok := stringList(v)
-					*dst = l
-					return ok
+					return nil
 				}) {
 					return false
 				}
@@ -189,21 +199,16 @@ func readBinding(root *yaml.Node) (ref rbacv1.RoleRef, subjects []rbacv1.Subject
 	ok = fields(root, func(key string, v *yaml.Node) bool {
 		switch key {
 		case "roleRef":
-			return fields(v, func(key string, v *yaml.Node) bool {
-				var dst *string
+			return into(v, stringValue, func(key string) *string {
 				switch key {
 				case "apiGroup":
-					dst = &ref.APIGroup
+					return &ref.APIGroup
 				case "kind":
-					dst = &ref.Kind
+					return &ref.Kind
 				case "name":
-					dst = &ref.Name
-				default:
-					return true
+					return &ref.Name
 				}
-				s, ok := stringValue(v)
-				*dst = s
-				return ok
+				return nil
 			})
 		case "subjects":
 			if v.Kind != yaml.SequenceNode {
@@ -212,23 +217,18 @@ func readBinding(root *yaml.Node) (ref rbacv1.RoleRef, subjects []rbacv1.Subject
 			subjects = make([]rbacv1.Subject, len(v.Content))
 			for i, item := range v.Content {
 				s := &subjects[i]
-				if !fields(item, func(key string, v *yaml.Node) bool {
-					var dst *string
+				if !into(item, stringValue, func(key string) *string {
 					switch key {
 					case "kind":
-						dst = &s.Kind
+						return &s.Kind
 					case "apiGroup":
-						dst = &s.APIGroup
+						return &s.APIGroup
 					case "name":
-						dst = &s.Name
+						return &s.Name
 					case "namespace":
-						dst = &s.Namespace
-					default:
-						return true
+						return &s.Namespace
 					}
-					str, ok := stringValue(v)
-					*dst = str
-					return ok
+					return nil
 				}) {
 					return false
 				}
