@@ -16,7 +16,6 @@ import (
 	"github.com/kubeguard/kubeguard/internal/cluster"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/manifest"
-	"github.com/kubeguard/kubeguard/internal/object"
 	"github.com/kubeguard/kubeguard/internal/rbac"
 	"github.com/kubeguard/kubeguard/internal/report"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -169,7 +168,7 @@ func loadRBAC(ctx context.Context, o *RBACOptions, stdin io.Reader, stderr io.Wr
 	}
 	type unit struct {
 		file, doc int
-		objs      []*object.Object
+		objs      []report.Object
 		decoded   []rbac.Decoded
 		errs      []finding.InputError
 	}
@@ -179,13 +178,18 @@ func loadRBAC(ctx context.Context, o *RBACOptions, stdin io.Reader, stderr io.Wr
 	)
 	src := &manifest.Source{Paths: o.Files, Stdin: stdin}
 	readErrs := src.Stream(ctx, 0, func(u manifest.Unit) {
-		// Decoding is the costly part: done here, on every core.
+		// Decoding is the costly part: done here, on every core. The
+		// objects are not kept: what the analysis and its reports need of
+		// them is in what Decode returns, and their trees, most of what
+		// reading allocates, are garbage from here on.
+		objs := make([]report.Object, len(u.Objects))
 		ds := make([]rbac.Decoded, len(u.Objects))
 		for i, obj := range u.Objects {
+			objs[i] = report.Object{Ref: obj.Ref, Location: obj.Source}
 			ds[i] = rbac.Decode(obj)
 		}
 		mu.Lock()
-		units = append(units, unit{u.FileSeq, u.DocSeq, u.Objects, ds, u.Errors})
+		units = append(units, unit{u.FileSeq, u.DocSeq, objs, ds, u.Errors})
 		mu.Unlock()
 	})
 	slices.SortFunc(units, func(a, b unit) int {
@@ -197,9 +201,9 @@ func loadRBAC(ctx context.Context, o *RBACOptions, stdin io.Reader, stderr io.Wr
 	in := &rbacInput{errors: readErrs}
 	for _, u := range units {
 		in.errors = append(in.errors, u.errs...)
-		for i, obj := range u.objs {
-			in.objects = append(in.objects, report.Object{Ref: obj.Ref, Location: obj.Source})
-			b.AddDecoded(u.decoded[i])
+		in.objects = append(in.objects, u.objs...)
+		for _, d := range u.decoded {
+			b.AddDecoded(d)
 		}
 	}
 	in.policy = b.Build()
@@ -296,8 +300,8 @@ func toGrantJSON(g rbac.Grant) grantJSON {
 		Binding: g.Binding.Ref(), Role: g.Role.Ref(), Rule: g.Rule, RuleText: rbac.RuleString(g.PolicyRule()),
 		PolicyRule: *g.PolicyRule(), Builtin: g.Binding.Default || g.Source().Role.Default, Path: g.String(),
 	}
-	if g.Binding.Object != nil {
-		loc := g.Binding.Object.Source
+	if g.Binding.Origin != nil {
+		loc := g.Binding.Origin.Source
 		j.BindingLocation = &loc
 	}
 	src := g.Source()

@@ -178,8 +178,8 @@ func ruleKey(r *rbacv1.PolicyRule) string {
 
 func roleError(r *Role, msg string) finding.InputError {
 	var loc finding.Location
-	if r.Object != nil {
-		loc = r.Object.Source
+	if r.Origin != nil {
+		loc = r.Origin.Source
 	}
 	return finding.InputError{Location: loc, Message: r.Ref() + ": " + msg}
 }

@@ -57,14 +57,15 @@ func (b *Builder) AddDefaults(objs []*object.Object) {
 	for _, o := range objs {
 		n := len(b.p.Bindings)
 		var role *Role
-		b.Add(o)
+		d := Decode(o)
+		b.AddDecoded(d)
 		switch o.Ref.Kind {
 		case KindClusterRole:
 			role = b.p.ClusterRoles[o.Ref.Name]
 		case KindRole:
 			role = b.p.Roles[orDefault(o.Ref.Namespace)+"/"+o.Ref.Name]
 		}
-		if role != nil && role.Object == o {
+		if role != nil && role.Origin == d.origin {
 			role.Default = true
 		}
 		for _, x := range b.p.Bindings[n:] {

@@ -283,11 +283,11 @@ func (g *graph) expand(an *analysis, n *node) {
 			}
 		case probeExec:
 			for _, w := range g.p.Workloads {
-				if c.namespace != "" && w.Namespace != c.namespace || !c.allows(w.Object.Ref.Name) || !g.mounts(w) {
+				if c.namespace != "" && w.Namespace != c.namespace || !c.allows(w.Origin.Ref.Name) || !g.mounts(w) {
 					continue
 				}
 				sa := w.identity()
-				m.move(sa, func() string { return fmt.Sprintf("execs into %s, which runs as %s", w.Object.Ref, sa) }, c.grant)
+				m.move(sa, func() string { return fmt.Sprintf("execs into %s, which runs as %s", w.Origin.Ref, sa) }, c.grant)
 			}
 		case probeNodesProxy:
 			for _, w := range g.p.Workloads {
@@ -296,7 +296,7 @@ func (g *graph) expand(an *analysis, n *node) {
 				}
 				sa := w.identity()
 				m.move(sa, func() string {
-					return fmt.Sprintf("runs commands through the kubelet in %s, which runs as %s", w.Object.Ref, sa)
+					return fmt.Sprintf("runs commands through the kubelet in %s, which runs as %s", w.Origin.Ref, sa)
 				}, c.grant)
 			}
 		}

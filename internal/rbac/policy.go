@@ -44,8 +44,8 @@ type Role struct {
 	Aggregation *rbacv1.AggregationRule
 	// Default marks the API server's built-in roles.
 	Default bool
-	// Object is where the role was read; nil when built from typed values.
-	Object *object.Object
+	// Origin is where the role was read; nil when built from typed values.
+	Origin *Origin
 
 	ruleKeys []string // ruleKey of each rule, for aggregation
 }
@@ -58,11 +58,10 @@ type RuleSource struct {
 
 // Location is where the rule is written, when the role was read from a file.
 func (s RuleSource) Location() (finding.Location, bool) {
-	if s.Role == nil || s.Role.Object == nil {
+	if s.Role == nil || s.Role.Origin == nil {
 		return finding.Location{}, false
 	}
-	loc, _ := s.Role.Object.Locate(object.Path{}.Key("rules").Index(s.Index))
-	return loc, true
+	return s.Role.Origin.Locate(rulePath(s.Index)), true
 }
 
 // Ref names the role as kind/namespace/name.
@@ -70,10 +69,10 @@ func (r *Role) Ref() string { return ref(r.Kind, r.Namespace, r.Name) }
 
 // ObjectRef is the role's object reference, as findings name it.
 func (r *Role) ObjectRef() finding.ObjectRef {
-	return objectRef(r.Object, r.Kind, r.Namespace, r.Name)
+	return objectRef(r.Origin, r.Kind, r.Namespace, r.Name)
 }
 
-func objectRef(o *object.Object, kind, ns, name string) finding.ObjectRef {
+func objectRef(o *Origin, kind, ns, name string) finding.ObjectRef {
 	if o != nil {
 		return o.Ref
 	}
@@ -92,7 +91,9 @@ type Binding struct {
 	RoleRef   rbacv1.RoleRef
 	Subjects  []rbacv1.Subject
 	Default   bool
-	Object    *object.Object
+	// Origin is where the binding was read; nil when built from typed
+	// values.
+	Origin *Origin
 
 	role *Role
 	seq  int // authorizer visiting order: ClusterRoleBindings, then RoleBindings
@@ -103,7 +104,7 @@ func (b *Binding) Role() *Role { return b.role }
 
 // ObjectRef is the binding's object reference, as findings name it.
 func (b *Binding) ObjectRef() finding.ObjectRef {
-	return objectRef(b.Object, b.Kind, b.Namespace, b.Name)
+	return objectRef(b.Origin, b.Kind, b.Namespace, b.Name)
 }
 
 // Cluster reports whether the binding is a ClusterRoleBinding.
@@ -137,14 +138,14 @@ type ServiceAccount struct {
 	Namespace, Name string
 	// Automount is automountServiceAccountToken, nil when unset.
 	Automount *bool
-	Object    *object.Object
+	Origin    *Origin
 }
 
 // TokenSecret is a legacy long-lived token Secret (type
 // kubernetes.io/service-account-token). Only its metadata is read.
 type TokenSecret struct {
 	Namespace, Name, ServiceAccount string
-	Object                          *object.Object
+	Origin                          *Origin
 }
 
 // Workload is a Pod or an object with a pod template.
@@ -156,7 +157,7 @@ type Workload struct {
 	Automount *bool
 	// SpecPath is the pod spec's path in the object.
 	SpecPath object.Path
-	Object   *object.Object
+	Origin   *Origin
 }
 
 // identity is the ServiceAccount the workload's pods run as.
@@ -237,11 +238,11 @@ func (b *Builder) AddInput(in Input) {
 	b.init()
 	for i := range in.ClusterRoles {
 		r := &in.ClusterRoles[i]
-		b.addRole(&Role{Kind: KindClusterRole, Name: r.Name, Labels: r.Labels, Rules: r.Rules, Aggregation: r.AggregationRule}, nil)
+		b.addRole(&Role{Kind: KindClusterRole, Name: r.Name, Labels: r.Labels, Rules: r.Rules, Aggregation: r.AggregationRule})
 	}
 	for i := range in.Roles {
 		r := &in.Roles[i]
-		b.addRole(&Role{Kind: KindRole, Namespace: orDefault(r.Namespace), Name: r.Name, Labels: r.Labels, Rules: r.Rules}, nil)
+		b.addRole(&Role{Kind: KindRole, Namespace: orDefault(r.Namespace), Name: r.Name, Labels: r.Labels, Rules: r.Rules})
 	}
 	for i := range in.ClusterRoleBindings {
 		x := &in.ClusterRoleBindings[i]
@@ -263,7 +264,7 @@ func orDefault(ns string) string {
 // Decoded is one object of the input, read for the analysis. Decode it on
 // any goroutine, then add it to a Builder in input order.
 type Decoded struct {
-	obj       *object.Object
+	origin    *Origin // what reports need of the object, which is not kept
 	role      *Role
 	binding   *Binding
 	sa        *ServiceAccount
@@ -282,7 +283,7 @@ func Decode(o *object.Object) Decoded { return decode(o, true) }
 // decode reads an object, roles and bindings straight from the tree when
 // tree is set and their shape allows (see treeread.go).
 func decode(o *object.Object, tree bool) Decoded {
-	d := Decoded{obj: o}
+	d := Decoded{origin: newOrigin(o)}
 	if err := d.decode(o, tree); err != nil {
 		d.err = err
 	}
@@ -298,7 +299,7 @@ func (b *Builder) Add(o *object.Object) { b.AddDecoded(Decode(o)) }
 func (b *Builder) AddDecoded(d Decoded) {
 	b.init()
 	if d.err != nil {
-		b.problem(d.obj.Source, fmt.Sprintf("%s: %v", d.obj.Ref, d.err))
+		b.problem(d.origin.Source, fmt.Sprintf("%s: %v", d.origin.Ref, d.err))
 		return
 	}
 	if d.namespace != "" {
@@ -307,7 +308,7 @@ func (b *Builder) AddDecoded(d Decoded) {
 	switch {
 	case d.role != nil:
 		r := *d.role
-		b.addRole(&r, d.obj)
+		b.addRole(&r)
 	case d.binding != nil:
 		x := *d.binding
 		b.addBinding(&x)
@@ -348,12 +349,13 @@ func (d *Decoded) decode(o *object.Object, tree bool) error {
 				return err
 			}
 		}
-		d.role = &Role{Kind: o.Ref.Kind, Name: o.Ref.Name, Labels: o.Labels, Rules: v.Rules, Object: o}
+		d.role = &Role{Kind: o.Ref.Kind, Name: o.Ref.Name, Labels: o.Labels, Rules: v.Rules, Origin: d.origin}
 		if o.Ref.Kind == KindRole {
 			d.role.Namespace = orDefault(ns)
 		} else {
 			d.role.Aggregation = v.AggregationRule
 		}
+		d.origin.record(o, rolePaths(d.role))
 	case group == rbacGroup && (o.Ref.Kind == KindRoleBinding || o.Ref.Kind == KindClusterRoleBinding):
 		var v struct {
 			RoleRef  rbacv1.RoleRef   `json:"roleRef"`
@@ -369,10 +371,11 @@ func (d *Decoded) decode(o *object.Object, tree bool) error {
 				return err
 			}
 		}
-		d.binding = &Binding{Kind: o.Ref.Kind, Name: o.Ref.Name, Labels: o.Labels, RoleRef: v.RoleRef, Subjects: v.Subjects, Object: o}
+		d.binding = &Binding{Kind: o.Ref.Kind, Name: o.Ref.Name, Labels: o.Labels, RoleRef: v.RoleRef, Subjects: v.Subjects, Origin: d.origin}
 		if o.Ref.Kind == KindRoleBinding {
 			d.binding.Namespace = orDefault(ns)
 		}
+		d.origin.record(o, bindingPaths(d.binding))
 	case group == "" && o.Ref.Kind == "ServiceAccount":
 		var v struct {
 			Automount *bool `json:"automountServiceAccountToken"`
@@ -380,7 +383,7 @@ func (d *Decoded) decode(o *object.Object, tree bool) error {
 		if err := o.Decode(object.Path{}.Key("automountServiceAccountToken"), &v.Automount); err != nil {
 			return err
 		}
-		d.sa = &ServiceAccount{Namespace: orDefault(ns), Name: o.Ref.Name, Automount: v.Automount, Object: o}
+		d.sa = &ServiceAccount{Namespace: orDefault(ns), Name: o.Ref.Name, Automount: v.Automount, Origin: d.origin}
 		d.namespace = orDefault(ns)
 	case group == "" && o.Ref.Kind == "Secret":
 		// Only the type and the annotations: never the data.
@@ -392,7 +395,7 @@ func (d *Decoded) decode(o *object.Object, tree bool) error {
 		if typ == "kubernetes.io/service-account-token" {
 			d.secret = &TokenSecret{
 				Namespace: orDefault(ns), Name: o.Ref.Name,
-				ServiceAccount: o.Annotations["kubernetes.io/service-account.name"], Object: o,
+				ServiceAccount: o.Annotations["kubernetes.io/service-account.name"], Origin: d.origin,
 			}
 		}
 	case group == "" && o.Ref.Kind == "Namespace":
@@ -442,14 +445,15 @@ func (d *Decoded) decode(o *object.Object, tree bool) error {
 			sa = "default"
 		}
 		d.workload = &Workload{
-			Namespace: orDefault(ns), ServiceAccount: sa, NodeName: v.NodeName, Automount: v.Automount, SpecPath: spec, Object: o,
+			Namespace: orDefault(ns), ServiceAccount: sa, NodeName: v.NodeName, Automount: v.Automount, SpecPath: spec, Origin: d.origin,
 		}
+		d.origin.record(o, []object.Path{d.workload.serviceAccountPath()})
 		d.namespace = orDefault(ns)
 	}
 	return nil
 }
 
-func (b *Builder) dedupe(key string, o *object.Object) {
+func (b *Builder) dedupe(key string, o *Origin) {
 	if o == nil {
 		return
 	}
@@ -460,15 +464,15 @@ func (b *Builder) dedupe(key string, o *object.Object) {
 	b.seen[key] = o.Source
 }
 
-func (b *Builder) addRole(r *Role, o *object.Object) {
+func (b *Builder) addRole(r *Role) {
 	r.Default = r.Labels[BootstrapLabel] == bootstrapValue
 	r.Sources = make([]RuleSource, len(r.Rules))
 	for i := range r.Rules {
 		r.Sources[i] = RuleSource{Role: r, Index: i}
 	}
-	b.dedupe(r.Ref(), o)
-	if o != nil {
-		b.validateRole(r, o)
+	b.dedupe(r.Ref(), r.Origin)
+	if r.Origin != nil {
+		b.validateRole(r)
 	}
 	if r.Kind == KindClusterRole {
 		b.p.ClusterRoles[r.Name] = r
@@ -482,13 +486,13 @@ func (b *Builder) addRole(r *Role, o *object.Object) {
 // authorizer would read otherwise than the author meant: non-resource
 // URLs in a Role (a RoleBinding never grants them), a rule for both
 // resources and URLs, an aggregationRule without selectors.
-func (b *Builder) validateRole(r *Role, o *object.Object) {
+func (b *Builder) validateRole(r *Role) {
 	for i := range r.Rules {
 		rule := &r.Rules[i]
 		if len(rule.NonResourceURLs) == 0 {
 			continue
 		}
-		loc, _ := o.Locate(object.Path{}.Key("rules").Index(i).Key("nonResourceURLs"))
+		loc := r.Origin.Locate(rulePath(i).Key("nonResourceURLs"))
 		switch {
 		case r.Kind == KindRole:
 			b.problem(loc, fmt.Sprintf("%s rules[%d]: a Role cannot grant non-resource URLs; the API server rejects it", r.Ref(), i))
@@ -497,14 +501,14 @@ func (b *Builder) validateRole(r *Role, o *object.Object) {
 		}
 	}
 	if r.Aggregation != nil && len(r.Aggregation.ClusterRoleSelectors) == 0 {
-		loc, _ := o.Locate(object.Path{}.Key("aggregationRule"))
+		loc := r.Origin.Locate(aggregationRulePath)
 		b.problem(loc, fmt.Sprintf("%s: an aggregationRule needs at least one clusterRoleSelector; the API server rejects it", r.Ref()))
 	}
 }
 
 func (b *Builder) addBinding(x *Binding) {
 	x.Default = x.Labels[BootstrapLabel] == bootstrapValue
-	b.dedupe(x.Ref(), x.Object)
+	b.dedupe(x.Ref(), x.Origin)
 	if x.Namespace != "" {
 		b.namespaces[x.Namespace] = true
 	}
@@ -514,14 +518,10 @@ func (b *Builder) addBinding(x *Binding) {
 				b.namespaces[id.Namespace] = true
 			}
 		}
-		if x.Object == nil {
+		if x.Origin == nil {
 			continue
 		}
-		// Located only when reported: most subjects are fine.
-		loc := func() finding.Location {
-			l, _ := x.Object.Locate(object.Path{}.Key("subjects").Index(i))
-			return l
-		}
+		loc := func() finding.Location { return x.Origin.Locate(subjectPath(i)) }
 		switch s.Kind {
 		case rbacv1.UserKind, rbacv1.GroupKind, rbacv1.ServiceAccountKind:
 		default:
@@ -532,16 +532,12 @@ func (b *Builder) addBinding(x *Binding) {
 			b.problem(loc(), fmt.Sprintf("%s: ServiceAccount subject %q has no namespace; the API server rejects it and it matches no one", x.Ref(), s.Name))
 		}
 	}
-	if x.Object != nil {
-		loc := x.Object.Source
-		if x.RoleRef.Kind != KindRole && x.RoleRef.Kind != KindClusterRole || x.Cluster() && x.RoleRef.Kind == KindRole {
-			loc, _ = x.Object.Locate(object.Path{}.Key("roleRef"))
-		}
+	if x.Origin != nil {
 		switch {
 		case x.RoleRef.Kind != KindRole && x.RoleRef.Kind != KindClusterRole:
-			b.problem(loc, fmt.Sprintf("%s: roleRef kind %q is not Role or ClusterRole; it grants nothing", x.Ref(), x.RoleRef.Kind))
+			b.problem(x.Origin.Locate(roleRefPath), fmt.Sprintf("%s: roleRef kind %q is not Role or ClusterRole; it grants nothing", x.Ref(), x.RoleRef.Kind))
 		case x.Cluster() && x.RoleRef.Kind == KindRole:
-			b.problem(loc, fmt.Sprintf("%s: a ClusterRoleBinding can only refer to a ClusterRole; it grants nothing", x.Ref()))
+			b.problem(x.Origin.Locate(roleRefPath), fmt.Sprintf("%s: a ClusterRoleBinding can only refer to a ClusterRole; it grants nothing", x.Ref()))
 		}
 	}
 	b.p.Bindings = append(b.p.Bindings, x)

@@ -96,10 +96,10 @@ func chunkOf[T any](s []T, c, size int) []T { return s[c*size : min(len(s), (c+1
 
 // report makes a finding about the object ref, read from o (nil for typed
 // input, which has no location).
-func report(c *check.Check, ref finding.ObjectRef, o *object.Object, path object.Path, sev *finding.Severity, reason, detail string) finding.Finding {
+func report(c *check.Check, ref finding.ObjectRef, o *Origin, path object.Path, sev *finding.Severity, reason, detail string) finding.Finding {
 	var loc finding.Location
 	if o != nil {
-		loc, _ = o.Locate(path)
+		loc = o.Locate(path)
 	}
 	s := c.Severity
 	if sev != nil {
@@ -113,8 +113,6 @@ func report(c *check.Check, ref finding.ObjectRef, o *object.Object, path object
 }
 
 func severity(s finding.Severity) *finding.Severity { return &s }
-
-var roleRefPath = object.Path{}.Key("roleRef")
 
 // subjects names a binding's subjects.
 func subjects(b *Binding) string {
@@ -192,10 +190,10 @@ func (an *analysis) subjects(b *Binding) string {
 
 func (an *analysis) bindingRisks(b *Binding) []finding.Finding {
 	var out []finding.Finding
-	o := b.Object
+	o := b.Origin
 	who := an.subjects(b)
 	for i, s := range b.Subjects {
-		path := object.Path{}.Key("subjects").Index(i)
+		path := subjectPath(i)
 		switch {
 		case s.Kind == rbacv1.GroupKind && s.Name == SystemMasters:
 			out = append(out, report(&rbacchecks.SystemMastersBinding, b.ObjectRef(), o, path, nil,
@@ -286,7 +284,7 @@ func clusterAdmin(b *Binding, who, what string) finding.Finding {
 		sev = nil
 		reason = fmt.Sprintf("%s can do everything in namespace %s, Roles and Secrets included, through %s", who, b.Namespace, b.Ref())
 	}
-	return report(&rbacchecks.ClusterAdminBinding, b.ObjectRef(), b.Object, roleRefPath, sev, reason, "role: "+what)
+	return report(&rbacchecks.ClusterAdminBinding, b.ObjectRef(), b.Origin, roleRefPath, sev, reason, "role: "+what)
 }
 
 // roleSummary says what a binding's role grants, briefly.
@@ -309,13 +307,13 @@ func (an *analysis) missingRole(b *Binding) (finding.Finding, bool) {
 	if b.RoleRef.Kind != KindRole && b.RoleRef.Kind != KindClusterRole || b.Cluster() && b.RoleRef.Kind == KindRole {
 		return finding.Finding{}, false // reported as invalid input
 	}
-	path := roleRefPath.Key("name")
+	path := roleRefNamePath
 	if !an.p.DefaultsLoaded && builtinRoleName(b.RoleRef.Kind, b.RoleRef.Name) {
-		return report(&rbacchecks.BindingMissingRole, b.ObjectRef(), b.Object, path, severity(finding.Info),
+		return report(&rbacchecks.BindingMissingRole, b.ObjectRef(), b.Origin, path, severity(finding.Info),
 			fmt.Sprintf("%s refers to the built-in %s, whose rules are not in the input", b.Ref(), b.RoleRefString()),
 			"analyse with --with-defaults to resolve the API server's built-in roles"), true
 	}
-	return report(&rbacchecks.BindingMissingRole, b.ObjectRef(), b.Object, path, nil,
+	return report(&rbacchecks.BindingMissingRole, b.ObjectRef(), b.Origin, path, nil,
 		fmt.Sprintf("%s refers to %s, which is not in the input", b.Ref(), b.RoleRefString()),
 		"subjects: "+an.subjects(b)+"; whoever creates that role decides what they get"), true
 }
@@ -348,7 +346,7 @@ func (an *analysis) namespacedOnly(b *Binding, who string) (finding.Finding, boo
 			}
 		}
 	}
-	return report(&rbacchecks.ClusterBindingNamespacedOnly, b.ObjectRef(), b.Object, object.Path{}.Key("kind"), nil,
+	return report(&rbacchecks.ClusterBindingNamespacedOnly, b.ObjectRef(), b.Origin, kindPath, nil,
 		fmt.Sprintf("%s grants %s only namespaced resources (%s), in every namespace", b.Ref(), who, strings.Join(res, ", ")),
 		"role: "+r.Ref()), true
 }
@@ -394,7 +392,7 @@ func (an *analysis) csrRisks() []finding.Finding {
 			if at == nil {
 				continue
 			}
-			out = append(out, report(&rbacchecks.CSRSigning, at.ObjectRef(), at.Object, roleRefPath, nil,
+			out = append(out, report(&rbacchecks.CSRSigning, at.ObjectRef(), at.Origin, roleRefPath, nil,
 				fmt.Sprintf("%s can request and approve client certificates for any user or group, system:masters included", id),
 				strings.Join(via, "; ")))
 		}
@@ -437,7 +435,7 @@ func (an *analysis) wildcards() []finding.Finding {
 			if len(fields) == 0 {
 				continue
 			}
-			out = append(out, report(&rbacchecks.Wildcard, r.ObjectRef(), r.Object, object.Path{}.Key("rules").Index(i).Key(fields[0]), nil,
+			out = append(out, report(&rbacchecks.Wildcard, r.ObjectRef(), r.Origin, rulePath(i).Key(fields[0]), nil,
 				fmt.Sprintf("%s rules[%d] %s grants a wildcard in %s", r.Ref(), i, RuleString(rule), strings.Join(fields, ", ")), detail))
 		}
 	}
@@ -544,7 +542,7 @@ func workloadRisks(workloads []*Workload, sas map[Identity]*ServiceAccount, powe
 		if r.what == "" {
 			continue
 		}
-		out = append(out, report(&rbacchecks.PrivilegedTokenWorkload, w.Object.Ref, w.Object, w.SpecPath.Key("serviceAccountName"), nil,
+		out = append(out, report(&rbacchecks.PrivilegedTokenWorkload, w.Origin.Ref, w.Origin, w.serviceAccountPath(), nil,
 			"runs as "+id.String()+", which can "+r.what, "granted by "+r.via))
 	}
 	return out

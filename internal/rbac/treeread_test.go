@@ -6,7 +6,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/kubeguard/kubeguard/internal/manifest"
-	"github.com/kubeguard/kubeguard/internal/object"
 	"github.com/kubeguard/kubeguard/internal/rbac"
 	"github.com/kubeguard/kubeguard/internal/rbac/rbactest"
 )
@@ -53,7 +52,7 @@ func checkTreeRead(t *testing.T, doc string) {
 			gotRole, gotBinding, gotErr := rbac.Decode(o).Contents()
 			opts := cmp.Options{
 				cmpopts.IgnoreUnexported(rbac.Role{}, rbac.Binding{}),
-				cmp.Comparer(func(a, b *object.Object) bool { return a == b }),
+				rbac.CompareOrigins,
 			}
 			if diff := cmp.Diff(wantRole, gotRole, opts); diff != "" {
 				t.Errorf("%s: role differs from the general decoder's (-general +tree):\n%s", o.Ref, diff)
