@@ -15,8 +15,14 @@ import (
 // load parses a generated cluster as the CLI reads manifests.
 func load(tb testing.TB, c rbactest.Cluster) []*object.Object {
 	tb.Helper()
+	return parseYAML(tb, c.YAML())
+}
+
+// parseYAML parses a YAML stream as the CLI reads manifests.
+func parseYAML(tb testing.TB, data []byte) []*object.Object {
+	tb.Helper()
 	var objs []*object.Object
-	for _, d := range manifest.Split(c.YAML()) {
+	for _, d := range manifest.Split(data) {
 		os, errs := manifest.Parse("generated.yaml", d)
 		if len(errs) > 0 {
 			tb.Fatal(errs)
