@@ -80,7 +80,7 @@ Run 'kubeguard rbac <command> --help' for a command's flags.
 
 // rbacGCPercent is the garbage collector's target during an rbac command
 // (see runRBAC).
-const rbacGCPercent = 400
+const rbacGCPercent = 300
 
 func runRBAC(ctx context.Context, args []string, io IO) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -90,14 +90,14 @@ func runRBAC(ctx context.Context, args []string, io IO) int {
 		}
 		return ExitOK
 	}
-	// The rbac commands keep what they read until they exit: the objects
-	// with their trees (for locations), the policy, the findings. Almost
-	// everything allocated stays live, so each collection at the default
-	// target marks the whole growing heap again, for little garbage: a
-	// third of the CPU time of `rbac risks` on 24,000 objects. Collecting
-	// when the heap is five times the live data costs a few percent more
-	// peak memory, since there is little garbage to let grow
-	// (BENCHMARKS.md).
+	// The rbac commands allocate mostly YAML trees, garbage once each
+	// document is decoded, while what stays live (the compact policy, then
+	// the findings) is a tenth of it and grows slowly: at the default
+	// target the collector runs a dozen times over 24,000 objects, for
+	// little CPU each but a tenth of the command's. Fewer collections
+	// cost peak memory instead, and each page of it a page fault: at four
+	// times the live data the CPU time is that of higher targets, with a
+	// tenth fewer faults than at five times (BENCHMARKS.md).
 	defer collectAt(rbacGCPercent)()
 	switch args[0] {
 	case "can-i":
