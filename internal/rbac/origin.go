@@ -61,14 +61,10 @@ func indexed(paths []object.Path, key string, i int) object.Path {
 
 func newOrigin(o *object.Object) *Origin { return &Origin{Ref: o.Ref, Source: o.Source} }
 
-// record notes where the fields at paths are written in o, once per
-// object: the list is allocated to size.
-func (g *Origin) record(o *object.Object, paths []object.Path) {
-	g.fields = make([]field, len(paths))
-	for i, p := range paths {
-		loc, _ := o.Locate(p)
-		g.fields[i] = field{path: p, line: int32(loc.Line), column: int32(loc.Column)}
-	}
+// record notes where the field at p is written in o.
+func (g *Origin) record(o *object.Object, p object.Path) {
+	loc, _ := o.Locate(p)
+	g.fields = append(g.fields, field{path: p, line: int32(loc.Line), column: int32(loc.Column)})
 }
 
 // Locate is where the field at p is written: the key that names it or,
@@ -83,43 +79,43 @@ func (g *Origin) Locate(p object.Path) finding.Location {
 	return loc
 }
 
-// rolePaths are the fields of a role that reports point at: each rule
-// (grants), its nonResourceURLs (invalid input) and its first wildcard
-// field (wildcards), and the aggregationRule (invalid input).
-func rolePaths(r *Role) []object.Path {
-	paths := make([]object.Path, 0, len(r.Rules)+1)
+// recordRole notes the fields of role r, read from o, that reports point
+// at: each rule (grants), its nonResourceURLs (invalid input) and its
+// first wildcard field (wildcards), and the aggregationRule (invalid
+// input).
+func (g *Origin) recordRole(o *object.Object, r *Role) {
+	g.fields = make([]field, 0, len(r.Rules))
 	for i := range r.Rules {
 		rule := &r.Rules[i]
 		p := rulePath(i)
-		paths = append(paths, p)
+		g.record(o, p)
 		if len(rule.NonResourceURLs) > 0 {
-			paths = append(paths, p.Key("nonResourceURLs"))
+			g.record(o, p.Key("nonResourceURLs"))
 		}
 		if f := wildcardFields(rule); len(f) > 0 {
-			paths = append(paths, p.Key(f[0]))
+			g.record(o, p.Key(f[0]))
 		}
 	}
 	if r.Aggregation != nil {
-		paths = append(paths, aggregationRulePath)
+		g.record(o, aggregationRulePath)
 	}
-	return paths
 }
 
-// bindingPaths are the fields of a binding that reports point at: each
-// subject (findings about whom it names, invalid subjects), the roleRef
-// (findings about what it grants, invalid references) and its name
-// (missing roles), and the kind of a ClusterRoleBinding (one that a
-// RoleBinding would do).
-func bindingPaths(b *Binding) []object.Path {
-	paths := make([]object.Path, 0, len(b.Subjects)+3)
+// recordBinding notes the fields of binding b, read from o, that reports
+// point at: each subject (findings about whom it names, invalid
+// subjects), the roleRef (findings about what it grants, invalid
+// references) and its name (missing roles), and the kind of a
+// ClusterRoleBinding (one that a RoleBinding would do).
+func (g *Origin) recordBinding(o *object.Object, b *Binding) {
+	g.fields = make([]field, 0, len(b.Subjects)+3)
 	for i := range b.Subjects {
-		paths = append(paths, subjectPath(i))
+		g.record(o, subjectPath(i))
 	}
-	paths = append(paths, roleRefPath, roleRefNamePath)
+	g.record(o, roleRefPath)
+	g.record(o, roleRefNamePath)
 	if b.Cluster() {
-		paths = append(paths, kindPath)
+		g.record(o, kindPath)
 	}
-	return paths
 }
 
 // serviceAccountPath is where a workload names its ServiceAccount, which

@@ -355,7 +355,7 @@ func (d *Decoded) decode(o *object.Object, tree bool) error {
 		} else {
 			d.role.Aggregation = v.AggregationRule
 		}
-		d.origin.record(o, rolePaths(d.role))
+		d.origin.recordRole(o, d.role)
 	case group == rbacGroup && (o.Ref.Kind == KindRoleBinding || o.Ref.Kind == KindClusterRoleBinding):
 		var v struct {
 			RoleRef  rbacv1.RoleRef   `json:"roleRef"`
@@ -375,7 +375,7 @@ func (d *Decoded) decode(o *object.Object, tree bool) error {
 		if o.Ref.Kind == KindRoleBinding {
 			d.binding.Namespace = orDefault(ns)
 		}
-		d.origin.record(o, bindingPaths(d.binding))
+		d.origin.recordBinding(o, d.binding)
 	case group == "" && o.Ref.Kind == "ServiceAccount":
 		var v struct {
 			Automount *bool `json:"automountServiceAccountToken"`
@@ -447,7 +447,7 @@ func (d *Decoded) decode(o *object.Object, tree bool) error {
 		d.workload = &Workload{
 			Namespace: orDefault(ns), ServiceAccount: sa, NodeName: v.NodeName, Automount: v.Automount, SpecPath: spec, Origin: d.origin,
 		}
-		d.origin.record(o, []object.Path{d.workload.serviceAccountPath()})
+		d.origin.record(o, d.workload.serviceAccountPath())
 		d.namespace = orDefault(ns)
 	}
 	return nil
