@@ -178,11 +178,14 @@ func (s *Source) ReadFile(name string) ([]byte, error) {
 	}
 }
 
-// Unit is what one document of the input yields.
+// Unit is what one document of the input yields. Every file yields at
+// least one: a file that cannot be read, or holds no document, yields one
+// with no objects, its error if any.
 type Unit struct {
 	File    string
-	FileSeq int // position of the file in the source's file list
-	DocSeq  int // position of the document in its file
+	FileSeq int  // position of the file in the source's file list
+	DocSeq  int  // position of the document in its file
+	Last    bool // whether it is the file's last
 	Objects []*object.Object
 	Errors  []finding.InputError
 }
@@ -192,43 +195,45 @@ type Unit struct {
 // workers <= 0). A few files are read at a time, by as many goroutines as
 // workers, so that system calls overlap with parsing; documents are dropped
 // once fn returns, so memory does not grow with the size of the input.
+// Errors of files that cannot be read come in their units; Stream returns
+// those of expanding the paths (Files).
 func (s *Source) Stream(ctx context.Context, workers int, fn func(Unit)) []finding.InputError {
 	files, errs := s.Files()
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	type job struct {
-		unit Unit
-		doc  Document
+		unit  Unit
+		doc   Document
+		parse bool
 	}
 	jobs := make(chan job, workers*4)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			for j := range jobs {
-				j.unit.Objects, j.unit.Errors = Parse(j.unit.File, j.doc)
+				if j.parse {
+					j.unit.Objects, j.unit.Errors = Parse(j.unit.File, j.doc)
+				}
 				fn(j.unit)
 			}
 		})
 	}
-	readErrs := make([]*finding.InputError, len(files))
 	s.readAll(ctx, files, workers, func(i int, data []byte, err error) {
 		if err != nil {
-			e := inputError(files[i], err)
-			readErrs[i] = &e
+			jobs <- job{unit: Unit{File: files[i], FileSeq: i, Last: true, Errors: []finding.InputError{inputError(files[i], err)}}}
 			return
 		}
-		for k, d := range Split(data) {
-			jobs <- job{unit: Unit{File: files[i], FileSeq: i, DocSeq: k}, doc: d}
+		docs := Split(data)
+		if len(docs) == 0 {
+			jobs <- job{unit: Unit{File: files[i], FileSeq: i, Last: true}}
+		}
+		for k, d := range docs {
+			jobs <- job{unit: Unit{File: files[i], FileSeq: i, DocSeq: k, Last: k == len(docs)-1}, doc: d, parse: true}
 		}
 	})
 	close(jobs)
 	wg.Wait()
-	for _, e := range readErrs {
-		if e != nil {
-			errs = append(errs, *e)
-		}
-	}
 	return errs
 }
 

@@ -13,6 +13,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+func pod(name string) string {
+	return "apiVersion: v1\nkind: Pod\nmetadata:\n  name: " + name + "\n  namespace: a\nspec:\n  containers: [{name: c, image: x}]\n"
+}
+
 // TestCollectKeepsContentsForStream checks that the main pass reads again
 // only the files the pre-pass could not keep: a file rewritten between the
 // passes is seen as the pre-pass read it when it was kept, and as it is now
@@ -20,9 +24,6 @@ import (
 func TestCollectKeepsContentsForStream(t *testing.T) {
 	ns := func(name string) string {
 		return "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + name + "\n  labels: {pod-security.kubernetes.io/enforce: restricted}\n"
-	}
-	pod := func(name string) string {
-		return "apiVersion: v1\nkind: Pod\nmetadata:\n  name: " + name + "\n  namespace: a\nspec:\n  containers: [{name: c, image: x}]\n"
 	}
 	for _, tc := range []struct {
 		name    string
@@ -75,5 +76,54 @@ func TestCollectKeepsContentsForStream(t *testing.T) {
 				t.Error("contents still held after the main pass")
 			}
 		})
+	}
+}
+
+// TestStreamUnits: every file yields units that end with one marked Last,
+// an empty file and an unreadable one included, so that a reader of the
+// units knows when a file is done; a file's read error comes in its unit.
+func TestStreamUnits(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		"a.yaml": pod("a1") + "---\n" + pod("a2") + "---\n" + pod("a3"),
+		"b.yaml": "",
+		"c.yaml": "# only a comment\n",
+		"d.yaml": pod("d1"),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(dir, "nowhere"), filepath.Join(dir, "bb.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu   sync.Mutex
+		seen []string
+	)
+	errs := (&Source{Paths: []string{dir}}).Stream(context.Background(), 3, func(u Unit) {
+		mu.Lock()
+		defer mu.Unlock()
+		s := fmt.Sprintf("%d %d %s objects=%d last=%v", u.FileSeq, u.DocSeq, filepath.Base(u.File), len(u.Objects), u.Last)
+		for _, e := range u.Errors {
+			s += " error=" + e.Message
+		}
+		seen = append(seen, s)
+	})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	slices.Sort(seen)
+	want := []string{
+		"0 0 a.yaml objects=1 last=false",
+		"0 1 a.yaml objects=1 last=false",
+		"0 2 a.yaml objects=1 last=true",
+		"1 0 b.yaml objects=0 last=true",
+		"2 0 bb.yaml objects=0 last=true error=open: no such file or directory",
+		"3 0 c.yaml objects=0 last=true",
+		"4 0 d.yaml objects=1 last=true",
+	}
+	if diff := cmp.Diff(want, seen); diff != "" {
+		t.Errorf("units (-want +got):\n%s", diff)
 	}
 }
