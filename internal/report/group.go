@@ -22,17 +22,17 @@ type objectKey struct {
 // the scanned objects. The same reference in one file (a duplicated
 // document) is told apart by line: a finding belongs to the last such
 // object that starts at or before it.
-func byObject(r *Report) []objectFindings {
-	groups := make([]objectFindings, 0, len(r.Objects))
+func byObject(objects []Object, findings []finding.Finding) []objectFindings {
+	groups := make([]objectFindings, 0, len(objects))
 	index := map[objectKey][]int{}
-	for _, o := range r.Objects {
+	for _, o := range objects {
 		k := objectKey{o.Ref, o.Location.File}
 		index[k] = append(index[k], len(groups))
 		groups = append(groups, objectFindings{Object: o})
 	}
 	extra := map[objectKey]int{}
-	for i := range r.Findings {
-		f := &r.Findings[i]
+	for i := range findings {
+		f := &findings[i]
 		k := objectKey{f.Object, f.Location.File}
 		var g int
 		if cands := index[k]; len(cands) > 0 {

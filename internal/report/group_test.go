@@ -52,7 +52,7 @@ func TestByObject(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := map[string][]string{}
-			groups := byObject(&Report{Objects: tt.objects, Findings: tt.findings})
+			groups := byObject(tt.objects, tt.findings)
 			for _, g := range groups {
 				key := g.Object.Ref.Name + "@" + g.Object.Location.File + ":" + strconv.Itoa(g.Object.Location.Line)
 				got[key] = nil

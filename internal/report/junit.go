@@ -63,7 +63,7 @@ func (JUnit) Write(w io.Writer, r *Report) error {
 	if r.Version != "" {
 		suite.Properties = []junitProperty{{Name: "kubeguard.version", Value: r.Version}}
 	}
-	for _, g := range byObject(r) {
+	for _, g := range byObject(r.Objects, r.Findings) {
 		c := junitCase{Classname: junitClass(g.Object.Location), Name: g.Object.Ref.String()}
 		var failed, suppressed []*finding.Finding
 		for _, f := range g.Findings {

@@ -152,7 +152,7 @@ func TestJUnitFailureListsEveryFinding(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := doc.Suites[0].Cases
-	for _, g := range byObject(r) {
+	for _, g := range byObject(r.Objects, r.Findings) {
 		i := 0
 		for i < len(cases) && (cases[i].Name != g.Object.Ref.String() || cases[i].Classname != junitClass(g.Object.Location)) {
 			i++

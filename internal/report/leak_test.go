@@ -31,7 +31,7 @@ func TestReportsShowNoObjectContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := &manifest.Source{Paths: []string{filepath.Join("testdata", "leak", "manifests.yaml")}}
-	r := cli.Scan(context.Background(), src, all, check.Options{PSSLevel: "restricted", PSSVersion: "latest"}, 1, nil)
+	r := cli.ScanReport(context.Background(), src, all, check.Options{PSSLevel: "restricted", PSSVersion: "latest"}, 1, nil)
 	r.Version = "test"
 	if len(r.Findings) == 0 || len(r.Errors) == 0 {
 		t.Fatalf("the fixture must give findings and an input error; got %d findings, %d errors", len(r.Findings), len(r.Errors))

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -48,13 +47,16 @@ type sarifLog struct {
 	Runs    []sarifRun `json:"runs"`
 }
 
+// sarifRun's results come before its invocations, which say whether
+// the input could be read, so that a scan writes each result as it finds
+// it.
 type sarifRun struct {
-	Tool        sarifTool         `json:"tool"`
-	Invocations []sarifInvocation `json:"invocations"`
+	Tool sarifTool `json:"tool"`
 	// ColumnKind is unicodeCodePoints because the YAML parser counts
 	// columns in characters, not UTF-16 units or bytes.
-	ColumnKind string        `json:"columnKind"`
-	Results    []sarifResult `json:"results"`
+	ColumnKind  string            `json:"columnKind"`
+	Results     []sarifResult     `json:"results"`
+	Invocations []sarifInvocation `json:"invocations"`
 }
 
 type sarifTool struct {
@@ -164,88 +166,123 @@ type sarifNotification struct {
 }
 
 // Write implements Output.
-func (SARIF) Write(w io.Writer, r *Report) error {
-	rules := make([]sarifRule, 0, len(r.Checks))
-	ruleIndex := make(map[string]int, len(r.Checks))
-	for _, c := range r.Checks {
-		if _, dup := ruleIndex[c.ID]; dup {
+func (f SARIF) Write(w io.Writer, r *Report) error { return writeWhole(f, w, r) }
+
+func (SARIF) encoder(h *Head) encoder {
+	e := &sarifEncoder{rules: make([]sarifRule, 0, len(h.Checks)), ruleIndex: make(map[string]int, len(h.Checks))}
+	for _, c := range h.Checks {
+		if _, dup := e.ruleIndex[c.ID]; dup {
 			continue
 		}
-		ruleIndex[c.ID] = len(rules)
-		rules = append(rules, sarifRuleOf(c))
+		e.ruleIndex[c.ID] = len(e.rules)
+		e.rules = append(e.rules, sarifRuleOf(c))
 	}
-	for _, f := range r.Findings {
-		if _, ok := ruleIndex[f.CheckID]; !ok {
+	for _, f := range h.Findings {
+		if _, ok := e.ruleIndex[f.CheckID]; !ok {
 			// A finding of a check the configuration disabled (an expired
 			// exemption still reports) needs a rule all the same, or its
 			// result could not name one.
-			ruleIndex[f.CheckID] = len(rules)
-			rules = append(rules, sarifRuleOf(check.Check{
+			e.ruleIndex[f.CheckID] = len(e.rules)
+			e.rules = append(e.rules, sarifRuleOf(check.Check{
 				ID: f.CheckID, Title: f.Title, Severity: f.Severity, Category: f.Category,
 				Remediation: f.Remediation, DocURL: f.DocURL,
 			}))
 		}
 	}
-	inv := sarifInvocation{ExecutionSuccessful: len(r.Errors) == 0}
-	for _, e := range r.Errors {
-		n := sarifNotification{Level: "error", Message: sarifMessage{Text: e.Message}}
-		if pl := sarifPhysical(e.Location); pl != nil {
+	return e
+}
+
+// sarifEncoder writes the results one by one, rather than building the
+// log and encoding it whole: json.Encoder holds the whole document twice,
+// compact and indented, several times the report's size. The bytes are
+// the Encoder's: an element indented on its own is indented as within its
+// document, at its depth. The rest of the document is encoded whole, in
+// the head with no results and again in the tail with its invocations,
+// and each writes its side of the empty results.
+type sarifEncoder struct {
+	rules     []sarifRule
+	ruleIndex map[string]int // by check ID; read-only once made
+	err       atomic.Pointer[error]
+}
+
+// sarifResults is how the empty results are encoded. No string in the
+// document can hold these bytes unescaped.
+const sarifResults = `"results": []`
+
+// sarifResultsDepth is the depth of the results: a field of runs[0], three
+// objects and arrays deep (the log, its runs, runs[0]).
+const sarifResultsDepth = 3
+
+var sarifResultPrefix = strings.Repeat("  ", sarifResultsDepth+1)
+
+// log encodes the document without results.
+func (e *sarifEncoder) log(s *Stream) ([]byte, error) {
+	inv := sarifInvocation{ExecutionSuccessful: len(s.errors) == 0}
+	for _, err := range s.errors {
+		n := sarifNotification{Level: "error", Message: sarifMessage{Text: err.Message}}
+		if pl := sarifPhysical(err.Location); pl != nil {
 			n.Locations = []sarifLocation{{PhysicalLocation: pl}}
 		}
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
 	}
-	log := sarifLog{
+	return json.MarshalIndent(sarifLog{
 		Schema:  SARIFSchema,
 		Version: "2.1.0",
 		Runs: []sarifRun{{
 			Tool: sarifTool{Driver: sarifDriver{
 				Name:           "kubeguard",
-				Version:        r.Version,
+				Version:        s.h.Version,
 				InformationURI: InformationURI,
-				Rules:          rules,
+				Rules:          e.rules,
 			}},
 			Invocations: []sarifInvocation{inv},
 			ColumnKind:  "unicodeCodePoints",
 			Results:     []sarifResult{},
 		}},
-	}
-	// The results, one per finding, are written one by one on all cores
-	// (writeList) into the document around them, rather than built and
-	// encoded whole: json.Encoder holds the whole document twice, compact
-	// and indented, several times the report's size. The bytes are the
-	// Encoder's: an element indented on its own is indented as within
-	// its document, at its depth.
-	head, err := json.MarshalIndent(log, "", "  ")
+	}, "", "  ")
+}
+
+func (e *sarifEncoder) head(s *Stream) error {
+	b, err := e.log(s)
 	if err != nil {
 		return err
 	}
-	// results is the run's last field, and no string in the document can
-	// hold these bytes unescaped.
-	at := bytes.LastIndex(head, []byte(`"results": []`))
-	bw := bufio.NewWriterSize(w, 1<<20)
-	bw.Write(head[:at+len(`"results": `)])
-	// results is a field of runs[0], three objects and arrays deep: the
-	// log, its runs, runs[0].
-	const resultsDepth = 3
-	prefix := strings.Repeat("  ", resultsDepth+1)
-	var encErr atomic.Pointer[error]
-	err = writeList(bw, r.Findings, resultsDepth, func(b []byte, f *finding.Finding) []byte {
-		res := sarifResultOf(*f, ruleIndex[f.CheckID])
-		out, err := jsonv2.Marshal(&res, jsonv1.DefaultOptionsV1(), jsontext.WithIndentPrefix(prefix), jsontext.WithIndent("  "))
+	at := bytes.Index(b, []byte(sarifResults))
+	s.w.Write(b[:at+len(sarifResults)-1]) // up to the opening bracket
+	s.trim = 1                            // the comma of the first result
+	return s.putFindings(s.h.Findings)
+}
+
+func (e *sarifEncoder) part(b []byte, _ *Object, fs []finding.Finding) []byte {
+	for i := range fs {
+		f := &fs[i]
+		res := sarifResultOf(*f, e.ruleIndex[f.CheckID])
+		out, err := jsonv2.Marshal(&res, jsonv1.DefaultOptionsV1(), jsontext.WithIndentPrefix(sarifResultPrefix), jsontext.WithIndent("  "))
 		if err != nil {
-			encErr.CompareAndSwap(nil, &err)
+			e.err.CompareAndSwap(nil, &err)
 		}
-		return append(b, out...)
-	})
-	if e := encErr.Load(); e != nil {
-		return *e
+		b = append(b, ",\n"...)
+		b = append(b, sarifResultPrefix...)
+		b = append(b, out...)
 	}
+	return b
+}
+
+func (e *sarifEncoder) tail(s *Stream) error {
+	if err := e.err.Load(); err != nil {
+		return *err
+	}
+	b, err := e.log(s)
 	if err != nil {
 		return err
 	}
-	bw.Write(head[at+len(`"results": []`):])
-	bw.WriteString("\n")
-	return bw.Flush()
+	if s.wrote {
+		s.w.WriteString("\n" + sarifResultPrefix[2:])
+	}
+	at := bytes.Index(b, []byte(sarifResults))
+	s.w.Write(b[at+len(sarifResults)-1:])
+	_, err = s.w.WriteString("\n")
+	return err
 }
 
 func sarifRuleOf(c check.Check) sarifRule {

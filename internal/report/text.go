@@ -1,9 +1,9 @@
 package report
 
 import (
-	"bufio"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -17,78 +17,100 @@ type Text struct {
 }
 
 // Write implements Output.
-func (t Text) Write(w io.Writer, r *Report) error {
-	b := bufio.NewWriterSize(w, 1<<20)
-	for _, e := range r.Errors {
-		fmt.Fprintf(b, "%s %s: %s\n", t.paint("31;1", "error"), e.Location, e.Message)
-	}
-	if len(r.Errors) > 0 {
-		b.WriteString("\n")
-	}
-	var shown severityCounts
-	suppressed := map[string]int{}
+func (t Text) Write(w io.Writer, r *Report) error { return writeWhole(t, w, r) }
+
+func (t Text) encoder(*Head) encoder { return t }
+
+// head writes nothing: the findings of the head are grouped by object in
+// the tail.
+func (t Text) head(*Stream) error { return nil }
+
+func (t Text) part(b []byte, o *Object, fs []finding.Finding) []byte {
 	var active []*finding.Finding
-	for _, g := range byObject(r) {
-		active = active[:0]
+	for i := range fs {
+		if fs[i].Suppressed == nil {
+			active = append(active, &fs[i])
+		}
+	}
+	return t.appendGroup(b, o, active)
+}
+
+// appendGroup appends an object and its findings that are not suppressed;
+// nothing when there are none.
+func (t Text) appendGroup(b []byte, o *Object, active []*finding.Finding) []byte {
+	if len(active) == 0 {
+		return b
+	}
+	b = fmt.Appendf(b, "%s  %s\n", t.paint("1", o.Ref.String()), t.paint("2", fileOf(o.Location)))
+	// A check often fires once per container; its fix is the same each
+	// time, so it is printed once per object.
+	var fixed []string
+	for _, f := range active {
+		b = fmt.Appendf(b, "  %s %s %s\n", t.severity(f.Severity), t.paint("1", f.CheckID), f.Title)
+		// Objects read from a live cluster have a field path but no
+		// file: the path alone says where.
+		switch loc := f.Location.String(); {
+		case loc != "" && f.Path != "":
+			b = fmt.Appendf(b, "      at %s  %s\n", loc, f.Path)
+		case loc != "":
+			b = fmt.Appendf(b, "      at %s\n", loc)
+		case f.Path != "":
+			b = fmt.Appendf(b, "      at %s\n", f.Path)
+		}
+		reason := f.Reason
+		if f.Detail != "" {
+			reason += ": " + f.Detail
+		}
+		b = fmt.Appendf(b, "      %s\n", reason)
+		for _, a := range f.Admission {
+			b = fmt.Appendf(b, "      %s %s\n", t.paint("33", "admission:"), a)
+		}
+		if f.Remediation != "" && !slices.Contains(fixed, f.CheckID) {
+			fixed = append(fixed, f.CheckID)
+			b = fmt.Appendf(b, "      %s %s\n", t.paint("36", "fix:"), indent(f.Remediation, "           "))
+		}
+	}
+	return append(b, '\n')
+}
+
+// tail writes the objects of the head with their findings, the input
+// errors and the counts.
+func (t Text) tail(s *Stream) error {
+	var b []byte
+	for _, g := range byObject(s.h.Objects, s.h.Findings) {
+		b = b[:0]
+		var active []*finding.Finding
 		for _, f := range g.Findings {
-			if f.Suppressed != nil {
-				suppressed[f.Suppressed.Kind]++
-				continue
-			}
-			active = append(active, f)
-		}
-		if len(active) == 0 {
-			continue
-		}
-		fmt.Fprintf(b, "%s  %s\n", t.paint("1", g.Object.Ref.String()), t.paint("2", fileOf(g.Object.Location)))
-		// A check often fires once per container; its fix is the same
-		// each time, so it is printed once per object.
-		fixed := map[string]bool{}
-		for _, f := range active {
-			fmt.Fprintf(b, "  %s %s %s\n", t.severity(f.Severity), t.paint("1", f.CheckID), f.Title)
-			// Objects read from a live cluster have a field path but no
-			// file: the path alone says where.
-			switch loc := f.Location.String(); {
-			case loc != "" && f.Path != "":
-				fmt.Fprintf(b, "      at %s  %s\n", loc, f.Path)
-			case loc != "":
-				fmt.Fprintf(b, "      at %s\n", loc)
-			case f.Path != "":
-				fmt.Fprintf(b, "      at %s\n", f.Path)
-			}
-			reason := f.Reason
-			if f.Detail != "" {
-				reason += ": " + f.Detail
-			}
-			fmt.Fprintf(b, "      %s\n", reason)
-			for _, a := range f.Admission {
-				fmt.Fprintf(b, "      %s %s\n", t.paint("33", "admission:"), a)
-			}
-			if !fixed[f.CheckID] && f.Remediation != "" {
-				fixed[f.CheckID] = true
-				fmt.Fprintf(b, "      %s %s\n", t.paint("36", "fix:"), indent(f.Remediation, "           "))
+			if f.Suppressed == nil {
+				active = append(active, f)
 			}
 		}
-		b.WriteString("\n")
-		shown.add(active)
+		if err := s.put(t.appendGroup(b, &g.Object, active)); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintf(b, "%s scanned, %s", plural(len(r.Objects), "object"), shown.summary())
-	if n := sum(suppressed); n > 0 {
-		kinds := make([]string, 0, len(suppressed))
-		for k := range suppressed {
-			kinds = append(kinds, k)
-		}
-		slices.Sort(kinds)
+	w := s.w
+	for _, e := range s.errors {
+		fmt.Fprintf(w, "%s %s: %s\n", t.paint("31;1", "error"), e.Location, e.Message)
+	}
+	if len(s.errors) > 0 {
+		w.WriteString("\n")
+	}
+	sum := s.Summary()
+	shown := severityCounts(sum.Active)
+	fmt.Fprintf(w, "%s scanned, %s", plural(sum.Objects, "object"), shown.summary())
+	if n := sum.Findings() - shown.total(); n > 0 {
+		kinds := slices.Sorted(maps.Keys(sum.SuppressedBy))
 		for i, k := range kinds {
-			kinds[i] = fmt.Sprintf("%d %s", suppressed[k], k)
+			kinds[i] = fmt.Sprintf("%d %s", sum.SuppressedBy[k], k)
 		}
-		fmt.Fprintf(b, ", %d suppressed (%s)", n, strings.Join(kinds, ", "))
+		fmt.Fprintf(w, ", %d suppressed (%s)", n, strings.Join(kinds, ", "))
 	}
-	if len(r.Errors) > 0 {
-		fmt.Fprintf(b, ", %s", t.paint("31;1", plural(len(r.Errors), "input error")))
+	if sum.Errors > 0 {
+		fmt.Fprintf(w, ", %s", t.paint("31;1", plural(sum.Errors, "input error")))
 	}
-	b.WriteString("\n")
-	return b.Flush()
+	_, err := w.WriteString("\n")
+	return err
 }
 
 func fileOf(l finding.Location) string {
@@ -107,13 +129,18 @@ func (c *severityCounts) add(fs []*finding.Finding) {
 	}
 }
 
-// summary says how many findings there are and how severe, most severe
-// first.
-func (c *severityCounts) summary() string {
+func (c *severityCounts) total() int {
 	n := 0
 	for _, k := range c {
 		n += k
 	}
+	return n
+}
+
+// summary says how many findings there are and how severe, most severe
+// first.
+func (c *severityCounts) summary() string {
+	n := c.total()
 	if n == 0 {
 		return "no findings"
 	}
@@ -131,14 +158,6 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-func sum(m map[string]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
-	}
-	return n
 }
 
 func indent(s, pad string) string {
