@@ -125,23 +125,61 @@ func runScan(ctx context.Context, args []string, io IO) int {
 	// `kubeguard rbac risks` and `kubeguard cluster` do; a scan does not run
 	// them, so its report does not list them as checks that ran.
 	cs = slices.DeleteFunc(cs, func(c check.Check) bool { return c.Category == rbacchecks.Category })
-	// A scan keeps every finding until the report is written (the report
-	// opens with their summary), so most of the heap is live and every
-	// collection marks it again. Collecting when the heap is three times
-	// the live data instead of twice takes about a tenth off the CPU time
-	// of a large scan for about a fifth more peak memory (BENCHMARKS.md).
+	// Little stays live during a scan (the held input, the documents being
+	// checked, the list of objects), so each collection is cheap, and the
+	// garbage they leave is many times that. Collecting at three times the
+	// live heap instead of twice takes about a fifth off the CPU time of a
+	// large scan; more saves less CPU than the page faults of the larger
+	// heap cost (BENCHMARKS.md).
 	defer collectAt(gcPercent)()
 	src := &manifest.Source{Paths: o.Paths, Stdin: io.Stdin}
-	r := Scan(ctx, src, cs, opts, o.Workers, filter)
-	r.Version = Version
-
-	for _, e := range r.Errors {
-		fmt.Fprintf(io.Stderr, "kubeguard: %s\n", e.Error())
+	sum, err := scanTo(ctx, src, cs, opts, o.Workers, filter, out, w, io.Stderr)
+	if cerr := closeOut(); err == nil {
+		err = cerr
 	}
-	if !writeReport(io.Stderr, out, w, closeOut, r) {
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "kubeguard: write report: %v\n", err)
 		return ExitError
 	}
-	return exitStatus(r, failOn)
+	return statusOf(sum, failOn)
+}
+
+// scanTo scans src into a report in format out, written to w as the scan
+// goes when the format allows, and says each input error on stderr as its
+// place in the input is reached.
+func scanTo(ctx context.Context, src *manifest.Source, cs []check.Check, opts check.Options, workers int, filter *suppress.Filter, out report.Output, w, stderr io.Writer) (report.Summary, error) {
+	head := report.Head{Version: Version, Checks: cs}
+	if filter != nil {
+		head.Findings = filter.Expired()
+	}
+	s, ok, err := report.NewStream(out, w, head)
+	if err != nil {
+		return report.Summary{}, err
+	}
+	if ok {
+		err := Scan(ctx, src, cs, opts, workers, filter, sayErrors{s, stderr})
+		if err == nil {
+			err = s.Close()
+		}
+		return s.Summary(), err
+	}
+	c := report.Collector{Report: report.Report{Version: head.Version, Checks: cs, Findings: head.Findings}}
+	Scan(ctx, src, cs, opts, workers, filter, sayErrors{&c, stderr}) // a Collector's Write does not fail
+	return report.Summarize(&c.Report), out.Write(w, &c.Report)
+}
+
+// sayErrors is a Sink that says the input errors of each part on stderr
+// before passing it on.
+type sayErrors struct {
+	report.Sink
+	stderr io.Writer
+}
+
+func (s sayErrors) Write(p *report.Part) error {
+	for _, e := range p.Errors {
+		fmt.Fprintf(s.stderr, "kubeguard: %s\n", e.Error())
+	}
+	return s.Sink.Write(p)
 }
 
 // writeReport writes r and closes the output. A failure of either is said
@@ -158,14 +196,19 @@ func writeReport(stderr io.Writer, out report.Output, w io.Writer, closeOut func
 	return true
 }
 
-// exitStatus is the exit status a report calls for: ExitError when some
-// input could not be read, ExitFindings when a finding that is not
-// suppressed is at or above failOn, ExitOK otherwise.
+// exitStatus is the exit status a report calls for (statusOf).
 func exitStatus(r *report.Report, failOn finding.Severity) int {
+	return statusOf(report.Summarize(r), failOn)
+}
+
+// statusOf is the exit status a report's counts call for: ExitError when
+// some input could not be read, ExitFindings when a finding that is not
+// suppressed is at or above failOn, ExitOK otherwise.
+func statusOf(sum report.Summary, failOn finding.Severity) int {
 	switch {
-	case len(r.Errors) > 0:
+	case sum.Errors > 0:
 		return ExitError
-	case slices.ContainsFunc(r.Findings, func(f finding.Finding) bool { return f.Suppressed == nil && f.Severity >= failOn }):
+	case sum.Fails(failOn):
 		return ExitFindings
 	}
 	return ExitOK
@@ -230,117 +273,94 @@ func configure(o *ScanOptions, all []check.Check) ([]check.Check, *suppress.Filt
 	return cs, filter, opts, nil
 }
 
-// Scan reads the source and runs the checks over every object, in parallel.
-// Objects of the kinds checks need across the input (Namespaces) are
-// collected first in a cheap pass that parses only documents naming them.
-// The filter, when not nil, marks suppressed findings.
-func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts check.Options, workers int, filter *suppress.Filter) *report.Report {
+// Scan reads the source and runs the checks over every object, in parallel,
+// and hands each input document's objects, findings and errors to sink in
+// input order; the findings known before the scan (expired exemptions) are
+// not its to hand. Objects of the kinds checks need across the input
+// (Namespaces) are collected first in a cheap pass that parses only
+// documents naming them. The filter, when not nil, marks suppressed
+// findings. It returns the first error of sink.Write; the scan goes on
+// after one, so that every worker ends, but nothing more is written.
+func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts check.Options, workers int, filter *suppress.Filter, sink report.Sink) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	engine := check.NewEngine(cs, check.NewContext(opts, src.Collect(check.Needs(cs))))
-	type result struct {
-		file, doc int
-		objects   []report.Object
-		findings  []finding.Finding
-		errors    []finding.InputError
+	type done struct {
+		unit manifest.Unit
+		part *report.Part
 	}
 	var (
-		mu      sync.Mutex
-		results []result
-		bufs    sync.Pool // *findingBuf
+		parts    = sync.Pool{New: func() any { return new(report.Part) }}
+		findings = sync.Pool{New: func() any { return new([]finding.Finding) }}
+		results  = make(chan done, workers*4)
 	)
-	readErrs := src.Stream(ctx, workers, func(u manifest.Unit) {
-		res := result{file: u.FileSeq, doc: u.DocSeq, errors: u.Errors}
-		buf, _ := bufs.Get().(*findingBuf)
-		if buf == nil {
-			buf = &findingBuf{}
-		}
-		w := buf.window()
-		fs := w
-		for _, obj := range u.Objects {
-			res.objects = append(res.objects, report.Object{Ref: obj.Ref, Location: obj.Source})
-			n := len(fs)
-			var err error
-			fs, err = engine.RunAppend(fs, obj)
-			if filter != nil {
-				filter.Apply(obj, fs[n:])
+	go func() {
+		defer close(results)
+		src.Stream(ctx, workers, func(u manifest.Unit) {
+			p := parts.Get().(*report.Part)
+			p.Errors = append(p.Errors, u.Errors...)
+			buf := findings.Get().(*[]finding.Finding)
+			for _, obj := range u.Objects {
+				fs, err := engine.RunAppend((*buf)[:0], obj)
+				if filter != nil {
+					filter.Apply(obj, fs)
+				}
+				if err != nil {
+					p.Errors = append(p.Errors, finding.InputError{Location: obj.Source, Message: err.Error()})
+				}
+				sink.Encode(p, report.Object{Ref: obj.Ref, Location: obj.Source}, fs)
+				// The findings are encoded: the list is the next object's.
+				clear(fs)
+				*buf = fs
 			}
-			if err != nil {
-				res.errors = append(res.errors, finding.InputError{Location: obj.Source, Message: err.Error()})
+			findings.Put(buf)
+			u.Objects = nil
+			results <- done{u, p}
+		})
+	}()
+	// The errors of expanding the paths come first; then each file's
+	// documents, in order, as soon as the ones before them are done.
+	_, walkErrs := src.Files()
+	first := parts.Get().(*report.Part)
+	first.Errors = append(first.Errors, walkErrs...)
+	err := sink.Write(first)
+	type seq struct{ file, doc int }
+	var (
+		next    seq
+		pending = map[seq]done{}
+	)
+	for d := range results {
+		pending[seq{d.unit.FileSeq, d.unit.DocSeq}] = d
+		for {
+			d, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			if err == nil {
+				err = sink.Write(d.part)
+			}
+			d.part.Reset()
+			parts.Put(d.part)
+			if d.unit.Last {
+				next = seq{next.file + 1, 0}
+			} else {
+				next.doc++
 			}
 		}
-		res.findings = buf.keep(w, fs)
-		bufs.Put(buf)
-		mu.Lock()
-		results = append(results, res)
-		mu.Unlock()
-	})
-	slices.SortFunc(results, func(a, b result) int {
-		if a.file != b.file {
-			return a.file - b.file
-		}
-		return a.doc - b.doc
-	})
-	r := &report.Report{Checks: cs, Errors: readErrs}
+	}
+	return err
+}
+
+// ScanReport is Scan into a whole report, with the expired exemptions
+// first.
+func ScanReport(ctx context.Context, src *manifest.Source, cs []check.Check, opts check.Options, workers int, filter *suppress.Filter) *report.Report {
+	var c report.Collector
 	if filter != nil {
-		r.Findings = filter.Expired()
+		c.Report.Findings = filter.Expired()
 	}
-	// Size the lists once: findings are large, and growing a list of a
-	// hundred thousand of them by doubling copies it again and again.
-	var nobj, nfind, nerr int
-	for _, res := range results {
-		nobj, nfind, nerr = nobj+len(res.objects), nfind+len(res.findings), nerr+len(res.errors)
-	}
-	r.Objects = slices.Grow(r.Objects, nobj)
-	r.Findings = slices.Grow(r.Findings, nfind)
-	r.Errors = slices.Grow(r.Errors, nerr)
-	for _, res := range results {
-		r.Objects = append(r.Objects, res.objects...)
-		r.Findings = append(r.Findings, res.findings...)
-		r.Errors = append(r.Errors, res.errors...)
-	}
-	return r
-}
-
-// findingBuf is where a worker keeps the findings of the documents it
-// checks: in blocks of a few thousand, each document's findings appended
-// straight into the free end of the current block. A list per document
-// grown by doubling allocated about twice the findings a scan keeps (each
-// a few hundred bytes), and copying each document's list into a block
-// after the checks was a copy of every finding.
-type findingBuf struct {
-	block []finding.Finding
-}
-
-// findingBlock is the number of findings kept in one allocation.
-const findingBlock = 4096
-
-// window returns the free end of the block, where the next document's
-// findings go; a new block when the current one is full.
-func (b *findingBuf) window() []finding.Finding {
-	if len(b.block) == cap(b.block) {
-		b.block = make([]finding.Finding, 0, findingBlock)
-	}
-	return b.block[len(b.block):len(b.block)]
-}
-
-// keep returns the findings fs appended to window w, and keeps them in
-// the block when they were written into it.
-func (b *findingBuf) keep(w, fs []finding.Finding) []finding.Finding {
-	if len(fs) == 0 {
-		return nil
-	}
-	if &fs[0] == &w[:1][0] {
-		b.block = b.block[:len(b.block)+len(fs)]
-		return fs[:len(fs):len(fs)]
-	}
-	// The document outgrew the free end, and append moved its findings to
-	// a list of their own, which is kept as it is. What append wrote into
-	// the free end before is cleared, so that it keeps nothing alive, and
-	// the next document starts a new block: the free end is too small for
-	// documents like this one.
-	clear(b.block[len(b.block):cap(b.block)])
-	b.block = nil
-	return fs
+	Scan(ctx, src, cs, opts, workers, filter, &c) // a Collector's Write does not fail
+	c.Report.Checks = cs
+	return &c.Report
 }

@@ -69,7 +69,7 @@ func BenchmarkScanPipeline(b *testing.B) {
 	b.SetBytes(size)
 	b.ReportAllocs()
 	for b.Loop() {
-		r := Scan(context.Background(), &manifest.Source{Paths: []string{dir}}, all, opts, 0, nil)
+		r := ScanReport(context.Background(), &manifest.Source{Paths: []string{dir}}, all, opts, 0, nil)
 		if len(r.Errors) > 0 || len(r.Findings) == 0 {
 			b.Fatalf("%d errors, %d findings", len(r.Errors), len(r.Findings))
 		}

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/kubeguard/kubeguard/internal/checks"
+	"github.com/kubeguard/kubeguard/internal/manifest"
+	"github.com/kubeguard/kubeguard/internal/report"
+	"github.com/kubeguard/kubeguard/tools/corpus"
+)
+
+// wholeOnly hides whether an output can be streamed, so that a scan into
+// it keeps the whole report and writes it at the end.
+type wholeOnly struct{ report.Output }
+
+// TestScanStreamsAsWhole holds the streamed report to the whole one: a
+// scan written as it goes, on many workers, gives the bytes of the same
+// scan kept whole and written at the end, in every format that streams,
+// with input errors, suppressed findings and an expired exemption in it.
+func TestScanStreamsAsWhole(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := corpus.Write(dir, corpus.Options{N: 400, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "broken.yaml", privilegedPod+"---\nmetadata: [\n---\nkind: Pod\n")
+	writeFile(t, dir, "empty.yaml", "")
+	writeFile(t, dir, "ignored.yaml", strings.Replace(privilegedPod, "  namespace: team\n",
+		"  namespace: team\n  annotations:\n    kubeguard.io/ignore: \"pss-privileged -- test\"\n", 1))
+	if err := os.Symlink(filepath.Join(dir, "nowhere"), filepath.Join(dir, "dangling.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	config := writeFile(t, t.TempDir(), ".kubeguard.yaml",
+		"exemptions:\n- checks: [pss-privileged]\n  namespace: team\n  reason: migrating\n  expires: 2020-01-31\n")
+	paths := []string{dir, filepath.Join(dir, "missing.yaml")}
+
+	all, err := checks.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, filter, opts, err := configure(&ScanOptions{Paths: paths, Level: "restricted", PSSVersion: "latest", Config: config}, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scan := func(out report.Output, workers int) (string, report.Summary) {
+		var w, stderr bytes.Buffer
+		sum, err := scanTo(context.Background(), &manifest.Source{Paths: paths}, cs, opts, workers, filter, out, &w, &stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w.String(), sum
+	}
+	for _, format := range []string{"json", "sarif", "text"} {
+		t.Run(format, func(t *testing.T) {
+			out, err := report.New(format, report.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			whole, wholeSum := scan(wholeOnly{out}, 1)
+			streamed, sum := scan(out, 8)
+			if diff := cmp.Diff(whole, streamed); diff != "" {
+				t.Errorf("streamed report differs from the whole one (-whole +streamed):\n%s", diff)
+			}
+			if diff := cmp.Diff(wholeSum, sum); diff != "" {
+				t.Errorf("summary (-whole +streamed):\n%s", diff)
+			}
+			if sum.Errors != 4 || sum.Suppressed == ([5]int{}) || sum.Objects < 400 {
+				t.Errorf("summary %+v: want 4 input errors, suppressed findings and every object", sum)
+			}
+		})
+	}
+
+	// The objects come in input order: files in the order of the walk,
+	// documents by line.
+	r := ScanReport(context.Background(), &manifest.Source{Paths: paths}, cs, opts, 8, filter)
+	files, _ := (&manifest.Source{Paths: paths}).Files()
+	pos := func(o report.Object) [2]int { return [2]int{slices.Index(files, o.Location.File), o.Location.Line} }
+	if !slices.IsSortedFunc(r.Objects, func(a, b report.Object) int {
+		pa, pb := pos(a), pos(b)
+		if pa[0] != pb[0] {
+			return pa[0] - pb[0]
+		}
+		return pa[1] - pb[1]
+	}) {
+		t.Error("objects are not in input order")
+	}
+}
