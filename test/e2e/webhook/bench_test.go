@@ -22,6 +22,9 @@ import (
 // TestLoadSideBySide replays the same AdmissionReviews at fixed rates
 // against the kubeguard binary and the upstream standalone webhook, each a
 // separate process watching this package's API server, and logs one table.
+// Between them runs the floor (testdata/floor), a server that only decodes
+// each review's UID and allows it: what TLS, HTTP and this machine's
+// scheduling cost before any webhook does its work.
 // It is a benchmark, not a check: it runs only when
 // KUBEGUARD_WEBHOOK_BENCH=<path of the upstream webhook binary> is set,
 // for example
@@ -76,6 +79,11 @@ func TestLoadSideBySide(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build kubeguard: %v\n%s", err, out)
 	}
+	// The floor: TLS, HTTP and the UID, nothing else (testdata/floor).
+	floor := filepath.Join(dir, "floor")
+	if out, err := exec.Command("go", "build", "-o", floor, "./testdata/floor").CombinedOutput(); err != nil {
+		t.Fatalf("build floor: %v\n%s", err, out)
+	}
 	var namespaces []string
 	for i := range 4 {
 		ns := srv.Namespace(t, fmt.Sprintf("load%d", i), map[string]string{
@@ -96,6 +104,9 @@ func TestLoadSideBySide(t *testing.T) {
 		{"kubeguard", "/validate", func(port int) []string {
 			return []string{kubeguard, "webhook", "serve", "--addr", "127.0.0.1:" + strconv.Itoa(port), "--cert", cert, "--key", key,
 				"--kubeconfig", filepath.Join(dir, "kubeconfig"), "--log-level", "warn", "--shutdown-delay", "0s"}
+		}},
+		{"floor", "/validate", func(port int) []string {
+			return []string{floor, "--addr", "127.0.0.1:" + strconv.Itoa(port), "--cert", cert, "--key", key}
 		}},
 		{"upstream", "/", func(port int) []string {
 			return []string{upstream, "--bind-address", "127.0.0.1", "--secure-port", strconv.Itoa(port), "--tls-cert-file", cert,
