@@ -67,8 +67,8 @@ func (e jsonEncoder) head(s *Stream) error {
 	if err != nil {
 		return err
 	}
-	s.w.Write(b[:len(b)-2]) // without the closing "\n}"
-	s.w.WriteString(",\n  \"findings\": [")
+	s.out().Write(b[:len(b)-2]) // without the closing "\n}"
+	s.out().WriteString(",\n  \"findings\": [")
 	s.trim = 1 // the comma of the first finding
 	return s.putFindings(s.h.Findings)
 }
@@ -81,15 +81,24 @@ func (e jsonEncoder) part(b []byte, _ *Object, fs []finding.Finding) []byte {
 	return b
 }
 
+func (e jsonEncoder) object(b []byte, o *Object) []byte {
+	b = append(b, ",\n    "...)
+	return appendObject(b, o)
+}
+
 func (e jsonEncoder) tail(s *Stream) error {
-	w := s.w
+	w := s.out()
 	if s.wrote {
 		w.WriteString("\n  ")
 	}
-	w.WriteString("],\n  \"objects\": ")
-	if err := writeList(w, s.objects, 1, appendObject); err != nil {
-		return err
+	w.WriteString("],\n  \"objects\": [")
+	if s.objects.wrote {
+		if err := s.spool.copyTo(w); err != nil {
+			return err
+		}
+		w.WriteString("\n  ")
 	}
+	w.WriteString("]")
 	w.WriteString(",\n  \"errors\": ")
 	if err := writeList(w, s.errors, 1, appendInputError); err != nil {
 		return err

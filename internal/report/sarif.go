@@ -248,7 +248,7 @@ func (e *sarifEncoder) head(s *Stream) error {
 		return err
 	}
 	at := bytes.Index(b, []byte(sarifResults))
-	s.w.Write(b[:at+len(sarifResults)-1]) // up to the opening bracket
+	s.out().Write(b[:at+len(sarifResults)-1]) // up to the opening bracket
 	s.trim = 1                            // the comma of the first result
 	return s.putFindings(s.h.Findings)
 }
@@ -268,6 +268,9 @@ func (e *sarifEncoder) part(b []byte, _ *Object, fs []finding.Finding) []byte {
 	return b
 }
 
+// object appends nothing: the log lists no objects.
+func (e *sarifEncoder) object(b []byte, _ *Object) []byte { return b }
+
 func (e *sarifEncoder) tail(s *Stream) error {
 	if err := e.err.Load(); err != nil {
 		return *err
@@ -277,11 +280,11 @@ func (e *sarifEncoder) tail(s *Stream) error {
 		return err
 	}
 	if s.wrote {
-		s.w.WriteString("\n" + sarifResultPrefix[2:])
+		s.out().WriteString("\n" + sarifResultPrefix[2:])
 	}
 	at := bytes.Index(b, []byte(sarifResults))
-	s.w.Write(b[at+len(sarifResults)-1:])
-	_, err = s.w.WriteString("\n")
+	s.out().Write(b[at+len(sarifResults)-1:])
+	_, err = s.out().WriteString("\n")
 	return err
 }
 

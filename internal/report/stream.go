@@ -26,16 +26,17 @@ type Sink interface {
 type Part struct {
 	// Errors are the document's input errors, added by the scan.
 	Errors  []finding.InputError
-	objects []Object
 	sum     Summary
-	data    []byte            // encoded, for a Stream
+	data    []byte            // findings encoded, for a Stream
+	listed  []byte            // objects encoded, for a Stream
+	objects []Object          // for a Collector
 	kept    []finding.Finding // copied, for a Collector
 }
 
 // Reset empties p for reuse, keeping its memory.
 func (p *Part) Reset() {
 	clear(p.kept) // the findings' strings would stay reachable
-	*p = Part{Errors: p.Errors[:0], objects: p.objects[:0], data: p.data[:0], kept: p.kept[:0]}
+	*p = Part{Errors: p.Errors[:0], data: p.data[:0], listed: p.listed[:0], objects: p.objects[:0], kept: p.kept[:0]}
 }
 
 // Summary counts what a report holds.
@@ -151,26 +152,32 @@ type encoder interface {
 	// part appends an object's findings in the format. It is safe for
 	// concurrent use; o is nil for findings about no scanned object.
 	part(b []byte, o *Object, fs []finding.Finding) []byte
+	// object appends an object as the format lists the objects, if it
+	// does. It is safe for concurrent use.
+	object(b []byte, o *Object) []byte
 	// tail writes what comes after the parts.
 	tail(s *Stream) error
 }
 
 // Stream is a Sink that writes a report as the scan produces it: each
 // part is encoded by Encode on the goroutine that checked its document
-// and written in input order, and only the objects, the errors and the
-// counts are kept, so memory does not grow with the findings.
+// and written in input order. Only the errors and the counts are kept, and
+// the list of objects, which comes after the findings, is kept in a spool,
+// so that memory does not grow with the input.
 type Stream struct {
 	h Head
 	list
-	enc     encoder
-	sum     Summary
-	objects []Object
-	errors  []finding.InputError
+	enc      encoder
+	sum      Summary
+	nobjects int
+	objects  list // into spool
+	spool    spool
+	errors   []finding.InputError
 }
 
 // list writes the elements of a list, or parts of a report, as they come.
 type list struct {
-	w *bufio.Writer
+	w io.Writer
 	// trim is the length of the separator that starts every element's
 	// encoding and that the first one written goes without.
 	trim  int
@@ -199,11 +206,24 @@ func NewStream(out Output, w io.Writer, h Head) (s *Stream, ok bool, err error) 
 		return nil, false, nil
 	}
 	s = &Stream{h: h, enc: f.encoder(&h), list: list{w: bufio.NewWriterSize(w, 1<<20)}}
-	s.objects = append(s.objects, h.Objects...)
+	s.objects = list{w: &s.spool, trim: 1}
+	s.nobjects = len(h.Objects)
+	err = encodeRuns(len(h.Objects), func(b []byte, lo, hi int) []byte {
+		for i := lo; i < hi; i++ {
+			b = s.enc.object(b, &h.Objects[i])
+		}
+		return b
+	}, s.objects.put)
 	s.errors = append(s.errors, h.Errors...)
 	s.sum.count(h.Findings)
-	return s, true, s.enc.head(s)
+	if err == nil {
+		err = s.enc.head(s)
+	}
+	return s, true, err
 }
+
+// w is where the stream writes the report.
+func (s *Stream) out() *bufio.Writer { return s.w.(*bufio.Writer) }
 
 // writeWhole writes a whole report through a stream.
 func writeWhole(out streamer, w io.Writer, r *Report) error {
@@ -216,16 +236,20 @@ func writeWhole(out streamer, w io.Writer, r *Report) error {
 
 // Encode implements Sink.
 func (s *Stream) Encode(p *Part, o Object, fs []finding.Finding) {
-	p.objects = append(p.objects, o)
+	p.sum.Objects++
 	p.sum.count(fs)
 	p.data = s.enc.part(p.data, &o, fs)
+	p.listed = s.enc.object(p.listed, &o)
 }
 
 // Write implements Sink.
 func (s *Stream) Write(p *Part) error {
-	s.objects = append(s.objects, p.objects...)
+	s.nobjects += p.sum.Objects
 	s.errors = append(s.errors, p.Errors...)
 	s.sum.add(&p.sum)
+	if err := s.objects.put(p.listed); err != nil {
+		s.err = err
+	}
 	return s.put(p.data)
 }
 
@@ -239,20 +263,21 @@ func (s *Stream) putFindings(fs []finding.Finding) error {
 
 // Close writes the tail of the report and flushes it.
 func (s *Stream) Close() error {
+	defer s.spool.close()
 	if s.err != nil {
 		return s.err
 	}
 	if err := s.enc.tail(s); err != nil {
 		return err
 	}
-	return s.w.Flush()
+	return s.out().Flush()
 }
 
 // Summary counts what the stream has written. It is complete once every
 // part has been written.
 func (s *Stream) Summary() Summary {
 	sum := s.sum
-	sum.Objects, sum.Errors = len(s.objects), len(s.errors)
+	sum.Objects, sum.Errors = s.nobjects, len(s.errors)
 	return sum
 }
 

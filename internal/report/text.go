@@ -73,6 +73,9 @@ func (t Text) appendGroup(b []byte, o *Object, active []*finding.Finding) []byte
 	return append(b, '\n')
 }
 
+// object appends nothing: the text lists objects with findings only.
+func (t Text) object(b []byte, _ *Object) []byte { return b }
+
 // tail writes the objects of the head with their findings, the input
 // errors and the counts.
 func (t Text) tail(s *Stream) error {
@@ -89,7 +92,7 @@ func (t Text) tail(s *Stream) error {
 			return err
 		}
 	}
-	w := s.w
+	w := s.out()
 	for _, e := range s.errors {
 		fmt.Fprintf(w, "%s %s: %s\n", t.paint("31;1", "error"), e.Location, e.Message)
 	}
