@@ -249,7 +249,7 @@ func (e *sarifEncoder) head(s *Stream) error {
 	}
 	at := bytes.Index(b, []byte(sarifResults))
 	s.out().Write(b[:at+len(sarifResults)-1]) // up to the opening bracket
-	s.trim = 1                            // the comma of the first result
+	s.trim = 1                                // the comma of the first result
 	return s.putFindings(s.h.Findings)
 }
 
