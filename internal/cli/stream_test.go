@@ -56,7 +56,7 @@ func TestScanStreamsAsWhole(t *testing.T) {
 		}
 		return w.String(), sum
 	}
-	for _, format := range []string{"json", "sarif", "text"} {
+	for _, format := range report.Formats {
 		t.Run(format, func(t *testing.T) {
 			out, err := report.New(format, report.Options{})
 			if err != nil {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -38,6 +39,7 @@ type junitProperty struct {
 }
 
 type junitCase struct {
+	XMLName   xml.Name      `xml:"testcase"`
 	Classname string        `xml:"classname,attr"`
 	Name      string        `xml:"name,attr"`
 	Failure   *junitOutcome `xml:"failure,omitempty"`
@@ -58,80 +60,143 @@ type junitOutcome struct {
 }
 
 // Write implements Output.
-func (JUnit) Write(w io.Writer, r *Report) error {
-	suite := junitSuite{Name: "kubeguard"}
-	if r.Version != "" {
-		suite.Properties = []junitProperty{{Name: "kubeguard.version", Value: r.Version}}
+func (j JUnit) Write(w io.Writer, r *Report) error { return writeWhole(j, w, r) }
+
+func (JUnit) encoder(*Head) encoder { return junitEncoder{} }
+
+// junitEncoder writes the test cases of the scanned objects to the spool
+// as the scan goes, and the document around them at the end, when its
+// counts are known. Each case is encoded on its own, indented as within
+// the document, so that the bytes are the encoder's for the whole.
+type junitEncoder struct{}
+
+// junitCaseIndent is the indentation of a test case: in a suite, in the
+// document's suites.
+const junitCaseIndent = "    "
+
+// head sends the parts to the spool.
+func (junitEncoder) head(s *Stream) error {
+	s.list = list{w: &s.spool}
+	return nil
+}
+
+func (junitEncoder) part(b []byte, o *Object, fs []finding.Finding) []byte {
+	var g []*finding.Finding
+	for i := range fs {
+		g = append(g, &fs[i])
 	}
-	for _, g := range byObject(r.Objects, r.Findings) {
-		c := junitCase{Classname: junitClass(g.Object.Location), Name: g.Object.Ref.String()}
-		var failed, suppressed []*finding.Finding
-		for _, f := range g.Findings {
-			if f.Suppressed != nil {
-				suppressed = append(suppressed, f)
-			} else {
-				failed = append(failed, f)
-			}
-		}
-		if len(failed) > 0 {
-			top := failed[0].Severity
-			var body strings.Builder
-			for _, f := range failed {
-				top = max(top, f.Severity)
-				junitFinding(&body, f)
-			}
-			var counts severityCounts
-			counts.add(failed)
-			c.Failure = &junitOutcome{Message: counts.summary(), Type: top.String(), Body: xmlText(body.String())}
-			suite.Failures++
-		}
-		if len(suppressed) > 0 {
-			// Shown, so that a waiver is visible where the object is, but
-			// not failed: suppressed findings never fail a scan.
-			var out strings.Builder
-			fmt.Fprintf(&out, "%s suppressed:\n", plural(len(suppressed), "finding"))
-			for _, f := range suppressed {
-				fmt.Fprintf(&out, "(%s", f.Suppressed.Kind)
-				if f.Suppressed.Reason != "" {
-					fmt.Fprintf(&out, ": %s", f.Suppressed.Reason)
-				}
-				out.WriteString(") ")
-				junitFinding(&out, f)
-			}
-			c.SystemOut = &junitText{Text: xmlText(out.String())}
-		}
-		suite.Cases = append(suite.Cases, c)
+	return appendJUnitCase(b, junitCaseOf(o, g))
+}
+
+// object appends nothing: objects are test cases, written as parts.
+func (junitEncoder) object(b []byte, _ *Object) []byte { return b }
+
+func (junitEncoder) tail(s *Stream) error {
+	groups := byObject(s.h.Objects, s.h.Findings)
+	var cases []byte
+	for _, g := range groups {
+		cases = appendJUnitCase(cases, junitCaseOf(&g.Object, g.Findings))
 	}
-	for _, e := range r.Errors {
+	for _, e := range s.errors {
 		name := "input error"
 		if e.Location.Line > 0 {
 			name = fmt.Sprintf("input error at line %d", e.Location.Line)
 		}
-		suite.Cases = append(suite.Cases, junitCase{
+		cases = appendJUnitCase(cases, junitCase{
 			Classname: junitClass(e.Location),
 			Name:      name,
 			Error:     &junitOutcome{Message: e.Message, Type: "input-error", Body: xmlText(e.Error() + "\n")},
 		})
-		suite.Errors++
 	}
-	suite.Tests = len(suite.Cases)
-	out := junitSuites{
+	sum := s.Summary()
+	suite := junitSuite{
 		Name:     "kubeguard",
-		Tests:    suite.Tests,
-		Failures: suite.Failures,
-		Errors:   suite.Errors,
-		Suites:   []junitSuite{suite},
+		Tests:    sum.Objects - len(s.h.Objects) + len(groups) + sum.Errors,
+		Failures: sum.Failing + failing(groups[len(s.h.Objects):]),
+		Errors:   sum.Errors,
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
+	if s.h.Version != "" {
+		suite.Properties = []junitProperty{{Name: "kubeguard.version", Value: s.h.Version}}
+	}
+	doc, err := xml.MarshalIndent(junitSuites{
+		Name: "kubeguard", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors,
+		Suites: []junitSuite{suite},
+	}, "", "  ")
+	if err != nil {
 		return err
 	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(out); err != nil {
+	// The cases go at the end of the suite: before its end tag, on a line
+	// of its own when the suite holds properties, and after its start tag
+	// when it holds nothing else.
+	at := bytes.LastIndex(doc, []byte("</testsuite>"))
+	w := s.out()
+	w.WriteString(xml.Header)
+	if bytes.HasSuffix(doc[:at], []byte("\n  ")) {
+		at -= len("\n  ")
+	}
+	w.Write(doc[:at])
+	if err := s.spool.copyTo(w); err != nil {
 		return err
 	}
-	_, err := io.WriteString(w, "\n")
+	w.Write(cases)
+	if doc[at] == '<' && (s.wrote || len(cases) > 0) {
+		w.WriteString("\n  ")
+	}
+	w.Write(doc[at:])
+	_, err = w.WriteString("\n")
 	return err
+}
+
+// junitCaseOf makes the test case of an object and its findings.
+func junitCaseOf(o *Object, fs []*finding.Finding) junitCase {
+	c := junitCase{Classname: junitClass(o.Location), Name: o.Ref.String()}
+	var failed, suppressed []*finding.Finding
+	for _, f := range fs {
+		if f.Suppressed != nil {
+			suppressed = append(suppressed, f)
+		} else {
+			failed = append(failed, f)
+		}
+	}
+	if len(failed) > 0 {
+		top := failed[0].Severity
+		var body strings.Builder
+		for _, f := range failed {
+			top = max(top, f.Severity)
+			junitFinding(&body, f)
+		}
+		var counts severityCounts
+		counts.add(failed)
+		c.Failure = &junitOutcome{Message: counts.summary(), Type: top.String(), Body: xmlText(body.String())}
+	}
+	if len(suppressed) > 0 {
+		// Shown, so that a waiver is visible where the object is, but
+		// not failed: suppressed findings never fail a scan.
+		var out strings.Builder
+		fmt.Fprintf(&out, "%s suppressed:\n", plural(len(suppressed), "finding"))
+		for _, f := range suppressed {
+			fmt.Fprintf(&out, "(%s", f.Suppressed.Kind)
+			if f.Suppressed.Reason != "" {
+				fmt.Fprintf(&out, ": %s", f.Suppressed.Reason)
+			}
+			out.WriteString(") ")
+			junitFinding(&out, f)
+		}
+		c.SystemOut = &junitText{Text: xmlText(out.String())}
+	}
+	return c
+}
+
+// appendJUnitCase appends a test case on a line of its own, as the
+// encoder indents it within the document.
+func appendJUnitCase(b []byte, c junitCase) []byte {
+	out, err := xml.MarshalIndent(c, junitCaseIndent, "  ")
+	if err != nil {
+		// Only strings and ints: nothing the encoder refuses.
+		panic(fmt.Sprintf("report: junit test case: %v", err))
+	}
+	b = append(b, '\n')
+	return append(b, out...)
 }
 
 // junitClass is what CI systems group test cases by: the file, or for Helm

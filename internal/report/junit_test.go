@@ -180,3 +180,20 @@ func TestJUnitFailureListsEveryFinding(t *testing.T) {
 		}
 	}
 }
+
+// TestJUnitEmpty: a report with nothing in it, not even a version, is
+// the document the encoder writes for an empty suite.
+func TestJUnitEmpty(t *testing.T) {
+	var b strings.Builder
+	if err := (JUnit{}).Write(&b, &Report{}); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := xml.MarshalIndent(junitSuites{Name: "kubeguard", Suites: []junitSuite{{Name: "kubeguard"}}}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := xml.Header + string(doc) + "\n"
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/kubeguard/kubeguard/internal/check"
@@ -45,6 +46,8 @@ type Summary struct {
 	// Active and Suppressed count findings by severity. Suppressed
 	// findings are reported but never fail a scan.
 	Active, Suppressed [finding.Critical + 1]int
+	// Failing counts the objects with findings that are not suppressed.
+	Failing int
 	// SuppressedBy counts suppressed findings by the kind of suppression.
 	SuppressedBy map[string]int
 }
@@ -53,7 +56,21 @@ type Summary struct {
 func Summarize(r *Report) Summary {
 	s := Summary{Objects: len(r.Objects), Errors: len(r.Errors)}
 	s.count(r.Findings)
+	if len(r.Objects) > 0 {
+		s.Failing = failing(byObject(r.Objects, r.Findings)[:len(r.Objects)])
+	}
 	return s
+}
+
+// failing counts the groups with findings that are not suppressed.
+func failing(groups []objectFindings) int {
+	n := 0
+	for _, g := range groups {
+		if slices.ContainsFunc(g.Findings, func(f *finding.Finding) bool { return f.Suppressed == nil }) {
+			n++
+		}
+	}
+	return n
 }
 
 // Findings is the number of findings, suppressed ones included.
@@ -94,6 +111,7 @@ func (s *Summary) count(fs []finding.Finding) {
 func (s *Summary) add(o *Summary) {
 	s.Objects += o.Objects
 	s.Errors += o.Errors
+	s.Failing += o.Failing
 	for i := range s.Active {
 		s.Active[i] += o.Active[i]
 		s.Suppressed[i] += o.Suppressed[i]
@@ -165,7 +183,10 @@ type encoder interface {
 // the list of objects, which comes after the findings, is kept in a spool,
 // so that memory does not grow with the input.
 type Stream struct {
-	h Head
+	h  Head
+	bw *bufio.Writer // the output
+	// list is where the parts go: the output, unless the format writes
+	// them after what they count (then the spool).
 	list
 	enc      encoder
 	sum      Summary
@@ -205,7 +226,8 @@ func NewStream(out Output, w io.Writer, h Head) (s *Stream, ok bool, err error) 
 	if !ok {
 		return nil, false, nil
 	}
-	s = &Stream{h: h, enc: f.encoder(&h), list: list{w: bufio.NewWriterSize(w, 1<<20)}}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	s = &Stream{h: h, enc: f.encoder(&h), bw: bw, list: list{w: bw}}
 	s.objects = list{w: &s.spool, trim: 1}
 	s.nobjects = len(h.Objects)
 	err = encodeRuns(len(h.Objects), func(b []byte, lo, hi int) []byte {
@@ -215,15 +237,15 @@ func NewStream(out Output, w io.Writer, h Head) (s *Stream, ok bool, err error) 
 		return b
 	}, s.objects.put)
 	s.errors = append(s.errors, h.Errors...)
-	s.sum.count(h.Findings)
+	s.sum = Summarize(&Report{Objects: h.Objects, Findings: h.Findings})
 	if err == nil {
 		err = s.enc.head(s)
 	}
 	return s, true, err
 }
 
-// w is where the stream writes the report.
-func (s *Stream) out() *bufio.Writer { return s.w.(*bufio.Writer) }
+// out is where the stream writes the report.
+func (s *Stream) out() *bufio.Writer { return s.bw }
 
 // writeWhole writes a whole report through a stream.
 func writeWhole(out streamer, w io.Writer, r *Report) error {
@@ -237,6 +259,9 @@ func writeWhole(out streamer, w io.Writer, r *Report) error {
 // Encode implements Sink.
 func (s *Stream) Encode(p *Part, o Object, fs []finding.Finding) {
 	p.sum.Objects++
+	if slices.ContainsFunc(fs, func(f finding.Finding) bool { return f.Suppressed == nil }) {
+		p.sum.Failing++
+	}
 	p.sum.count(fs)
 	p.data = s.enc.part(p.data, &o, fs)
 	p.listed = s.enc.object(p.listed, &o)
