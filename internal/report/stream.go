@@ -179,9 +179,11 @@ type encoder interface {
 
 // Stream is a Sink that writes a report as the scan produces it: each
 // part is encoded by Encode on the goroutine that checked its document
-// and written in input order. Only the errors and the counts are kept, and
-// the list of objects, which comes after the findings, is kept in a spool,
-// so that memory does not grow with the input.
+// and written in input order. Only the errors and the counts are kept in
+// memory. What a format writes after something that is known only at the
+// end (JSON's list of objects, after the findings; JUnit's test cases,
+// after their counts) waits in a spool, so that memory does not grow with
+// the input.
 type Stream struct {
 	h  Head
 	bw *bufio.Writer // the output
