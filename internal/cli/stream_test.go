@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -89,5 +90,37 @@ func TestScanStreamsAsWhole(t *testing.T) {
 		return pa[1] - pb[1]
 	}) {
 		t.Error("objects are not in input order")
+	}
+}
+
+// failAfter is standard output that breaks after n bytes, like a closed
+// pipe or a full disk.
+type failAfter struct{ n int }
+
+func (f *failAfter) Write(b []byte) (int, error) {
+	if len(b) > f.n {
+		k := f.n
+		f.n = 0
+		return k, errors.New("no space left on device")
+	}
+	f.n -= len(b)
+	return len(b), nil
+}
+
+// TestScanWriteError: when the report cannot be written part way through
+// the scan, the scan still ends, says so, and exits 2, in every format.
+func TestScanWriteError(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := corpus.Write(dir, corpus.Options{N: 300, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range report.Formats {
+		t.Run(format, func(t *testing.T) {
+			var stderr bytes.Buffer
+			code := Run(context.Background(), []string{"scan", "-o", format, dir}, IO{Stdout: &failAfter{n: 1 << 20}, Stderr: &stderr})
+			if code != ExitError || !strings.Contains(stderr.String(), "write report: no space left on device") {
+				t.Errorf("exit %d, stderr %q; want %d and the write error", code, stderr.String(), ExitError)
+			}
+		})
 	}
 }
