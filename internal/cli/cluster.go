@@ -295,6 +295,9 @@ func (s *liveScan) each(ctx context.Context, r cluster.Resource, fn func(*cluste
 		s.listed++
 	case errors.As(err, &w):
 		s.warnings = append(s.warnings, w)
+		if w.Listed() {
+			s.listed++
+		}
 	default:
 		s.mu.Lock()
 		s.errors = append(s.errors, finding.InputError{Location: finding.Location{File: "cluster"}, Message: err.Error()})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -314,5 +315,44 @@ func TestClusterNothingReadable(t *testing.T) {
 	code, _, stderr := runFake(t, s)
 	if code != ExitError || !strings.Contains(stderr, "nothing could be read") {
 		t.Errorf("exit %d, want %d\n%s", code, ExitError, stderr)
+	}
+}
+
+// TestClusterExpiredContinue: a list that outlasts the API server's
+// snapshot goes on with the token the 410 answer carries; every object is
+// still scanned, and the scan says the list was not consistent.
+func TestClusterExpiredContinue(t *testing.T) {
+	s := fakeCluster(t)
+	s.Generate("pods", clustertest.Generated{N: 1200, Make: func(i int) map[string]any {
+		return map[string]any{"apiVersion": "v1", "kind": "Pod",
+			"metadata": map[string]any{"name": fmt.Sprintf("p-%04d", i), "namespace": "apps", "uid": fmt.Sprint("pod-", i)},
+			"spec":     map[string]any{"containers": []any{map[string]any{"name": "c", "image": "nginx:1.27"}}}}
+	}})
+	s.Expire("pods")
+	code, out, stderr := runFake(t, s, "-o", "json")
+	if code == ExitError {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "listing pods took longer than the API server keeps") {
+		t.Errorf("no warning about the inconsistent list:\n%s", stderr)
+	}
+	r := decodeReport(t, out)
+	pods := 0
+	for _, o := range r.Objects {
+		if o.Object.Kind == "Pod" && strings.HasPrefix(o.Object.Name, "p-") {
+			pods++
+		}
+	}
+	if pods != 1200 {
+		t.Errorf("%d of the 1,200 generated pods scanned", pods)
+	}
+	var gone int
+	for _, q := range s.Requests() {
+		if strings.HasSuffix(q.Path, "/pods") && strings.Contains(q.Query, "continue=") {
+			gone++
+		}
+	}
+	if gone < 3 {
+		t.Errorf("%d continued lists of pods, want the expired one, its retry and the rest", gone)
 	}
 }

@@ -18,6 +18,11 @@ type jsonReport struct {
 	Summary struct {
 		Objects, Findings, Errors int
 	}
+	Objects []struct {
+		Object struct {
+			Kind, Name string
+		}
+	}
 	Findings []struct {
 		CheckID  string
 		Severity string

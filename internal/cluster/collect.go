@@ -104,12 +104,16 @@ func (c *Clients) ListMetadata(ctx context.Context, r Resource, namespace string
 	return c.Metadata.Resource(r.GVR).List(ctx, opts)
 }
 
-// Warning is a resource type that could not be read, for a reason that
-// leaves the rest of the results valid: not allowed, or not served.
+// Warning is a resource type that could not be read, or not all at one
+// point in time, for a reason that leaves the rest of the results valid:
+// not allowed, not served, or listed across an expired continue token.
 type Warning struct {
 	Resource Resource
 	Err      error
 }
+
+// Listed reports whether the resource's objects were listed all the same.
+func (w Warning) Listed() bool { return apierrors.IsResourceExpired(w.Err) }
 
 // Error says what was left out and why, and what would let it in.
 func (w Warning) Error() string {
@@ -118,6 +122,8 @@ func (w Warning) Error() string {
 		return fmt.Sprintf("cannot list %s (forbidden): results leave them out; grant list on them to the scanner's identity", w.Resource)
 	case apierrors.IsNotFound(w.Err), apierrors.IsMethodNotSupported(w.Err):
 		return fmt.Sprintf("%s are not served by this cluster: results leave them out", w.Resource)
+	case w.Listed():
+		return fmt.Sprintf("listing %s took longer than the API server keeps a list's snapshot, so it went on from the server's latest state: %s created or changed meanwhile may be missing or seen as they were", w.Resource, w.Resource)
 	}
 	return fmt.Sprintf("cannot list %s: %v", w.Resource, w.Err)
 }
@@ -159,8 +165,10 @@ const DefaultPageSize = 500
 // next page is fetched while fn handles the current one, so the API
 // server's time and kubeguard's overlap; at most two pages are held. A
 // resource the identity may not list, or that the cluster does not serve,
-// yields a *Warning and no objects; other errors are returned as they are,
-// after the objects already handed on.
+// yields a *Warning and no objects; a list whose continue token expires
+// part way goes on from the server's latest state and yields a *Warning
+// after all its objects; other errors are returned as they are, after the
+// objects already handed on.
 func (c *Collector) Each(ctx context.Context, r Resource, fn func(*Item) error) error {
 	size := c.PageSize
 	if size <= 0 {
@@ -175,11 +183,21 @@ func (c *Collector) Each(ctx context.Context, r Resource, fn func(*Item) error) 
 	defer cancel()
 	next := c.fetch(ctx, r, ns, opts)
 	n := 0
+	var expired error
 	for page := 0; ; page++ {
 		p := <-next
 		if p.err != nil {
 			if page == 0 && partial(p.err) {
 				return &Warning{Resource: r, Err: p.err}
+			}
+			// A list slower than the server keeps its snapshot (a few
+			// minutes) loses its continue token. The server then hands
+			// out one that goes on from its latest state: the objects
+			// still to come are all listed, as they are now.
+			if tok := inconsistentContinue(p.err); tok != "" && expired == nil {
+				expired, opts.Continue = p.err, tok
+				next = c.fetch(ctx, r, ns, opts)
+				continue
 			}
 			return fmt.Errorf("list %s: %w", r, p.err)
 		}
@@ -198,9 +216,22 @@ func (c *Collector) Each(ctx context.Context, r Resource, fn func(*Item) error) 
 			c.Progress(r, n)
 		}
 		if p.cont == "" {
+			if expired != nil {
+				return &Warning{Resource: r, Err: expired}
+			}
 			return nil
 		}
 	}
+}
+
+// inconsistentContinue returns the continue token a 410 answer to an
+// expired one carries, if it does.
+func inconsistentContinue(err error) string {
+	var se *apierrors.StatusError
+	if !errors.As(err, &se) || se.ErrStatus.Reason != metav1.StatusReasonExpired {
+		return ""
+	}
+	return se.ErrStatus.Continue
 }
 
 // page is one fetched page.

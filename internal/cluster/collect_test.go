@@ -19,7 +19,10 @@ type pager struct {
 	n     int
 	err   map[string]error // resource -> error on the first page
 	late  error            // error on the second page
-	calls []metav1.ListOptions
+	// expire answers the first continued list with 410, handing out a
+	// token that goes on from the same place, as the API server does.
+	expire bool
+	calls  []metav1.ListOptions
 }
 
 func (p *pager) List(_ context.Context, r Resource, ns string, opts metav1.ListOptions) (*unstructured.UnstructuredList, error) {
@@ -29,6 +32,12 @@ func (p *pager) List(_ context.Context, r Resource, ns string, opts metav1.ListO
 	}
 	if p.late != nil && opts.Continue != "" {
 		return nil, p.late
+	}
+	if p.expire && opts.Continue != "" {
+		p.expire = false
+		err := apierrors.NewResourceExpired("The provided continue parameter is too old to display a consistent list result.")
+		err.ErrStatus.Continue = opts.Continue
+		return nil, err
 	}
 	start, _ := strconv.Atoi(opts.Continue)
 	l := &unstructured.UnstructuredList{}
@@ -61,6 +70,7 @@ func TestCollectorEach(t *testing.T) {
 		wantCalls int
 		wantWarn  bool
 		wantErr   bool
+		wantAll   bool // the warning says every object was listed
 	}{
 		{name: "pages", pager: pager{n: 7}, resource: Pods, wantNames: 7, wantCalls: 3},
 		{name: "exact pages", pager: pager{n: 6}, resource: Pods, wantNames: 6, wantCalls: 2},
@@ -70,6 +80,8 @@ func TestCollectorEach(t *testing.T) {
 		{name: "other error", pager: pager{n: 3, err: map[string]error{"pods": broken}}, resource: Pods, wantCalls: 1, wantErr: true},
 		{name: "forbidden mid-list is an error", pager: pager{n: 7, late: forbidden}, resource: Pods, wantNames: 3, wantCalls: 2, wantErr: true},
 		{name: "metadata", pager: pager{}, resource: Secrets, namespace: "a", wantNames: 1, wantCalls: 1},
+		{name: "expired continue goes on", pager: pager{n: 7, expire: true}, resource: Pods, wantNames: 7, wantCalls: 4, wantWarn: true, wantAll: true},
+		{name: "expired without a token is an error", pager: pager{n: 7, late: apierrors.NewResourceExpired("too old")}, resource: Pods, wantNames: 3, wantCalls: 2, wantErr: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,6 +105,9 @@ func TestCollectorEach(t *testing.T) {
 			}
 			if got := err != nil && w == nil; got != tc.wantErr {
 				t.Errorf("error = %v, want %v", err, tc.wantErr)
+			}
+			if w != nil && w.Listed() != tc.wantAll {
+				t.Errorf("warning %q: listed %v, want %v", w, w.Listed(), tc.wantAll)
 			}
 			if names != tc.wantNames || len(p.calls) != tc.wantCalls {
 				t.Errorf("%d objects in %d calls, want %d in %d", names, len(p.calls), tc.wantNames, tc.wantCalls)

@@ -43,13 +43,14 @@ type Server struct {
 	objects   map[string][]map[string]any // resource -> objects
 	generated map[string]Generated
 	forbidden map[string]bool
+	expire    map[string]bool
 	requests  []Request
 }
 
 // New starts a server holding objs (each with apiVersion, kind and
 // metadata); resources are named by the plural lowercase kind.
 func New(t testing.TB, objs ...map[string]any) *Server {
-	s := &Server{objects: map[string][]map[string]any{}, generated: map[string]Generated{}, forbidden: map[string]bool{}}
+	s := &Server{objects: map[string][]map[string]any{}, generated: map[string]Generated{}, forbidden: map[string]bool{}, expire: map[string]bool{}}
 	for _, o := range objs {
 		s.Add(o)
 	}
@@ -112,6 +113,15 @@ func (s *Server) Forbid(resource string) {
 	s.forbidden[resource] = true
 }
 
+// Expire answers the next continued list of a resource with 410, as the
+// API server does once a list's snapshot is gone: the answer's Status
+// carries a continue token that goes on from the same place.
+func (s *Server) Expire(resource string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expire[resource] = true
+}
+
 // Requests returns the requests so far.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
@@ -120,9 +130,13 @@ func (s *Server) Requests() []Request {
 }
 
 func status(w http.ResponseWriter, code int, reason, msg string) {
+	statusWith(w, code, reason, msg, map[string]any{})
+}
+
+func statusWith(w http.ResponseWriter, code int, reason, msg string, meta map[string]any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(map[string]any{"kind": "Status", "apiVersion": "v1", "metadata": map[string]any{},
+	json.NewEncoder(w).Encode(map[string]any{"kind": "Status", "apiVersion": "v1", "metadata": meta,
 		"status": "Failure", "message": msg, "reason": reason, "code": code})
 }
 
@@ -157,11 +171,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		status(w, http.StatusNotFound, "NotFound", "the server could not find the requested resource")
 		return
 	}
+	cont := r.URL.Query().Get("continue")
 	s.mu.Lock()
 	forbidden := s.forbidden[resource]
 	stored := s.objects[resource]
 	gen := s.generated[resource]
+	expire := s.expire[resource] && cont != ""
+	if expire {
+		s.expire[resource] = false
+	}
 	s.mu.Unlock()
+	if expire {
+		statusWith(w, http.StatusGone, "Expired", "the continue token is too old for a consistent list; the token in this answer goes on with an inconsistent one",
+			map[string]any{"continue": cont})
+		return
+	}
 	if forbidden {
 		status(w, http.StatusForbidden, "Forbidden", fmt.Sprintf("%s is forbidden: User \"fake\" cannot list resource %q", resource, resource))
 		return
