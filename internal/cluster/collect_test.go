@@ -16,9 +16,9 @@ import (
 
 // pager serves n objects per resource in pages, or an error.
 type pager struct {
-	n     int
-	err   map[string]error // resource -> error on the first page
-	late  error            // error on the second page
+	n    int
+	err  map[string]error // resource -> error on the first page
+	late error            // error on the second page
 	// expire answers the first continued list with 410, handing out a
 	// token that goes on from the same place, as the API server does.
 	expire bool
