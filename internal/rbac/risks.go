@@ -463,42 +463,50 @@ func (an *analysis) riskyPowers(pw powers) (what, via []string) {
 	if pw.super != nil {
 		return []string{"do everything (cluster-admin)"}, []string{an.grantDetail(*pw.super)}
 	}
+	// kind is what is held of one kind of permission: where first, then
+	// the number of namespaces and the first three. The capabilities come
+	// binding by binding in the policy's order, which sorts bindings by
+	// namespace, so a namespace seen before is the last one counted. A
+	// ServiceAccount's powers span most namespaces, and this loop runs
+	// over every capability of every mounted ServiceAccount: a set of
+	// namespaces here was a seventh of what the analysis allocated.
 	type kind struct {
 		first   *capability
 		cluster bool
-		nss     []string
-		seen    map[string]bool
+		n       int
+		nss     [3]string
+		last    string
 	}
 	var order []int
-	kinds := make([]*kind, probeNames)
+	kinds := make([]kind, probeNames)
 	for c := range pw.all {
 		if c.probe.check == nil {
 			continue
 		}
-		k := kinds[c.probe.id]
-		if k == nil {
-			k = &kind{first: c}
-			kinds[c.probe.id] = k
+		k := &kinds[c.probe.id]
+		if k.first == nil {
+			k.first = c
 			order = append(order, c.probe.id)
 		}
-		if c.namespace == "" {
+		switch {
+		case c.namespace == "":
 			k.cluster = true
-		} else if !k.seen[c.namespace] {
-			if k.seen == nil {
-				k.seen = map[string]bool{}
+		case k.n == 0 || k.last != c.namespace:
+			if k.n < len(k.nss) {
+				k.nss[k.n] = c.namespace
 			}
-			k.seen[c.namespace] = true
-			k.nss = append(k.nss, c.namespace)
+			k.n++
+			k.last = c.namespace
 		}
 	}
 	for _, id := range order {
-		k := kinds[id]
+		k := &kinds[id]
 		name := k.first.probe.name
 		where := "cluster-wide"
 		if !k.cluster {
-			where = "in namespace " + strings.Join(k.nss[:min(3, len(k.nss))], ", ")
-			if len(k.nss) > 3 {
-				where += fmt.Sprintf(" and %d more", len(k.nss)-3)
+			where = "in namespace " + strings.Join(k.nss[:min(len(k.nss), k.n)], ", ")
+			if k.n > len(k.nss) {
+				where += fmt.Sprintf(" and %d more", k.n-len(k.nss))
 			}
 		}
 		what = append(what, name+" "+where)
