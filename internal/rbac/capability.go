@@ -363,14 +363,12 @@ type powers struct {
 
 func (an *analysis) userPowers(u User) powers {
 	pw := powers{an: an, masters: slices.Contains(u.Groups, SystemMasters)}
-	for _, c := range an.p.candidates(u, func(*Binding) bool { return true }) {
-		if c.b.role == nil {
-			continue
-		}
-		if i, ok := an.superRule(c.b.role); ok && c.b.Cluster() && pw.super == nil {
+	pw.refs = an.p.candidates(u, func(b *Binding) bool { return b.role != nil })
+	for _, c := range pw.refs {
+		if i, ok := an.superRule(c.b.role); ok && c.b.Cluster() {
 			pw.super = &Grant{Binding: c.b, Subject: c.i, Role: c.b.role, Rule: i}
+			break
 		}
-		pw.refs = append(pw.refs, c)
 	}
 	return pw
 }
