@@ -34,8 +34,12 @@ func (g Grant) SubjectIdentity() Identity {
 
 // String renders the path: binding, role, rule (and the role the rule was
 // aggregated from).
-func (g Grant) String() string {
-	s := g.Binding.Ref() + " → " + g.Role.Ref() + " rules[" + strconv.Itoa(g.Rule) + "]"
+func (g Grant) String() string { return g.Binding.Ref() + g.roleRule() }
+
+// roleRule is the part of String after the binding, the same for every
+// binding to the role.
+func (g Grant) roleRule() string {
+	s := " → " + g.Role.Ref() + " rules[" + strconv.Itoa(g.Rule) + "]"
 	if src := g.Source(); src.Role != g.Role {
 		s += " (aggregated from " + src.Role.Ref() + " rules[" + strconv.Itoa(src.Index) + "])"
 	}

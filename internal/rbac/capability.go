@@ -268,7 +268,7 @@ type analysis struct {
 	capsSubj  []int
 	capsOther map[subjectRef][]capability
 	powers    map[Identity]powers
-	rules     map[ruleRef]string // a rule and where it is written, rendered
+	rules     map[ruleRef]string // a grant of a rule as grantDetail renders it, but the binding
 	names     map[*Binding]string
 }
 

@@ -166,16 +166,19 @@ func RuleString(r *rbacv1.PolicyRule) string {
 
 // grantDetail renders a grant path with the rule and where it is written.
 func (an *analysis) grantDetail(g Grant) string {
+	// All but the binding is the same for every grant of the rule: the
+	// role, the rule, the role it was aggregated from, where it is
+	// written.
 	k := ruleRef{g.Role, g.Rule}
 	rule, ok := an.rules[k]
 	if !ok {
-		rule = RuleString(g.PolicyRule())
+		rule = g.roleRule() + " " + RuleString(g.PolicyRule())
 		if loc, ok := g.Source().Location(); ok {
 			rule += " at " + loc.String()
 		}
 		an.rules[k] = rule
 	}
-	return g.String() + " " + rule
+	return g.Binding.Ref() + rule
 }
 
 // subjects names a binding's subjects, once per binding.
