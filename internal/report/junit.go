@@ -112,7 +112,7 @@ func (junitEncoder) tail(s *Stream) error {
 	suite := junitSuite{
 		Name:     "kubeguard",
 		Tests:    sum.Objects - len(s.h.Objects) + len(groups) + sum.Errors,
-		Failures: sum.Failing + failing(groups[len(s.h.Objects):]),
+		Failures: s.failing + failing(groups),
 		Errors:   sum.Errors,
 	}
 	if s.h.Version != "" {

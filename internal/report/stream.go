@@ -28,6 +28,7 @@ type Part struct {
 	// Errors are the document's input errors, added by the scan.
 	Errors  []finding.InputError
 	sum     Summary
+	failing int               // objects with findings not suppressed
 	data    []byte            // findings encoded, for a Stream
 	listed  []byte            // objects encoded, for a Stream
 	objects []Object          // for a Collector
@@ -46,8 +47,6 @@ type Summary struct {
 	// Active and Suppressed count findings by severity. Suppressed
 	// findings are reported but never fail a scan.
 	Active, Suppressed [finding.Critical + 1]int
-	// Failing counts the objects with findings that are not suppressed.
-	Failing int
 	// SuppressedBy counts suppressed findings by the kind of suppression.
 	SuppressedBy map[string]int
 }
@@ -56,9 +55,6 @@ type Summary struct {
 func Summarize(r *Report) Summary {
 	s := Summary{Objects: len(r.Objects), Errors: len(r.Errors)}
 	s.count(r.Findings)
-	if len(r.Objects) > 0 {
-		s.Failing = failing(byObject(r.Objects, r.Findings)[:len(r.Objects)])
-	}
 	return s
 }
 
@@ -111,7 +107,6 @@ func (s *Summary) count(fs []finding.Finding) {
 func (s *Summary) add(o *Summary) {
 	s.Objects += o.Objects
 	s.Errors += o.Errors
-	s.Failing += o.Failing
 	for i := range s.Active {
 		s.Active[i] += o.Active[i]
 		s.Suppressed[i] += o.Suppressed[i]
@@ -193,6 +188,7 @@ type Stream struct {
 	enc      encoder
 	sum      Summary
 	nobjects int
+	failing  int  // objects of the parts with findings not suppressed
 	objects  list // into spool
 	spool    spool
 	errors   []finding.InputError
@@ -239,7 +235,7 @@ func NewStream(out Output, w io.Writer, h Head) (s *Stream, ok bool, err error) 
 		return b
 	}, s.objects.put)
 	s.errors = append(s.errors, h.Errors...)
-	s.sum = Summarize(&Report{Objects: h.Objects, Findings: h.Findings})
+	s.sum.count(h.Findings)
 	if err == nil {
 		err = s.enc.head(s)
 	}
@@ -262,7 +258,7 @@ func writeWhole(out streamer, w io.Writer, r *Report) error {
 func (s *Stream) Encode(p *Part, o Object, fs []finding.Finding) {
 	p.sum.Objects++
 	if slices.ContainsFunc(fs, func(f finding.Finding) bool { return f.Suppressed == nil }) {
-		p.sum.Failing++
+		p.failing++
 	}
 	p.sum.count(fs)
 	p.data = s.enc.part(p.data, &o, fs)
@@ -272,6 +268,7 @@ func (s *Stream) Encode(p *Part, o Object, fs []finding.Finding) {
 // Write implements Sink.
 func (s *Stream) Write(p *Part) error {
 	s.nobjects += p.sum.Objects
+	s.failing += p.failing
 	s.errors = append(s.errors, p.Errors...)
 	s.sum.add(&p.sum)
 	if err := s.objects.put(p.listed); err != nil {
