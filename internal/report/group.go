@@ -56,3 +56,15 @@ func byObject(objects []Object, findings []finding.Finding) []objectFindings {
 	}
 	return groups
 }
+
+// pointers points at each of fs, for the formats that group findings.
+func pointers(fs []finding.Finding) []*finding.Finding {
+	ps := make([]*finding.Finding, len(fs))
+	for i := range fs {
+		ps[i] = &fs[i]
+	}
+	return ps
+}
+
+// active reports whether f counts: it is not suppressed.
+func active(f *finding.Finding) bool { return f.Suppressed == nil }

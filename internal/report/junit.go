@@ -81,11 +81,7 @@ func (junitEncoder) head(s *Stream) error {
 }
 
 func (junitEncoder) part(b []byte, o *Object, fs []finding.Finding) []byte {
-	var g []*finding.Finding
-	for i := range fs {
-		g = append(g, &fs[i])
-	}
-	return appendJUnitCase(b, junitCaseOf(o, g))
+	return appendJUnitCase(b, junitCaseOf(o, pointers(fs)))
 }
 
 // object appends nothing: objects are test cases, written as parts.
@@ -152,10 +148,10 @@ func junitCaseOf(o *Object, fs []*finding.Finding) junitCase {
 	c := junitCase{Classname: junitClass(o.Location), Name: o.Ref.String()}
 	var failed, suppressed []*finding.Finding
 	for _, f := range fs {
-		if f.Suppressed != nil {
-			suppressed = append(suppressed, f)
-		} else {
+		if active(f) {
 			failed = append(failed, f)
+		} else {
+			suppressed = append(suppressed, f)
 		}
 	}
 	if len(failed) > 0 {

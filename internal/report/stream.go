@@ -62,7 +62,7 @@ func Summarize(r *Report) Summary {
 func failing(groups []objectFindings) int {
 	n := 0
 	for _, g := range groups {
-		if slices.ContainsFunc(g.Findings, func(f *finding.Finding) bool { return f.Suppressed == nil }) {
+		if slices.ContainsFunc(g.Findings, active) {
 			n++
 		}
 	}

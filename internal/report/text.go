@@ -26,26 +26,23 @@ func (t Text) encoder(*Head) encoder { return t }
 func (t Text) head(*Stream) error { return nil }
 
 func (t Text) part(b []byte, o *Object, fs []finding.Finding) []byte {
-	var active []*finding.Finding
-	for i := range fs {
-		if fs[i].Suppressed == nil {
-			active = append(active, &fs[i])
-		}
-	}
-	return t.appendGroup(b, o, active)
+	return t.appendGroup(b, o, pointers(fs))
 }
 
 // appendGroup appends an object and its findings that are not suppressed;
 // nothing when there are none.
-func (t Text) appendGroup(b []byte, o *Object, active []*finding.Finding) []byte {
-	if len(active) == 0 {
+func (t Text) appendGroup(b []byte, o *Object, fs []*finding.Finding) []byte {
+	if !slices.ContainsFunc(fs, active) {
 		return b
 	}
 	b = fmt.Appendf(b, "%s  %s\n", t.paint("1", o.Ref.String()), t.paint("2", fileOf(o.Location)))
 	// A check often fires once per container; its fix is the same each
 	// time, so it is printed once per object.
 	var fixed []string
-	for _, f := range active {
+	for _, f := range fs {
+		if !active(f) {
+			continue
+		}
 		b = fmt.Appendf(b, "  %s %s %s\n", t.severity(f.Severity), t.paint("1", f.CheckID), f.Title)
 		// Objects read from a live cluster have a field path but no
 		// file: the path alone says where.
@@ -82,13 +79,7 @@ func (t Text) tail(s *Stream) error {
 	var b []byte
 	for _, g := range byObject(s.h.Objects, s.h.Findings) {
 		b = b[:0]
-		var active []*finding.Finding
-		for _, f := range g.Findings {
-			if f.Suppressed == nil {
-				active = append(active, f)
-			}
-		}
-		if err := s.put(t.appendGroup(b, &g.Object, active)); err != nil {
+		if err := s.put(t.appendGroup(b, &g.Object, g.Findings)); err != nil {
 			return err
 		}
 	}
