@@ -145,8 +145,8 @@ func runScan(ctx context.Context, args []string, io IO) int {
 }
 
 // scanTo scans src into a report in format out, written to w as the scan
-// goes when the format allows, and says each input error on stderr as its
-// place in the input is reached.
+// goes (every scan format can be), and says each input error on stderr as
+// its place in the input is reached.
 func scanTo(ctx context.Context, src *manifest.Source, cs []check.Check, opts check.Options, workers int, filter *suppress.Filter, out report.Output, w, stderr io.Writer) (report.Summary, error) {
 	head := report.Head{Version: Version, Checks: cs}
 	if filter != nil {
@@ -156,16 +156,14 @@ func scanTo(ctx context.Context, src *manifest.Source, cs []check.Check, opts ch
 	if err != nil {
 		return report.Summary{}, err
 	}
-	if ok {
-		err := Scan(ctx, src, cs, opts, workers, filter, sayErrors{s, stderr})
-		if err == nil {
-			err = s.Close()
-		}
-		return s.Summary(), err
+	if !ok {
+		return report.Summary{}, fmt.Errorf("%T cannot be written as the scan goes", out)
 	}
-	c := report.Collector{Report: report.Report{Version: head.Version, Checks: cs, Findings: head.Findings}}
-	Scan(ctx, src, cs, opts, workers, filter, sayErrors{&c, stderr}) // a Collector's Write does not fail
-	return report.Summarize(&c.Report), out.Write(w, &c.Report)
+	err = Scan(ctx, src, cs, opts, workers, filter, sayErrors{s, stderr})
+	if err == nil {
+		err = s.Close()
+	}
+	return s.Summary(), err
 }
 
 // sayErrors is a Sink that says the input errors of each part on stderr

@@ -17,10 +17,6 @@ import (
 	"github.com/kubeguard/kubeguard/tools/corpus"
 )
 
-// wholeOnly hides whether an output can be streamed, so that a scan into
-// it keeps the whole report and writes it at the end.
-type wholeOnly struct{ report.Output }
-
 // TestScanStreamsAsWhole holds the streamed report to the whole one: a
 // scan written as it goes, on many workers, gives the bytes of the same
 // scan kept whole and written at the end, in every format that streams,
@@ -49,23 +45,26 @@ func TestScanStreamsAsWhole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scan := func(out report.Output, workers int) (string, report.Summary) {
-		var w, stderr bytes.Buffer
-		sum, err := scanTo(context.Background(), &manifest.Source{Paths: paths}, cs, opts, workers, filter, out, &w, &stderr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return w.String(), sum
-	}
+	// The whole report, kept and written at the end, on one worker.
+	r := ScanReport(context.Background(), &manifest.Source{Paths: paths}, cs, opts, 1, filter)
+	r.Version = Version
+	wholeSum := report.Summarize(r)
 	for _, format := range report.Formats {
 		t.Run(format, func(t *testing.T) {
 			out, err := report.New(format, report.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			whole, wholeSum := scan(wholeOnly{out}, 1)
-			streamed, sum := scan(out, 8)
-			if diff := cmp.Diff(whole, streamed); diff != "" {
+			var whole, w, stderr bytes.Buffer
+			if err := out.Write(&whole, r); err != nil {
+				t.Fatal(err)
+			}
+			sum, err := scanTo(context.Background(), &manifest.Source{Paths: paths}, cs, opts, 8, filter, out, &w, &stderr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			streamed := w.String()
+			if diff := cmp.Diff(whole.String(), streamed); diff != "" {
 				t.Errorf("streamed report differs from the whole one (-whole +streamed):\n%s", diff)
 			}
 			if diff := cmp.Diff(wholeSum, sum); diff != "" {
@@ -79,10 +78,10 @@ func TestScanStreamsAsWhole(t *testing.T) {
 
 	// The objects come in input order: files in the order of the walk,
 	// documents by line.
-	r := ScanReport(context.Background(), &manifest.Source{Paths: paths}, cs, opts, 8, filter)
+	many := ScanReport(context.Background(), &manifest.Source{Paths: paths}, cs, opts, 8, filter)
 	files, _ := (&manifest.Source{Paths: paths}).Files()
 	pos := func(o report.Object) [2]int { return [2]int{slices.Index(files, o.Location.File), o.Location.Line} }
-	if !slices.IsSortedFunc(r.Objects, func(a, b report.Object) int {
+	if !slices.IsSortedFunc(many.Objects, func(a, b report.Object) int {
 		pa, pb := pos(a), pos(b)
 		if pa[0] != pb[0] {
 			return pa[0] - pb[0]
