@@ -24,7 +24,7 @@ import (
 // without an explicit indentation; flow sequences and mappings on one line;
 // comments. Not in it: anchors, aliases, tags, directives, complex keys,
 // multi-line plain and quoted scalars, multi-line flow collections.
-func parseFast(data []byte) (doc *yaml.Node, ok bool) {
+func parseFast(data []byte, a *Arena) (doc *yaml.Node, ok bool) {
 	lines, keys := 1, 0
 	for i, c := range data {
 		if c == '\n' {
@@ -37,17 +37,27 @@ func parseFast(data []byte) (doc *yaml.Node, ok bool) {
 			return nil, false // a document marker: Split's business
 		}
 	}
-	p := &fastParser{src: string(data), line: 1}
+	if a == nil {
+		a = new(Arena)
+	}
+	p := &fastParser{src: string(data), line: 1, a: a}
 	// A key and its value are two nodes, and collections are fewer than a
 	// line in four; the slabs grow when that is not enough.
 	est := 2*keys + lines/4 + 8
-	p.nodes = make([]yaml.Node, 0, est)
-	p.ptrs = make([]*yaml.Node, 0, est)
+	p.nodes = a.nodes.next(nil, est)
+	p.ptrs = a.ptrs.next(nil, est)
 	// The stack holds the children of every collection still open: a few
 	// dozen in manifests. Grown from empty, it took half a dozen
 	// allocations per document.
-	p.stack = make([]*yaml.Node, 0, 64)
+	if a.stack == nil {
+		a.stack = make([]*yaml.Node, 0, 64)
+	}
+	p.stack = a.stack[:0]
 	defer func() {
+		clear(p.stack)
+		a.stack = p.stack[:0]
+		a.nodes.done(p.nodes)
+		a.ptrs.done(p.ptrs)
 		if r := recover(); r != nil {
 			if _, isBail := r.(bail); !isBail {
 				panic(r)
@@ -81,6 +91,7 @@ type fastParser struct {
 	line  int // 1-based number of the current line
 	depth int
 
+	a     *Arena       // where the slabs come from
 	nodes []yaml.Node  // slab the nodes are cut from
 	ptrs  []*yaml.Node // slab the Content slices are cut from
 	stack []*yaml.Node // children of the collections being parsed
@@ -90,7 +101,7 @@ type fastParser struct {
 func (p *fastParser) node(kind yaml.Kind, tag, value string, line, col int) *yaml.Node {
 	if len(p.nodes) == cap(p.nodes) {
 		// A new slab: nodes already handed out must not move.
-		p.nodes = make([]yaml.Node, 0, max(64, cap(p.nodes)))
+		p.nodes = p.a.nodes.next(p.nodes, max(64, cap(p.nodes)))
 	}
 	p.nodes = p.nodes[:len(p.nodes)+1]
 	n := &p.nodes[len(p.nodes)-1]
@@ -105,7 +116,7 @@ func (p *fastParser) pop(mark int) []*yaml.Node {
 		return nil
 	}
 	if cap(p.ptrs)-len(p.ptrs) < k {
-		p.ptrs = make([]*yaml.Node, 0, max(64, k, cap(p.ptrs)))
+		p.ptrs = p.a.ptrs.next(p.ptrs, max(64, k, cap(p.ptrs)))
 	}
 	s := p.ptrs[len(p.ptrs) : len(p.ptrs)+k : len(p.ptrs)+k]
 	copy(s, p.stack[mark:])

@@ -75,8 +75,12 @@ func FuzzFastParserMatchesYAMLv3(f *testing.F) {
 	for _, d := range corpusDocuments(f, 30) {
 		f.Add(d)
 	}
+	// One arena for every input, as a worker of Stream has: a tree cut
+	// from slabs another tree used must be the same as one from new memory.
+	var a Arena
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got, ok := parseFast(data)
+		defer a.Reset()
+		got, ok := parseFast(data, &a)
 		if !ok {
 			return
 		}
@@ -95,8 +99,10 @@ func FuzzFastParserMatchesYAMLv3(f *testing.F) {
 // that silently fell back would only be slow, so only a test notices.
 func TestFastParserCoversCorpus(t *testing.T) {
 	docs := corpusDocuments(t, 300)
+	var a Arena // reused, as Stream's workers do
 	for i, d := range docs {
-		got, ok := parseFast(d)
+		a.Reset()
+		got, ok := parseFast(d, &a)
 		if !ok {
 			t.Fatalf("document %d left the fast path:\n%s", i, d)
 		}
@@ -135,7 +141,7 @@ func TestFastParserSubset(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, ok := parseFast([]byte(tt.doc)); ok != tt.fast {
+			if _, ok := parseFast([]byte(tt.doc), nil); ok != tt.fast {
 				t.Errorf("parseFast(%q) ok = %v, want %v", tt.doc, ok, tt.fast)
 			}
 		})
@@ -175,6 +181,7 @@ func TestFastParserMatchesYAMLv3OnUpstreamFixtures(t *testing.T) {
 		t.Fatalf("%d fixture files, errors %v", len(files), errs)
 	}
 	var docs, fast int
+	var a Arena
 	for _, name := range files {
 		data, err := src.ReadFile(name)
 		if err != nil {
@@ -182,7 +189,8 @@ func TestFastParserMatchesYAMLv3OnUpstreamFixtures(t *testing.T) {
 		}
 		for _, d := range Split(data) {
 			docs++
-			got, ok := parseFast(d.Data)
+			a.Reset()
+			got, ok := parseFast(d.Data, &a)
 			if !ok {
 				continue
 			}

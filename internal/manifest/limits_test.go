@@ -230,7 +230,7 @@ func TestParseTakesLargeLiteralDocuments(t *testing.T) {
 		b.WriteString("  - a\n")
 	}
 	doc := Document{Data: []byte(b.String()), Line: 1}
-	if _, fast := parseFast(doc.Data); fast {
+	if _, fast := parseFast(doc.Data, nil); fast {
 		t.Fatal("took the fast path; the test is about the yaml.v3 one")
 	}
 	objs, errs := Parse("big.yaml", doc)

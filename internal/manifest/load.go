@@ -195,7 +195,10 @@ type Unit struct {
 // document's objects to fn on one of workers goroutines (all cores when
 // workers <= 0). A few files are read at a time, by as many goroutines as
 // workers, so that system calls overlap with parsing; documents are dropped
-// once fn returns, so memory does not grow with the size of the input.
+// once fn returns, so memory does not grow with the size of the input:
+// fn must not keep the objects, or any node of their trees, once it
+// returns (strings and values taken from them it may keep), as the next
+// document's tree is cut from the same memory.
 // Errors of files that cannot be read come in their units; Stream returns
 // those of expanding the paths (Files).
 func (s *Source) Stream(ctx context.Context, workers int, fn func(Unit)) []finding.InputError {
@@ -212,11 +215,13 @@ func (s *Source) Stream(ctx context.Context, workers int, fn func(Unit)) []findi
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
+			var a Arena
 			for j := range jobs {
 				if j.parse {
-					j.unit.Objects, j.unit.Errors = Parse(j.unit.File, j.doc)
+					j.unit.Objects, j.unit.Errors = a.Parse(j.unit.File, j.doc)
 				}
 				fn(j.unit)
+				a.Reset()
 			}
 		})
 	}

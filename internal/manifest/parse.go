@@ -18,6 +18,16 @@ import (
 // errors naming the file and line; the objects that could be read are
 // still returned.
 func Parse(file string, doc Document) ([]*object.Object, []finding.InputError) {
+	return parse(nil, file, doc)
+}
+
+// Parse is Parse with the objects' trees cut from a: they are valid until
+// a.Reset.
+func (a *Arena) Parse(file string, doc Document) ([]*object.Object, []finding.InputError) {
+	return parse(a, file, doc)
+}
+
+func parse(a *Arena, file string, doc Document) ([]*object.Object, []finding.InputError) {
 	src := finding.Location{File: file, Line: doc.Line, Template: doc.Template}
 	fail := func(line int, format string, args ...any) []finding.InputError {
 		l := src
@@ -27,7 +37,7 @@ func Parse(file string, doc Document) ([]*object.Object, []finding.InputError) {
 	if len(doc.Data) > MaxDocumentSize {
 		return nil, fail(doc.Line, "document is %d bytes, over the limit of %d", len(doc.Data), MaxDocumentSize)
 	}
-	root, fast := parseFast(doc.Data)
+	root, fast := parseFast(doc.Data, a)
 	if !fast {
 		root = new(yaml.Node)
 		if err := yaml.Unmarshal(doc.Data, root); err != nil {
@@ -80,7 +90,17 @@ func Parse(file string, doc Document) ([]*object.Object, []finding.InputError) {
 // without the checks Parse adds. The bare-parse baseline of the benchmarks
 // measures it.
 func ParseYAML(data []byte) (*yaml.Node, error) {
-	if root, ok := parseFast(data); ok {
+	return parseYAML(nil, data)
+}
+
+// ParseYAML is ParseYAML with the tree cut from a: it is valid until
+// a.Reset.
+func (a *Arena) ParseYAML(data []byte) (*yaml.Node, error) {
+	return parseYAML(a, data)
+}
+
+func parseYAML(a *Arena, data []byte) (*yaml.Node, error) {
+	if root, ok := parseFast(data, a); ok {
 		return root, nil
 	}
 	root := new(yaml.Node)
