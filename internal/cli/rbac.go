@@ -10,7 +10,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"sync"
 	"text/tabwriter"
 
 	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
@@ -168,45 +167,32 @@ func loadRBAC(ctx context.Context, o *RBACOptions, stdin io.Reader, stderr io.Wr
 		b.AddDefaults(defs)
 	}
 	type unit struct {
-		file, doc int
-		objs      []report.Object
-		decoded   []rbac.Decoded
-		errs      []finding.InputError
+		objs    []report.Object
+		decoded []rbac.Decoded
 	}
-	var (
-		mu    sync.Mutex
-		units []unit
-	)
+	in := &rbacInput{}
 	src := &manifest.Source{Paths: o.Files, Stdin: stdin}
-	readErrs := src.Stream(ctx, 0, func(u manifest.Unit) {
+	readErrs := manifest.Ordered(ctx, src, 0, func(u manifest.Unit) unit {
 		// Decoding is the costly part: done here, on every core. The
 		// objects are not kept: what the analysis and its reports need of
-		// them is in what Decode returns, and their trees, most of what
-		// reading allocates, are garbage from here on.
+		// them is in what Decode returns.
 		objs := make([]report.Object, len(u.Objects))
 		ds := make([]rbac.Decoded, len(u.Objects))
 		for i, obj := range u.Objects {
 			objs[i] = report.Object{Ref: obj.Ref, Location: obj.Source}
 			ds[i] = rbac.Decode(obj)
 		}
-		mu.Lock()
-		units = append(units, unit{u.FileSeq, u.DocSeq, objs, ds, u.Errors})
-		mu.Unlock()
-	})
-	slices.SortFunc(units, func(a, b unit) int {
-		if a.file != b.file {
-			return a.file - b.file
+		return unit{objs, ds}
+	}, func(u manifest.Unit, d unit) {
+		// In input order, while later documents are still being read:
+		// later definitions replace earlier ones.
+		in.errors = append(in.errors, u.Errors...)
+		in.objects = append(in.objects, d.objs...)
+		for _, x := range d.decoded {
+			b.AddDecoded(x)
 		}
-		return a.doc - b.doc
 	})
-	in := &rbacInput{errors: readErrs}
-	for _, u := range units {
-		in.errors = append(in.errors, u.errs...)
-		in.objects = append(in.objects, u.objs...)
-		for _, d := range u.decoded {
-			b.AddDecoded(d)
-		}
-	}
+	in.errors = append(readErrs, in.errors...)
 	in.policy = b.Build()
 	in.errors = append(in.errors, in.policy.Problems...)
 	return in, nil

@@ -284,70 +284,42 @@ func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts chec
 		workers = runtime.GOMAXPROCS(0)
 	}
 	engine := check.NewEngine(cs, check.NewContext(opts, src.Collect(check.Needs(cs))))
-	type done struct {
-		unit manifest.Unit
-		part *report.Part
-	}
 	var (
 		parts    = sync.Pool{New: func() any { return new(report.Part) }}
 		findings = sync.Pool{New: func() any { return new([]finding.Finding) }}
-		results  = make(chan done, workers*4)
 	)
-	go func() {
-		defer close(results)
-		src.Stream(ctx, workers, func(u manifest.Unit) {
-			p := parts.Get().(*report.Part)
-			p.Errors = append(p.Errors, u.Errors...)
-			buf := findings.Get().(*[]finding.Finding)
-			for _, obj := range u.Objects {
-				fs, err := engine.RunAppend((*buf)[:0], obj)
-				if filter != nil {
-					filter.Apply(obj, fs)
-				}
-				if err != nil {
-					p.Errors = append(p.Errors, finding.InputError{Location: obj.Source, Message: err.Error()})
-				}
-				sink.Encode(p, report.Object{Ref: obj.Ref, Location: obj.Source}, fs)
-				// The findings are encoded: the list is the next object's.
-				clear(fs)
-				*buf = fs
-			}
-			findings.Put(buf)
-			u.Objects = nil
-			results <- done{u, p}
-		})
-	}()
 	// The errors of expanding the paths come first; then each file's
 	// documents, in order, as soon as the ones before them are done.
 	_, walkErrs := src.Files()
 	first := parts.Get().(*report.Part)
 	first.Errors = append(first.Errors, walkErrs...)
 	err := sink.Write(first)
-	type seq struct{ file, doc int }
-	var (
-		next    seq
-		pending = map[seq]done{}
-	)
-	for d := range results {
-		pending[seq{d.unit.FileSeq, d.unit.DocSeq}] = d
-		for {
-			d, ok := pending[next]
-			if !ok {
-				break
+	manifest.Ordered(ctx, src, workers, func(u manifest.Unit) *report.Part {
+		p := parts.Get().(*report.Part)
+		p.Errors = append(p.Errors, u.Errors...)
+		buf := findings.Get().(*[]finding.Finding)
+		for _, obj := range u.Objects {
+			fs, err := engine.RunAppend((*buf)[:0], obj)
+			if filter != nil {
+				filter.Apply(obj, fs)
 			}
-			delete(pending, next)
-			if err == nil {
-				err = sink.Write(d.part)
+			if err != nil {
+				p.Errors = append(p.Errors, finding.InputError{Location: obj.Source, Message: err.Error()})
 			}
-			d.part.Reset()
-			parts.Put(d.part)
-			if d.unit.Last {
-				next = seq{next.file + 1, 0}
-			} else {
-				next.doc++
-			}
+			sink.Encode(p, report.Object{Ref: obj.Ref, Location: obj.Source}, fs)
+			// The findings are encoded: the list is the next object's.
+			clear(fs)
+			*buf = fs
 		}
-	}
+		findings.Put(buf)
+		return p
+	}, func(_ manifest.Unit, p *report.Part) {
+		if err == nil {
+			err = sink.Write(p)
+		}
+		p.Reset()
+		parts.Put(p)
+	})
 	return err
 }
 

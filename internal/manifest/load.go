@@ -243,6 +243,53 @@ func (s *Source) Stream(ctx context.Context, workers int, fn func(Unit)) []findi
 	return errs
 }
 
+// Ordered is Stream with the results in input order: work runs on the
+// workers, each unit's result goes to use on the caller's goroutine, a
+// unit's as soon as those of the units before it are in. The unit use gets
+// has no objects (their trees are gone by then); the result must not hold
+// them either.
+func Ordered[T any](ctx context.Context, s *Source, workers int, work func(Unit) T, use func(Unit, T)) []finding.InputError {
+	type done struct {
+		unit   Unit
+		result T
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	results := make(chan done, workers*4)
+	var errs []finding.InputError
+	go func() {
+		defer close(results)
+		errs = s.Stream(ctx, workers, func(u Unit) {
+			r := work(u)
+			u.Objects = nil
+			results <- done{u, r}
+		})
+	}()
+	type seq struct{ file, doc int }
+	var (
+		next    seq
+		pending = map[seq]done{}
+	)
+	for d := range results {
+		pending[seq{d.unit.FileSeq, d.unit.DocSeq}] = d
+		for {
+			d, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			use(d.unit, d.result)
+			if d.unit.Last {
+				next = seq{next.file + 1, 0}
+			} else {
+				next.doc++
+			}
+		}
+	}
+	return errs
+}
+
 // read returns the contents of file i of files: the copy Collect held, once,
 // or what reading it gives.
 func (s *Source) read(files []string, i int) ([]byte, error) {
