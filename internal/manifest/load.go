@@ -230,13 +230,18 @@ func (s *Source) Stream(ctx context.Context, workers int, fn func(Unit)) []findi
 			jobs <- job{unit: Unit{File: files[i], FileSeq: i, Last: true, Errors: []finding.InputError{inputError(files[i], err)}}}
 			return
 		}
-		docs := Split(data)
-		if len(docs) == 0 {
-			jobs <- job{unit: Unit{File: files[i], FileSeq: i, Last: true}}
+		// Each document is handed out once the next is found, which tells
+		// whether it is the file's last.
+		held := job{unit: Unit{File: files[i], FileSeq: i, DocSeq: -1}}
+		for d := range Documents(data) {
+			if held.parse {
+				jobs <- held
+			}
+			held = job{unit: Unit{File: files[i], FileSeq: i, DocSeq: held.unit.DocSeq + 1}, doc: d, parse: true}
 		}
-		for k, d := range docs {
-			jobs <- job{unit: Unit{File: files[i], FileSeq: i, DocSeq: k, Last: k == len(docs)-1}, doc: d, parse: true}
-		}
+		held.unit.DocSeq = max(held.unit.DocSeq, 0)
+		held.unit.Last = true
+		jobs <- held
 	})
 	close(jobs)
 	wg.Wait()

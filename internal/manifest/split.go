@@ -3,7 +3,11 @@
 // remember where in the source they came from.
 package manifest
 
-import "bytes"
+import (
+	"bytes"
+	"iter"
+	"slices"
+)
 
 // Document is one YAML document of a stream.
 type Document struct {
@@ -20,44 +24,49 @@ type Document struct {
 // A marker is three dashes or dots at the start of a line followed by white
 // space or the line's end; YAML forbids such a line inside content, so the
 // cut is exact without parsing. Documents with no content are dropped.
-func Split(data []byte) []Document {
-	var docs []Document
-	start, startLine := 0, 1
-	line := 1
-	flush := func(end int) {
-		if d := data[start:end]; hasContent(d) {
-			docs = append(docs, Document{Data: d, Line: startLine, Template: helmSource(d)})
-		}
-	}
-	for i := 0; i < len(data); {
-		j := bytes.IndexByte(data[i:], '\n')
-		next := len(data)
-		if j >= 0 {
-			next = i + j + 1
-		}
-		if marker(data[i:next]) {
-			flush(i)
-			// The rest of a "---" line can hold content ("--- {a: 1}");
-			// keep it, blanking the marker so columns stay right.
-			if data[i] == '-' {
-				start, startLine = i, line
-			} else {
-				start, startLine = next, line+1
+func Split(data []byte) []Document { return slices.Collect(Documents(data)) }
+
+// Documents yields the documents Split cuts data into, each as soon as
+// its end is found, so that parsing a large file's first documents need
+// not wait for the cut of its last.
+func Documents(data []byte) iter.Seq[Document] {
+	return func(yield func(Document) bool) {
+		start, startLine := 0, 1
+		line := 1
+		flush := func(end int) bool {
+			d := data[start:end]
+			if !hasContent(d) {
+				return true
 			}
+			if d[0] == '-' && marker(d) {
+				// The rest of a "---" line can hold content ("--- {a:
+				// 1}"); it is kept, the marker blanked so that columns
+				// stay right.
+				d = append([]byte("   "), d[3:]...)
+			}
+			return yield(Document{Data: d, Line: startLine, Template: helmSource(d)})
 		}
-		i = next
-		line++
-	}
-	flush(len(data))
-	for k := range docs {
-		if docs[k].Data[0] == '-' && marker(docs[k].Data) {
-			d := make([]byte, len(docs[k].Data))
-			copy(d, docs[k].Data)
-			d[0], d[1], d[2] = ' ', ' ', ' '
-			docs[k].Data = d
+		for i := 0; i < len(data); {
+			j := bytes.IndexByte(data[i:], '\n')
+			next := len(data)
+			if j >= 0 {
+				next = i + j + 1
+			}
+			if marker(data[i:next]) {
+				if !flush(i) {
+					return
+				}
+				if data[i] == '-' {
+					start, startLine = i, line
+				} else {
+					start, startLine = next, line+1
+				}
+			}
+			i = next
+			line++
 		}
+		flush(len(data))
 	}
-	return docs
 }
 
 func marker(l []byte) bool {
