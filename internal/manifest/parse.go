@@ -44,7 +44,7 @@ func parse(a *Arena, file string, doc Document) ([]*object.Object, []finding.Inp
 			line, msg := yamlError(err)
 			// Errors at the end of the stream name the line after the
 			// last; name the last.
-			line = min(line, bytes.Count(doc.Data, []byte("\n"))+1)
+			line = min(line, lineCount(doc.Data))
 			return nil, fail(doc.Line+line-1, "%s", msg)
 		}
 		// The fast subset has no aliases and shallow nesting; a tree from
@@ -108,6 +108,16 @@ func parseYAML(a *Arena, data []byte) (*yaml.Node, error) {
 		return nil, err
 	}
 	return root, nil
+}
+
+// lineCount is the number of lines of data, the last one's newline
+// optional.
+func lineCount(data []byte) int {
+	n := bytes.Count(data, []byte("\n"))
+	if len(data) == 0 || data[len(data)-1] != '\n' {
+		n++
+	}
+	return n
 }
 
 // Limits on what a parsed document may expand to through YAML aliases and

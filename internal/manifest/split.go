@@ -38,13 +38,20 @@ func Documents(data []byte) iter.Seq[Document] {
 			if !hasContent(d) {
 				return true
 			}
+			line := startLine
 			if d[0] == '-' && marker(d) {
-				// The rest of a "---" line can hold content ("--- {a:
-				// 1}"); it is kept, the marker blanked so that columns
-				// stay right.
-				d = append([]byte("   "), d[3:]...)
+				if nl := bytes.IndexByte(d, '\n'); nl >= 0 && len(bytes.TrimLeft(d[3:nl], " \t\r")) == 0 {
+					// Nothing else on the marker's line: the document
+					// starts on the next.
+					d, line = d[nl+1:], line+1
+				} else {
+					// The rest of a "---" line can hold content ("---
+					// {a: 1}"); it is kept, the marker blanked so that
+					// columns stay right.
+					d = append([]byte("   "), d[3:]...)
+				}
 			}
-			return yield(Document{Data: d, Line: startLine, Template: helmSource(d)})
+			return yield(Document{Data: d, Line: line, Template: helmSource(d)})
 		}
 		for i := 0; i < len(data); {
 			j := bytes.IndexByte(data[i:], '\n')
