@@ -41,7 +41,7 @@ func decodeTree(n *yaml.Node, v any) bool {
 	}
 	// Straight into v, which is zero: a failure sets it back to zero,
 	// which is leaving it untouched, without a copy of every pod spec.
-	if !decodeValue(n, rv.Elem()) {
+	if !decodeValue(n, rv.Elem(), planFor(rv.Elem().Type())) {
 		rv.Elem().SetZero()
 		return false
 	}
@@ -96,9 +96,9 @@ func simpleTree(n *yaml.Node, depth int, nodes *int) bool {
 	return false // documents and aliases
 }
 
-// decodeValue decodes n into v, which is settable and zero.
-func decodeValue(n *yaml.Node, v reflect.Value) bool {
-	plan := planFor(v.Type())
+// decodeValue decodes n into v, which is settable and zero, by plan, v's
+// type's.
+func decodeValue(n *yaml.Node, v reflect.Value, plan *plan) bool {
 	switch plan.kind {
 	case planStruct:
 		if n.Kind != yaml.MappingNode {
@@ -109,8 +109,8 @@ func decodeValue(n *yaml.Node, v reflect.Value) bool {
 			if !ok {
 				continue // unknown fields are ignored, as by the JSON path
 			}
-			fv, ok := fieldByIndex(v, f)
-			if !ok || !decodeValue(n.Content[i+1], fv) {
+			fv, ok := fieldByIndex(v, f.index)
+			if !ok || !decodeValue(n.Content[i+1], fv, f.plan) {
 				return false
 			}
 		}
@@ -120,7 +120,7 @@ func decodeValue(n *yaml.Node, v reflect.Value) bool {
 			return true // null leaves the pointer nil
 		}
 		p := reflect.New(v.Type().Elem())
-		if !decodeValue(n, p.Elem()) {
+		if !decodeValue(n, p.Elem(), plan.elem) {
 			return false
 		}
 		v.Set(p)
@@ -131,7 +131,7 @@ func decodeValue(n *yaml.Node, v reflect.Value) bool {
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, c := range n.Content {
-			if !decodeValue(c, s.Index(i)) {
+			if !decodeValue(c, s.Index(i), plan.elem) {
 				return false
 			}
 		}
@@ -164,7 +164,7 @@ func decodeValue(n *yaml.Node, v reflect.Value) bool {
 		elem := reflect.New(t.Elem()).Elem()
 		for i := 0; i < len(n.Content); i += 2 {
 			elem.SetZero()
-			if !decodeValue(n.Content[i+1], elem) {
+			if !decodeValue(n.Content[i+1], elem, plan.elem) {
 				return false
 			}
 			m.SetMapIndex(reflect.ValueOf(strings.Clone(n.Content[i].Value)).Convert(t.Key()), elem)
@@ -296,13 +296,23 @@ const (
 	planInt
 )
 
-// plan is how decodeValue decodes a type.
+// plan is how decodeValue decodes a type. A plan holds those of the types
+// it decodes into, so that decoding a tree looks up none.
 type plan struct {
 	kind   planKind
-	fields map[string][]int // for structs: JSON name -> field index path
+	fields map[string]fieldPlan // for structs, by JSON name
+	elem   *plan                // for pointers, slices and maps: the element's
 }
 
-var plans sync.Map // reflect.Type -> *plan
+type fieldPlan struct {
+	index []int // field index path
+	plan  *plan
+}
+
+var (
+	plans    sync.Map   // reflect.Type -> *plan, complete
+	planning sync.Mutex // held while plans are made
+)
 
 var (
 	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
@@ -313,7 +323,28 @@ func planFor(t reflect.Type) *plan {
 	if p, ok := plans.Load(t); ok {
 		return p.(*plan)
 	}
+	planning.Lock()
+	defer planning.Unlock()
+	made := map[reflect.Type]*plan{}
+	p := makePlan(t, made)
+	for t, p := range made {
+		plans.Store(t, p)
+	}
+	return p
+}
+
+// makePlan makes the plan of t and those it holds, adding them to made;
+// a type met again on the way (a recursive type) gets the plan already
+// begun.
+func makePlan(t reflect.Type, made map[reflect.Type]*plan) *plan {
+	if p, ok := plans.Load(t); ok {
+		return p.(*plan)
+	}
+	if p, ok := made[t]; ok {
+		return p
+	}
 	p := &plan{kind: planJSON}
+	made[t] = p
 	pt := reflect.PointerTo(t)
 	switch {
 	case t.Kind() == reflect.Pointer && t.Name() == "":
@@ -326,7 +357,10 @@ func planFor(t reflect.Type) *plan {
 		// Its own decoding: the JSON path.
 	case t.Kind() == reflect.Struct:
 		if fields, ok := structFields(t); ok {
-			p.kind, p.fields = planStruct, fields
+			p.kind, p.fields = planStruct, map[string]fieldPlan{}
+			for name, index := range fields {
+				p.fields[name] = fieldPlan{index, makePlan(t.FieldByIndex(index).Type, made)}
+			}
 		}
 	case t.Kind() == reflect.Pointer:
 		p.kind = planPointer
@@ -344,7 +378,9 @@ func planFor(t reflect.Type) *plan {
 	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64:
 		p.kind = planInt
 	}
-	plans.Store(t, p)
+	if p.kind == planPointer || p.kind == planSlice || p.kind == planMap {
+		p.elem = makePlan(t.Elem(), made)
+	}
 	return p
 }
 
