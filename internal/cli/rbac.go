@@ -603,7 +603,8 @@ Moves: creating pods or pod controllers in a namespace runs as any of its
 ServiceAccounts (so does binding or escalating a role there); impersonation
 becomes its targets; reading Secrets yields the ServiceAccounts of the legacy
 token Secrets in the input; serviceaccounts/token yields those
-ServiceAccounts; pods/exec yields the ServiceAccounts of the input's pods and
+ServiceAccounts; pods/exec (create, or get: enough over WebSocket before
+Kubernetes v1.35) yields the ServiceAccounts of the input's pods and
 workloads that mount a token; nodes/proxy yields those of every such pod on
 the nodes. Subjects with no chain are not listed.
 

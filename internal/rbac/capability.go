@@ -85,7 +85,11 @@ var probes = []probe{
 	{name: probeCSRApproval, verbs: []string{"update"}, group: "certificates.k8s.io", resources: []string{"certificatesigningrequests/approval"}, cluster: true},
 	{name: probeCSRApprove, verbs: []string{"approve"}, group: "certificates.k8s.io", resources: []string{"signers"}, cluster: true,
 		names: []string{"kubernetes.io/kube-apiserver-client", "kubernetes.io/*"}},
-	{name: probeExec, verbs: []string{"create"}, resources: []string{"pods/exec"}},
+	// Over WebSocket, kubectl's transport since v1.31, the API server
+	// authorized exec with get until v1.35 made it ask for create too
+	// (feature gate AuthorizePodWebsocketUpgradeCreatePermission, on by
+	// default): either verb execs on the clusters people run.
+	{name: probeExec, verbs: []string{"create", "get"}, resources: []string{"pods/exec"}},
 	{name: probeCreateCRB, verbs: []string{"create"}, group: rbacGroup, resources: []string{"clusterrolebindings"}, cluster: true},
 	{name: probeCreateRB, verbs: []string{"create"}, group: rbacGroup, resources: []string{"rolebindings"}},
 	{name: probeWriteCR, verbs: []string{"update", "patch"}, group: rbacGroup, resources: []string{"clusterroles"}, cluster: true},

@@ -39,7 +39,8 @@ type Chain struct {
 //   - read Secrets: the ServiceAccount of each legacy token Secret in the
 //     input;
 //   - create serviceaccounts/token: those ServiceAccounts;
-//   - create pods/exec: the ServiceAccounts of the input's Pods and
+//   - create or get pods/exec (get suffices over WebSocket before
+//     Kubernetes v1.35): the ServiceAccounts of the input's Pods and
 //     workloads there that mount their token;
 //   - nodes/proxy: the ServiceAccounts of every such Pod on the nodes.
 //

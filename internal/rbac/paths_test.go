@@ -105,6 +105,19 @@ metadata: {name: dave-exec, namespace: web}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: exec}
 subjects: [{kind: User, name: dave}]
 ---
+# get is enough to exec over WebSocket before v1.35.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: exec-get, namespace: web}
+rules:
+- {apiGroups: [""], resources: [pods/exec], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: jo-exec, namespace: web}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: exec-get}
+subjects: [{kind: User, name: jo}]
+---
 apiVersion: v1
 kind: Pod
 metadata: {name: frontend, namespace: web}
@@ -252,6 +265,9 @@ func TestPaths(t *testing.T) {
 		"User bob":                    {"reads token Secret ops/robot-token of ServiceAccount ops/robot", "impersonates group system:masters"},
 		"ServiceAccount web/frontend": {"runs commands through the kubelet in DaemonSet/mon/agent, which runs as ServiceAccount mon/agent", "holds every verb on every resource cluster-wide"},
 		"User dave": {"execs into Pod/web/frontend, which runs as ServiceAccount web/frontend",
+			"runs commands through the kubelet in DaemonSet/mon/agent, which runs as ServiceAccount mon/agent",
+			"holds every verb on every resource cluster-wide"},
+		"User jo": {"execs into Pod/web/frontend, which runs as ServiceAccount web/frontend",
 			"runs commands through the kubelet in DaemonSet/mon/agent, which runs as ServiceAccount mon/agent",
 			"holds every verb on every resource cluster-wide"},
 		"User erin": {"creates deployments in namespace web whose pods run as ServiceAccount web/frontend",
