@@ -74,8 +74,34 @@ func compareIdentity(a, b Identity) int {
 
 type node struct {
 	id       Identity
+	order    int // position in graph.order
 	terminal *Step
-	edges    []Step
+	edges    []edge
+	// spread are the moves to every ServiceAccount of a namespace (or of
+	// all): one each, however many ServiceAccounts, so that a subject
+	// that may create pods everywhere does not make an edge to each.
+	spread []spread
+}
+
+// edge is a move to one identity; seq orders a node's moves, edges and
+// spread alike, in the order expand found them.
+type edge struct {
+	step Step
+	seq  int
+}
+
+// spread is a move to each ServiceAccount of namespace ns, of every
+// namespace when ns is empty; action renders it for one of them.
+type spread struct {
+	ns     string
+	seq    int
+	action func(sa Identity) string
+	grants []Grant
+}
+
+// step is the move to sa.
+func (s *spread) step(from, sa Identity) Step {
+	return Step{From: from, To: &sa, Action: s.action(sa), Grants: s.grants}
 }
 
 type graph struct {
@@ -217,11 +243,9 @@ func (g *graph) expand(an *analysis, n *node) {
 	for _, c := range pw.find(probeBind, false) {
 		for rb := range pw.all {
 			if rb.probe.name == probeCreateRB && (rb.namespace == "" || rb.namespace == c.namespace) {
-				for _, sa := range g.serviceAccounts(c.namespace) {
-					m.move(sa, func() string {
-						return "binds any role to itself " + where(c.namespace) + ", then runs pods as " + sa.String()
-					}, c.grant, rb.grant)
-				}
+				m.spread(c.namespace, func(sa Identity) string {
+					return "binds any role to itself " + where(c.namespace) + ", then runs pods as " + sa.String()
+				}, c.grant, rb.grant)
 				break
 			}
 		}
@@ -229,11 +253,9 @@ func (g *graph) expand(an *analysis, n *node) {
 	for _, c := range pw.find(probeEscalateRoles, false) {
 		for up := range pw.all {
 			if up.probe.name == probeWriteRoles && (up.namespace == "" || up.namespace == c.namespace) {
-				for _, sa := range g.serviceAccounts(c.namespace) {
-					m.move(sa, func() string {
-						return "escalates a Role bound to it " + where(c.namespace) + ", then runs pods as " + sa.String()
-					}, c.grant, up.grant)
-				}
+				m.spread(c.namespace, func(sa Identity) string {
+					return "escalates a Role bound to it " + where(c.namespace) + ", then runs pods as " + sa.String()
+				}, c.grant, up.grant)
 				break
 			}
 		}
@@ -241,15 +263,13 @@ func (g *graph) expand(an *analysis, n *node) {
 	for c := range pw.all {
 		switch c.probe.name {
 		case probePods, probeControllers:
-			for _, sa := range g.serviceAccounts(c.namespace) {
-				verb := "creates"
-				if !slices.Contains(c.verbs, "create") {
-					verb = "changes"
-				}
-				m.move(sa, func() string {
-					return fmt.Sprintf("%s %s %s whose pods run as %s", verb, c.resources[0], where(c.namespace), sa)
-				}, c.grant)
+			verb := "creates"
+			if !slices.Contains(c.verbs, "create") {
+				verb = "changes"
 			}
+			m.spread(c.namespace, func(sa Identity) string {
+				return fmt.Sprintf("%s %s %s whose pods run as %s", verb, c.resources[0], where(c.namespace), sa)
+			}, c.grant)
 		case probeImpUsers:
 			for _, u := range g.users {
 				if c.allows(u.Name) {
@@ -304,23 +324,49 @@ func (g *graph) expand(an *analysis, n *node) {
 	}
 }
 
-// mover adds a node's edges, one per target, the first move found to it
-// winning.
+// mover adds a node's moves, the first move found to a target winning.
 type mover struct {
 	n       *node
 	targets map[Identity]bool
+	all     bool            // a spread over every namespace was added
+	spaces  map[string]bool // namespaces a spread was added for
+	seq     int
+}
+
+// covered reports whether a spread added already reaches to.
+func (m *mover) covered(to Identity) bool {
+	return to.Kind == rbacv1.ServiceAccountKind && (m.all || m.spaces[to.Namespace])
 }
 
 // move adds an edge to a new target. The action is rendered only then:
-// a node with many moves to the ServiceAccounts of every namespace finds
-// most targets again and again.
+// a node finds many targets again and again.
 func (m *mover) move(to Identity, action func() string, gs ...Grant) {
-	if to == m.n.id || m.targets[to] {
+	if to == m.n.id || m.targets[to] || m.covered(to) {
 		return
 	}
 	m.targets[to] = true
 	t := to
-	m.n.edges = append(m.n.edges, Step{From: m.n.id, To: &t, Action: action(), Grants: uniqueGrants(gs)})
+	m.n.edges = append(m.n.edges, edge{Step{From: m.n.id, To: &t, Action: action(), Grants: uniqueGrants(gs)}, m.seq})
+	m.seq++
+}
+
+// spread adds a move to every ServiceAccount of namespace ns (of all when
+// ns is empty), unless one added before covers them; for a ServiceAccount
+// an edge added before reaches, that edge stays the move to it.
+func (m *mover) spread(ns string, action func(sa Identity) string, gs ...Grant) {
+	if m.all || ns != "" && m.spaces[ns] {
+		return
+	}
+	if ns == "" {
+		m.all = true
+	} else {
+		if m.spaces == nil {
+			m.spaces = map[string]bool{}
+		}
+		m.spaces[ns] = true
+	}
+	m.n.spread = append(m.n.spread, spread{ns, m.seq, action, uniqueGrants(gs)})
+	m.seq++
 }
 
 func (g *graph) mounts(w *Workload) bool {
@@ -331,7 +377,7 @@ func (g *graph) node(id Identity) (*node, bool) {
 	if n, ok := g.nodes[id]; ok {
 		return n, false
 	}
-	n := &node{id: id}
+	n := &node{id: id, order: len(g.order)}
 	g.nodes[id] = n
 	g.order = append(g.order, n)
 	return n, true
@@ -350,6 +396,8 @@ func (g *graph) chains(starts []Identity) []Chain {
 		}
 	}
 	const chunk = 32
+	// Spreads already followed: each ServiceAccount is a node already.
+	spreadAll, spreadNS := false, map[string]bool{}
 	for len(level) > 0 {
 		forEach(chunks(len(level), chunk), g.workers, func(w, c int) {
 			for _, n := range chunkOf(level, c, chunk) {
@@ -357,24 +405,65 @@ func (g *graph) chains(starts []Identity) []Chain {
 			}
 		})
 		var next []*node
+		add := func(id Identity) {
+			if m, created := g.node(id); created {
+				next = append(next, m)
+			}
+		}
 		for _, n := range level {
-			for _, e := range n.edges {
-				if m, created := g.node(*e.To); created {
-					next = append(next, m)
+			// The targets in the order the moves were found.
+			i, j := 0, 0
+			for i < len(n.edges) || j < len(n.spread) {
+				if j == len(n.spread) || i < len(n.edges) && n.edges[i].seq < n.spread[j].seq {
+					add(*n.edges[i].step.To)
+					i++
+					continue
+				}
+				sp := &n.spread[j]
+				j++
+				if spreadAll || sp.ns != "" && spreadNS[sp.ns] {
+					continue
+				}
+				for _, sa := range g.serviceAccounts(sp.ns) {
+					add(sa)
+				}
+				if sp.ns == "" {
+					spreadAll = true
+				} else {
+					spreadNS[sp.ns] = true
 				}
 			}
 		}
 		level = next
 	}
+	// Walking back from power: a node's predecessors are those with an
+	// edge to it and, for a ServiceAccount, those with a spread over its
+	// namespace or all; they are visited in the order of the graph's nodes
+	// and of each node's moves, and a predecessor takes the first move
+	// that reaches it.
 	type back struct {
 		from *node
-		step Step
+		seq  int
+		step *Step   // an edge's, or
+		sp   *spread // a spread's, for the node reached
 	}
 	rev := map[*node][]back{}
+	revNS := map[string][]back{}
+	var revAll []back
 	for _, n := range g.order {
-		for _, e := range n.edges {
-			m := g.nodes[*e.To]
-			rev[m] = append(rev[m], back{n, e})
+		for k := range n.edges {
+			e := &n.edges[k]
+			m := g.nodes[*e.step.To]
+			rev[m] = append(rev[m], back{from: n, seq: e.seq, step: &e.step})
+		}
+		for k := range n.spread {
+			sp := &n.spread[k]
+			b := back{from: n, seq: sp.seq, sp: sp}
+			if sp.ns == "" {
+				revAll = append(revAll, b)
+			} else {
+				revNS[sp.ns] = append(revNS[sp.ns], b)
+			}
 		}
 	}
 	next := map[*node]*Step{}
@@ -388,12 +477,29 @@ func (g *graph) chains(starts []Identity) []Chain {
 	for len(bfs) > 0 {
 		m := bfs[0]
 		bfs = bfs[1:]
-		for _, b := range rev[m] {
-			if _, ok := next[b.from]; !ok {
-				s := b.step
-				next[b.from] = &s
-				bfs = append(bfs, b.from)
+		preds := rev[m]
+		if m.id.Kind == rbacv1.ServiceAccountKind {
+			// A spread reaches its first ServiceAccount found here; the
+			// later ones find its node taken.
+			if more := slices.Concat(revNS[m.id.Namespace], revAll); len(more) > 0 {
+				preds = slices.Concat(preds, more)
+				slices.SortStableFunc(preds, func(a, b back) int { return cmp.Or(a.from.order-b.from.order, a.seq-b.seq) })
+				delete(revNS, m.id.Namespace)
+				revAll = nil
 			}
+		}
+		for _, b := range preds {
+			if _, ok := next[b.from]; ok {
+				continue
+			}
+			var s Step
+			if b.step != nil {
+				s = *b.step
+			} else {
+				s = b.sp.step(b.from.id, m.id)
+			}
+			next[b.from] = &s
+			bfs = append(bfs, b.from)
 		}
 	}
 	var out []Chain

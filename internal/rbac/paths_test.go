@@ -1,6 +1,8 @@
 package rbac
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -279,5 +281,121 @@ func TestPaths(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("chains (-want +got):\n%s", diff)
+	}
+}
+
+// spreadYAML is a cluster where subjects may create pods in every
+// namespace, so that each reaches every ServiceAccount in one move, and a
+// few of those ServiceAccounts hold power.
+func spreadYAML(namespaces int) string {
+	var b strings.Builder
+	doc := func(format string, args ...any) {
+		fmt.Fprintf(&b, format, args...)
+		b.WriteString("---\n")
+	}
+	doc("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: god}\nrules:\n- {apiGroups: ['*'], resources: ['*'], verbs: ['*']}\n")
+	doc("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: podmaker}\nrules:\n- {apiGroups: [''], resources: [pods], verbs: [create]}\n")
+	doc("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: imp}\nrules:\n- {apiGroups: [''], resources: [serviceaccounts], verbs: [impersonate], resourceNames: [sa-1]}\n")
+	for i := range namespaces {
+		ns := fmt.Sprintf("ns-%03d", i)
+		for j := range 3 {
+			doc("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: sa-%d, namespace: %s}\n", j, ns)
+		}
+		doc("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: deploy, namespace: %s}\nrules:\n- {apiGroups: [apps], resources: [deployments], verbs: [update]}\n", ns)
+		// Every seventh namespace's deployers change deployments there;
+		// every eleventh namespace's admin (sa-2) holds power.
+		if i%7 == 0 {
+			doc("apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: deploy, namespace: %s}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deploy}\nsubjects: [{kind: User, name: u-%d}, {kind: ServiceAccount, name: sa-0, namespace: %s}]\n", ns, i, ns)
+		}
+		if i%11 == 5 {
+			doc("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: god-%s}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: god}\nsubjects: [{kind: ServiceAccount, name: sa-2, namespace: %s}]\n", ns, ns)
+		}
+	}
+	for k := range 5 {
+		doc("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: pm-%d}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: podmaker}\nsubjects: [{kind: Group, name: team-%d}]\n", k, k)
+	}
+	doc("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: imp}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: imp}\nsubjects: [{kind: User, name: u-14}, {kind: User, name: lone}]\n")
+	return b.String()
+}
+
+// TestPathsShortest holds every chain to the length of the shortest one
+// a breadth-first search finds from its subject over every move, each
+// spread over a namespace taken as one move to each of its
+// ServiceAccounts, and finds no chain where that search finds none.
+func TestPathsShortest(t *testing.T) {
+	for name, yaml := range map[string]string{"paths": pathsYAML, "spread": spreadYAML(60)} {
+		t.Run(name, func(t *testing.T) {
+			p := build(t, yaml)
+			chains := map[Identity]Chain{}
+			for _, c := range Paths(p) {
+				chains[c.Subject] = c
+			}
+			g := newGraph(p, 1)
+			an := g.ans.get(0)
+			moves := func(id Identity) (targets []Identity, terminal bool) {
+				n, created := g.node(id)
+				if created {
+					g.expand(an, n)
+				}
+				for _, e := range n.edges {
+					targets = append(targets, *e.step.To)
+				}
+				for _, sp := range n.spread {
+					for _, sa := range g.serviceAccounts(sp.ns) {
+						if sa != id {
+							targets = append(targets, sa)
+						}
+					}
+				}
+				return targets, n.terminal != nil
+			}
+			shortest := func(start Identity) int {
+				dist := map[Identity]int{start: 0}
+				queue := []Identity{start}
+				for len(queue) > 0 {
+					id := queue[0]
+					queue = queue[1:]
+					targets, terminal := moves(id)
+					if terminal {
+						return dist[id] + 1
+					}
+					for _, to := range targets {
+						if _, ok := dist[to]; !ok {
+							dist[to] = dist[id] + 1
+							queue = append(queue, to)
+						}
+					}
+				}
+				return 0
+			}
+			starts := 0
+			for _, b := range p.Bindings {
+				for i := range b.Subjects {
+					id, ok := b.Identity(i)
+					if !ok || id.System() {
+						continue
+					}
+					starts++
+					want := shortest(id)
+					if got := len(chains[id].Steps); got != want {
+						t.Errorf("%s: chain of %d steps, want %d", id, got, want)
+					}
+				}
+			}
+			if len(chains) < 5 || len(chains) == starts {
+				t.Errorf("%d chains of %d subjects: the cluster does not test both cases", len(chains), starts)
+			}
+		})
+	}
+}
+
+// BenchmarkPathsSpread runs the escalation graph on a cluster where a few
+// subjects may create pods in each of 2,000 namespaces: each reaches
+// every one of the 6,000 ServiceAccounts in a move.
+func BenchmarkPathsSpread(b *testing.B) {
+	p := build(b, spreadYAML(2000))
+	b.ReportAllocs()
+	for b.Loop() {
+		Paths(p)
 	}
 }
