@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/object"
@@ -548,7 +549,11 @@ func (b *Builder) addBinding(x *Binding) {
 func (b *Builder) Build() *Policy {
 	b.init()
 	p := &b.p
-	p.aggregate()
+	// Aggregation reads and writes roles only; resolving bindings needs
+	// the roles' names, not their rules: the two run side by side.
+	var wg sync.WaitGroup
+	wg.Go(p.aggregate)
+	defer wg.Wait()
 	// Later definitions replace earlier ones.
 	last := map[string]int{}
 	for i, x := range p.Bindings {
