@@ -41,6 +41,7 @@ func FuzzParse(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	var a Arena // one for every input, as each of Stream's workers has
 	f.Fuzz(func(t *testing.T, data []byte) {
 		lines := bytes.Count(data, []byte("\n")) + 1
 		inFile := func(line int) bool { return line >= 1 && line <= lines }
@@ -48,7 +49,8 @@ func FuzzParse(f *testing.F) {
 			if !inFile(d.Line) || !bytes.Contains(data, bytes.TrimLeft(d.Data, " ")) {
 				t.Fatalf("document at line %d of %d lines: %q", d.Line, lines, d.Data)
 			}
-			objs, errs := Parse("fuzz.yaml", d)
+			a.Reset()
+			objs, errs := a.Parse("fuzz.yaml", d)
 			for _, e := range errs {
 				if e.Location.File != "fuzz.yaml" || !inFile(e.Location.Line) || e.Message == "" {
 					t.Fatalf("error %q at %s, input has %d lines", e.Message, e.Location, lines)
