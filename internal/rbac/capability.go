@@ -330,7 +330,9 @@ func newRoleTable(p *Policy, workers int) *roleTable {
 	fill := func(roles []*Role, hitsOf func(*Role) []hit) {
 		hits := make([][]hit, len(roles))
 		super := make([]int, len(roles))
-		const chunk = 256
+		// Aggregated roles are few and large: small chunks spread them
+		// over the workers.
+		chunk := max(1, min(256, len(roles)/(8*workerCount(workers))))
 		forEach(chunks(len(roles), chunk), workers, func(_, c int) {
 			for i := c * chunk; i < min(len(roles), (c+1)*chunk); i++ {
 				hits[i] = hitsOf(roles[i])
