@@ -9,7 +9,16 @@ import "unicode/utf8"
 // escaping on (json.Encoder's default): ", \ and control characters
 // escaped, <, > and & as \u003c, \u003e and \u0026, U+2028 and U+2029
 // escaped, and each byte of invalid UTF-8 replaced by \ufffd.
-func Append(b []byte, s string) []byte {
+func Append(b []byte, s string) []byte { return appendQuoted(b, s, `\ufffd`) }
+
+// AppendReplacing is Append with each byte of invalid UTF-8 replaced by
+// the character U+FFFD itself, not its escape: the bytes
+// github.com/go-json-experiment/json writes with encoding/json's options.
+func AppendReplacing(b []byte, s string) []byte { return appendQuoted(b, s, "\ufffd") }
+
+// appendQuoted is Append with invalid, what a byte of invalid UTF-8
+// becomes.
+func appendQuoted(b []byte, s, invalid string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
@@ -52,7 +61,7 @@ func Append(b []byte, s string) []byte {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
+			b = append(b, invalid...)
 			i++
 			start = i
 			continue

@@ -29,9 +29,17 @@ func encoderBytes(t testing.TB, v any) string {
 // awkward holds strings every escaping rule of encoding/json applies to.
 const awkward = "a\"b\\c\b\f\n\r\t\x00\x1f\x7f <tag> & \u2028\u2029 é 日本 \xff\xfe \xe2\x82 end"
 
-func TestJSONAppendersMatchEncoder(t *testing.T) {
-	loc := finding.Location{File: "templates/x.yaml", Line: 12, Column: 7, Template: "chart/templates/x.yaml"}
-	findings := []struct {
+// appenderLoc is a location with every field set.
+var appenderLoc = finding.Location{File: "templates/x.yaml", Line: 12, Column: 7, Template: "chart/templates/x.yaml"}
+
+// appenderFindings are findings the hand-written encoders are held to
+// the reflective ones on: empty, full, suppressed, awkward.
+func appenderFindings() []struct {
+	name string
+	f    finding.Finding
+} {
+	loc := appenderLoc
+	return []struct {
 		name string
 		f    finding.Finding
 	}{
@@ -56,7 +64,11 @@ func TestJSONAppendersMatchEncoder(t *testing.T) {
 		{name: "unknown severity", f: finding.Finding{Severity: finding.Severity(9)}},
 		{name: "empty non-nil lists", f: finding.Finding{Containers: []string{}, Admission: []string{}}},
 	}
-	for _, tt := range findings {
+}
+
+func TestJSONAppendersMatchEncoder(t *testing.T) {
+	loc := appenderLoc
+	for _, tt := range appenderFindings() {
 		t.Run("finding/"+tt.name, func(t *testing.T) {
 			want := encoderBytes(t, tt.f)
 			if diff := cmp.Diff(want, string(appendFinding(nil, &tt.f))); diff != "" {

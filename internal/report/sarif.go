@@ -9,12 +9,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"unicode"
-
-	jsonv2 "github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
-	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
@@ -195,14 +190,14 @@ func (SARIF) encoder(h *Head) encoder {
 // sarifEncoder writes the results one by one, rather than building the
 // log and encoding it whole: json.Encoder holds the whole document twice,
 // compact and indented, several times the report's size. The bytes are
-// the Encoder's: an element indented on its own is indented as within its
-// document, at its depth. The rest of the document is encoded whole, in
+// the Encoder's: each result is written by appendSARIFResult as
+// MarshalIndent lays it out at its depth in the document. The rest of
+// the document is encoded whole, in
 // the head with no results and again in the tail with its invocations,
 // and each writes its side of the empty results.
 type sarifEncoder struct {
 	rules     []sarifRule
 	ruleIndex map[string]int // by check ID; read-only once made
-	err       atomic.Pointer[error]
 }
 
 // sarifResults is how the empty results are encoded. No string in the
@@ -257,13 +252,9 @@ func (e *sarifEncoder) part(b []byte, _ *Object, fs []finding.Finding) []byte {
 	for i := range fs {
 		f := &fs[i]
 		res := sarifResultOf(*f, e.ruleIndex[f.CheckID])
-		out, err := jsonv2.Marshal(&res, jsonv1.DefaultOptionsV1(), jsontext.WithIndentPrefix(sarifResultPrefix), jsontext.WithIndent("  "))
-		if err != nil {
-			e.err.CompareAndSwap(nil, &err)
-		}
 		b = append(b, ",\n"...)
 		b = append(b, sarifResultPrefix...)
-		b = append(b, out...)
+		b = appendSARIFResult(b, sarifResultPrefix, &res)
 	}
 	return b
 }
@@ -272,9 +263,6 @@ func (e *sarifEncoder) part(b []byte, _ *Object, fs []finding.Finding) []byte {
 func (e *sarifEncoder) object(b []byte, _ *Object) []byte { return b }
 
 func (e *sarifEncoder) tail(s *Stream) error {
-	if err := e.err.Load(); err != nil {
-		return *err
-	}
 	b, err := e.log(s)
 	if err != nil {
 		return err
@@ -428,13 +416,15 @@ func sarifArtifact(file string) sarifArtifactLocation {
 // overlay) gives two alerts, not one.
 func fingerprint(f finding.Finding) string {
 	o := f.Object
-	h := sha256.New()
+	// The fields, each ended by a zero byte, hashed at once.
+	var buf [512]byte
+	b := buf[:0]
 	for _, s := range []string{f.CheckID, o.APIVersion, o.Kind, o.Namespace, o.Name, f.Path,
 		strings.Join(f.Containers, ","), filepath.ToSlash(f.Location.File), f.Location.Template} {
-		io.WriteString(h, s)
-		h.Write([]byte{0})
+		b = append(append(b, s...), 0)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 func sarifLevel(s finding.Severity) string {
