@@ -126,17 +126,37 @@ func TestJSONAppendersKnowEveryField(t *testing.T) {
 		{Object{}, []string{"object", "location"}},
 	}
 	for _, tt := range tests {
-		typ := reflect.TypeOf(tt.typ)
-		t.Run(typ.Name(), func(t *testing.T) {
-			var got []string
-			for f := range typ.Fields() {
-				got = append(got, f.Tag.Get("json"))
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("JSON fields of %s changed; update jsonenc.go and this test (-known +now):\n%s", typ, diff)
-			}
-		})
+		checkJSONFields(t, tt.typ, tt.want, "jsonenc.go")
 	}
+}
+
+// checkJSONFields fails when the JSON tags of typ's fields are not want,
+// in order: the hand-written encoder in file must then change with them.
+func checkJSONFields(t *testing.T, typ any, want []string, file string) {
+	rt := reflect.TypeOf(typ)
+	t.Run(rt.Name(), func(t *testing.T) {
+		var got []string
+		for f := range rt.Fields() {
+			got = append(got, f.Tag.Get("json"))
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("JSON fields of %s changed; update %s and this test (-known +now):\n%s", rt, file, diff)
+		}
+	})
+}
+
+// fuzzFinding is a finding of the fuzzers' strings and numbers.
+func fuzzFinding(s1, s2, s3, s4 string, line, col int, suppressed bool) finding.Finding {
+	fd := finding.Finding{
+		CheckID: s1, Title: s2, Severity: finding.Severity(line % 7), Category: s3,
+		Object:     finding.ObjectRef{APIVersion: s4, Kind: s1, Namespace: s2, Name: s3},
+		Containers: strings.Fields(s4), Path: s2, Location: finding.Location{File: s3, Line: line, Column: col, Template: s4},
+		Reason: s1, Detail: s2, Admission: strings.Split(s3, ","), Remediation: s4, DocURL: s1,
+	}
+	if suppressed {
+		fd.Suppressed = &finding.Suppression{Kind: s2, Reason: s3, Location: &finding.Location{File: s4, Line: col}}
+	}
+	return fd
 }
 
 // FuzzJSONAppenders holds the appenders to json.Encoder on arbitrary
@@ -146,15 +166,7 @@ func FuzzJSONAppenders(f *testing.F) {
 	f.Add(awkward, "", "", "", 0, 0, false)
 	f.Add("\xed\xa0\x80", "\u2028<>&", "\x00", "\"", -1, 1, true)
 	f.Fuzz(func(t *testing.T, s1, s2, s3, s4 string, line, col int, suppressed bool) {
-		fd := finding.Finding{
-			CheckID: s1, Title: s2, Severity: finding.Severity(line % 7), Category: s3,
-			Object:     finding.ObjectRef{APIVersion: s4, Kind: s1, Namespace: s2, Name: s3},
-			Containers: strings.Fields(s4), Path: s2, Location: finding.Location{File: s3, Line: line, Column: col, Template: s4},
-			Reason: s1, Detail: s2, Admission: strings.Split(s3, ","), Remediation: s4, DocURL: s1,
-		}
-		if suppressed {
-			fd.Suppressed = &finding.Suppression{Kind: s2, Reason: s3, Location: &finding.Location{File: s4, Line: col}}
-		}
+		fd := fuzzFinding(s1, s2, s3, s4, line, col, suppressed)
 		want := encoderBytes(t, fd)
 		if got := string(appendFinding(nil, &fd)); want != got {
 			t.Errorf("appendFinding differs from json.Encoder:\nencoder:  %q\nappender: %q", want, got)

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"reflect"
-	"strings"
 	"testing"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -84,16 +82,7 @@ func TestSARIFWriterKnowsEveryField(t *testing.T) {
 		{sarifMessage{}, []string{"text", "markdown,omitempty"}},
 		{finding.ObjectRef{}, []string{"apiVersion", "kind", "namespace,omitempty", "name"}},
 	} {
-		typ := reflect.TypeOf(tt.typ)
-		t.Run(typ.Name(), func(t *testing.T) {
-			var got []string
-			for f := range typ.Fields() {
-				got = append(got, f.Tag.Get("json"))
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("JSON fields of %s changed; update sarifwrite.go and this test (-known +now):\n%s", typ, diff)
-			}
-		})
+		checkJSONFields(t, tt.typ, tt.want, "sarifwrite.go")
 	}
 }
 
@@ -104,16 +93,7 @@ func FuzzSARIFResult(f *testing.F) {
 	f.Add(awkward, "", "", "", 0, 0, false)
 	f.Add("\xed\xa0\x80", "\u2028<>&", manifest.StdinName, "\"", -1, 1, true)
 	f.Fuzz(func(t *testing.T, s1, s2, s3, s4 string, line, col int, suppressed bool) {
-		fd := finding.Finding{
-			CheckID: s1, Title: s2, Severity: finding.Severity(line % 7), Category: s3,
-			Object:     finding.ObjectRef{APIVersion: s4, Kind: s1, Namespace: s2, Name: s3},
-			Containers: strings.Fields(s4), Path: s2, Location: finding.Location{File: s3, Line: line, Column: col, Template: s4},
-			Reason: s1, Detail: s2, Admission: strings.Split(s3, ","), Remediation: s4, DocURL: s1,
-		}
-		if suppressed {
-			fd.Suppressed = &finding.Suppression{Kind: s2, Reason: s3, Location: &finding.Location{File: s4, Line: col}}
-		}
-		r := sarifResultOf(fd, line)
+		r := sarifResultOf(fuzzFinding(s1, s2, s3, s4, line, col, suppressed), line)
 		if want, got := marshalSARIFResult(t, &r), string(appendSARIFResult(nil, sarifResultPrefix, &r)); want != got {
 			t.Errorf("appendSARIFResult differs from Marshal:\nmarshal:  %q\nappender: %q", want, got)
 		}
