@@ -3,12 +3,15 @@ package report
 import (
 	"flag"
 	"io"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/check/checktest"
 	"github.com/kubeguard/kubeguard/internal/checks"
 	"github.com/kubeguard/kubeguard/internal/cputime"
+	"github.com/kubeguard/kubeguard/internal/finding"
 )
 
 var benchN = flag.Int("corpus.n", 2000, "workload objects in the benchmark corpus")
@@ -65,3 +68,17 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 }
 
 var _ io.Writer = (*countingWriter)(nil)
+
+// BenchmarkSort sorts the findings of a generated corpus, shuffled, as
+// rbac risks, cluster and whole reports do.
+func BenchmarkSort(b *testing.B) {
+	r := benchReport(b, *benchN)
+	shuffled := slices.Clone(r.Findings)
+	rand.New(rand.NewPCG(1, 1)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	fs := make([]finding.Finding, len(shuffled))
+	for b.Loop() {
+		copy(fs, shuffled)
+		Sort(fs)
+	}
+	b.ReportMetric(float64(len(fs)), "findings")
+}

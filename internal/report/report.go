@@ -63,12 +63,31 @@ func New(format string, opts Options) (Output, error) {
 // Sort orders findings by file, line, column, then check ID, so that every
 // output is stable whatever order the workers finished in.
 func Sort(fs []finding.Finding) {
-	slices.SortStableFunc(fs, func(a, b finding.Finding) int {
-		return cmp.Or(
-			cmp.Compare(a.Location.File, b.Location.File),
-			cmp.Compare(a.Location.Line, b.Location.Line),
-			cmp.Compare(a.Location.Column, b.Location.Column),
-			cmp.Compare(a.CheckID, b.CheckID),
-		)
+	// Findings are large: their order is found on indexes, ties kept in
+	// the order they came, and each is moved once.
+	order := make([]int32, len(fs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
+		a, b := &fs[i].Location, &fs[j].Location
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		if a.Line != b.Line {
+			return cmp.Compare(a.Line, b.Line)
+		}
+		if a.Column != b.Column {
+			return cmp.Compare(a.Column, b.Column)
+		}
+		if c := strings.Compare(fs[i].CheckID, fs[j].CheckID); c != 0 {
+			return c
+		}
+		return cmp.Compare(i, j)
 	})
+	sorted := make([]finding.Finding, len(fs))
+	for k, i := range order {
+		sorted[k] = fs[i]
+	}
+	copy(fs, sorted)
 }

@@ -2,10 +2,14 @@ package report
 
 import (
 	"bytes"
+	stdcmp "cmp"
 	"flag"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -320,4 +324,29 @@ func TestReportHoldsNoObjectContent(t *testing.T) {
 		}
 	}
 	walk(reflect.TypeFor[Report](), "Report")
+}
+
+// TestSortIsStable holds Sort to a stable sort by file, line, column and
+// check ID on findings with many ties.
+func TestSortIsStable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	fs := make([]finding.Finding, 2000)
+	for i := range fs {
+		fs[i] = finding.Finding{
+			CheckID:  fmt.Sprint("check-", rng.IntN(3)),
+			Location: finding.Location{File: fmt.Sprint("f", rng.IntN(3), ".yaml"), Line: rng.IntN(5), Column: rng.IntN(2)},
+			Reason:   fmt.Sprint(i), // tells tied findings apart
+		}
+	}
+	want := slices.Clone(fs)
+	slices.SortStableFunc(want, func(a, b finding.Finding) int {
+		return stdcmp.Or(stdcmp.Compare(a.Location.File, b.Location.File), stdcmp.Compare(a.Location.Line, b.Location.Line),
+			stdcmp.Compare(a.Location.Column, b.Location.Column), stdcmp.Compare(a.CheckID, b.CheckID))
+	})
+	Sort(fs)
+	for i := range fs {
+		if fs[i].Reason != want[i].Reason {
+			t.Fatalf("position %d holds finding %s, want %s", i, fs[i].Reason, want[i].Reason)
+		}
+	}
 }
