@@ -197,3 +197,21 @@ func TestJUnitEmpty(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestXMLText holds the ASCII shortcut of xmlText to the rune-by-rune
+// replacement it skips.
+func TestXMLText(t *testing.T) {
+	ref := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF {
+				return r
+			}
+			return '\uFFFD'
+		}, s)
+	}
+	for _, s := range []string{"", "plain text\n\tand\r\n", "nul \x00 here", "del \x7f", "bell \a", "é 日本", "\xff\xfe", "\uFFFE", "\U0001F600", awkward} {
+		if got, want := xmlText(s), ref(s); got != want {
+			t.Errorf("xmlText(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
