@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -280,9 +279,6 @@ func configure(o *ScanOptions, all []check.Check) ([]check.Check, *suppress.Filt
 // findings. It returns the first error of sink.Write; the scan goes on
 // after one, so that every worker ends, but nothing more is written.
 func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts check.Options, workers int, filter *suppress.Filter, sink report.Sink) error {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	engine := check.NewEngine(cs, check.NewContext(opts, src.Collect(check.Needs(cs))))
 	var (
 		parts    = sync.Pool{New: func() any { return new(report.Part) }}
