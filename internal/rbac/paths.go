@@ -328,14 +328,38 @@ func (g *graph) expand(an *analysis, n *node) {
 type mover struct {
 	n       *node
 	targets map[Identity]bool
-	all     bool            // a spread over every namespace was added
-	spaces  map[string]bool // namespaces a spread was added for
+	spreads namespaces // what the spreads added cover
 	seq     int
 }
 
 // covered reports whether a spread added already reaches to.
 func (m *mover) covered(to Identity) bool {
-	return to.Kind == rbacv1.ServiceAccountKind && (m.all || m.spaces[to.Namespace])
+	return to.Kind == rbacv1.ServiceAccountKind && m.spreads.covers(to.Namespace)
+}
+
+// namespaces is a set of namespaces, "" standing for all of them.
+type namespaces struct {
+	all bool
+	set map[string]bool
+}
+
+func (s *namespaces) covers(ns string) bool { return s.all || s.set[ns] }
+
+// add adds ns ("" for all), reporting false when the set covered it
+// already.
+func (s *namespaces) add(ns string) bool {
+	if s.covers(ns) {
+		return false
+	}
+	if ns == "" {
+		s.all = true
+		return true
+	}
+	if s.set == nil {
+		s.set = map[string]bool{}
+	}
+	s.set[ns] = true
+	return true
 }
 
 // move adds an edge to a new target. The action is rendered only then:
@@ -354,16 +378,8 @@ func (m *mover) move(to Identity, action func() string, gs ...Grant) {
 // ns is empty), unless one added before covers them; for a ServiceAccount
 // an edge added before reaches, that edge stays the move to it.
 func (m *mover) spread(ns string, action func(sa Identity) string, gs ...Grant) {
-	if m.all || ns != "" && m.spaces[ns] {
+	if !m.spreads.add(ns) {
 		return
-	}
-	if ns == "" {
-		m.all = true
-	} else {
-		if m.spaces == nil {
-			m.spaces = map[string]bool{}
-		}
-		m.spaces[ns] = true
 	}
 	m.n.spread = append(m.n.spread, spread{ns, m.seq, action, uniqueGrants(gs)})
 	m.seq++
@@ -396,8 +412,8 @@ func (g *graph) chains(starts []Identity) []Chain {
 		}
 	}
 	const chunk = 32
-	// Spreads already followed: each ServiceAccount is a node already.
-	spreadAll, spreadNS := false, map[string]bool{}
+	// Spreads already followed: each of their ServiceAccounts is a node.
+	var followed namespaces
 	for len(level) > 0 {
 		forEach(chunks(len(level), chunk), g.workers, func(w, c int) {
 			for _, n := range chunkOf(level, c, chunk) {
@@ -421,16 +437,10 @@ func (g *graph) chains(starts []Identity) []Chain {
 				}
 				sp := &n.spread[j]
 				j++
-				if spreadAll || sp.ns != "" && spreadNS[sp.ns] {
-					continue
-				}
-				for _, sa := range g.serviceAccounts(sp.ns) {
-					add(sa)
-				}
-				if sp.ns == "" {
-					spreadAll = true
-				} else {
-					spreadNS[sp.ns] = true
+				if followed.add(sp.ns) {
+					for _, sa := range g.serviceAccounts(sp.ns) {
+						add(sa)
+					}
 				}
 			}
 		}
