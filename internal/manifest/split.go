@@ -38,12 +38,12 @@ func Documents(data []byte) iter.Seq[Document] {
 			if !hasContent(d) {
 				return true
 			}
-			line := startLine
+			first := startLine
 			if d[0] == '-' && marker(d) {
 				if nl := bytes.IndexByte(d, '\n'); nl >= 0 && len(bytes.TrimLeft(d[3:nl], " \t\r")) == 0 {
 					// Nothing else on the marker's line: the document
 					// starts on the next.
-					d, line = d[nl+1:], line+1
+					d, first = d[nl+1:], first+1
 				} else {
 					// The rest of a "---" line can hold content ("---
 					// {a: 1}"); it is kept, the marker blanked so that
@@ -51,7 +51,7 @@ func Documents(data []byte) iter.Seq[Document] {
 					d = append([]byte("   "), d[3:]...)
 				}
 			}
-			return yield(Document{Data: d, Line: line, Template: helmSource(d)})
+			return yield(Document{Data: d, Line: first, Template: helmSource(d)})
 		}
 		for i := 0; i < len(data); {
 			j := bytes.IndexByte(data[i:], '\n')

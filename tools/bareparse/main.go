@@ -63,6 +63,7 @@ func main() {
 					continue
 				}
 				for _, d := range manifest.Split(data) {
+					a.Reset()
 					root, err := parse(&a, d.Data)
 					if err != nil {
 						bad.Add(1)
@@ -70,7 +71,6 @@ func main() {
 					}
 					docs.Add(1)
 					nodes.Add(int64(count(root)))
-					a.Reset()
 				}
 			}
 		})
