@@ -254,7 +254,7 @@ func (e *sarifEncoder) part(b []byte, _ *Object, fs []finding.Finding) []byte {
 		res := sarifResultOf(*f, e.ruleIndex[f.CheckID])
 		b = append(b, ",\n"...)
 		b = append(b, sarifResultPrefix...)
-		b = appendSARIFResult(b, sarifResultPrefix, &res)
+		b = appendSARIFResult(b, &res)
 	}
 	return b
 }

@@ -8,55 +8,45 @@ import (
 	"github.com/kubeguard/kubeguard/internal/jsonstring"
 )
 
-// indented appends JSON as json.MarshalIndent lays it out, with prefix
-// before every line but the first and two spaces a level: the results of
-// a SARIF log are written this way, one by one, at the depth they have in
-// the log. Reflection over the result types was most of the time a SARIF
-// report took.
+// indented appends JSON as json.MarshalIndent lays it out, two spaces a
+// level, each line after the first starting with the indentation of the
+// results in a SARIF log: they are written this way, one by one.
+// Reflection over the result types was most of the time a SARIF report
+// took.
 type indented struct {
-	b      []byte
-	prefix string
-	lines  []string // "\n", prefix and the indentation of each depth, if known
-	depth  int
-	empty  []bool // for each open object or array: nothing in it yet
+	b     []byte
+	empty []bool // for each open object or array: nothing in it yet
 }
 
 func (w *indented) open(c byte) {
 	w.b = append(w.b, c)
 	w.empty = append(w.empty, true)
-	w.depth++
 }
 
 // close ends the innermost object or array; an empty one stays {} or [].
 func (w *indented) close(c byte) {
-	w.depth--
-	if !w.empty[len(w.empty)-1] {
+	last := w.empty[len(w.empty)-1]
+	w.empty = w.empty[:len(w.empty)-1]
+	if !last {
 		w.newline()
 	}
-	w.empty = w.empty[:len(w.empty)-1]
 	w.b = append(w.b, c)
 }
 
-func (w *indented) newline() {
-	if w.depth < len(w.lines) {
-		w.b = append(w.b, w.lines[w.depth]...)
-		return
-	}
-	w.b = append(w.b, '\n')
-	w.b = append(w.b, w.prefix...)
-	for range w.depth {
-		w.b = append(w.b, "  "...)
-	}
-}
+// newline starts a line at the depth of the innermost open object or
+// array.
+func (w *indented) newline() { w.b = append(w.b, sarifLines[len(w.empty)]...) }
 
 // sarifLines are the line breaks of a result, with their indentation,
-// by depth within it.
-var sarifLines = func() (l [12]string) {
+// by depth within it; the result types nest seven deep.
+var sarifLines = func() (l [sarifMaxDepth]string) {
 	for d := range l {
 		l[d] = "\n" + sarifResultPrefix + strings.Repeat("  ", d)
 	}
 	return l
 }()
+
+const sarifMaxDepth = 12
 
 // elem starts an element of the innermost array or object.
 func (w *indented) elem() {
@@ -95,15 +85,12 @@ func (w *indented) int(k string, n int) {
 	w.b = strconv.AppendInt(w.b, int64(n), 10)
 }
 
-// appendSARIFResult appends r as json.MarshalIndent writes it, the result
-// types' field order, tags and omitempty rules included;
-// TestSARIFResultMatchesMarshal holds the two to each other.
-func appendSARIFResult(b []byte, prefix string, r *sarifResult) []byte {
-	var open [16]bool
-	w := indented{b: b, prefix: prefix, empty: open[:0]}
-	if prefix == sarifResultPrefix {
-		w.lines = sarifLines[:]
-	}
+// appendSARIFResult appends r as json.MarshalIndent writes it at its depth
+// in the log, the result types' field order, tags and omitempty rules
+// included; TestSARIFResultMatchesMarshal holds the two to each other.
+func appendSARIFResult(b []byte, r *sarifResult) []byte {
+	var open [sarifMaxDepth]bool
+	w := indented{b: b, empty: open[:0]}
 	w.open('{')
 	w.field("ruleId", r.RuleID)
 	w.int("ruleIndex", r.RuleIndex)

@@ -44,7 +44,7 @@ func TestSARIFResultMatchesMarshal(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				r := sarifResultOf(tt.f, index)
 				want := marshalSARIFResult(t, &r)
-				if diff := cmp.Diff(want, string(appendSARIFResult(nil, sarifResultPrefix, &r))); diff != "" {
+				if diff := cmp.Diff(want, string(appendSARIFResult(nil, &r))); diff != "" {
 					t.Errorf("appendSARIFResult differs from Marshal (-marshal +appender):\n%s", diff)
 				}
 			})
@@ -57,7 +57,7 @@ func TestSARIFResultMatchesMarshal(t *testing.T) {
 		"two keys":    {PartialFingerprints: map[string]string{"b": awkward, "a": "1"}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(marshalSARIFResult(t, &r), string(appendSARIFResult(nil, sarifResultPrefix, &r))); diff != "" {
+			if diff := cmp.Diff(marshalSARIFResult(t, &r), string(appendSARIFResult(nil, &r))); diff != "" {
 				t.Errorf("appendSARIFResult differs from Marshal (-marshal +appender):\n%s", diff)
 			}
 		})
@@ -94,7 +94,7 @@ func FuzzSARIFResult(f *testing.F) {
 	f.Add("\xed\xa0\x80", "\u2028<>&", manifest.StdinName, "\"", -1, 1, true)
 	f.Fuzz(func(t *testing.T, s1, s2, s3, s4 string, line, col int, suppressed bool) {
 		r := sarifResultOf(fuzzFinding(s1, s2, s3, s4, line, col, suppressed), line)
-		if want, got := marshalSARIFResult(t, &r), string(appendSARIFResult(nil, sarifResultPrefix, &r)); want != got {
+		if want, got := marshalSARIFResult(t, &r), string(appendSARIFResult(nil, &r)); want != got {
 			t.Errorf("appendSARIFResult differs from Marshal:\nmarshal:  %q\nappender: %q", want, got)
 		}
 	})
