@@ -175,6 +175,9 @@ func (an *analysis) grantDetail(g Grant) string {
 		rule = g.roleRule() + " " + RuleString(g.PolicyRule())
 		if loc, ok := g.Source().Location(); ok {
 			rule += " at " + loc.String()
+			if loc.File == DefaultsFile {
+				rule += " (built-in role)"
+			}
 		}
 		an.rules[k] = rule
 	}
