@@ -29,11 +29,9 @@ TRIVY_VERSION=${TRIVY_VERSION:-v0.74.0}
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+. tools/benchlib.sh
 
-echo "== machine"
-echo "cpus: $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-echo "$(go version)"
-echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+machine
 
 echo "== build"
 kg="$work/kubeguard"
@@ -71,12 +69,6 @@ fi
 hyperfine -N -i --runs "$PEER_RUNS" --export-markdown "$work/peer.md" -n trivy "$trivy_cmd" >/dev/null
 tail -n1 "$work/peer.md"
 
-rss() { # command... -> peak RSS in MiB
-	/usr/bin/time -f '%M' -o "$work/rss" "$@" >/dev/null 2>&1 || true
-	# GNU time writes "Command exited with non-zero status" first when the
-	# command fails, as scanners do when they find problems.
-	echo "$(($(tail -n1 "$work/rss") / 1024)) MiB"
-}
 echo "== peak RSS"
 echo "risks    $(rss $risks)"
 echo "who-can  $(rss $whocan)"

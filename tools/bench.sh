@@ -30,12 +30,9 @@ KUBE_SCORE_VERSION=${KUBE_SCORE_VERSION:-v1.20.0}
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+. tools/benchlib.sh
 
-echo "== machine"
-echo "cpus: $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-echo "memory: $(free -g | awk '/^Mem:/ {print $2}') GiB"
-echo "$(go version)"
-echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+machine
 
 echo "== build"
 go build -o "$work/kubeguard" ./cmd/kubeguard
@@ -95,12 +92,6 @@ else
 	done
 fi
 
-rss() { # command... -> peak RSS in MiB
-	/usr/bin/time -f '%M' -o "$work/rss" "$@" >/dev/null 2>&1 || true
-	# GNU time writes "Command exited with non-zero status" first when the
-	# command fails, as scanners do when they find problems.
-	echo "$(($(tail -n1 "$work/rss") / 1024)) MiB"
-}
 echo "== peak RSS"
 echo "kubeguard   $(rss $kg_cmd)"
 echo "kube-score  $(rss "$ks_cmd")"
