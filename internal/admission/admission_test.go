@@ -23,6 +23,7 @@ import (
 
 	"github.com/kubeguard/kubeguard/internal/checks"
 	"github.com/kubeguard/kubeguard/internal/config"
+	"github.com/kubeguard/kubeguard/internal/run"
 )
 
 // fakeCluster answers namespace and pod look-ups from maps.
@@ -464,7 +465,7 @@ func TestAdmissionChecksByScope(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string]bool{}
-	for _, c := range AdmissionChecks(all) {
+	for _, c := range run.Checks(all, run.FrontAdmission) {
 		got[c.ID] = true
 	}
 	for _, c := range all {

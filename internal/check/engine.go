@@ -1,6 +1,8 @@
 package check
 
 import (
+	"k8s.io/pod-security-admission/api"
+
 	"fmt"
 	"slices"
 
@@ -10,11 +12,11 @@ import (
 
 // Options are the settings checks read.
 type Options struct {
-	// PSSLevel is the Pod Security Standards level to evaluate: baseline or
-	// restricted.
-	PSSLevel string
-	// PSSVersion is the policy version: "latest" or "v1.N".
-	PSSVersion string
+	// PodSecurity is the Pod Security Standards level and version every
+	// pod template is held to, parsed once where the user gave it. Nil
+	// holds pod templates only to their namespace's labels (the webhook,
+	// where Pod Security Admission itself judges the request's level).
+	PodSecurity *api.LevelVersion
 	// AllowedRegistries, when set, are the only image registries (or
 	// registry/path prefixes) images may come from.
 	AllowedRegistries []string
