@@ -61,6 +61,9 @@ func (r *Reviewer) runChecks(ctx context.Context, cfg *config.Config, req *admis
 	if mode == ModeOff {
 		return
 	}
+	if ctx.Err() != nil {
+		return
+	}
 	root, err := manifest.ParseYAML(req.Object.Raw)
 	if err != nil {
 		return // Pod Security already judged the object; nothing to add
@@ -90,7 +93,10 @@ func (r *Reviewer) runChecks(ctx context.Context, cfg *config.Config, req *admis
 		opts.AllowedRegistries = cfg.Parameters.AllowedRegistries
 		opts.TrustedHostPaths = cfg.Parameters.TrustedHostPaths
 	}
-	fs, err := check.NewEngine(cs, check.NewContext(opts, needs)).Run(obj)
+	fs, err := check.NewEngine(cs, check.NewContext(opts, needs)).RunContext(ctx, obj)
+	if ctx.Err() != nil {
+		return // answered already (timed out): the rest is wasted work
+	}
 	if err != nil {
 		r.cfg.Logger.DebugContext(ctx, "kubeguard checks could not decode the object", "error", err)
 	}

@@ -27,6 +27,10 @@ type Metrics struct {
 	total   atomic.Uint64
 
 	certReloads, configReloads, reloadErrors atomic.Uint64
+
+	// inflight reads the body bytes of the reviews in flight; set by the
+	// server that records into these metrics.
+	inflight func() int64
 }
 
 // NewMetrics returns empty metrics with latency buckets from 100µs to 10s:
@@ -85,7 +89,7 @@ func (m *Metrics) Write(w io.Writer) error {
 		okeys = append(okeys, k)
 	}
 	slices.Sort(okeys)
-	b.WriteString("# HELP kubeguard_admission_requests_total Admission reviews answered, by outcome (allowed, denied, error).\n")
+	b.WriteString("# HELP kubeguard_admission_requests_total Admission reviews answered, by outcome (allowed, denied, error, throttled: turned away over the memory budget or with no worker free).\n")
 	b.WriteString("# TYPE kubeguard_admission_requests_total counter\n")
 	for _, k := range okeys {
 		fmt.Fprintf(&b, "kubeguard_admission_requests_total{outcome=%s} %d\n", quote(k), m.requests[k])
@@ -113,6 +117,11 @@ func (m *Metrics) Write(w io.Writer) error {
 		{"kubeguard_webhook_reload_errors_total", "Changed certificate or configuration files that could not be loaded (the previous one stays).", &m.reloadErrors},
 	} {
 		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", c.name, c.help, c.name, c.name, c.v.Load())
+	}
+	if m.inflight != nil {
+		b.WriteString("# HELP kubeguard_webhook_inflight_body_bytes Body bytes of the reviews in flight, counted against --max-inflight-bytes.\n")
+		b.WriteString("# TYPE kubeguard_webhook_inflight_body_bytes gauge\n")
+		fmt.Fprintf(&b, "kubeguard_webhook_inflight_body_bytes %d\n", m.inflight())
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
