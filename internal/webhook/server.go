@@ -47,11 +47,12 @@ const (
 	// DefaultShutdownTimeout bounds the drain of in-flight requests.
 	DefaultShutdownTimeout = 30 * time.Second
 	// DefaultMaxInflightBytes bounds the body bytes of the reviews in
-	// flight. A review's decoded form and the checks' work on it take
-	// about three times its body at the peak (BENCHMARKS.md), so 48 MiB
-	// of bodies stay within deploy/'s 256Mi memory limit with the
-	// collector's headroom under its GOMEMLIMIT of 200MiB.
-	DefaultMaxInflightBytes = 48 << 20
+	// flight: four of the largest reviews, thousands of ordinary ones.
+	// Under deploy/'s settings (GOMEMLIMIT 200MiB, memory limit 256Mi)
+	// 40 parallel reviews of 7 MB peak at 221 MiB resident with it, and
+	// at 626 MiB without (TestMemoryUnderParallelLargeReviews,
+	// BENCHMARKS.md).
+	DefaultMaxInflightBytes = 32 << 20
 	// DefaultQueueWait is how long a review waits for its share of the
 	// memory budget, or for a worker, before it is turned away.
 	DefaultQueueWait = time.Second
