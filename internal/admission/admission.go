@@ -16,6 +16,7 @@
 package admission
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -209,6 +210,13 @@ func (r *Reviewer) review(ctx context.Context, req *admissionv1.AdmissionRequest
 	gr := schema.GroupResource{Group: req.Resource.Group, Resource: req.Resource.Resource}
 	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
 		return &admissionv1.AdmissionResponse{Allowed: true}
+	}
+	if len(bytes.TrimSpace(req.Object.Raw)) == 0 || bytes.Equal(bytes.TrimSpace(req.Object.Raw), []byte("null")) {
+		// The API server always sends the object of a CREATE or UPDATE;
+		// a review without one was not written by it, and Pod Security's
+		// library (and the workload denial) dereference the object.
+		return &admissionv1.AdmissionResponse{Allowed: false, Result: &apierrors.NewBadRequest(
+			fmt.Sprintf("%s request without an object", req.Operation)).ErrStatus}
 	}
 	cfg := r.currentConfig()
 	attrs := requestAttributes(req)

@@ -62,6 +62,9 @@ func (r *Reviewer) runChecks(ctx context.Context, cfg *config.Config, req *admis
 	if mode == ModeOff {
 		return
 	}
+	if ctx.Err() != nil {
+		return
+	}
 	root, err := manifest.ParseYAML(req.Object.Raw)
 	if err != nil {
 		return // Pod Security already judged the object; nothing to add
@@ -79,7 +82,10 @@ func (r *Reviewer) runChecks(ctx context.Context, cfg *config.Config, req *admis
 	// Disabled checks and parameters reload with the file, as exemptions
 	// do.
 	cs, opts := run.Apply(r.checks, cfg, r.cfg.CheckOptions)
-	fs, err := check.NewEngine(cs, check.NewContext(opts, needs)).Run(obj)
+	fs, err := check.NewEngine(cs, check.NewContext(opts, needs)).RunContext(ctx, obj)
+	if ctx.Err() != nil {
+		return // answered already (timed out): the rest is wasted work
+	}
 	if err != nil {
 		r.cfg.Logger.DebugContext(ctx, "kubeguard checks could not decode the object", "error", err)
 	}
