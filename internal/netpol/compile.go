@@ -15,8 +15,8 @@ import (
 // policy is a Policy made ready to evaluate.
 type policy struct {
 	*Policy
-	selector         labels.Selector
-	ingress, egress  bool // the policy types
+	selector          labels.Selector
+	ingress, egress   bool // the policy types
 	inRules, outRules []rule
 }
 
