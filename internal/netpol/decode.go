@@ -65,18 +65,11 @@ func Decode(o *object.Object) Decoded {
 		Namespace: namespaceOf(ref.Namespace), Kind: ref.Kind, Name: ref.Name,
 		Labels: t.Metadata.Labels, HostNetwork: t.Spec.HostNetwork, Source: o.Source,
 	}
-	for _, c := range t.Spec.Containers {
-		for _, p := range c.Ports {
-			proto := TCP
-			if p.Protocol != "" {
-				var ok bool
-				if proto, ok = ParseProtocol(string(p.Protocol)); !ok {
-					return Decoded{Err: fmt.Errorf("%s: container %s: port %d: unsupported protocol %q", ref, c.Name, p.ContainerPort, p.Protocol)}
-				}
-			}
-			w.Ports = append(w.Ports, ContainerPort{Name: p.Name, Port: int(p.ContainerPort), Protocol: proto})
-		}
+	ports, err := containerPorts(t.Spec.Containers)
+	if err != nil {
+		return Decoded{Err: fmt.Errorf("%s: %w", ref, err)}
 	}
+	w.Ports = ports
 	if t.IsPod() {
 		var status struct {
 			PodIP  string `json:"podIP"`
@@ -91,11 +84,7 @@ func Decode(o *object.Object) Decoded {
 		for _, p := range status.PodIPs {
 			ips = append(ips, p.IP)
 		}
-		for _, s := range ips {
-			if ip, err := netip.ParseAddr(s); err == nil && !contains(w.IPs, ip) {
-				w.IPs = append(w.IPs, ip.Unmap())
-			}
-		}
+		w.IPs = parseIPs(ips)
 	}
 	return Decoded{Workload: w}
 }

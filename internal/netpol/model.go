@@ -68,16 +68,26 @@ type Policy struct {
 func (p *Policy) Ref() string { return p.Namespace + "/" + p.Name }
 
 // Endpoint is one end of a connection: a workload, or an address outside
-// the cluster.
+// the cluster. Outside (no workload, no IP) stands for some address
+// outside the cluster: a rule matches it when it matches any such address.
 type Endpoint struct {
 	Workload *Workload // nil for an outside address
 	IP       netip.Addr
 }
 
+// Outside is some address outside the cluster (see Endpoint).
+var Outside = Endpoint{}
+
+// OutsideName is how Outside is written.
+const OutsideName = "outside"
+
 // String names the endpoint.
 func (e Endpoint) String() string {
-	if e.Workload != nil {
+	switch {
+	case e.Workload != nil:
 		return e.Workload.ID()
+	case !e.IP.IsValid():
+		return OutsideName
 	}
 	return e.IP.String()
 }

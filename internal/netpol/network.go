@@ -239,6 +239,9 @@ func (n *Network) ruleMatches(c *policy, r *rule, e Endpoint) (match, byPodIP bo
 func (n *Network) peerMatches(c *policy, p *peer, e Endpoint) (match, byPodIP bool) {
 	if p.ipBlock {
 		if e.Workload == nil {
+			if !e.IP.IsValid() {
+				return !p.covered(), false
+			}
 			return p.contains(e.IP), false
 		}
 		for _, ip := range e.Workload.IPs {
@@ -260,6 +263,38 @@ func (n *Network) peerMatches(c *policy, p *peer, e Endpoint) (match, byPodIP bo
 		return false, false
 	}
 	return p.pods == nil || p.pods.Matches(labels.Set(w.Labels)), false
+}
+
+// covered reports whether the except CIDRs leave nothing of the CIDR.
+func (p *peer) covered() bool {
+	if len(p.except) == 0 {
+		return false
+	}
+	ex := slices.Clone(p.except)
+	slices.SortFunc(ex, func(a, b netip.Prefix) int { return a.Addr().Compare(b.Addr()) })
+	next := p.cidr.Addr()
+	for _, e := range ex {
+		if e.Addr().Compare(next) > 0 {
+			return false // a gap before e
+		}
+		if last := lastAddr(e); last.Compare(next) >= 0 {
+			if last == lastAddr(p.cidr) {
+				return true
+			}
+			next = last.Next()
+		}
+	}
+	return false
+}
+
+// lastAddr is the last address of a prefix.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
 }
 
 func (p *peer) contains(ip netip.Addr) bool {
