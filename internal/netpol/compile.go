@@ -28,6 +28,10 @@ type rule struct {
 	peers []peer
 	// ports are the rule's ports; none means every port.
 	ports []portSpec
+	// fixed is what the ports without a name allow (every port when there
+	// are no ports), named the named ones, resolved per destination.
+	fixed PortSet
+	named []portSpec
 }
 
 // peer is one NetworkPolicyPeer.
@@ -37,6 +41,9 @@ type peer struct {
 	ipBlock          bool
 	cidr             netip.Prefix
 	except           []netip.Prefix
+	// members, once the network is indexed for many questions, has a bit
+	// per workload (by index) that the peer matches.
+	members []uint64
 }
 
 // portSpec is one NetworkPolicyPort.
@@ -114,6 +121,14 @@ func compileRule(index int, peers []networkingv1.NetworkPolicyPeer, ports []netw
 			return r, fmt.Errorf("ports[%d]%w", i, err)
 		}
 		r.ports = append(r.ports, cp)
+		if cp.name != "" {
+			r.named = append(r.named, cp)
+		} else {
+			r.fixed = r.fixed.Union(cp.resolve(Outside))
+		}
+	}
+	if len(r.ports) == 0 {
+		r.fixed = AllPorts()
 	}
 	return r, nil
 }

@@ -21,6 +21,7 @@ func (n *Network) Endpoints() []Endpoint {
 // second, row by row. Nothing of the matrix is kept: memory stays that of
 // the network.
 func (n *Network) Matrix(fn func(from, to int, ports PortSet)) {
+	n.index()
 	es := n.Endpoints()
 	for i, src := range es {
 		for j, dst := range es {
@@ -55,6 +56,7 @@ var MetadataAddress = netip.MustParseAddr("169.254.169.254")
 
 // Exposures computes every workload's exposure, in workload order.
 func (n *Network) Exposures() []Exposure {
+	n.index()
 	out := make([]Exposure, 0, len(n.Workloads))
 	for _, w := range n.Workloads {
 		e := Exposure{Workload: w}
@@ -147,6 +149,8 @@ type Change struct {
 // pair. A workload present on one side only has no connections on the
 // other. Changes come ordered by From, then To.
 func Diff(old, new *Network) []Change {
+	old.index()
+	new.index()
 	ids := map[string]bool{}
 	for _, w := range old.Workloads {
 		ids[w.ID()] = true

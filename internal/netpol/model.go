@@ -8,6 +8,7 @@ import (
 
 	"github.com/kubeguard/kubeguard/internal/finding"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // MetadataNameLabel is the label the API server sets on every namespace to
@@ -42,7 +43,8 @@ type Workload struct {
 	HostNetwork bool
 	Source      finding.Location
 
-	index int // position in Network.Workloads
+	index    int        // position in Network.Workloads
+	nsLabels labels.Set // its namespace's labels
 }
 
 // ID names the workload as the commands take it: namespace/name for a Pod,

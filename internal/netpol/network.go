@@ -25,6 +25,8 @@ type Network struct {
 	byID       map[string]*Workload
 	outOfScope map[string]*Workload
 	policies   []*policy
+	byNS       map[string][]*Workload
+	indexed    bool
 	// ingressOf and egressOf list, per workload, the policies that select
 	// it with that policy type.
 	ingressOf, egressOf [][]int32
@@ -76,7 +78,7 @@ func Build(namespaces []Namespace, workloads []*Workload, policies []*Policy) (*
 		w.index = i
 		n.byID[w.ID()] = w
 		byNS[w.Namespace] = append(byNS[w.Namespace], w)
-		n.namespace(w.Namespace)
+		w.nsLabels = n.namespace(w.Namespace)
 	}
 
 	var errs []finding.InputError
@@ -94,6 +96,7 @@ func Build(namespaces []Namespace, workloads []*Workload, policies []*Policy) (*
 		ppos[p.Ref()] = len(n.policies)
 		n.policies = append(n.policies, c)
 	}
+	n.byNS = byNS
 	n.ingressOf = make([][]int32, len(n.Workloads))
 	n.egressOf = make([][]int32, len(n.Workloads))
 	for i, c := range n.policies {
@@ -238,6 +241,10 @@ func (n *Network) ruleMatches(c *policy, r *rule, e Endpoint) (match, byPodIP bo
 
 func (n *Network) peerMatches(c *policy, p *peer, e Endpoint) (match, byPodIP bool) {
 	if p.ipBlock {
+		if e.Workload != nil && p.members != nil {
+			m := p.members[e.Workload.index/64]&(1<<(e.Workload.index%64)) != 0
+			return m, m
+		}
 		if e.Workload == nil {
 			if !e.IP.IsValid() {
 				return !p.covered(), false
@@ -255,11 +262,14 @@ func (n *Network) peerMatches(c *policy, p *peer, e Endpoint) (match, byPodIP bo
 	if w == nil {
 		return false, false
 	}
+	if p.members != nil {
+		return p.members[w.index/64]&(1<<(w.index%64)) != 0, false
+	}
 	if p.namespaces == nil {
 		if w.Namespace != c.Namespace {
 			return false, false
 		}
-	} else if !p.namespaces.Matches(n.namespace(w.Namespace)) {
+	} else if !p.namespaces.Matches(w.nsLabels) {
 		return false, false
 	}
 	return p.pods == nil || p.pods.Matches(labels.Set(w.Labels)), false
@@ -314,11 +324,8 @@ func (p *peer) contains(ip netip.Addr) bool {
 // against dst's container ports, protocol included, and match nothing
 // outside the cluster.
 func (r *rule) portsTo(dst Endpoint) PortSet {
-	if len(r.ports) == 0 {
-		return AllPorts()
-	}
-	var s PortSet
-	for _, p := range r.ports {
+	s := r.fixed
+	for _, p := range r.named {
 		s = s.Union(p.resolve(dst))
 	}
 	return s
@@ -341,4 +348,41 @@ func (p portSpec) resolve(dst Endpoint) PortSet {
 		return protocolPorts(p.proto)
 	}
 	return portsOf(p.proto, p.lo, p.hi)
+}
+
+// index computes, for every peer of every policy, the workloads it
+// matches, once: the matrix, exposure and diff ask about every pair, and
+// a bit per workload and peer answers each in constant time. Its memory
+// is a bit per workload and peer.
+func (n *Network) index() {
+	if n.indexed {
+		return
+	}
+	n.indexed = true
+	words := (len(n.Workloads) + 63) / 64
+	for _, c := range n.policies {
+		for _, rules := range [][]rule{c.inRules, c.outRules} {
+			for i := range rules {
+				for j := range rules[i].peers {
+					p := &rules[i].peers[j]
+					members := make([]uint64, words)
+					for _, w := range n.candidates(c, p) {
+						if m, _ := n.peerMatches(c, p, Endpoint{Workload: w}); m {
+							members[w.index/64] |= 1 << (w.index % 64)
+						}
+					}
+					p.members = members
+				}
+			}
+		}
+	}
+}
+
+// candidates are the workloads a peer may match: those of the policy's
+// namespace for a pod selector alone, else every workload.
+func (n *Network) candidates(c *policy, p *peer) []*Workload {
+	if !p.ipBlock && p.namespaces == nil {
+		return n.byNS[c.Namespace]
+	}
+	return n.Workloads
 }

@@ -257,6 +257,31 @@ func compare(t *testing.T, s *state) (int, int, []string) {
 			}
 		}
 	}
+	// The same answers once the peers are indexed, as the matrix does.
+	var pairs []netpol.PortSet
+	for _, src := range ends {
+		for _, dst := range ends {
+			se, _ := n.Lookup(src)
+			de, _ := n.Lookup(dst)
+			if se.Workload != nil || de.Workload != nil {
+				pairs = append(pairs, n.Allowed(se, de))
+			}
+		}
+	}
+	n.Matrix(func(int, int, netpol.PortSet) {})
+	i := 0
+	for _, src := range ends {
+		for _, dst := range ends {
+			se, _ := n.Lookup(src)
+			de, _ := n.Lookup(dst)
+			if se.Workload != nil || de.Workload != nil {
+				if got := n.Allowed(se, de); !got.Equal(pairs[i]) {
+					diffs = append(diffs, fmt.Sprintf("%s -> %s: %v pair by pair, %v indexed", src, dst, pairs[i], got))
+				}
+				i++
+			}
+		}
+	}
 	return probes, allowedProbes, diffs
 }
 
