@@ -162,3 +162,29 @@ spec:
 	}
 	return []byte(b.String())
 }
+
+// PodsYAML is the cluster with a running Pod (with its address) in place
+// of each Deployment, as a live cluster would list it.
+func (c *Cluster) PodsYAML() []byte {
+	var b strings.Builder
+	for _, ns := range c.Namespaces {
+		fmt.Fprintf(&b, "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: %s, labels: {env: %s}}\n", ns, c.Envs[ns])
+	}
+	for _, w := range c.Workloads {
+		fmt.Fprintf(&b, `---
+apiVersion: v1
+kind: Pod
+metadata: {name: %s, namespace: %s, labels: {app: %s, tier: %s}}
+spec:
+  containers:
+  - {name: web, image: nginx, ports: [{name: http, containerPort: 8080}]}
+  - {name: metrics, image: exporter, ports: [{name: metrics, containerPort: 9090}]}
+status: {podIP: %s}
+`, w.Name, w.Namespace, w.Name, w.Tier, w.IP)
+	}
+	for _, p := range c.Policies {
+		b.WriteString("---\n")
+		b.WriteString(p)
+	}
+	return []byte(b.String())
+}
