@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/kubeguard/kubeguard/internal/audit"
 	"github.com/kubeguard/kubeguard/internal/finding"
@@ -44,6 +45,8 @@ func runAudit(ctx context.Context, args []string, io IO) int {
 	switch args[0] {
 	case "policy":
 		return runAuditPolicy(ctx, args[1:], io)
+	case "log":
+		return runAuditLog(ctx, args[1:], io)
 	}
 	fmt.Fprintf(io.Stderr, "kubeguard audit: unknown command %q\n\n%s", args[0], auditUsage)
 	return ExitError
@@ -238,4 +241,144 @@ func explain(io IO, p *audit.Policy, r *audit.Request, format string) int {
 		fmt.Fprintf(io.Stdout, "rule:    %d (%s:%d)\n", d.Rule+1, p.File, d.Line)
 	}
 	return ExitOK
+}
+
+// AuditLogOptions are the flags of kubeguard audit log.
+type AuditLogOptions struct {
+	Format, Output, FailOn string
+	Since, Until           string
+	SecretReads            int
+	SecretWindow           time.Duration
+	Routine                auditStrings
+}
+
+const auditLogUsage = `Usage: kubeguard audit log [flags] FILE...
+
+Reads API server audit logs (--audit-log-format=json: one event a line;
+gzip-compressed files too; - for standard input) as a stream, in the order
+given, and reports, with the user, source addresses, verbs, resources, time
+span and audit IDs of the events behind each finding:
+  audit-log-exec                 exec, attach, port-forward, ephemeral containers
+  audit-log-secret-harvest       one identity reading many Secrets in a window,
+                                 or the Secrets of every namespace
+  audit-log-anonymous            anonymous requests beyond health, version and
+                                 issuer discovery
+  audit-log-escalation-denied    refused bind, escalate, impersonate and RBAC writes
+  audit-log-cluster-admin-grant  bindings to cluster-admin, roles allowing everything
+  audit-log-privileged-pod       privileged, host-namespace or hostPath pods and
+                                 workloads created
+  audit-log-token-reuse          one bound ServiceAccount token (credential ID)
+                                 used from several addresses
+The control plane's own identities (system:kube-controller-manager,
+system:kube-scheduler, system:apiserver, system:kube-proxy, system:node:*,
+kube-system ServiceAccounts) read Secrets and create pods as their job: those
+raise nothing; --routine adds more. Detections that need bodies (grants, pod
+specs) need the Request level for those resources. Only ResponseComplete and
+Panic events are read: the other stages repeat the request. No value of a
+request or response body is ever printed.
+
+Examples:
+  kubeguard audit log /var/log/kubernetes/audit/audit.log
+  kubeguard audit log --since 24h audit.log audit-2026-12-05.log.gz
+  zcat audit-*.gz | kubeguard audit log -o sarif --output audit.sarif -
+  kubeguard audit log --routine 'system:serviceaccount:argocd:*' audit.log
+
+Exit status: 0 no finding at or above --fail-on, 1 such findings,
+2 usage errors, unreadable files or malformed lines (each named FILE:LINE;
+the rest of the log is still read).
+
+Flags:
+`
+
+func runAuditLog(ctx context.Context, args []string, io IO) int {
+	var o AuditLogOptions
+	fs := flag.NewFlagSet("audit log", flag.ContinueOnError)
+	fs.SetOutput(io.Stderr)
+	fs.StringVar(&o.Format, "format", "text", "output `format`: text, json, sarif or junit")
+	fs.StringVar(&o.Format, "o", "text", "shorthand for --format")
+	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
+	fs.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` exists: info, low, medium, high or critical")
+	fs.StringVar(&o.Since, "since", "", "read events received at or after `time` (RFC 3339, or a duration before now such as 24h)")
+	fs.StringVar(&o.Until, "until", "", "read events received before `time` (RFC 3339, or a duration before now)")
+	fs.IntVar(&o.SecretReads, "secret-reads", 10, "distinct Secrets one identity reads within --secret-window that make a harvest (`n`)")
+	fs.DurationVar(&o.SecretWindow, "secret-window", 10*time.Minute, "the Secret harvest `window`")
+	fs.Var(&o.Routine, "routine", "a `user` (trailing * for a prefix) whose Secret reads and pod creations are routine (repeatable)")
+	fs.Usage = func() { fmt.Fprint(io.Stderr, auditLogUsage); fs.PrintDefaults() }
+	files, err := parse(fs, args)
+	if err != nil {
+		return usageError(io, fs, err)
+	}
+	if len(files) == 0 {
+		return usageError(io, fs, fmt.Errorf("no log files given (use - for standard input)"))
+	}
+	failOn, err := finding.ParseSeverity(o.FailOn)
+	if err != nil {
+		return usageError(io, fs, fmt.Errorf("invalid --fail-on: %w", err))
+	}
+	var filter audit.Filter
+	now := time.Now()
+	if filter.Since, err = auditTime("since", o.Since, now); err != nil {
+		return usageError(io, fs, err)
+	}
+	if filter.Until, err = auditTime("until", o.Until, now); err != nil {
+		return usageError(io, fs, err)
+	}
+	out, w, closeOut, err := openOutput(o.Format, o.Output, io.Stdout)
+	if err != nil {
+		return usageError(io, fs, err)
+	}
+	det := audit.NewDetector(audit.DetectOptions{SecretReads: o.SecretReads, SecretWindow: o.SecretWindow, Routine: o.Routine})
+	r := &report.Report{Version: Version, Checks: audit.LogChecks}
+	for _, file := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		name, errs, err := readAuditLog(file, io.Stdin, filter, det)
+		r.Objects = append(r.Objects, report.Object{Ref: finding.ObjectRef{Kind: "AuditLog", Name: name}, Location: finding.Location{File: name}})
+		if err != nil {
+			errs = append(errs, finding.InputError{Location: finding.Location{File: name}, Message: err.Error()})
+		}
+		for _, e := range errs {
+			fmt.Fprintf(io.Stderr, "kubeguard: %s\n", e.Error())
+		}
+		r.Errors = append(r.Errors, errs...)
+	}
+	r.Findings = det.Findings()
+	if !writeReport(io.Stderr, out, w, closeOut, r) {
+		return ExitError
+	}
+	return exitStatus(r, failOn)
+}
+
+// readAuditLog reads one log file (- for stdin) into h.
+func readAuditLog(file string, stdin io.Reader, filter audit.Filter, h audit.Handler) (string, []finding.InputError, error) {
+	if file == "-" {
+		errs, err := audit.ReadLog("<stdin>", stdin, filter, h)
+		return "<stdin>", errs, err
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return file, nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() && st.Mode()&os.ModeNamedPipe == 0 {
+		return file, nil, fmt.Errorf("not a regular file")
+	}
+	errs, err := audit.ReadLog(file, f, filter, h)
+	return file, errs, err
+}
+
+// auditTime parses --since/--until: RFC 3339, or a duration before now.
+func auditTime(flagName, v string, now time.Time) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.ParseDuration(v); err == nil {
+		return now.Add(-d), nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("invalid --%s %q: want RFC 3339 (2026-12-06T10:00:00Z) or a duration (24h)", flagName, v)
+	}
+	return t, nil
 }

@@ -63,3 +63,50 @@ func TestAuditPolicyExplainJSON(t *testing.T) {
 		t.Fatalf("got %+v", d)
 	}
 }
+
+func auditLine(id, user, verb, resource, sub, ns, name string, code int) string {
+	b, _ := json.Marshal(map[string]any{
+		"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", "auditID": id, "stage": "ResponseComplete",
+		"verb": verb, "requestURI": "/x", "user": map[string]any{"username": user}, "sourceIPs": []string{"192.0.2.1"},
+		"objectRef":                map[string]any{"resource": resource, "subresource": sub, "namespace": ns, "name": name},
+		"responseStatus":           map[string]any{"code": code},
+		"requestReceivedTimestamp": "2026-12-06T10:00:00.000000Z", "stageTimestamp": "2026-12-06T10:00:00.100000Z",
+	})
+	return string(b) + "\n"
+}
+
+func TestAuditLog(t *testing.T) {
+	exec := auditLine("id-1", "alice", "create", "pods", "exec", "prod", "web", 101)
+	routine := auditLine("id-2", "bob", "get", "pods", "", "prod", "web", 200)
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		stdin    string
+		code     int
+		contains []string
+		stderr   string
+	}{
+		{"exec found", []string{"audit", "log", "-"}, routine + exec, ExitFindings, []string{"audit-log-exec", "alice", "id-1", "192.0.2.1", "<stdin>:2"}, ""},
+		{"routine passes", []string{"audit", "log", "-"}, routine, ExitOK, []string{"no findings"}, ""},
+		{"malformed line", []string{"audit", "log", "-o", "json", "-"}, "{oops\n" + exec, ExitError, []string{`"checkID": "audit-log-exec"`, `"line": 1`}, "<stdin>:1: not an audit event"},
+		{"until excludes", []string{"audit", "log", "--until", "2026-12-06T09:00:00Z", "-"}, exec, ExitOK, nil, ""},
+		{"since includes", []string{"audit", "log", "--since", "2026-12-06T09:00:00Z", "-"}, exec, ExitFindings, nil, ""},
+		{"bad since", []string{"audit", "log", "--since", "yesterday", "-"}, exec, ExitError, nil, "invalid --since"},
+		{"no files", []string{"audit", "log"}, "", ExitError, nil, "no log files"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(tc.args, tc.stdin)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
+			}
+			for _, s := range tc.contains {
+				if !strings.Contains(stdout, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, stdout)
+				}
+			}
+			if !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("stderr lacks %q: %s", tc.stderr, stderr)
+			}
+		})
+	}
+}
