@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -108,5 +109,53 @@ func TestAuditLog(t *testing.T) {
 				t.Errorf("stderr lacks %q: %s", tc.stderr, stderr)
 			}
 		})
+	}
+}
+
+func TestAuditRBAC(t *testing.T) {
+	log := auditLine("1", "system:serviceaccount:ci:deployer", "get", "pods", "", "a", "p1", 200) +
+		auditLine("2", "system:serviceaccount:ci:deployer", "list", "pods", "", "a", "", 200) +
+		auditLine("3", "system:serviceaccount:ci:deployer", "create", "pods", "exec", "a", "p1", 101) +
+		auditLine("4", "alice", "delete", "nodes", "", "", "n1", 200)
+	dir := t.TempDir()
+	logFile := dir + "/audit.log"
+	existing := dir + "/rbac.yaml"
+	if err := os.WriteFile(logFile, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(existing, []byte(`apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: lister, namespace: a}
+rules: [{apiGroups: [""], resources: [pods], verbs: [list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: lister, namespace: a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: lister}
+subjects: [{kind: ServiceAccount, name: deployer, namespace: ci}]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI([]string{"audit", "rbac", "--serviceaccount", "ci/deployer", logFile}, "")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, s := range []string{"kind: Role\n", "namespace: a", "- pods/exec", "resourceNames:\n  - p1", "- list", "kind: ServiceAccount", "name: deployer"} {
+		if !strings.Contains(stdout, s) {
+			t.Errorf("output lacks %q:\n%s", s, stdout)
+		}
+	}
+	if strings.Contains(stdout, "nodes") {
+		t.Errorf("another user's request in the roles:\n%s", stdout)
+	}
+	code, stdout, stderr = runCLI([]string{"audit", "rbac", "--serviceaccount", "ci/deployer", "-f", existing, logFile}, "")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.Contains(stdout, "- list") || !strings.Contains(stdout, "- get") || !strings.Contains(stdout, "pods/exec") {
+		t.Errorf("with -f, want only get and exec:\n%s", stdout)
+	}
+	if code, _, _ := runCLI([]string{"audit", "rbac", logFile}, ""); code != ExitError {
+		t.Errorf("no identity: exit %d", code)
 	}
 }
