@@ -218,7 +218,9 @@ func rulesFor(reqs []Request) []rbacv1.PolicyRule {
 	for k := range uses {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b gr) int { return cmp.Or(strings.Compare(a.group, b.group), strings.Compare(a.resource, b.resource)) })
+	slices.SortFunc(keys, func(a, b gr) int {
+		return cmp.Or(strings.Compare(a.group, b.group), strings.Compare(a.resource, b.resource))
+	})
 	for _, k := range keys {
 		var unnamed []string
 		byNames := map[string][]string{} // joined names -> verbs
