@@ -93,13 +93,15 @@ func (e *Event) Succeeded() bool {
 	return c >= 100 && c < 400
 }
 
-// SourceIP is the first source address: the client's, or what the
-// X-Forwarded-For header a proxy set claims.
+// SourceIP is the address the request came from: the first of the
+// event's source IPs, which the API server lists client first (from
+// X-Forwarded-For and X-Real-Ip when a proxy set them) and its own peer
+// last.
 func (e *Event) SourceIP() string {
 	if len(e.SourceIPs) == 0 {
 		return ""
 	}
-	return e.SourceIPs[len(e.SourceIPs)-1]
+	return e.SourceIPs[0]
 }
 
 // Resource returns the group, resource and subresource of a resource
