@@ -12,8 +12,8 @@ import (
 
 	"github.com/kubeguard/kubeguard/internal/cluster"
 	"github.com/kubeguard/kubeguard/internal/finding"
-	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/netpol"
+	"github.com/kubeguard/kubeguard/internal/run"
 )
 
 // NetpolOptions are the flags of the kubeguard netpol commands.
@@ -127,33 +127,8 @@ func loadNetpol(ctx context.Context, o *NetpolOptions, paths []string, stdin io.
 	if len(paths) == 0 {
 		return nil, errors.New("no input: give manifests with -f PATH (- for standard input), or --cluster")
 	}
-	var in netpol.Input
-	out := &netpolInput{}
-	src := &manifest.Source{Paths: paths, Stdin: stdin}
-	readErrs := manifest.Ordered(ctx, src, 0, func(u manifest.Unit) []netpol.Decoded {
-		ds := make([]netpol.Decoded, len(u.Objects))
-		for i, obj := range u.Objects {
-			ds[i] = netpol.Decode(obj)
-			if ds[i].Err != nil {
-				ds[i].Err = finding.InputError{Location: obj.Source, Message: ds[i].Err.Error()}
-			}
-		}
-		return ds
-	}, func(u manifest.Unit, ds []netpol.Decoded) {
-		// In input order: later definitions replace earlier ones.
-		out.errors = append(out.errors, u.Errors...)
-		for _, d := range ds {
-			if d.Err != nil {
-				out.errors = append(out.errors, d.Err.(finding.InputError))
-				continue
-			}
-			in.Add(d)
-		}
-	})
-	out.errors = append(readErrs, out.errors...)
-	n, errs := in.Build()
-	out.net, out.errors = n, append(out.errors, errs...)
-	return out, nil
+	n, errs := run.LoadNetpol(ctx, paths, stdin)
+	return &netpolInput{net: n, errors: errs}, nil
 }
 
 const canReachUsage = `Usage: kubeguard netpol can-reach SRC DST PORT[/PROTOCOL] -f PATH... [-o text|json]
