@@ -89,7 +89,7 @@ func (k *KubeletNode) Setting(flag string) Setting {
 	}
 	if k.Config != nil {
 		path := kubeletFields[flag]
-		if s, ok := k.Config.Fields[path]; ok {
+		if s, ok := k.Config.Fields[path]; ok && !(zeroDefaulted[path] && isZeroDuration(s.Value)) {
 			return s
 		}
 		d, ok := KubeletConfigDefaults[path]
@@ -408,4 +408,14 @@ func readKubeletUnit(host Host) (*CommandLine, []string, []finding.InputError) {
 func atoi(s string) (int, bool) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	return n, err == nil
+}
+
+// zeroDefaulted are the KubeletConfiguration fields whose zero value the
+// kubelet replaces by the default when it loads the file: kubeadm writes
+// streamingConnectionIdleTimeout: 0s, and the kubelet runs with 4h.
+var zeroDefaulted = map[string]bool{"streamingConnectionIdleTimeout": true}
+
+func isZeroDuration(v string) bool {
+	v = strings.TrimSpace(v)
+	return v == "0" || v == "0s" || v == "0m0s" || v == "0h0m0s" || v == "\"\""
 }

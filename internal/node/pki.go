@@ -164,4 +164,3 @@ func (n *Node) certsFromPEM(data []byte, loc finding.Location, user string) {
 		n.Certs = append(n.Certs, certOf(c, loc, user))
 	}
 }
-

@@ -9,7 +9,7 @@ import (
 // TestReadKubeadmLayout reads a kubeadm control-plane node's files, as
 // kubeadm v1.36 writes them, from a root directory.
 func TestReadKubeadmLayout(t *testing.T) {
-	n := Read(Host{Root: "testdata/kubeadm"}, DefaultLayout)
+	n := Read(Host{Root: "testdata/cases/kubeadm/root"}, DefaultLayout)
 	if len(n.Errors) > 0 {
 		t.Fatalf("errors: %v", n.Errors)
 	}
