@@ -39,6 +39,7 @@ func commands() []command {
 		{"cluster", "check a live cluster: posture, Pod Security readiness, RBAC", runCluster},
 		{"checks", "list the checks with their documentation", runChecks},
 		{"rbac", "analyse RBAC: can-i, who-can, risks, escalation paths", runRBAC},
+		{"node", "check a node's control-plane and kubelet configuration, encryption at rest and PKI", runNode},
 		{"webhook", "serve a validating admission webhook: Pod Security and kubeguard checks", runWebhook},
 		{"version", "print the version", func(_ context.Context, _ []string, io IO) int {
 			fmt.Fprintln(io.Stdout, "kubeguard", Version)

@@ -50,8 +50,14 @@ func (r *reporter) report(ref finding.ObjectRef, loc finding.Location, reason, d
 }
 
 func (r *reporter) reportSev(sev finding.Severity, ref finding.ObjectRef, loc finding.Location, reason, detail string) {
-	if len(r.c.CIS) > 0 {
-		detail = strings.TrimSpace(detail + " (CIS " + strings.Join(r.c.CIS, ", ") + ")")
+	r.reportCIS(sev, ref, loc, reason, detail, r.c.CIS)
+}
+
+// reportCIS records a finding that automates the CIS recommendations cis
+// (those of the check's that the finding is about).
+func (r *reporter) reportCIS(sev finding.Severity, ref finding.ObjectRef, loc finding.Location, reason, detail string, cis []string) {
+	if len(cis) > 0 {
+		detail = strings.TrimSpace(detail + " (CIS " + strings.Join(cis, ", ") + ")")
 	}
 	*r.out = append(*r.out, finding.Finding{
 		CheckID: r.c.ID, Title: r.c.Title, Severity: sev, Category: r.c.Category,

@@ -24,6 +24,17 @@ var maxMode = map[Role]fs.FileMode{
 	RoleEncryption:    0o600,
 }
 
+// modeCIS are the CIS recommendations on the mode of each kind of file.
+var modeCIS = map[Role][]string{
+	RoleManifest:      {"1.1.1", "1.1.3", "1.1.5", "1.1.7"},
+	RoleKubeconfig:    {"1.1.13", "1.1.15", "1.1.17", "4.1.5"},
+	RoleKubeletConfig: {"4.1.9"},
+	RoleUnit:          {"4.1.1"},
+	RoleCert:          {"1.1.20"},
+	RoleKey:           {"1.1.21"},
+	RoleEtcdData:      {"1.1.11"},
+}
+
 // secretRoles are files whose reading by another user leaks a credential.
 var secretRoles = map[Role]bool{RoleKey: true, RoleKubeconfig: true, RoleEncryption: true}
 
@@ -54,8 +65,8 @@ func fileChecks() []Check {
 						// what the node runs.
 						sev = finding.High
 					}
-					r.reportSev(sev, fileRef(f), finding.Location{File: f.Display},
-						fmt.Sprintf("%s has mode %04o; want %04o or stricter", f.Role, perm, limit), "")
+					r.reportCIS(sev, fileRef(f), finding.Location{File: f.Display},
+						fmt.Sprintf("%s has mode %04o; want %04o or stricter", f.Role, perm, limit), "", modeCIS[f.Role])
 				}
 			}},
 		{Check: meta("node-file-ownership", "Node file not owned by root", finding.Low,
