@@ -27,9 +27,9 @@ var Defaults = map[string]map[string]string{
 		"kubelet-client-key":                      "",
 		"kubelet-certificate-authority":           "",
 		"audit-log-path":                          "",
-		"audit-log-maxage":                        "0",
-		"audit-log-maxbackup":                     "0",
-		"audit-log-maxsize":                       "0",
+		"audit-log-maxage":                        "366",
+		"audit-log-maxbackup":                     "100",
+		"audit-log-maxsize":                       "100",
 		"audit-policy-file":                       "",
 		"request-timeout":                         "1m0s",
 		"service-account-lookup":                  "true",
@@ -82,7 +82,7 @@ var Defaults = map[string]map[string]string{
 		"listen-peer-urls":      "http://localhost:2380",
 		"cipher-suites":         "",
 		"tls-min-version":       "TLS1.2",
-		"data-dir":              "${name}.etcd",
+		"data-dir":              "",
 		"config-file":           "",
 	},
 	Kubelet: {
@@ -166,4 +166,14 @@ var DefaultOnAdmissionPlugins = map[string]bool{
 	"ServiceAccount":         true,
 	"NamespaceLifecycle":     true,
 	"PodSecurity":            true,
+}
+
+// KubeletFields returns the kubelet flags judged here and the
+// KubeletConfiguration field each sets.
+func KubeletFields() map[string]string {
+	out := make(map[string]string, len(kubeletFields))
+	for k, v := range kubeletFields {
+		out[k] = v
+	}
+	return out
 }

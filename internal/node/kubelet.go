@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -60,6 +61,12 @@ func readKubeletConfig(file string, root *yaml.Node, into *KubeletConfig) (*Kube
 			value = strings.Join(parts, ",")
 		} else if s, ok := scalar(v); ok {
 			value = s
+			if durationFields[path] {
+				// The kubelet renders what it parsed: 5m runs as 5m0s.
+				if d, err := time.ParseDuration(s); err == nil {
+					value = d.String()
+				}
+			}
 		} else {
 			return nil, fmt.Errorf("%s:%d: %s is not a value", file, k.Line, path)
 		}
@@ -409,6 +416,9 @@ func atoi(s string) (int, bool) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	return n, err == nil
 }
+
+// durationFields are the KubeletConfiguration fields holding durations.
+var durationFields = map[string]bool{"streamingConnectionIdleTimeout": true}
 
 // zeroDefaulted are the KubeletConfiguration fields whose zero value the
 // kubelet replaces by the default when it loads the file: kubeadm writes
