@@ -218,12 +218,13 @@ func loopback(addr string) bool {
 
 // featureGate returns the value a --feature-gates setting gives a gate,
 // and whether it names it.
-func featureGate(s Setting, gate string) (bool, bool) {
+func featureGate(s Setting, gate string) (on, named bool) {
+	// The last setting of a gate wins, as when pflag merges the map.
 	for _, kv := range listValue(s.Value) {
 		k, v, _ := strings.Cut(kv, "=")
 		if strings.TrimSpace(k) == gate {
-			return isTrue(v), true
+			on, named = isTrue(v), true
 		}
 	}
-	return false, false
+	return on, named
 }

@@ -53,18 +53,42 @@ type CommandLine struct {
 	Args    []Arg
 }
 
-// Lookup returns the last occurrence of a flag: for the flags judged here,
-// as for pflag's and Go's flag packages, the last one wins.
+// Lookup returns a flag's value and where it was last given. For most
+// flags, as in pflag and Go's flag package, the last occurrence wins; the
+// list and map flags of the Kubernetes components (sliceFlags) add every
+// occurrence's items, as pflag's StringSlice and map values do.
 func (c *CommandLine) Lookup(name string) (Arg, bool) {
 	if c == nil {
 		return Arg{}, false
 	}
-	for i := len(c.Args) - 1; i >= 0; i-- {
-		if c.Args[i].Name == name {
-			return c.Args[i], true
+	var (
+		found  Arg
+		ok     bool
+		values []string
+	)
+	for _, a := range c.Args {
+		if a.Name == name {
+			found, ok = a, true
+			values = append(values, a.Value)
 		}
 	}
-	return Arg{}, false
+	if ok && len(values) > 1 && c.Component != Etcd && sliceFlags[name] {
+		found.Value = strings.Join(values, ",")
+	}
+	return found, ok
+}
+
+// sliceFlags are the Kubernetes components' flags whose repeated
+// occurrences accumulate (pflag StringSlice and map values).
+var sliceFlags = map[string]bool{
+	"authorization-mode":        true,
+	"enable-admission-plugins":  true,
+	"disable-admission-plugins": true,
+	"tls-cipher-suites":         true,
+	"etcd-servers":              true,
+	"feature-gates":             true,
+	"service-account-key-file":  true,
+	"service-account-issuer":    true,
 }
 
 // token is one word of a command line and where it is written.

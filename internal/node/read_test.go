@@ -83,6 +83,8 @@ func TestParseArgs(t *testing.T) {
 		{"bare", []string{"--x"}, map[string]string{"x": "true"}},
 		{"end of flags", []string{"--a=1", "--", "--b=2"}, map[string]string{"a": "1"}},
 		{"last wins", []string{"--a=1", "--a=2"}, map[string]string{"a": "2"}},
+		// pflag's StringSlice adds each occurrence's items.
+		{"slices add up", []string{"--authorization-mode=Node", "--authorization-mode=RBAC"}, map[string]string{"authorization-mode": "Node,RBAC"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
