@@ -65,7 +65,7 @@ func judgedResources(cfg *EncryptionConfig) []string {
 	rs := []string{"secrets"}
 	if cfg != nil {
 		for _, r := range cfg.Named() {
-			if !slices.Contains(rs, r) {
+			if r != "secrets" {
 				rs = append(rs, r)
 			}
 		}

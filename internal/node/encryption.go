@@ -183,20 +183,29 @@ func validResourceName(s string) error {
 }
 
 // overlapping applies the API server's rules within one resource list: no
-// resource twice, and no resource beside a wildcard covering it.
+// resource twice, and no resource beside a wildcard covering it. It is
+// linear in the list, which the API server's pairwise loop is not.
 func overlapping(rs []string) error {
-	for i := range rs {
-		for j := range rs {
-			if i == j {
-				continue
-			}
-			r1, r2 := parseGroupResource(rs[i]), parseGroupResource(rs[j])
-			switch {
-			case r1 == r2:
-				return fmt.Errorf("the same resource cannot be specified multiple times")
-			case r1 == anyGroupAnyResource, r1.group == r2.group && (r1.resource == "*" || r2.resource == "*"):
-				return fmt.Errorf("using overlapping resources such as 'secrets' and '*.' in the same resource list is not allowed as they will be masked")
-			}
+	seen := make(map[groupResource]bool, len(rs))
+	groups := map[string]int{} // resources named per group
+	wild := map[string]bool{}  // groups with a "*" resource
+	for _, r := range rs {
+		gr := parseGroupResource(r)
+		if seen[gr] {
+			return fmt.Errorf("the same resource cannot be specified multiple times")
+		}
+		seen[gr] = true
+		groups[gr.group]++
+		if gr.resource == "*" {
+			wild[gr.group] = true
+		}
+	}
+	if seen[anyGroupAnyResource] && len(rs) > 1 {
+		return fmt.Errorf("using overlapping resources such as 'secrets' and '*.' in the same resource list is not allowed as they will be masked")
+	}
+	for g := range wild {
+		if groups[g] > 1 {
+			return fmt.Errorf("using overlapping resources such as 'secrets' and '*.' in the same resource list is not allowed as they will be masked")
 		}
 	}
 	return nil

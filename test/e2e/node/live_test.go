@@ -352,4 +352,3 @@ func prefix(b []byte) string {
 	}
 	return strings.ToValidUTF8(string(b), "?")
 }
-
