@@ -24,6 +24,9 @@ type NodeOptions struct {
 	FailOn   string
 	Config   string
 	Baseline string
+	// Every, when not zero, checks the node again at this interval until
+	// the command is stopped (the node-scanner DaemonSet's mode).
+	Every time.Duration
 }
 
 func nodeFlags(o *NodeOptions, w io.Writer) *flag.FlagSet {
@@ -36,6 +39,7 @@ func nodeFlags(o *NodeOptions, w io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` exists: low, medium, high or critical")
 	fs.StringVar(&o.Config, "config", "", "configuration `file` ("+config.FileName+"): disabled checks, severity overrides, exemptions")
 	fs.StringVar(&o.Baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail")
+	fs.DurationVar(&o.Every, "every", 0, "check again at this `interval` until stopped, one report each time (0: once)")
 	fs.Usage = func() {
 		fmt.Fprint(w, `Usage: kubeguard node [flags] [PATH...]
 
@@ -59,7 +63,7 @@ kubelet unit or environment files, and /proc/PID/cmdline files.
 
 Examples:
   sudo kubeguard node
-  kubeguard node --root /host -o json          # in the node-scanner DaemonSet
+  kubeguard node --root /host -o json --every 6h   # the node-scanner DaemonSet
   kubeguard node /etc/kubernetes/enc.yaml      # one EncryptionConfiguration
   kubeguard node /proc/$(pgrep -o kube-apiserver)/cmdline
 
@@ -74,7 +78,7 @@ Flags:
 	return fs
 }
 
-func runNode(_ context.Context, args []string, io IO) int {
+func runNode(ctx context.Context, args []string, io IO) int {
 	var o NodeOptions
 	fs := nodeFlags(&o, io.Stderr)
 	paths, err := parse(fs, args)
@@ -86,6 +90,26 @@ func runNode(_ context.Context, args []string, io IO) int {
 	if err != nil {
 		return usageError(io, fs, fmt.Errorf("invalid --fail-on: %w", err))
 	}
+	if o.Every < 0 || (o.Every > 0 && o.Output != "") {
+		return usageError(io, fs, fmt.Errorf("--every needs a positive interval and standard output"))
+	}
+	if o.Every == 0 {
+		return nodeOnce(o, failOn, io, fs)
+	}
+	t := time.NewTicker(o.Every)
+	defer t.Stop()
+	for {
+		nodeOnce(o, failOn, io, fs)
+		select {
+		case <-ctx.Done():
+			return ExitOK
+		case <-t.C:
+		}
+	}
+}
+
+// nodeOnce checks the node once and writes one report.
+func nodeOnce(o NodeOptions, failOn finding.Severity, io IO, fs *flag.FlagSet) int {
 	out, w, closeOut, err := openOutput(o.Format, o.Output, io.Stdout)
 	if err != nil {
 		return usageError(io, fs, err)

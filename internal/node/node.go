@@ -425,7 +425,7 @@ func (n *Node) follow() {
 				n.followPEM(c, f)
 			}
 			for _, f := range []string{"tls-private-key-file", "kubelet-client-key", "etcd-keyfile", "service-account-signing-key-file"} {
-				n.followPEM(c, f)
+				n.followKey(c, f)
 			}
 		case Etcd:
 			if a, ok := c.Lookup("data-dir"); ok && a.Value != "" {
@@ -433,8 +433,11 @@ func (n *Node) follow() {
 					n.addFile(n.Host.Path(a.Value), RoleEtcdData, st)
 				}
 			}
-			for _, f := range []string{"cert-file", "key-file", "peer-cert-file", "peer-key-file"} {
+			for _, f := range []string{"cert-file", "peer-cert-file"} {
 				n.followPEM(c, f)
+			}
+			for _, f := range []string{"key-file", "peer-key-file"} {
+				n.followKey(c, f)
 			}
 		case ControllerManager, Scheduler:
 			if a, ok := c.Lookup("kubeconfig"); ok && a.Value != "" {
@@ -463,4 +466,21 @@ func (n *Node) followPEM(c *CommandLine, flag string) {
 	}
 	n.loaded[p] = true
 	n.readPEM(p, data, st)
+}
+
+// followKey records a private key a flag names for the permission checks,
+// without reading it.
+func (n *Node) followKey(c *CommandLine, flag string) {
+	a, ok := c.Lookup(flag)
+	if !ok || a.Value == "" {
+		return
+	}
+	p := n.Host.Path(a.Value)
+	if n.loaded[p] {
+		return
+	}
+	if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+		n.loaded[p] = true
+		n.addFile(p, RoleKey, st)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -91,6 +92,15 @@ func (n *Node) readPKIDirDepth(dir string, depth int) {
 		case e.Type().IsRegular() && !n.loaded[p]:
 			ext := filepath.Ext(e.Name())
 			if ext != ".crt" && ext != ".pem" && ext != ".key" {
+				continue
+			}
+			if ext == ".key" {
+				// A key's mode and owner are judged; what it holds is
+				// never read.
+				n.loaded[p] = true
+				if st, err := os.Stat(p); err == nil {
+					n.addFile(p, RoleKey, st)
+				}
 				continue
 			}
 			data, st, err := readFile(p)
