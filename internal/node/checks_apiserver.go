@@ -132,6 +132,8 @@ func apiServerChecks() []Check {
 					}
 				})
 			}},
+		pluginOn("apiserver-admission-deny-external-ips", "DenyServiceExternalIPs admission plugin not enabled", finding.Low, "DenyServiceExternalIPs", "1.2.3",
+			"Without it anyone who may create Services can set externalIPs and intercept traffic to those addresses (CVE-2020-8554)."),
 		pluginOn("apiserver-admission-service-account", "ServiceAccount admission plugin disabled", finding.Medium, "ServiceAccount", "1.2.12",
 			"Without it pods are not given their ServiceAccount, its token or its image pull secrets, and can name ServiceAccounts that do not exist."),
 		pluginOn("apiserver-admission-namespace-lifecycle", "NamespaceLifecycle admission plugin disabled", finding.Low, "NamespaceLifecycle", "1.2.13",

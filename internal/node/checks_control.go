@@ -1,8 +1,21 @@
 package node
 
 import (
+	"bytes"
+
 	"github.com/kubeguard/kubeguard/internal/finding"
 )
+
+// sameFile reports whether two paths the node names are the same file, or
+// files with the same content.
+func sameFile(n *Node, a, b string) bool {
+	if a == b {
+		return true
+	}
+	da, _, errA := readFile(n.Host.Path(a))
+	db, _, errB := readFile(n.Host.Path(b))
+	return errA == nil && errB == nil && bytes.Equal(bytes.TrimSpace(da), bytes.TrimSpace(db))
+}
 
 func controlPlaneChecks() []Check {
 	profiling := func(id, component, cis, doc string) Check {
@@ -124,6 +137,23 @@ func etcdChecks() []Check {
 		pair("etcd-peer-tls", "etcd talks to peers without TLS", "peer-cert-file", "peer-key-file", "listen-peer-urls", "2.4", "peer"),
 		auth("etcd-peer-client-cert-auth", "etcd does not authenticate peers", "peer-client-cert-auth", "listen-peer-urls", "2.5", "peers"),
 		autoTLS("etcd-peer-auto-tls", "peer-auto-tls", "2.6"),
+		{Check: meta("etcd-unique-ca", "etcd trusts the cluster CA", finding.High,
+			"When etcd's client CA is the cluster CA, every certificate the cluster issues (kubelets', users', controllers') is an etcd client certificate: its holder reads every Secret in etcd.",
+			"Give etcd its own CA (kubeadm's /etc/kubernetes/pki/etcd/ca.crt) and the API server a client certificate signed by it.", docEtcd),
+			CIS: []string{"2.7"}, run: func(n *Node, r *reporter) {
+				each(n, Etcd, func(e *CommandLine) {
+					etcdCA := e.Setting("trusted-ca-file")
+					if etcdCA.Value == "" {
+						return
+					}
+					each(n, APIServer, func(a *CommandLine) {
+						clusterCA := a.Setting("client-ca-file")
+						if clusterCA.Value != "" && sameFile(n, etcdCA.Value, clusterCA.Value) {
+							r.report(e.Ref, etcdCA.Loc, "etcd's --trusted-ca-file is the API server's --client-ca-file", etcdCA.String()+"; "+clusterCA.String())
+						}
+					})
+				})
+			}},
 		tlsCheck(meta("etcd-tls-ciphers", "etcd allows weak TLS", finding.Medium,
 			"Insecure cipher suites and TLS below 1.2 let a network attacker read or tamper with etcd traffic.",
 			"Remove the insecure suites from --cipher-suites and keep --tls-min-version at TLS1.2 or above.", docEtcd), nil, Etcd),

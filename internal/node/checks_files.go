@@ -30,7 +30,7 @@ var modeCIS = map[Role][]string{
 	RoleKubeconfig:    {"1.1.13", "1.1.15", "1.1.17", "4.1.5"},
 	RoleKubeletConfig: {"4.1.9"},
 	RoleUnit:          {"4.1.1"},
-	RoleCert:          {"1.1.20"},
+	RoleCert:          {"1.1.20", "4.1.7"},
 	RoleKey:           {"1.1.21"},
 	RoleEtcdData:      {"1.1.11"},
 }
@@ -47,7 +47,7 @@ func fileChecks() []Check {
 		{Check: meta("node-file-permissions", "Node file more permissive than it should be", finding.Low,
 			"Credentials, keys and the control plane's configuration must be readable and writable only by their owner: anyone else who reads them takes the identity, anyone who writes them takes the node.",
 			"chmod the file to the mode in the finding (600 for keys, kubeconfigs and configuration, 644 for certificates, 700 for the etcd data directory).", docHardening),
-			CIS: []string{"1.1.1", "1.1.3", "1.1.5", "1.1.7", "1.1.11", "1.1.13", "1.1.15", "1.1.17", "1.1.20", "1.1.21", "4.1.1", "4.1.5", "4.1.9"},
+			CIS: []string{"1.1.1", "1.1.3", "1.1.5", "1.1.7", "1.1.11", "1.1.13", "1.1.15", "1.1.17", "1.1.20", "1.1.21", "4.1.1", "4.1.5", "4.1.7", "4.1.9"},
 			run: func(n *Node, r *reporter) {
 				for _, f := range n.Files {
 					limit, ok := maxMode[f.Role]
@@ -72,7 +72,7 @@ func fileChecks() []Check {
 		{Check: meta("node-file-ownership", "Node file not owned by root", finding.Low,
 			"A control-plane file owned by another user can be changed by that user, who then controls what the node runs.",
 			"chown root:root the file.", docHardening),
-			CIS: []string{"1.1.2", "1.1.4", "1.1.6", "1.1.8", "1.1.14", "1.1.16", "1.1.18", "1.1.19", "4.1.2", "4.1.6", "4.1.10"},
+			CIS: []string{"1.1.2", "1.1.4", "1.1.6", "1.1.8", "1.1.14", "1.1.16", "1.1.18", "1.1.19", "4.1.2", "4.1.6", "4.1.8", "4.1.10"},
 			run: func(n *Node, r *reporter) {
 				for _, f := range n.Files {
 					if f.Role == RoleEtcdData || f.UID < 0 {

@@ -403,6 +403,15 @@ func (n *Node) follow() {
 				}
 			}
 		}
+		// The client CA file, wherever it is set (CIS 4.1.7, 4.1.8).
+		if ca := k.Setting("client-ca-file"); ca.Value != "" {
+			if p := n.Host.Path(ca.Value); !n.loaded[p] {
+				if data, st, err := readFile(p); err == nil {
+					n.loaded[p] = true
+					n.readPEM(p, data, st)
+				}
+			}
+		}
 		if a, ok := k.Flags.Lookup("kubeconfig"); ok && a.Value != "" {
 			if p := n.Host.Path(a.Value); exists(p) {
 				n.readKubeconfig(p)
