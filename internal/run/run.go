@@ -42,9 +42,13 @@ func Checks(all []check.Check, f Front) []check.Check {
 	var keep func(c *check.Check) bool
 	switch f {
 	case FrontScan:
-		keep = func(c *check.Check) bool { return c.Scope != check.ScopeRBAC }
+		keep = func(c *check.Check) bool {
+			return c.Scope == check.ScopeObject || c.Scope == check.ScopeInput || c.Scope == check.ScopeConfig
+		}
 	case FrontCluster:
-		keep = func(*check.Check) bool { return true }
+		keep = func(c *check.Check) bool {
+			return c.Scope == check.ScopeObject || c.Scope == check.ScopeInput || c.Scope == check.ScopeRBAC || c.Scope == check.ScopeConfig
+		}
 	case FrontAdmission:
 		keep = (*check.Check).AtAdmission
 	default:
