@@ -294,10 +294,10 @@ type Decoded struct {
 	// the default one.
 	defaulted bool
 	// level is a Namespace object's Pod Security enforce label.
-	level string
-	scopeKey  string // group/resource of a CustomResourceDefinition
-	scoped    bool   // whether that resource is namespaced
-	err       error
+	level    string
+	scopeKey string // group/resource of a CustomResourceDefinition
+	scoped   bool   // whether that resource is namespaced
+	err      error
 }
 
 // Decode reads the parts of an object the analysis uses; kinds it does not
@@ -493,8 +493,8 @@ func (d *Decoded) decode(o *object.Object, tree bool, defNS string) error {
 		}
 		spec := p.Key("spec")
 		var v struct {
-			ServiceAccountName string `json:"serviceAccountName"`
-			ServiceAccount     string `json:"serviceAccount"`
+			ServiceAccountName string            `json:"serviceAccountName"`
+			ServiceAccount     string            `json:"serviceAccount"`
 			NodeName           string            `json:"nodeName"`
 			NodeSelector       map[string]string `json:"nodeSelector"`
 			Automount          *bool             `json:"automountServiceAccountToken"`
