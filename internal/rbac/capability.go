@@ -309,6 +309,7 @@ type analysis struct {
 	powers    map[Identity]powers
 	rules     map[ruleRef]string // a grant of a rule as grantDetail renders it, but the binding
 	names     map[*Binding]string
+	reach     *reach // set for the risks
 }
 
 // ruleRef is rule i of a role.

@@ -184,8 +184,13 @@ type graph struct {
 	roles     map[string][]*Role
 }
 
-func newGraph(p *Policy, workers int) *graph {
-	g := &graph{p: p, ans: newAnalyses(p, workers), workers: workers, sas: map[string][]Identity{}, nodes: map[Identity]*node{}}
+func newGraph(p *Policy, workers int) *graph { return newGraphOf(newAnalyses(p, workers), workers) }
+
+// newGraphOf makes the graph of the analyses' policy, with their role
+// table.
+func newGraphOf(ans *analyses, workers int) *graph {
+	p := ans.p
+	g := &graph{p: p, ans: ans, workers: workers, sas: map[string][]Identity{}, nodes: map[Identity]*node{}}
 	seen := map[Identity]bool{}
 	addSA := func(ns, name string) {
 		id := Identity{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: name}
