@@ -305,9 +305,9 @@ type Decoded struct {
 func Decode(o *object.Object) Decoded { return decode(o, true, "") }
 
 // DecodeIn decodes as Decode does, a namespaced object without namespace
-// taken to be in ns, as kubectl apply -n ns places it; an object in
-// another namespace is an error, as kubectl apply -n refuses it. An empty
-// ns is Decode.
+// taken to be in ns, as kubectl apply -n ns places it (its reference is
+// given the namespace); an object in another namespace is an error, as
+// kubectl apply -n refuses it. An empty ns is Decode.
 func DecodeIn(o *object.Object, ns string) Decoded { return decode(o, true, ns) }
 
 // decode reads an object, roles and bindings straight from the tree when
@@ -380,7 +380,10 @@ func (d *Decoded) decode(o *object.Object, tree bool, defNS string) error {
 			d.defaulted = true
 			return DefaultNamespace, nil
 		case ns == "":
+			// The object is in ns as kubectl apply -n puts it there: its
+			// reference says so in every report.
 			d.defaulted = true
+			o.Ref.Namespace, d.origin.Ref.Namespace = defNS, defNS
 			return defNS, nil
 		case defNS != "" && ns != defNS:
 			return "", fmt.Errorf("the object's namespace %q does not match the namespace %q given with -n (kubectl apply -n refuses it)", ns, defNS)

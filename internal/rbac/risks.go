@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
@@ -14,14 +15,34 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 )
 
-// userFacingRoles are the built-in ClusterRoles meant for binding, whose
-// rules come only with --with-defaults.
+// userFacingRoles are the built-in ClusterRoles meant for binding.
 var userFacingRoles = []string{"cluster-admin", "admin", "edit", "view"}
 
-// builtinRoleName reports whether a ClusterRole of that name is one the
-// API server creates.
-func builtinRoleName(kind, name string) bool {
-	return kind == KindClusterRole && (slices.Contains(userFacingRoles, name) || strings.HasPrefix(name, "system:"))
+// builtinRoles are the built-in roles of the embedded data, as
+// kind/namespace/name (see Role.Ref).
+var builtinRoles = sync.OnceValue(func() map[string]bool {
+	objs, _ := Defaults()
+	m := map[string]bool{}
+	for _, o := range objs {
+		if o.Ref.Kind == KindRole || o.Ref.Kind == KindClusterRole {
+			m[ref(o.Ref.Kind, o.Ref.Namespace, o.Ref.Name)] = true
+		}
+	}
+	return m
+})
+
+// builtinRoleName reports whether a role a binding of namespace ns refers
+// to is one the API server creates: a ClusterRole meant for binding or
+// named system:*, or a Role of the built-in data
+// (kube-system/extension-apiserver-authentication-reader, say).
+func builtinRoleName(kind, ns, name string) bool {
+	if kind == KindClusterRole && (slices.Contains(userFacingRoles, name) || strings.HasPrefix(name, "system:")) {
+		return true
+	}
+	if kind == KindClusterRole {
+		ns = ""
+	}
+	return builtinRoles()[ref(kind, ns, name)]
 }
 
 // Risks evaluates the RBAC checks (package internal/checks/rbac) over the
@@ -181,9 +202,12 @@ func (an *analysis) grantDetail(g Grant) string {
 	if !ok {
 		rule = g.roleRule() + " " + RuleString(g.PolicyRule())
 		if loc, ok := g.Source().Location(); ok {
-			rule += " at " + loc.String()
 			if loc.File == DefaultsFile {
-				rule += " (built-in role)"
+				// Where kubeguard keeps its copy means nothing to a user:
+				// the role is the API server's own.
+				rule += " (" + g.Source().Role.Ref() + " is built into the API server)"
+			} else {
+				rule += " at " + loc.String()
 			}
 		}
 		an.rules[k] = rule
@@ -342,10 +366,10 @@ func (an *analysis) missingRole(b *Binding) (finding.Finding, bool) {
 		return finding.Finding{}, false // reported as invalid input
 	}
 	path := roleRefNamePath
-	if !an.p.DefaultsLoaded && builtinRoleName(b.RoleRef.Kind, b.RoleRef.Name) {
+	if !an.p.DefaultsLoaded && builtinRoleName(b.RoleRef.Kind, b.Namespace, b.RoleRef.Name) {
 		return report(&rbacchecks.BindingMissingRole, b.ObjectRef(), b.Origin, path, severity(finding.Info),
 			fmt.Sprintf("%s refers to the built-in %s, whose rules are not in the input", b.Ref(), b.RoleRefString()),
-			"analyse with --with-defaults to resolve the API server's built-in roles"), true
+			"analyse without --no-defaults to resolve the API server's built-in roles"), true
 	}
 	return report(&rbacchecks.BindingMissingRole, b.ObjectRef(), b.Origin, path, nil,
 		fmt.Sprintf("%s refers to %s, which is not in the input", b.Ref(), b.RoleRefString()),
