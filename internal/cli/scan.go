@@ -35,6 +35,9 @@ type ScanOptions struct {
 	Config         string
 	NoSuppressions bool
 	Baseline       string
+	// NoDefaults leaves the API server's built-in roles out of the RBAC
+	// analysis that rates automounted tokens.
+	NoDefaults bool
 }
 
 func scanFlags(o *ScanOptions, w io.Writer) *flag.FlagSet {
@@ -50,6 +53,7 @@ func scanFlags(o *ScanOptions, w io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.Config, "config", "", "configuration `file` (default: the nearest "+config.FileName+" above the scanned paths)")
 	fs.BoolVar(&o.NoSuppressions, "no-suppressions", false, "ignore kubeguard.io/ignore annotations (strict CI); configured exemptions still apply")
 	fs.StringVar(&o.Baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail the scan")
+	fs.BoolVar(&o.NoDefaults, "no-defaults", false, "leave the API server's built-in roles (cluster-admin, admin, edit, view, system:*) out of the RBAC analysis of ServiceAccount tokens")
 	fs.Usage = func() {
 		fmt.Fprint(w, `Usage: kubeguard scan [flags] PATH...
 
@@ -239,7 +243,7 @@ func openOutput(format, path string, stdout io.Writer) (report.Output, io.Writer
 // configure applies the configuration file and flags: the checks to run,
 // the suppression filter and the check options.
 func configure(o *ScanOptions, all []check.Check) ([]check.Check, *suppress.Filter, check.Options, error) {
-	opts := check.Options{PSSLevel: o.Level, PSSVersion: o.PSSVersion}
+	opts := check.Options{PSSLevel: o.Level, PSSVersion: o.PSSVersion, NoRBACDefaults: o.NoDefaults}
 	filter := &suppress.Filter{NoAnnotations: o.NoSuppressions, Now: time.Now().UTC()}
 	path := o.Config
 	if path == "" {
