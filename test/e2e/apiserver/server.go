@@ -66,6 +66,10 @@ type Server struct {
 	Version string
 	// LogDir holds etcd.log and kube-apiserver.log.
 	LogDir string
+	// ServiceAccountKeyFile is the PEM private key the server signs
+	// ServiceAccount tokens with: what kube-controller-manager's token
+	// controller signs legacy token Secrets with, for tests that run it.
+	ServiceAccountKeyFile string
 
 	dir       string
 	etcd, api *process
@@ -208,6 +212,7 @@ func start(ctx context.Context, bins Binaries, opts Options) (s *Server, err err
 	if err := writeKeyPair(saKey, saPub); err != nil {
 		return nil, err
 	}
+	s.ServiceAccountKeyFile = saKey
 
 	modes := opts.AuthorizationModes
 	if len(modes) == 0 {
