@@ -184,3 +184,69 @@ func describe(fs []finding.Finding) string {
 	}
 	return b.String()
 }
+
+// TestBuiltinRolesNamed: a binding to a built-in Role is named as built
+// in, as one to a built-in ClusterRole is: without the built-in data, as
+// an informational missing role; with it, by the role, not by a place in
+// kubeguard's copy of the data.
+func TestBuiltinRolesNamed(t *testing.T) {
+	const yaml = `apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: auth-reader, namespace: kube-system}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: extension-apiserver-authentication-reader}
+subjects: [{kind: ServiceAccount, name: metrics, namespace: monitoring}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: own, namespace: kube-system}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: not-built-in}
+subjects: [{kind: ServiceAccount, name: metrics, namespace: monitoring}]
+`
+	sev := map[string]finding.Severity{}
+	for _, f := range Risks(build(t, yaml)) {
+		if f.CheckID == "rbac-binding-missing-role" {
+			sev[f.Object.Name] = f.Severity
+			if f.Object.Name == "auth-reader" && !strings.Contains(f.Reason, "refers to the built-in Role/kube-system/extension-apiserver-authentication-reader") {
+				t.Errorf("auth-reader: %s", f.Reason)
+			}
+		}
+	}
+	if sev["auth-reader"] != finding.Info || sev["own"] != finding.Medium {
+		t.Errorf("missing-role severities %v, want info for the built-in Role, medium for the other", sev)
+	}
+	defs, err := Defaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b Builder
+	b.AddDefaults(defs)
+	for _, o := range parse(t, yaml+`---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader, namespace: kube-system}
+rules:
+- {apiGroups: [""], resources: [secrets], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: secrets, namespace: kube-system}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: extension-apiserver-authentication-reader}
+subjects: [{kind: User, name: eve}]
+`) {
+		b.Add(o)
+	}
+	an := newAnalysis(b.Build(), nil)
+	var g *Grant
+	for _, x := range an.p.Bindings {
+		if x.Name == "secrets" {
+			g = &Grant{Binding: x, Role: x.Role(), Rule: 0}
+		}
+	}
+	if g == nil || g.Role == nil {
+		t.Fatal("the binding to the built-in Role does not resolve")
+	}
+	d := an.grantDetail(*g)
+	if !strings.Contains(d, "(Role/kube-system/extension-apiserver-authentication-reader is built into the API server)") || strings.Contains(d, "defaults.yaml") {
+		t.Errorf("grant detail %q does not name the built-in Role", d)
+	}
+}
