@@ -182,6 +182,10 @@ type graph struct {
 	// roles are the Roles by namespace, built on first use.
 	rolesOnce sync.Once
 	roles     map[string][]*Role
+	// podByNS and podAll are podBindings, built on first use.
+	podOnce sync.Once
+	podByNS map[string][]*Binding
+	podAll  []*Binding
 }
 
 func newGraph(p *Policy, workers int) *graph { return newGraphOf(newAnalyses(p, workers), workers) }
@@ -535,9 +539,8 @@ func (g *graph) takeovers(an *analysis, m *mover, pw powers) {
 				}
 				continue
 			}
-			for _, x := range g.p.Bindings {
-				if x.Cluster() || x.role == nil || ns != "" && x.Namespace != ns || !rb.allows(x.Name) ||
-					!canBind(&c, x.RoleRef.Kind, x.RoleRef.Name) || !runsPods(an, x.role) {
+			for _, x := range g.podBindings(an, ns) {
+				if !rb.allows(x.Name) || !canBind(&c, x.RoleRef.Kind, x.RoleRef.Name) {
 					continue
 				}
 				m.spread(x.Namespace, func(sa Identity) string {
@@ -579,6 +582,26 @@ func (g *graph) bindable(an *analysis, c *capability, ns string) (string, bool) 
 		}
 	}
 	return "", false
+}
+
+// podBindings are the RoleBindings of namespace ns (of all when empty)
+// whose role runs pods there, in the policy's order: found once for the
+// graph, so that each identity that may update RoleBindings looks at
+// those only, not at every binding.
+func (g *graph) podBindings(an *analysis, ns string) []*Binding {
+	g.podOnce.Do(func() {
+		g.podByNS = map[string][]*Binding{}
+		for _, x := range g.p.Bindings {
+			if !x.Cluster() && x.role != nil && runsPods(an, x.role) {
+				g.podByNS[x.Namespace] = append(g.podByNS[x.Namespace], x)
+				g.podAll = append(g.podAll, x)
+			}
+		}
+	})
+	if ns == "" {
+		return g.podAll
+	}
+	return g.podByNS[ns]
 }
 
 // rolesIn are the Roles of a namespace, sorted by name.
