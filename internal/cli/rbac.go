@@ -229,7 +229,7 @@ func loadRBAC(ctx context.Context, o *RBACOptions, stdin io.Reader, stderr io.Wr
 // outputs to say.
 func defaultsNote(p *rbac.Policy) string {
 	if p.DefaultsLoaded {
-		return "the API server's built-in roles and bindings are included (--no-defaults leaves them out)"
+		return "the API server's built-in roles and bindings are included; --no-defaults leaves them out"
 	}
 	return "the API server's built-in roles and bindings are left out (--no-defaults)"
 }

@@ -86,7 +86,7 @@ func TestRBACCanI(t *testing.T) {
 		{"non-resource URL", []string{"get", "/healthz", "--as-sa", "team-a:ci", "--no-defaults", "-f", file}, ExitFindings, []string{"no\n", "get /healthz"}, ""},
 		{"non-resource URL, the built-in roles included by default", []string{"get", "/healthz", "--as-sa", "team-a:ci", "-f", file}, ExitOK,
 			[]string{"yes\n", "ClusterRoleBinding/system:public-info-viewer → ClusterRole/system:public-info-viewer rules[0]",
-				"rule of ClusterRole/system:public-info-viewer, built into the API server", "note: the API server's built-in roles and bindings are included (--no-defaults leaves them out)"}, ""},
+				"rule of ClusterRole/system:public-info-viewer, built into the API server", "note: the API server's built-in roles and bindings are included; --no-defaults leaves them out"}, ""},
 		{"stdin", []string{"create", "deployments", "--as", "alice", "-n", "team-a", "-f", "-"}, ExitOK, []string{"yes\n"}, ""},
 		{"no identity", []string{"get", "pods", "-f", file}, ExitError, nil, "--as USER or --as-sa"},
 		{"both identities", []string{"get", "pods", "--as", "a", "--as-sa", "b:c", "-f", file}, ExitError, nil, "exclude each other"},
@@ -254,7 +254,7 @@ func TestRBACPaths(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	for _, s := range []string{
-		"2 subjects of the input can reach cluster-admin power.\n(the API server's built-in roles and bindings are included (--no-defaults leaves them out))\n",
+		"2 subjects of the input can reach cluster-admin power.\n(the API server's built-in roles and bindings are included; --no-defaults leaves them out)\n",
 		"\nUser alice: 2 steps\n  User alice → ServiceAccount team-a/ci → cluster-admin\n",
 		"  next: User alice creates deployments in namespace team-a whose pods run as ServiceAccount team-a/ci\n",
 		"  then as ServiceAccount team-a/ci (1 step)\n",
