@@ -24,6 +24,10 @@ type Options struct {
 	// TrustedHostPaths are hostPath prefixes the sensitive-mount check
 	// accepts (a log collector's /var/log, say).
 	TrustedHostPaths []string
+	// NoRBACDefaults leaves the API server's built-in roles out of the
+	// RBAC analysis checks ask for, which otherwise resolves a binding to
+	// cluster-admin, say, with the role every cluster has.
+	NoRBACDefaults bool
 }
 
 // Context is what checks see beyond the object at hand. It is read-only

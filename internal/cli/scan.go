@@ -31,6 +31,9 @@ type ScanOptions struct {
 	Config         string
 	NoSuppressions bool
 	Baseline       string
+	// NoDefaults leaves the API server's built-in roles out of the RBAC
+	// analysis that rates automounted tokens.
+	NoDefaults bool
 }
 
 func scanFlags(o *ScanOptions, w io.Writer) *flag.FlagSet {
@@ -46,6 +49,7 @@ func scanFlags(o *ScanOptions, w io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.Config, "config", "", "configuration `file` (default: the nearest "+config.FileName+" above the scanned paths)")
 	fs.BoolVar(&o.NoSuppressions, "no-suppressions", false, "ignore kubeguard.io/ignore annotations (strict CI); configured exemptions still apply")
 	fs.StringVar(&o.Baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail the scan")
+	fs.BoolVar(&o.NoDefaults, "no-defaults", false, "leave the API server's built-in roles (cluster-admin, admin, edit, view, system:*) out of the RBAC analysis of ServiceAccount tokens")
 	fs.Usage = func() {
 		fmt.Fprint(w, `Usage: kubeguard scan [flags] PATH...
 
@@ -214,7 +218,7 @@ func openOutput(format, path string, stdout io.Writer) (report.Output, io.Writer
 
 // settings are the run settings the scan flags give.
 func (o *ScanOptions) settings(lv *api.LevelVersion, searchFrom []string) run.Settings {
-	return run.Settings{ConfigFile: o.Config, SearchFrom: searchFrom, Baseline: o.Baseline, NoAnnotations: o.NoSuppressions, PodSecurity: lv}
+	return run.Settings{ConfigFile: o.Config, SearchFrom: searchFrom, Baseline: o.Baseline, NoAnnotations: o.NoSuppressions, PodSecurity: lv, NoRBACDefaults: o.NoDefaults}
 }
 
 // planFor is the checks a front runs with the settings applied.

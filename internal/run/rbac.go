@@ -29,6 +29,8 @@ const RBACGCPercent = 300
 
 // RBACInput is what an RBAC analysis read.
 type RBACInput struct {
+	// Live says the input is a cluster, which holds its built-in roles.
+	Live    bool
 	Policy  *rbac.Policy
 	Objects []report.Object
 	// Errors are unreadable input and invalid objects.
@@ -39,13 +41,15 @@ type RBACInput struct {
 
 // LoadRBAC reads manifests with the scan loader and builds the policy,
 // with the API server's built-in roles and bindings first when defaults is
-// set.
-func LoadRBAC(ctx context.Context, paths []string, stdin io.Reader, defaults bool) (*RBACInput, error) {
+// set. Namespaced objects without a namespace are placed in namespace, as
+// kubectl apply -n places them ("default" when empty).
+func LoadRBAC(ctx context.Context, paths []string, stdin io.Reader, defaults bool, namespace string) (*RBACInput, error) {
 	var b rbac.Builder
+	b.Namespace = namespace
 	if defaults {
 		defs, err := rbac.Defaults()
 		if err != nil {
-			return nil, fmt.Errorf("built-in roles: %w", err)
+			return nil, fmt.Errorf("built-in roles (--no-defaults leaves them out): %w", err)
 		}
 		b.AddDefaults(defs)
 	}
@@ -62,8 +66,9 @@ func LoadRBAC(ctx context.Context, paths []string, stdin io.Reader, defaults boo
 		objs := make([]report.Object, len(u.Objects))
 		ds := make([]rbac.Decoded, len(u.Objects))
 		for i, obj := range u.Objects {
+			// Decoding first: it places objects without namespace (-n).
+			ds[i] = rbac.DecodeIn(obj, namespace)
 			objs[i] = report.Object{Ref: obj.Ref, Location: obj.Source}
-			ds[i] = rbac.Decode(obj)
 		}
 		return unit{objs, ds}
 	}, func(u manifest.Unit, d unit) {
@@ -118,7 +123,7 @@ func LoadRBACLive(ctx context.Context, col *cluster.Collector) *RBACInput {
 	for _, r := range slices.Concat(cluster.Workloads, []cluster.Resource{cluster.Pods}) {
 		s.each(ctx, r, add(true))
 	}
-	in := &RBACInput{Policy: s.builder.Build(), Objects: s.objects, Errors: s.errors, Warnings: s.warnings}
+	in := &RBACInput{Live: true, Policy: s.builder.Build(), Objects: s.objects, Errors: s.errors, Warnings: s.warnings}
 	in.Errors = append(in.Errors, in.Policy.Problems...)
 	return in
 }

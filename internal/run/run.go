@@ -75,6 +75,9 @@ type Settings struct {
 	NoAnnotations bool
 	// PodSecurity is the level and version every pod template is held to.
 	PodSecurity *api.LevelVersion
+	// NoRBACDefaults leaves the API server's built-in roles out of the
+	// RBAC analysis checks ask.
+	NoRBACDefaults bool
 	// Now is when exemptions expire against; zero means the current time.
 	Now time.Time
 }
@@ -97,7 +100,7 @@ func Configure(cs []check.Check, all []check.Check, s Settings) (*Plan, error) {
 	}
 	p := &Plan{
 		Checks:  cs,
-		Options: check.Options{PodSecurity: s.PodSecurity},
+		Options: check.Options{PodSecurity: s.PodSecurity, NoRBACDefaults: s.NoRBACDefaults},
 		Filter:  &suppress.Filter{NoAnnotations: s.NoAnnotations, Now: now},
 	}
 	path := s.ConfigFile

@@ -80,6 +80,10 @@ type Server struct {
 	// EtcdURL is etcd's client URL (plain HTTP on loopback), for tests
 	// that read what the API server stored.
 	EtcdURL string
+	// ServiceAccountKeyFile is the PEM private key the server signs
+	// ServiceAccount tokens with: what kube-controller-manager's token
+	// controller signs legacy token Secrets with, for tests that run it.
+	ServiceAccountKeyFile string
 
 	dir       string
 	etcd, api *process
@@ -236,6 +240,7 @@ func start(ctx context.Context, bins Binaries, opts Options) (s *Server, err err
 	if err := writeKeyPair(saKey, saPub); err != nil {
 		return nil, err
 	}
+	s.ServiceAccountKeyFile = saKey
 
 	modes := opts.AuthorizationModes
 	if len(modes) == 0 {
