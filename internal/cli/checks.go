@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"text/tabwriter"
 
@@ -11,19 +10,13 @@ import (
 )
 
 func runChecks(_ context.Context, args []string, io IO) int {
-	fs := flag.NewFlagSet("checks", flag.ContinueOnError)
-	fs.SetOutput(io.Stderr)
-	format := fs.String("format", "text", "output `format`: text, json or markdown")
-	fs.StringVar(format, "o", "text", "shorthand for --format")
-	fs.Usage = func() {
-		fmt.Fprint(io.Stderr, "Usage: kubeguard checks [--format text|json|markdown]\n\nLists every check: ID, severity, category, title and documentation.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if _, err := parse(fs, args); err != nil {
-		return usageError(io, fs, err)
+	fs := newFlags("checks", checksHelp)
+	format := fs.StringP("format", "o", "text", "output `format`: text, json or markdown")
+	if _, code, ok := fs.parse(args, io); !ok {
+		return code
 	}
 	if err := oneOf("format", *format, []string{"text", "json", "markdown"}); err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	all, err := checks.All()
 	if err != nil {
@@ -61,3 +54,13 @@ func runChecks(_ context.Context, args []string, io IO) int {
 	}
 	return ExitOK
 }
+
+const checksHelp = `Usage: kubeguard checks [--format text|json|markdown]
+
+Lists every check: ID, severity, category, title and documentation.
+
+Examples:
+  kubeguard checks
+  kubeguard checks -o json | jq -r '.[] | select(.Severity == "critical") | .ID'
+  kubeguard checks --format markdown > checks.md
+`

@@ -5,11 +5,8 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
@@ -40,22 +37,24 @@ func commands() []command {
 		{"checks", "list the checks with their documentation", runChecks},
 		{"rbac", "analyse RBAC: can-i, who-can, risks, escalation paths", runRBAC},
 		{"webhook", "serve a validating admission webhook: Pod Security and kubeguard checks", runWebhook},
-		{"version", "print the version", func(_ context.Context, _ []string, io IO) int {
-			fmt.Fprintln(io.Stdout, "kubeguard", Version)
-			return ExitOK
-		}},
+		{"version", "print the version", runVersion},
 	}
 }
 
 // Run runs kubeguard with the given arguments (without the program name)
 // and returns the exit code.
 func Run(ctx context.Context, args []string, io IO) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	switch {
+	case len(args) == 0:
+		// Not asked for: the usage is the error.
+		usage(io.Stderr)
+		return ExitError
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "help" && len(args) == 1:
 		usage(io.Stdout)
-		if len(args) == 0 {
-			return ExitError
-		}
 		return ExitOK
+	case args[0] == "help":
+		// help scan, help rbac can-i: the command's own --help.
+		return Run(ctx, append(args[1:len(args):len(args)], "--help"), io)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
@@ -80,45 +79,34 @@ Commands:
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
+Examples:
+  kubeguard scan examples/insecure/
+  helm template my-chart | kubeguard scan -o sarif --output kubeguard.sarif -
+  kubeguard cluster --context prod
+  kubeguard rbac who-can get secrets -n prod -f deploy/
+  kubeguard help scan
+
 Run 'kubeguard <command> --help' for a command's flags and examples.
 `)
 }
 
-// parse parses flags that may come before, between or after positional
-// arguments ("scan dir/ --level baseline"), and returns the positionals.
-// "--" ends flag parsing.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
+const versionHelp = `Usage: kubeguard version
 
-// usageError reports a bad command line and returns ExitError.
-func usageError(io IO, fs *flag.FlagSet, err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return ExitOK
-	}
-	fmt.Fprintf(io.Stderr, "kubeguard %s: %v\nRun 'kubeguard %s --help' for usage.\n", fs.Name(), err, fs.Name())
-	return ExitError
-}
+Prints kubeguard's version.
 
-func oneOf(name, value string, allowed []string) error {
-	for _, a := range allowed {
-		if value == a {
-			return nil
-		}
+Examples:
+  kubeguard version
+`
+
+func runVersion(_ context.Context, args []string, io IO) int {
+	fs := newFlags("version", versionHelp)
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
-	return fmt.Errorf("invalid --%s %q (want one of %s)", name, value, strings.Join(allowed, ", "))
+	if len(pos) > 0 {
+		return fs.usageError(io, fmt.Errorf("unexpected argument %q", pos[0]))
+	}
+	fmt.Fprintln(io.Stdout, "kubeguard", Version)
+	return ExitOK
 }

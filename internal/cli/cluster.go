@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -39,7 +38,7 @@ type ConnectOptions struct {
 	Burst      int
 }
 
-func connectFlags(fs *flag.FlagSet, o *ConnectOptions) {
+func connectFlags(fs *flagSet, o *ConnectOptions) {
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig `file` (default: $KUBECONFIG, ~/.kube/config, or the pod's in-cluster configuration)")
 	fs.StringVar(&o.Context, "context", "", "kubeconfig `context` (default: the current context)")
 	fs.Float64Var(&o.QPS, "qps", cluster.DefaultQPS, "API requests per second (`n`)")
@@ -104,27 +103,18 @@ Examples:
 
 Exit status: 0 no finding at or above --fail-on, 1 such findings, 2 usage
 errors, an unreachable cluster, or objects that could not be read.
-
-Flags:
 `
 
-func clusterFlags(o *ClusterOptions, w io.Writer) *flag.FlagSet {
-	fs := scanFlags(&o.Scan, w)
-	fs.Init("cluster", flag.ContinueOnError)
-	for _, name := range []string{"format", "o"} {
-		fs.Lookup(name).Usage = "output `format`: text, json, sarif, junit or policyreport"
-	}
+func clusterFlags(o *ClusterOptions) *flagSet {
+	fs := newFlags("cluster", clusterUsage)
+	checkFlags(fs, &o.Scan)
+	fs.Lookup("format").Usage = "output `format`: text, json, sarif, junit or policyreport"
 	fs.Lookup("config").Usage = "configuration `file` (" + config.FileName + ": disabled checks, parameters, exemptions); none by default"
 	fs.Lookup("workers").Usage = "objects checked in parallel (`n`; default: one per CPU)"
 	connectFlags(fs, &o.Connect)
-	fs.StringVar(&o.Namespace, "n", "", "check only this `namespace` (default: all namespaces)")
-	fs.StringVar(&o.Namespace, "namespace", "", "same as -n")
+	fs.StringVarP(&o.Namespace, "namespace", "n", "", "check only this `namespace` (default: all namespaces)")
 	fs.BoolVar(&o.WriteReports, "write-reports", false, "create or update the PolicyReports in the cluster")
 	fs.BoolVar(&o.Readiness, "readiness", false, "print only the Pod Security readiness of each namespace")
-	fs.Usage = func() {
-		fmt.Fprint(w, clusterUsage)
-		fs.PrintDefaults()
-	}
 	return fs
 }
 
@@ -136,27 +126,27 @@ func runCluster(ctx context.Context, args []string, io IO) int {
 // the requests through it.
 func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluster.Connection)) int {
 	var o ClusterOptions
-	fs := clusterFlags(&o, io.Stderr)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	fs := clusterFlags(&o)
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
 	if len(pos) > 0 {
-		return usageError(io, fs, fmt.Errorf("unexpected argument %q", pos[0]))
+		return fs.usageError(io, fmt.Errorf("unexpected argument %q", pos[0]))
 	}
 	if _, err := pss.LevelVersion(o.Scan.Level, o.Scan.PSSVersion); err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	failOn, err := finding.ParseSeverity(o.Scan.FailOn)
 	if err != nil {
-		return usageError(io, fs, fmt.Errorf("invalid --fail-on: %w", err))
+		return fs.usageError(io, fmt.Errorf("invalid --fail-on: %w", err))
 	}
 	formats := []string{"text", "json", "sarif", "junit", "policyreport"}
 	if o.Readiness {
 		formats = []string{"text", "json"}
 	}
 	if err := oneOf("format", o.Scan.Format, formats); err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	all, err := checks.All()
 	if err != nil {
@@ -186,7 +176,7 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	for _, e := range r.Errors {
 		fmt.Fprintf(io.Stderr, "kubeguard: %s\n", e.Error())
 	}
-	code := exitStatus(r, failOn)
+	code = exitStatus(r, failOn)
 	if res.Listed == 0 {
 		// Every resource type was forbidden or missing: an empty report
 		// would read as a clean cluster.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -43,12 +42,6 @@ type RBACOptions struct {
 	wrap func(*cluster.Connection)
 }
 
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (l *stringList) String() string     { return strings.Join(*l, ",") }
-func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
-
 const rbacUsage = `Usage: kubeguard rbac <command> -f PATH... [flags]
 
 Analyses RBAC offline, from manifests: Roles, ClusterRoles, their bindings,
@@ -75,6 +68,12 @@ Secrets as metadata only.
 Namespaced objects without a namespace are taken to be in "default".
 --with-defaults adds the API server's built-in roles and bindings.
 
+Examples:
+  kubeguard rbac can-i list secrets --as-sa ci:deployer -n prod -f deploy/
+  kubeguard rbac who-can create pods/exec -A -f deploy/
+  kubeguard rbac risks -f deploy/
+  kubeguard rbac paths --cluster --context prod
+
 Run 'kubeguard rbac <command> --help' for a command's flags.
 `
 
@@ -83,11 +82,12 @@ Run 'kubeguard rbac <command> --help' for a command's flags.
 const rbacGCPercent = 300
 
 func runRBAC(ctx context.Context, args []string, io IO) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(io.Stderr, rbacUsage)
+		return ExitError
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "help":
 		fmt.Fprint(io.Stdout, rbacUsage)
-		if len(args) == 0 {
-			return ExitError
-		}
 		return ExitOK
 	}
 	// The rbac commands allocate mostly YAML trees, garbage once each
@@ -114,30 +114,19 @@ func runRBAC(ctx context.Context, args []string, io IO) int {
 }
 
 // rbacFlags makes the flag set of an rbac command with the input flags.
-func rbacFlags(name, usage string, o *RBACOptions, w io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("rbac "+name, flag.ContinueOnError)
-	fs.SetOutput(w)
-	files := (*stringList)(&o.Files)
-	fs.Var(files, "f", "manifest `path` to read (repeatable; - for standard input)")
-	fs.Var(files, "filename", "same as -f")
+func rbacFlags(name, usage string, o *RBACOptions) *flagSet {
+	fs := newFlags("rbac "+name, usage)
+	fs.StringArrayVarP(&o.Files, "filename", "f", nil, "manifest `path` to read (repeatable; - for standard input)")
 	fs.BoolVar(&o.WithDefaults, "with-defaults", false, "add the API server's built-in roles and bindings")
 	fs.BoolVar(&o.Cluster, "cluster", false, "read the live cluster (see kubeguard cluster --help) instead of files")
 	connectFlags(fs, &o.Connect)
-	fs.Usage = func() {
-		fmt.Fprint(w, usage)
-		fmt.Fprint(w, "\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	return fs
 }
 
-func requestFlags(fs *flag.FlagSet, o *RBACOptions) {
-	fs.StringVar(&o.Namespace, "n", "", "`namespace` of the request (default \"default\"; ignored for cluster-scoped resources)")
-	fs.StringVar(&o.Namespace, "namespace", "", "same as -n")
-	fs.BoolVar(&o.AllNamespaces, "A", false, "all namespaces (see above)")
-	fs.BoolVar(&o.AllNamespaces, "all-namespaces", false, "same as -A")
-	fs.StringVar(&o.Format, "o", "text", "output `format`: text or json")
-	fs.StringVar(&o.Format, "format", "text", "same as -o")
+func requestFlags(fs *flagSet, o *RBACOptions) {
+	fs.StringVarP(&o.Namespace, "namespace", "n", "", "`namespace` of the request (default \"default\"; ignored for cluster-scoped resources)")
+	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "all namespaces (see above)")
+	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text or json")
 }
 
 // rbacInput is what the input held.
@@ -351,36 +340,36 @@ Exit status: 0 yes, 1 no, 2 usage or input errors.
 
 func runCanI(ctx context.Context, args []string, io IO) int {
 	var o RBACOptions
-	fs := rbacFlags("can-i", canIUsage, &o, io.Stderr)
+	fs := rbacFlags("can-i", canIUsage, &o)
 	requestFlags(fs, &o)
 	fs.StringVar(&o.As, "as", "", "user `name` to ask for")
 	fs.StringVar(&o.AsServiceAccount, "as-sa", "", "ServiceAccount to ask for, as `namespace:name`")
-	fs.Var((*stringList)(&o.AsGroups), "as-group", "`group` of the user (repeatable)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	fs.StringArrayVar(&o.AsGroups, "as-group", nil, "`group` of the user (repeatable)")
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
-	if err := oneOf("o", o.Format, []string{"text", "json"}); err != nil {
-		return usageError(io, fs, err)
+	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+		return fs.usageError(io, err)
 	}
 	var user rbac.User
 	switch {
 	case o.As != "" && o.AsServiceAccount != "":
-		return usageError(io, fs, errors.New("--as and --as-sa exclude each other"))
+		return fs.usageError(io, errors.New("--as and --as-sa exclude each other"))
 	case o.AsServiceAccount != "":
 		ns, name, ok := strings.Cut(o.AsServiceAccount, ":")
 		if !ok || ns == "" || name == "" || strings.Contains(name, ":") {
-			return usageError(io, fs, fmt.Errorf("--as-sa %q: want NAMESPACE:NAME", o.AsServiceAccount))
+			return fs.usageError(io, fmt.Errorf("--as-sa %q: want NAMESPACE:NAME", o.AsServiceAccount))
 		}
 		user = rbac.Authenticated(rbac.ServiceAccountUsername(ns, name), o.AsGroups...)
 	case o.As != "":
 		user = rbac.Authenticated(o.As, o.AsGroups...)
 	default:
-		return usageError(io, fs, errors.New("say who asks: --as USER or --as-sa NAMESPACE:NAME"))
+		return fs.usageError(io, errors.New("say who asks: --as USER or --as-sa NAMESPACE:NAME"))
 	}
 	in, a, err := loadRequest(ctx, &o, pos, io.Stdin, io.Stderr)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	d := rbac.NewAuthorizer(in.policy).Decide(user, a)
 	if err := buffered(io.Stdout, func(w *bufio.Writer) error { return writeDecision(w, o.Format, user, a, d, in.policy) }); err != nil {
@@ -463,18 +452,18 @@ Examples:
 
 func runWhoCan(ctx context.Context, args []string, io IO) int {
 	var o RBACOptions
-	fs := rbacFlags("who-can", whoCanUsage, &o, io.Stderr)
+	fs := rbacFlags("who-can", whoCanUsage, &o)
 	requestFlags(fs, &o)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
-	if err := oneOf("o", o.Format, []string{"text", "json"}); err != nil {
-		return usageError(io, fs, err)
+	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+		return fs.usageError(io, err)
 	}
 	in, a, err := loadRequest(ctx, &o, pos, io.Stdin, io.Stderr)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	grants := rbac.NewAuthorizer(in.policy).WhoCan(a, o.AllNamespaces)
 	if err := buffered(io.Stdout, func(w *bufio.Writer) error { return writeWhoCan(w, o.Format, a, o.AllNamespaces, grants) }); err != nil {
@@ -557,30 +546,29 @@ Examples:
 
 func runRisks(ctx context.Context, args []string, io IO) int {
 	var o RBACOptions
-	fs := rbacFlags("risks", risksUsage, &o, io.Stderr)
-	fs.StringVar(&o.Format, "format", "text", "output `format`: text, json, sarif or junit")
-	fs.StringVar(&o.Format, "o", "text", "shorthand for --format")
+	fs := rbacFlags("risks", risksUsage, &o)
+	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit")
 	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
 	fs.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` exists: info, low, medium, high or critical")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
 	if len(pos) > 0 {
-		return usageError(io, fs, fmt.Errorf("unexpected argument %q (give input with -f)", pos[0]))
+		return fs.usageError(io, fmt.Errorf("unexpected argument %q (give input with -f)", pos[0]))
 	}
 	failOn, err := finding.ParseSeverity(o.FailOn)
 	if err != nil {
-		return usageError(io, fs, fmt.Errorf("invalid --fail-on: %w", err))
+		return fs.usageError(io, fmt.Errorf("invalid --fail-on: %w", err))
 	}
 	out, w, closeOut, err := openOutput(o.Format, o.Output, io.Stdout)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	in, err := loadRBAC(ctx, &o, io.Stdin, io.Stderr)
 	if err != nil {
 		closeOut()
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	in.warn(io.Stderr)
 	r := &report.Report{Version: Version, Checks: rbacchecks.Checks, Objects: in.objects, Findings: rbac.Risks(in.policy), Errors: in.errors}
@@ -629,22 +617,21 @@ type stepJSON struct {
 
 func runPaths(ctx context.Context, args []string, io IO) int {
 	var o RBACOptions
-	fs := rbacFlags("paths", pathsUsage, &o, io.Stderr)
-	fs.StringVar(&o.Format, "o", "text", "output `format`: text or json")
-	fs.StringVar(&o.Format, "format", "text", "same as -o")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	fs := rbacFlags("paths", pathsUsage, &o)
+	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text or json")
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
 	if len(pos) > 0 {
-		return usageError(io, fs, fmt.Errorf("unexpected argument %q (give input with -f)", pos[0]))
+		return fs.usageError(io, fmt.Errorf("unexpected argument %q (give input with -f)", pos[0]))
 	}
-	if err := oneOf("o", o.Format, []string{"text", "json"}); err != nil {
-		return usageError(io, fs, err)
+	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+		return fs.usageError(io, err)
 	}
 	in, err := loadRBAC(ctx, &o, io.Stdin, io.Stderr)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	in.warn(io.Stderr)
 	chains := rbac.Paths(in.policy)

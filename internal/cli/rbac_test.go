@@ -298,7 +298,7 @@ func TestRBACUsage(t *testing.T) {
 		{[]string{"rbac", "--help"}, ExitOK, "who-can"},
 		{[]string{"rbac", "nope"}, ExitError, `unknown command "nope"`},
 		{[]string{"rbac", "risks", "extra", "-f", "x"}, ExitError, `unexpected argument "extra"`},
-		{[]string{"rbac", "paths", "-o", "yaml", "-f", "x"}, ExitError, `invalid --o "yaml"`},
+		{[]string{"rbac", "paths", "-o", "yaml", "-f", "x"}, ExitError, `invalid --format "yaml" (want one of text, json)`},
 		{[]string{"rbac", "risks", "--fail-on", "urgent", "-f", "x"}, ExitError, "invalid --fail-on"},
 		{[]string{"rbac", "who-can", "--help"}, ExitOK, "Usage: kubeguard rbac who-can"},
 	} {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -37,21 +36,7 @@ type ScanOptions struct {
 	Baseline       string
 }
 
-func scanFlags(o *ScanOptions, w io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
-	fs.SetOutput(w)
-	fs.StringVar(&o.Level, "level", "restricted", "Pod Security Standards `level` to check: baseline or restricted")
-	fs.StringVar(&o.PSSVersion, "pss-version", "latest", "Pod Security Standards `version`: latest or v1.N (v1.0 ... v1.37)")
-	fs.StringVar(&o.Format, "format", "text", "output `format`: text, json, sarif or junit")
-	fs.StringVar(&o.Format, "o", "text", "shorthand for --format")
-	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
-	fs.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` exists: low, medium, high or critical")
-	fs.IntVar(&o.Workers, "workers", 0, "documents checked in parallel (`n`; default: one per CPU)")
-	fs.StringVar(&o.Config, "config", "", "configuration `file` (default: the nearest "+config.FileName+" above the scanned paths)")
-	fs.BoolVar(&o.NoSuppressions, "no-suppressions", false, "ignore kubeguard.io/ignore annotations (strict CI); configured exemptions still apply")
-	fs.StringVar(&o.Baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail the scan")
-	fs.Usage = func() {
-		fmt.Fprint(w, `Usage: kubeguard scan [flags] PATH...
+const scanHelp = `Usage: kubeguard scan [flags] PATH...
 
 Checks Kubernetes manifests: files, directories (searched recursively for
 .yaml, .yml and .json) and - for standard input. Multi-document YAML, JSON,
@@ -78,11 +63,26 @@ Exit status: 0 no finding at or above --fail-on, 1 such findings,
 2 usage or input errors (unreadable files, invalid YAML, objects without
 apiVersion or kind; the rest of the input is still scanned).
 
-Flags:
-`)
-		fs.PrintDefaults()
-	}
+`
+
+func scanFlags(o *ScanOptions) *flagSet {
+	fs := newFlags("scan", scanHelp)
+	checkFlags(fs, o)
 	return fs
+}
+
+// checkFlags are the flags scan and cluster share: what to check, how to
+// report it and when to fail.
+func checkFlags(fs *flagSet, o *ScanOptions) {
+	fs.StringVar(&o.Level, "level", "restricted", "Pod Security Standards `level` to check: baseline or restricted")
+	fs.StringVar(&o.PSSVersion, "pss-version", "latest", "Pod Security Standards `version`: latest or v1.N (v1.0 ... v1.37)")
+	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit")
+	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
+	fs.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` exists: low, medium, high or critical")
+	fs.IntVar(&o.Workers, "workers", 0, "documents checked in parallel (`n`; default: one per CPU)")
+	fs.StringVar(&o.Config, "config", "", "configuration `file` (default: the nearest "+config.FileName+" above the scanned paths)")
+	fs.BoolVar(&o.NoSuppressions, "no-suppressions", false, "ignore kubeguard.io/ignore annotations (strict CI); configured exemptions still apply")
+	fs.StringVar(&o.Baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail the scan")
 }
 
 // gcPercent is the garbage collector's target during a scan (see runScan).
@@ -90,25 +90,25 @@ const gcPercent = 200
 
 func runScan(ctx context.Context, args []string, io IO) int {
 	var o ScanOptions
-	fs := scanFlags(&o, io.Stderr)
-	paths, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	fs := scanFlags(&o)
+	paths, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
 	o.Paths = paths
 	if len(o.Paths) == 0 {
-		return usageError(io, fs, fmt.Errorf("no paths given (use - for standard input)"))
+		return fs.usageError(io, fmt.Errorf("no paths given (use - for standard input)"))
 	}
 	if _, err := pss.LevelVersion(o.Level, o.PSSVersion); err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	failOn, err := finding.ParseSeverity(o.FailOn)
 	if err != nil {
-		return usageError(io, fs, fmt.Errorf("invalid --fail-on: %w", err))
+		return fs.usageError(io, fmt.Errorf("invalid --fail-on: %w", err))
 	}
 	out, w, closeOut, err := openOutput(o.Format, o.Output, io.Stdout)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	all, err := checks.All()
 	if err != nil {

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -45,9 +44,8 @@ type WebhookServeOptions struct {
 	LogLevel          string
 }
 
-func webhookServeFlags(o *WebhookServeOptions, w io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("webhook serve", flag.ContinueOnError)
-	fs.SetOutput(w)
+func webhookServeFlags(o *WebhookServeOptions) *flagSet {
+	fs := newFlags("webhook serve", webhookServeHelp)
 	fs.StringVar(&o.Addr, "addr", ":8443", "`address` to serve HTTPS on")
 	fs.StringVar(&o.CertFile, "cert", "", "serving certificate `file` (PEM); reloaded when it changes")
 	fs.StringVar(&o.KeyFile, "key", "", "private key `file` (PEM) of the certificate; reloaded when it changes")
@@ -62,8 +60,10 @@ func webhookServeFlags(o *WebhookServeOptions, w io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", webhook.DefaultShutdownTimeout, "how long to wait for in-flight reviews after that")
 	fs.Int64Var(&o.MaxBodyBytes, "max-body-bytes", webhook.DefaultMaxBodyBytes, "largest review accepted, in `bytes`")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "JSON log `level`: debug (every review), info (denials, reloads), warn or error")
-	fs.Usage = func() {
-		fmt.Fprint(w, `Usage: kubeguard webhook serve --cert FILE --key FILE [flags]
+	return fs
+}
+
+const webhookServeHelp = `Usage: kubeguard webhook serve --cert FILE --key FILE [flags]
 
 Serves a validating admission webhook over TLS (1.2 or later).
 
@@ -95,12 +95,12 @@ On top of Pod Security:
     logged and the previous one stays. Ignore annotations on objects are not
     honoured here: whoever writes an object cannot waive its findings.
   - the kubeguard checks (kubeguard checks) per namespace: label a namespace
-    `+admission.ModeLabel+`=warn (findings become warnings) or =deny (findings at
+    ` + admission.ModeLabel + `=warn (findings become warnings) or =deny (findings at
     or above --deny-severity deny); --checks sets the default.
   - --deny-workloads denies workload objects whose pods enforce would reject,
     instead of a Deployment whose ReplicaSet silently creates no pods.
 
-Endpoints: POST `+webhook.ReviewPath+` (AdmissionReview v1; honours ?timeout=),
+Endpoints: POST ` + webhook.ReviewPath + ` (AdmissionReview v1; honours ?timeout=),
 /healthz, /readyz (ready once the namespace cache has synced), /metrics
 (Prometheus text format). Logs are JSON lines on standard error. The
 server collects garbage at GOGC=400 unless GOGC is set: its heap is
@@ -116,12 +116,7 @@ Examples:
   kubeguard webhook serve --cert certs/tls.crt --key certs/tls.key --kubeconfig ~/.kube/config
   kubeguard webhook serve --cert /tls/tls.crt --key /tls/tls.key --config /etc/kubeguard/kubeguard.yaml --checks warn --deny-workloads
 
-Flags:
-`)
-		fs.PrintDefaults()
-	}
-	return fs
-}
+`
 
 func runWebhook(ctx context.Context, args []string, io IO) int {
 	if len(args) > 0 {
@@ -151,6 +146,11 @@ Commands:
   serve   serve admission reviews over TLS
   certs   write a development CA and serving certificate
 
+Examples:
+  kubeguard webhook certs --dir certs --name kubeguard-webhook.kubeguard-system.svc
+  kubeguard webhook serve --cert certs/tls.crt --key certs/tls.key --checks warn
+  kubectl apply -k deploy/
+
 Run 'kubeguard webhook <command> --help' for its flags and examples.
 `)
 }
@@ -161,16 +161,16 @@ const webhookGCPercent = 400
 
 func runWebhookServe(ctx context.Context, args []string, io IO) int {
 	var o WebhookServeOptions
-	fs := webhookServeFlags(&o, io.Stderr)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	fs := webhookServeFlags(&o)
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
 	if len(pos) > 0 {
-		return usageError(io, fs, fmt.Errorf("unexpected arguments %q", pos))
+		return fs.usageError(io, fmt.Errorf("unexpected arguments %q", pos))
 	}
 	if o.CertFile == "" || o.KeyFile == "" {
-		return usageError(io, fs, errors.New("--cert and --key are required: the webhook serves TLS only (see kubeguard webhook certs)"))
+		return fs.usageError(io, errors.New("--cert and --key are required: the webhook serves TLS only (see kubeguard webhook certs)"))
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
 	defer stop()
@@ -184,7 +184,7 @@ func runWebhookServe(ctx context.Context, args []string, io IO) int {
 	if err := ServeWebhook(ctx, o, nil, io.Stderr); err != nil {
 		var ue usageErr
 		if errors.As(err, &ue) {
-			return usageError(io, fs, err)
+			return fs.usageError(io, err)
 		}
 		fmt.Fprintf(io.Stderr, "kubeguard webhook serve: %v\n", err)
 		return ExitError
@@ -310,8 +310,7 @@ type WebhookCertsOptions struct {
 
 func runWebhookCerts(args []string, io IO) int {
 	var o WebhookCertsOptions
-	fs := flag.NewFlagSet("webhook certs", flag.ContinueOnError)
-	fs.SetOutput(io.Stderr)
+	fs := newFlags("webhook certs", webhookCertsHelp)
 	fs.StringVar(&o.Dir, "dir", "", "`directory` to write ca.crt, ca.key, tls.crt and tls.key to (created if missing)")
 	fs.Func("name", "DNS `name` or IP address for the serving certificate; repeat or separate with commas", func(v string) error {
 		for _, n := range strings.Split(v, ",") {
@@ -322,8 +321,33 @@ func runWebhookCerts(args []string, io IO) int {
 		return nil
 	})
 	fs.DurationVar(&o.Validity, "validity", 365*24*time.Hour, "how long the certificates are valid")
-	fs.Usage = func() {
-		fmt.Fprint(io.Stderr, `Usage: kubeguard webhook certs --dir DIR --name NAME [--name NAME...]
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
+	}
+	switch {
+	case len(pos) > 0:
+		return fs.usageError(io, fmt.Errorf("unexpected arguments %q", pos))
+	case o.Dir == "":
+		return fs.usageError(io, errors.New("--dir is required"))
+	case len(o.Names) == 0:
+		return fs.usageError(io, errors.New("at least one --name is required"))
+	case o.Validity <= 0:
+		return fs.usageError(io, errors.New("--validity must be positive"))
+	}
+	_, serving, err := webhook.WriteDevCerts(o.Dir, o.Names, o.Validity)
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "kubeguard webhook certs: %v\n", err)
+		return ExitError
+	}
+	fmt.Fprintf(io.Stdout, "wrote %s, %s, %s and %s for %s (valid until %s)\n",
+		filepath.Join(o.Dir, webhook.CACertFile), filepath.Join(o.Dir, webhook.CAKeyFile),
+		filepath.Join(o.Dir, webhook.CertFile), filepath.Join(o.Dir, webhook.KeyFile),
+		strings.Join(o.Names, ", "), serving.Cert.NotAfter.UTC().Format(time.DateOnly))
+	return ExitOK
+}
+
+const webhookCertsHelp = `Usage: kubeguard webhook certs --dir DIR --name NAME [--name NAME...]
 
 Writes a development CA and a serving certificate signed by it (ECDSA P-256):
   ca.crt   the CA: base64 of it is the caBundle of the webhook configuration
@@ -341,32 +365,4 @@ Examples:
   kubeguard webhook certs --dir /tmp/kg --name 127.0.0.1,localhost
   kubectl -n kubeguard-system create secret tls kubeguard-webhook-tls --cert certs/tls.crt --key certs/tls.key
 
-Flags:
-`)
-		fs.PrintDefaults()
-	}
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
-	}
-	switch {
-	case len(pos) > 0:
-		return usageError(io, fs, fmt.Errorf("unexpected arguments %q", pos))
-	case o.Dir == "":
-		return usageError(io, fs, errors.New("--dir is required"))
-	case len(o.Names) == 0:
-		return usageError(io, fs, errors.New("at least one --name is required"))
-	case o.Validity <= 0:
-		return usageError(io, fs, errors.New("--validity must be positive"))
-	}
-	_, serving, err := webhook.WriteDevCerts(o.Dir, o.Names, o.Validity)
-	if err != nil {
-		fmt.Fprintf(io.Stderr, "kubeguard webhook certs: %v\n", err)
-		return ExitError
-	}
-	fmt.Fprintf(io.Stdout, "wrote %s, %s, %s and %s for %s (valid until %s)\n",
-		filepath.Join(o.Dir, webhook.CACertFile), filepath.Join(o.Dir, webhook.CAKeyFile),
-		filepath.Join(o.Dir, webhook.CertFile), filepath.Join(o.Dir, webhook.KeyFile),
-		strings.Join(o.Names, ", "), serving.Cert.NotAfter.UTC().Format(time.DateOnly))
-	return ExitOK
-}
+`
