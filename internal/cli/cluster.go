@@ -173,8 +173,12 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	for _, w := range res.Warnings {
 		fmt.Fprintf(io.Stderr, "kubeguard: warning: %v\n", w)
 	}
+	errw := errorsTo(o.Scan.Format, o.Scan.Output, io.Stdout, io.Stderr)
+	if o.Readiness {
+		errw = io.Stderr // the readiness table does not list them
+	}
 	for _, e := range r.Errors {
-		fmt.Fprintf(io.Stderr, "kubeguard: %s\n", e.Error())
+		fmt.Fprintf(errw, "kubeguard: %s\n", e.Error())
 	}
 	code = exitStatus(r, failOn)
 	if res.Listed == 0 {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +36,8 @@ type ScanOptions struct {
 	Config         string
 	NoSuppressions bool
 	Baseline       string
+	// AllowEmpty accepts input with no Kubernetes object in it.
+	AllowEmpty bool
 }
 
 const scanHelp = `Usage: kubeguard scan [flags] PATH...
@@ -61,13 +65,16 @@ for one container. Waived findings are still reported, marked suppressed.
 
 Exit status: 0 no finding at or above --fail-on, 1 such findings,
 2 usage or input errors (unreadable files, invalid YAML, objects without
-apiVersion or kind; the rest of the input is still scanned).
+apiVersion or kind; the rest of the input is still scanned), and input
+without any Kubernetes object (a mistyped path in CI scans nothing) unless
+--allow-empty is given.
 
 `
 
 func scanFlags(o *ScanOptions) *flagSet {
 	fs := newFlags("scan", scanHelp)
 	checkFlags(fs, o)
+	fs.BoolVar(&o.AllowEmpty, "allow-empty", false, "exit 0, not 2, when the input holds no Kubernetes object")
 	return fs
 }
 
@@ -132,7 +139,7 @@ func runScan(ctx context.Context, args []string, io IO) int {
 	// heap cost (BENCHMARKS.md).
 	defer collectAt(gcPercent)()
 	src := &manifest.Source{Paths: o.Paths, Stdin: io.Stdin}
-	sum, err := scanTo(ctx, src, cs, opts, o.Workers, filter, out, w, io.Stderr)
+	sum, err := scanTo(ctx, src, cs, opts, o.Workers, filter, out, w, errorsTo(o.Format, o.Output, io.Stdout, io.Stderr))
 	if cerr := closeOut(); err == nil {
 		err = cerr
 	}
@@ -140,7 +147,27 @@ func runScan(ctx context.Context, args []string, io IO) int {
 		fmt.Fprintf(io.Stderr, "kubeguard: write report: %v\n", err)
 		return ExitError
 	}
+	if sum.Objects == 0 && sum.Errors == 0 && !o.AllowEmpty {
+		// An empty directory, a directory without manifests, empty
+		// standard input: a gate that passes on nothing passes on a
+		// mistyped path.
+		fmt.Fprintf(io.Stderr, "kubeguard scan: no Kubernetes object found in %s (--allow-empty accepts that)\n", strings.Join(quoted(o.Paths), ", "))
+		return ExitError
+	}
 	return statusOf(sum, failOn)
+}
+
+// quoted names the paths as a command line does, standard input as such.
+func quoted(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		if p == "-" {
+			out[i] = "standard input"
+		} else {
+			out[i] = strconv.Quote(p)
+		}
+	}
+	return out
 }
 
 // scanTo scans src into a report in format out, written to w as the scan
@@ -209,6 +236,28 @@ func statusOf(sum report.Summary, failOn finding.Severity) int {
 		return ExitFindings
 	}
 	return ExitOK
+}
+
+// errorsTo is where input errors are said as they are met: standard
+// error, unless a text report written to standard output lands where
+// standard error does (one terminal, one pipe): that report names every
+// input error itself, and saying them on standard error too would print
+// each twice.
+func errorsTo(format, path string, stdout, stderr io.Writer) io.Writer {
+	if format != "text" || path != "" {
+		return stderr
+	}
+	o, ok1 := stdout.(*os.File)
+	e, ok2 := stderr.(*os.File)
+	if !ok1 || !ok2 {
+		return stderr
+	}
+	so, err1 := o.Stat()
+	se, err2 := e.Stat()
+	if err1 == nil && err2 == nil && os.SameFile(so, se) {
+		return io.Discard
+	}
+	return stderr
 }
 
 // openOutput picks the output format and destination. Colour is used only

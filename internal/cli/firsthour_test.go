@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestEmptyScan: input without any Kubernetes object fails the scan with
+// exit 2 and says so, unless --allow-empty; a mistyped path in CI must not
+// pass the gate.
+func TestEmptyScan(t *testing.T) {
+	empty := t.TempDir()
+	noManifests := t.TempDir()
+	writeFile(t, noManifests, "README.md", "# not a manifest\n")
+	onlyComments := writeFile(t, t.TempDir(), "c.yaml", "# nothing here\n---\n")
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		stdin string
+	}{
+		{"empty directory", []string{empty}, ""},
+		{"directory without manifests", []string{noManifests}, ""},
+		{"comments only", []string{onlyComments}, ""},
+		{"empty standard input", []string{"-"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLI(append([]string{"scan"}, tc.args...), tc.stdin)
+			if code != ExitError || !strings.Contains(stderr, "no Kubernetes object found") || !strings.Contains(stderr, "--allow-empty") {
+				t.Errorf("exit %d, stderr %q; want %d and a message", code, stderr, ExitError)
+			}
+			code, _, stderr = runCLI(append([]string{"scan", "--allow-empty"}, tc.args...), tc.stdin)
+			if code != ExitOK || stderr != "" {
+				t.Errorf("--allow-empty: exit %d, stderr %q; want 0", code, stderr)
+			}
+		})
+	}
+	// A mistyped path is an input error, whatever --allow-empty says.
+	code, _, stderr := runCLI([]string{"scan", "--allow-empty", filepath.Join(empty, "typo")}, "")
+	if code != ExitError || !strings.Contains(stderr, "typo") {
+		t.Errorf("mistyped path: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestSamePathTwice: a file named twice is scanned once.
+func TestSamePathTwice(t *testing.T) {
+	dir := t.TempDir()
+	pod := writeFile(t, dir, "pod.yaml", privilegedPod)
+	code, stdout, stderr := runCLI([]string{"scan", "-o", "json", pod, dir, pod}, "")
+	if code != ExitFindings {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	r := decodeReport(t, stdout)
+	if r.Summary.Objects != 1 {
+		t.Errorf("%d objects, want 1", r.Summary.Objects)
+	}
+	seen := map[string]int{}
+	for _, f := range r.Findings {
+		seen[f.CheckID]++
+	}
+	for id, n := range seen {
+		if n > 1 {
+			t.Errorf("%s reported %d times", id, n)
+		}
+	}
+}
+
+// TestInputErrorsOnce: when the text report and standard error land in the
+// same place (a terminal, 2>&1), each input error is printed once, by the
+// report; when they do not, standard error says it too.
+func TestInputErrorsOnce(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "bad.yaml", "kind: [unclosed\n")
+	writeFile(t, dir, "pod.yaml", privilegedPod)
+	f, err := os.Create(filepath.Join(t.TempDir(), "tty"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	code := Run(context.Background(), []string{"scan", dir}, IO{Stdin: strings.NewReader(""), Stdout: f, Stderr: f})
+	if code != ExitError {
+		t.Errorf("exit %d, want %d", code, ExitError)
+	}
+	out, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(out), "bad.yaml:1"); n != 1 {
+		t.Errorf("the error is printed %d times, want once:\n%s", n, out)
+	}
+	// Apart, each stream says it.
+	_, stdout, stderr := runCLI([]string{"scan", dir}, "")
+	if !strings.Contains(stdout, "bad.yaml:1") || !strings.Contains(stderr, "bad.yaml:1") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	}
+}
