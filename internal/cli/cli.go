@@ -7,10 +7,67 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime/debug"
+	"strings"
+	"sync"
 )
 
-// Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
-var Version = "dev"
+// Version, when set at build time with
+// -ldflags "-X github.com/kubeguard/kubeguard/internal/cli.Version=v1.2.3",
+// is the version kubeguard reports; otherwise the Go toolchain's stamp in
+// the binary (the module version of 'go install ...@v1.2.3', or the
+// pseudo-version it derives from the VCS for a build in a clone) is.
+var Version string
+
+// version is the version reports and user agents carry (versionOf).
+var version = sync.OnceValue(func() string {
+	bi, _ := debug.ReadBuildInfo()
+	return versionOf(Version, bi)
+})
+
+// versionOf is the version set at build time when there is one, else the
+// module version of the build information when it is a version, else
+// "dev" (a build without VCS stamping, such as -buildvcs=false).
+func versionOf(set string, bi *debug.BuildInfo) string {
+	switch {
+	case set != "":
+		return set
+	case bi != nil && bi.Main.Version != "" && bi.Main.Version != "(devel)":
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// versionDetails is the version with what the build information says of
+// the source and the toolchain: the VCS revision and time, whether the
+// tree had uncommitted changes, the Go version.
+func versionDetails(set string, bi *debug.BuildInfo) string {
+	v := versionOf(set, bi)
+	if bi == nil {
+		return v
+	}
+	var parts []string
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	if rev := settings["vcs.revision"]; rev != "" {
+		parts = append(parts, "revision "+rev)
+	}
+	if t := settings["vcs.time"]; t != "" {
+		parts = append(parts, t)
+	}
+	if settings["vcs.modified"] == "true" {
+		parts = append(parts, "modified")
+	}
+	if bi.GoVersion != "" {
+		parts = append(parts, bi.GoVersion)
+	}
+	if len(parts) == 0 {
+		return v
+	}
+	return v + " (" + strings.Join(parts, ", ") + ")"
+}
 
 // Exit codes.
 const (
@@ -49,6 +106,8 @@ func Run(ctx context.Context, args []string, io IO) int {
 		// Not asked for: the usage is the error.
 		usage(io.Stderr)
 		return ExitError
+	case args[0] == "--version":
+		return runVersion(ctx, args[1:], io)
 	case args[0] == "-h" || args[0] == "--help" || args[0] == "help" && len(args) == 1:
 		usage(io.Stdout)
 		return ExitOK
@@ -92,10 +151,15 @@ Run 'kubeguard <command> --help' for a command's flags and examples.
 
 const versionHelp = `Usage: kubeguard version
 
-Prints kubeguard's version.
+Prints kubeguard's version: the module version the binary was built
+from ('go install github.com/kubeguard/kubeguard/cmd/kubeguard@v1.2.3'), or
+for a build in a clone the pseudo-version the Go toolchain derives from the
+commit, then the VCS revision and time, "modified" when the tree had
+uncommitted changes, and the Go version. 'kubeguard --version' is the same.
 
 Examples:
   kubeguard version
+  kubeguard --version
 `
 
 func runVersion(_ context.Context, args []string, io IO) int {
@@ -107,6 +171,7 @@ func runVersion(_ context.Context, args []string, io IO) int {
 	if len(pos) > 0 {
 		return fs.usageError(io, fmt.Errorf("unexpected argument %q", pos[0]))
 	}
-	fmt.Fprintln(io.Stdout, "kubeguard", Version)
+	bi, _ := debug.ReadBuildInfo()
+	fmt.Fprintln(io.Stdout, "kubeguard", versionDetails(Version, bi))
 	return ExitOK
 }

@@ -47,7 +47,7 @@ func connectFlags(fs *flagSet, o *ConnectOptions) {
 
 // connect builds the clients of the connection.
 func (o *ConnectOptions) connect(wrap func(*cluster.Connection)) (*cluster.Clients, error) {
-	c := cluster.Connection{Kubeconfig: o.Kubeconfig, Context: o.Context, QPS: float32(o.QPS), Burst: o.Burst, UserAgent: "kubeguard/" + Version}
+	c := cluster.Connection{Kubeconfig: o.Kubeconfig, Context: o.Context, QPS: float32(o.QPS), Burst: o.Burst, UserAgent: "kubeguard/" + version()}
 	if wrap != nil {
 		wrap(&c)
 	}
@@ -169,7 +169,7 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	res := ScanCluster(ctx, col, cs, opts, o.Scan.Workers, filter)
 	prog.done()
 	r := res.Report
-	r.Version = Version
+	r.Version = version()
 	for _, w := range res.Warnings {
 		fmt.Fprintf(io.Stderr, "kubeguard: warning: %v\n", w)
 	}

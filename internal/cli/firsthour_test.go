@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -94,5 +95,42 @@ func TestInputErrorsOnce(t *testing.T) {
 	_, stdout, stderr := runCLI([]string{"scan", dir}, "")
 	if !strings.Contains(stdout, "bad.yaml:1") || !strings.Contains(stderr, "bad.yaml:1") {
 		t.Errorf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	}
+}
+
+// TestVersion: the version comes from the build information (the module
+// version 'go install ...@v' stamps, the VCS revision of a build in a
+// clone), what -ldflags sets wins, and --version is version.
+func TestVersion(t *testing.T) {
+	installed := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Path: "github.com/kubeguard/kubeguard", Version: "v1.4.0"}}
+	clone := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v0.0.0-20261206232539-75eef695935c+dirty"},
+		Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "75eef695935cb9a18f687bd0f344e90c9c34b0fb"}, {Key: "vcs.time", Value: "2026-12-06T23:25:39Z"}, {Key: "vcs.modified", Value: "true"}}}
+	unstamped := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"}}
+	for _, tc := range []struct {
+		name       string
+		set        string
+		bi         *debug.BuildInfo
+		short, all string
+	}{
+		{"go install @version", "", installed, "v1.4.0", "v1.4.0 (go1.26.0)"},
+		{"build in a clone", "", clone, "v0.0.0-20261206232539-75eef695935c+dirty",
+			"v0.0.0-20261206232539-75eef695935c+dirty (revision 75eef695935cb9a18f687bd0f344e90c9c34b0fb, 2026-12-06T23:25:39Z, modified, go1.26.0)"},
+		{"-ldflags -X", "v2.0.0", installed, "v2.0.0", "v2.0.0 (go1.26.0)"},
+		{"no VCS stamp", "", unstamped, "dev", "dev (go1.26.0)"},
+		{"no build information", "", nil, "dev", "dev"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := versionOf(tc.set, tc.bi); got != tc.short {
+				t.Errorf("versionOf = %q, want %q", got, tc.short)
+			}
+			if got := versionDetails(tc.set, tc.bi); got != tc.all {
+				t.Errorf("versionDetails = %q, want %q", got, tc.all)
+			}
+		})
+	}
+	code, a, _ := runCLI([]string{"version"}, "")
+	_, b, _ := runCLI([]string{"--version"}, "")
+	if code != ExitOK || a != b || !strings.HasPrefix(a, "kubeguard "+version()) {
+		t.Errorf("version %q, --version %q", a, b)
 	}
 }

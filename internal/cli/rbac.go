@@ -571,7 +571,7 @@ func runRisks(ctx context.Context, args []string, io IO) int {
 		return fs.usageError(io, err)
 	}
 	in.warn(io.Stderr)
-	r := &report.Report{Version: Version, Checks: rbacchecks.Checks, Objects: in.objects, Findings: rbac.Risks(in.policy), Errors: in.errors}
+	r := &report.Report{Version: version(), Checks: rbacchecks.Checks, Objects: in.objects, Findings: rbac.Risks(in.policy), Errors: in.errors}
 	report.Sort(r.Findings)
 	if !writeReport(io.Stderr, out, w, closeOut, r) {
 		return ExitError

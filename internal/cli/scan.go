@@ -174,7 +174,7 @@ func quoted(paths []string) []string {
 // goes (every scan format can be), and says each input error on stderr as
 // its place in the input is reached.
 func scanTo(ctx context.Context, src *manifest.Source, cs []check.Check, opts check.Options, workers int, filter *suppress.Filter, out report.Output, w, stderr io.Writer) (report.Summary, error) {
-	head := report.Head{Version: Version, Checks: cs}
+	head := report.Head{Version: version(), Checks: cs}
 	if filter != nil {
 		head.Findings = filter.Expired()
 	}

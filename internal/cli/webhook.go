@@ -246,7 +246,7 @@ func ServeWebhook(ctx context.Context, o WebhookServeOptions, cluster webhook.Cl
 		if err != nil {
 			return err
 		}
-		restCfg = rest.AddUserAgent(restCfg, "kubeguard-webhook/"+Version)
+		restCfg = rest.AddUserAgent(restCfg, "kubeguard-webhook/"+version())
 		client, err := kubernetes.NewForConfig(restCfg)
 		if err != nil {
 			return fmt.Errorf("kubernetes client: %w", err)
@@ -278,7 +278,7 @@ func ServeWebhook(ctx context.Context, o WebhookServeOptions, cluster webhook.Cl
 	if cfgReloader != nil {
 		go cfgReloader.Run(rctx, o.ReloadInterval)
 	}
-	log.Info("serving admission reviews", "addr", ln.Addr().String(), "path", webhook.ReviewPath, "checks", string(mode), "denyWorkloads", o.DenyWorkloads, "version", Version)
+	log.Info("serving admission reviews", "addr", ln.Addr().String(), "path", webhook.ReviewPath, "checks", string(mode), "denyWorkloads", o.DenyWorkloads, "version", version())
 	return srv.Serve(ctx, ln)
 }
 
