@@ -134,12 +134,12 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	if len(pos) > 0 {
 		return fs.usageError(io, fmt.Errorf("unexpected argument %q", pos[0]))
 	}
-	if _, err := pss.LevelVersion(o.Scan.Level, o.Scan.PSSVersion); err != nil {
+	if err := checkScanFlags(fs, &o.Scan); err != nil {
 		return fs.usageError(io, err)
 	}
-	failOn, err := finding.ParseSeverity(o.Scan.FailOn)
+	failOn, err := severityFlag("fail-on", o.Scan.FailOn)
 	if err != nil {
-		return fs.usageError(io, fmt.Errorf("invalid --fail-on: %w", err))
+		return fs.usageError(io, err)
 	}
 	formats := []string{"text", "json", "sarif", "junit", "policyreport"}
 	if o.Readiness {

@@ -2,11 +2,14 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/kubeguard/kubeguard/internal/checks/pss"
 )
 
 // TestEmptyScan: input without any Kubernetes object fails the scan with
@@ -132,5 +135,50 @@ func TestVersion(t *testing.T) {
 	_, b, _ := runCLI([]string{"--version"}, "")
 	if code != ExitOK || a != b || !strings.HasPrefix(a, "kubeguard "+version()) {
 		t.Errorf("version %q, --version %q", a, b)
+	}
+}
+
+// TestFlagValues: values that would be accepted silently and mean
+// something else are refused, in every command that takes them, with one
+// wording.
+func TestFlagValues(t *testing.T) {
+	pod := writeFile(t, t.TempDir(), "pod.yaml", privilegedPod)
+	newest := pss.NewestVersion()
+	next := fmt.Sprintf("v1.%d", newest.Minor()+1)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"scan", "--workers", "0", pod}, "invalid --workers 0 (want 1 or more)"},
+		{[]string{"scan", "--workers=-1", pod}, "invalid --workers -1 (want 1 or more)"},
+		{[]string{"cluster", "--workers", "0"}, "invalid --workers 0 (want 1 or more)"},
+		{[]string{"scan", "--pss-version", next, pod}, fmt.Sprintf("invalid --pss-version: policy version %q is newer than %v", next, newest)},
+		{[]string{"scan", "--pss-version", "1.30", pod}, fmt.Sprintf(`invalid --pss-version: unknown Pod Security Standards version "1.30" (want latest or v1.0 ... %v)`, newest)},
+		{[]string{"cluster", "--pss-version", "v1.99"}, `invalid --pss-version: policy version "v1.99"`},
+		{[]string{"scan", "--level", "privileged", pod}, `invalid --level: unknown level "privileged"`},
+		{[]string{"scan", "--fail-on", "severe", pod}, `invalid --fail-on "severe" (want one of info, low, medium, high, critical)`},
+		{[]string{"cluster", "--fail-on", "severe"}, `invalid --fail-on "severe" (want one of info, low, medium, high, critical)`},
+		{[]string{"rbac", "risks", "--fail-on", "severe", "-f", pod}, `invalid --fail-on "severe" (want one of info, low, medium, high, critical)`},
+		{[]string{"webhook", "serve", "--cert", pod, "--key", pod, "--deny-severity", "severe"}, `invalid --deny-severity "severe" (want one of info, low, medium, high, critical)`},
+		{[]string{"scan", "-o", "xml", pod}, `invalid --format "xml" (want one of text, json, sarif, junit)`},
+		{[]string{"cluster", "-o", "xml"}, `invalid --format "xml" (want one of text, json, sarif, junit, policyreport)`},
+		{[]string{"checks", "-o", "xml"}, `invalid --format "xml" (want one of text, json, markdown)`},
+		{[]string{"rbac", "risks", "-o", "xml", "-f", pod}, `invalid --format "xml" (want one of text, json, sarif, junit)`},
+		{[]string{"rbac", "paths", "-o", "xml", "-f", pod}, `invalid --format "xml" (want one of text, json)`},
+		{[]string{"rbac", "who-can", "get", "pods", "-o", "xml", "-f", pod}, `invalid --format "xml" (want one of text, json)`},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, _, stderr := runCLI(tc.args, "")
+			if code != ExitError || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, ExitError, tc.want)
+			}
+		})
+	}
+	// The help lists the values every command takes alike.
+	for _, cmd := range [][]string{{"scan"}, {"cluster"}, {"rbac", "risks"}} {
+		_, stdout, _ := runCLI(append(cmd, "--help"), "")
+		if !strings.Contains(stdout, "--fail-on severity") || !strings.Contains(stdout, "info, low, medium, high or critical") {
+			t.Errorf("%s --help does not list the --fail-on values:\n%s", cmd, stdout)
+		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/kubeguard/kubeguard/internal/finding"
 )
 
 // flagSet is a command's flags (GNU style, through pflag: --name value,
@@ -124,4 +126,22 @@ func oneOf(name, value string, allowed []string) error {
 		}
 	}
 	return fmt.Errorf("invalid --%s %q (want one of %s)", name, value, strings.Join(allowed, ", "))
+}
+
+// severityNames lists the severities a severity flag takes.
+const severityNames = "info, low, medium, high or critical"
+
+// failOnFlag adds --fail-on, worded alike in every command that gates.
+func failOnFlag(fs *flagSet, p *string) {
+	fs.StringVar(p, "fail-on", "high", "exit 1 when a finding that is not suppressed is at or above this `severity`: "+severityNames)
+}
+
+// severityFlag parses the value of a severity flag, with one wording for
+// every command.
+func severityFlag(name, value string) (finding.Severity, error) {
+	s, err := finding.ParseSeverity(value)
+	if err != nil {
+		return s, fmt.Errorf("invalid --%s %q (want one of %s)", name, value, strings.ReplaceAll(severityNames, " or", ","))
+	}
+	return s, nil
 }

@@ -549,7 +549,7 @@ func runRisks(ctx context.Context, args []string, io IO) int {
 	fs := rbacFlags("risks", risksUsage, &o)
 	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit")
 	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
-	fs.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` exists: info, low, medium, high or critical")
+	failOnFlag(fs, &o.FailOn)
 	pos, code, ok := fs.parse(args, io)
 	if !ok {
 		return code
@@ -557,9 +557,9 @@ func runRisks(ctx context.Context, args []string, io IO) int {
 	if len(pos) > 0 {
 		return fs.usageError(io, fmt.Errorf("unexpected argument %q (give input with -f)", pos[0]))
 	}
-	failOn, err := finding.ParseSeverity(o.FailOn)
+	failOn, err := severityFlag("fail-on", o.FailOn)
 	if err != nil {
-		return fs.usageError(io, fmt.Errorf("invalid --fail-on: %w", err))
+		return fs.usageError(io, err)
 	}
 	out, w, closeOut, err := openOutput(o.Format, o.Output, io.Stdout)
 	if err != nil {

@@ -82,14 +82,28 @@ func scanFlags(o *ScanOptions) *flagSet {
 // report it and when to fail.
 func checkFlags(fs *flagSet, o *ScanOptions) {
 	fs.StringVar(&o.Level, "level", "restricted", "Pod Security Standards `level` to check: baseline or restricted")
-	fs.StringVar(&o.PSSVersion, "pss-version", "latest", "Pod Security Standards `version`: latest or v1.N (v1.0 ... v1.37)")
+	fs.StringVar(&o.PSSVersion, "pss-version", "latest", fmt.Sprintf("Pod Security Standards `version`: latest or v1.0 ... %v", pss.NewestVersion()))
 	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit")
 	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
-	fs.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` exists: low, medium, high or critical")
+	failOnFlag(fs, &o.FailOn)
 	fs.IntVar(&o.Workers, "workers", 0, "documents checked in parallel (`n`; default: one per CPU)")
 	fs.StringVar(&o.Config, "config", "", "configuration `file` (default: the nearest "+config.FileName+" above the scanned paths)")
 	fs.BoolVar(&o.NoSuppressions, "no-suppressions", false, "ignore kubeguard.io/ignore annotations (strict CI); configured exemptions still apply")
 	fs.StringVar(&o.Baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail the scan")
+}
+
+// checkScanFlags checks the values of the flags checkFlags adds.
+func checkScanFlags(fs *flagSet, o *ScanOptions) error {
+	if _, err := pss.LevelVersion(o.Level, "latest"); err != nil {
+		return fmt.Errorf("invalid --level: %w", err)
+	}
+	if _, err := pss.LevelVersion(o.Level, o.PSSVersion); err != nil {
+		return fmt.Errorf("invalid --pss-version: %w", err)
+	}
+	if fs.Changed("workers") && o.Workers < 1 {
+		return fmt.Errorf("invalid --workers %d (want 1 or more)", o.Workers)
+	}
+	return nil
 }
 
 // gcPercent is the garbage collector's target during a scan (see runScan).
@@ -106,12 +120,12 @@ func runScan(ctx context.Context, args []string, io IO) int {
 	if len(o.Paths) == 0 {
 		return fs.usageError(io, fmt.Errorf("no paths given (use - for standard input)"))
 	}
-	if _, err := pss.LevelVersion(o.Level, o.PSSVersion); err != nil {
+	if err := checkScanFlags(fs, &o); err != nil {
 		return fs.usageError(io, err)
 	}
-	failOn, err := finding.ParseSeverity(o.FailOn)
+	failOn, err := severityFlag("fail-on", o.FailOn)
 	if err != nil {
-		return fs.usageError(io, fmt.Errorf("invalid --fail-on: %w", err))
+		return fs.usageError(io, err)
 	}
 	out, w, closeOut, err := openOutput(o.Format, o.Output, io.Stdout)
 	if err != nil {
@@ -263,6 +277,9 @@ func errorsTo(format, path string, stdout, stderr io.Writer) io.Writer {
 // openOutput picks the output format and destination. Colour is used only
 // for text written to a terminal, and never when NO_COLOR is set.
 func openOutput(format, path string, stdout io.Writer) (report.Output, io.Writer, func() error, error) {
+	if err := oneOf("format", format, report.Formats); err != nil {
+		return nil, nil, nil, err
+	}
 	color := false
 	if path == "" && format == "text" && os.Getenv("NO_COLOR") == "" {
 		if f, ok := stdout.(*os.File); ok {

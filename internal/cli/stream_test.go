@@ -47,7 +47,7 @@ func TestScanStreamsAsWhole(t *testing.T) {
 	}
 	// The whole report, kept and written at the end, on one worker.
 	r := ScanReport(context.Background(), &manifest.Source{Paths: paths}, cs, opts, 1, filter)
-	r.Version = Version
+	r.Version = version()
 	wholeSum := report.Summarize(r)
 	for _, format := range report.Formats {
 		t.Run(format, func(t *testing.T) {

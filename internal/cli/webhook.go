@@ -23,7 +23,6 @@ import (
 	"github.com/kubeguard/kubeguard/internal/admission"
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/checks"
-	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/webhook"
 )
 
@@ -53,7 +52,7 @@ func webhookServeFlags(o *WebhookServeOptions) *flagSet {
 	fs.StringVar(&o.Config, "config", "", "kubeguard configuration `file` (exemptions, parameters); reloaded when it changes")
 	fs.StringVar(&o.PodSecurityConfig, "pod-security-config", "", "PodSecurityConfiguration `file`: defaults and exemptions, as in the API server's AdmissionConfiguration (default: privileged, no exemptions)")
 	fs.StringVar(&o.ChecksMode, "checks", "off", "`mode` of the kubeguard checks in namespaces without a "+admission.ModeLabel+" label: off, warn or deny")
-	fs.StringVar(&o.DenySeverity, "deny-severity", "high", "lowest `severity` that denies in deny mode (lower findings warn): low, medium, high or critical")
+	fs.StringVar(&o.DenySeverity, "deny-severity", "high", "lowest `severity` that denies in deny mode (lower findings warn): "+severityNames)
 	fs.BoolVar(&o.DenyWorkloads, "deny-workloads", false, "deny Deployments, Jobs, ... whose pod template the namespace's enforce level would reject")
 	fs.DurationVar(&o.ReloadInterval, "reload-interval", 2*time.Second, "how often to look for changed certificate and configuration files")
 	fs.DurationVar(&o.ShutdownDelay, "shutdown-delay", 5*time.Second, "on SIGTERM, keep serving (not ready) this long so that endpoints drop the pod first")
@@ -207,9 +206,9 @@ func ServeWebhook(ctx context.Context, o WebhookServeOptions, cluster webhook.Cl
 	if err != nil {
 		return usageErr{fmt.Errorf("--checks: %w", err)}
 	}
-	denySev, err := finding.ParseSeverity(o.DenySeverity)
+	denySev, err := severityFlag("deny-severity", o.DenySeverity)
 	if err != nil {
-		return usageErr{fmt.Errorf("--deny-severity: %w", err)}
+		return usageErr{err}
 	}
 	if o.ReloadInterval <= 0 {
 		return usageErr{errors.New("--reload-interval must be positive")}
