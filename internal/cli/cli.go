@@ -92,6 +92,7 @@ func commands() []command {
 		{"scan", "check manifests against the Kubernetes security model", runScan},
 		{"cluster", "check a live cluster: posture, Pod Security readiness, RBAC", runCluster},
 		{"checks", "list the checks with their documentation", runChecks},
+		{"explain", "show a check: rationale, fix, documentation", runExplain},
 		{"rbac", "analyse RBAC: can-i, who-can, risks, escalation paths", runRBAC},
 		{"webhook", "serve a validating admission webhook: Pod Security and kubeguard checks", runWebhook},
 		{"version", "print the version", runVersion},

@@ -219,7 +219,7 @@ func writeCluster(o *ClusterOptions, stdout io.Writer, res *ClusterResult) error
 		out = report.PolicyReportYAML{Namespace: o.Namespace}
 	default:
 		var err error
-		out, w, closeOut, err = openOutput(format, o.Scan.Output, stdout)
+		out, w, closeOut, err = openOutput(format, o.Scan.Output, o.Scan.Compact, stdout)
 		if err != nil {
 			return err
 		}

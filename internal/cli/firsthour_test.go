@@ -2,12 +2,14 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/kubeguard/kubeguard/internal/checks/pss"
 )
@@ -180,5 +182,107 @@ func TestFlagValues(t *testing.T) {
 		if !strings.Contains(stdout, "--fail-on severity") || !strings.Contains(stdout, "info, low, medium, high or critical") {
 			t.Errorf("%s --help does not list the --fail-on values:\n%s", cmd, stdout)
 		}
+	}
+}
+
+// TestCompact: --compact writes one line per finding that is not
+// suppressed, and no fix; explain has the fix.
+func TestCompact(t *testing.T) {
+	insecure := filepath.Join("..", "..", "examples", "insecure")
+	_, full, _ := runCLI([]string{"scan", "-o", "json", insecure}, "")
+	want := len(decodeReport(t, full).Findings)
+	code, stdout, stderr := runCLI([]string{"scan", "--compact", insecure}, "")
+	if code != ExitFindings {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	findingLines := 0
+	for _, l := range lines[:len(lines)-1] {
+		if l == "" {
+			continue
+		}
+		findingLines++
+		// FILE:LINE:COL: SEVERITY CHECK-ID OBJECT: REASON
+		if !strings.HasPrefix(l, filepath.Join(insecure, "shop.yaml")+":") && !strings.HasPrefix(l, "<stdin>:") && !strings.Contains(l, "(<stdin>:") {
+			t.Errorf("line does not start with its location: %q", l)
+		}
+	}
+	if findingLines != want {
+		t.Errorf("%d finding lines, want %d (one per finding)\n%s", findingLines, want, stdout)
+	}
+	if strings.Contains(stdout, "fix:") || !strings.Contains(lines[len(lines)-1], "kubeguard explain CHECK-ID") {
+		t.Errorf("compact output has fixes or lacks the pointer to explain:\n%s", stdout)
+	}
+	if !strings.Contains(stdout, ": CRITICAL pss-privileged Deployment/shop/web [log-shipper]: privileged\n") {
+		t.Errorf("no compact line for the privileged pod:\n%s", stdout)
+	}
+}
+
+// TestExplain: explain and checks ID show a check whole, its rationale
+// included; an unknown ID names the closest.
+func TestExplain(t *testing.T) {
+	for _, args := range [][]string{{"explain", "pss-privileged"}, {"checks", "pss-privileged"}} {
+		code, stdout, stderr := runCLI(args, "")
+		if code != ExitOK || stderr != "" {
+			t.Fatalf("%q: exit %d\n%s", args, code, stderr)
+		}
+		for _, want := range []string{"pss-privileged: Privileged container", "Why:\n  Baseline: privileged pods", "Fix:\n", "Documentation: https://kubernetes.io/"} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("%q lacks %q:\n%s", args, want, stdout)
+			}
+		}
+	}
+	code, _, stderr := runCLI([]string{"explain", "pss-privilegd"}, "")
+	if code != ExitError || !strings.Contains(stderr, `unknown check "pss-privilegd" (did you mean pss-privileged?)`) {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	if code, _, _ := runCLI([]string{"explain"}, ""); code != ExitError {
+		t.Errorf("explain without an ID: exit %d", code)
+	}
+}
+
+// TestChecksJSONKeys: checks -o json names its keys as the JSON report
+// names a check's (docs/json-report.md).
+func TestChecksJSONKeys(t *testing.T) {
+	_, stdout, _ := runCLI([]string{"checks", "-o", "json"}, "")
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(stdout), &list); err != nil || len(list) == 0 {
+		t.Fatalf("not a JSON list: %v", err)
+	}
+	for _, k := range []string{"id", "title", "severity", "category", "docURL", "rationale", "remediation"} {
+		if _, ok := list[0][k]; !ok {
+			t.Errorf("key %q missing: %v", k, list[0])
+		}
+	}
+	for k := range list[0] {
+		if k != strings.ToLower(k[:1])+k[1:] {
+			t.Errorf("key %q is not lowerCamelCase", k)
+		}
+	}
+}
+
+// TestTablesFitWidth: the text tables fit the terminal's width; who-can,
+// whose grants cannot be cut, turns into blocks instead.
+func TestTablesFitWidth(t *testing.T) {
+	t.Setenv("COLUMNS", "80")
+	_, stdout, _ := runCLI([]string{"checks"}, "")
+	for _, l := range strings.Split(stdout, "\n") {
+		if n := utf8.RuneCountInString(l); n > 80 {
+			t.Errorf("checks line of %d runes: %q", n, l)
+		}
+	}
+	_, stdout, _ = runCLI([]string{"rbac", "who-can", "get", "secrets", "-n", "shop", "--with-defaults", "-f", filepath.Join("..", "..", "examples", "insecure")}, "")
+	for _, l := range strings.Split(stdout, "\n") {
+		if n := utf8.RuneCountInString(l); n > 80 && !strings.HasPrefix(l, "    ") {
+			t.Errorf("who-can line of %d runes that is not a grant: %q", n, l)
+		}
+	}
+	if !strings.Contains(stdout, "ServiceAccount shop/default  cluster-wide\n    ClusterRoleBinding/shop-ci → ClusterRole/cluster-admin") {
+		t.Errorf("who-can blocks:\n%s", stdout)
+	}
+	t.Setenv("COLUMNS", "1000")
+	_, stdout, _ = runCLI([]string{"checks"}, "")
+	if !strings.Contains(stdout, "Privileged container") {
+		t.Errorf("wide terminal: titles cut:\n%s", stdout)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
 	"github.com/kubeguard/kubeguard/internal/cluster"
@@ -466,7 +465,9 @@ func runWhoCan(ctx context.Context, args []string, io IO) int {
 		return fs.usageError(io, err)
 	}
 	grants := rbac.NewAuthorizer(in.policy).WhoCan(a, o.AllNamespaces)
-	if err := buffered(io.Stdout, func(w *bufio.Writer) error { return writeWhoCan(w, o.Format, a, o.AllNamespaces, grants) }); err != nil {
+	if err := buffered(io.Stdout, func(w *bufio.Writer) error {
+		return writeWhoCan(w, o.Format, termWidth(io.Stdout), a, o.AllNamespaces, grants)
+	}); err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
 	}
@@ -476,7 +477,7 @@ func runWhoCan(ctx context.Context, args []string, io IO) int {
 	return ExitOK
 }
 
-func writeWhoCan(w io.Writer, format string, a rbac.Attributes, anyNamespace bool, grants []rbac.SubjectGrant) error {
+func writeWhoCan(w io.Writer, format string, width int, a rbac.Attributes, anyNamespace bool, grants []rbac.SubjectGrant) error {
 	if format == "json" {
 		out := struct {
 			Request rbac.Attributes `json:"request"`
@@ -496,9 +497,9 @@ func writeWhoCan(w io.Writer, format string, a rbac.Attributes, anyNamespace boo
 		what = strings.TrimSuffix(what, " cluster-wide") + " in any namespace"
 	}
 	fmt.Fprintf(w, "who can %s:\n\n", what)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SUBJECT\tWHERE\tGRANT\tAT")
-	fmt.Fprintf(tw, "Group %s\tcluster-wide\tsuperuser group, allowed before RBAC\t\n", rbac.SystemMasters)
+	t := &table{}
+	t.add("SUBJECT", "WHERE", "GRANT", "AT")
+	t.add("Group "+rbac.SystemMasters, "cluster-wide", "superuser group, allowed before RBAC", "")
 	for _, g := range grants {
 		where := "cluster-wide"
 		if g.Namespace != "" {
@@ -509,9 +510,20 @@ func writeWhoCan(w io.Writer, format string, a rbac.Attributes, anyNamespace boo
 		if j.RuleLocation != nil {
 			at = j.RuleLocation.String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\n", g.Subject, where, j.Path, j.RuleText, at)
+		t.add(g.Subject.String(), where, j.Path+" "+j.RuleText, at)
 	}
-	return tw.Flush()
+	if t.fits(width) {
+		return t.write(w, 0)
+	}
+	// Too wide for the terminal: a grant cut short would hide which rule
+	// allows, so each subject is a block instead of a row.
+	for _, r := range t.rows[1:] {
+		fmt.Fprintf(w, "%s  %s\n    %s\n", r[0], r[1], r[2])
+		if r[3] != "" {
+			fmt.Fprintf(w, "    rule at %s\n", r[3])
+		}
+	}
+	return nil
 }
 
 const risksUsage = `Usage: kubeguard rbac risks [--format text|json|sarif|junit] [--output FILE] [--fail-on SEVERITY] -f PATH...
@@ -561,7 +573,7 @@ func runRisks(ctx context.Context, args []string, io IO) int {
 	if err != nil {
 		return fs.usageError(io, err)
 	}
-	out, w, closeOut, err := openOutput(o.Format, o.Output, io.Stdout)
+	out, w, closeOut, err := openOutput(o.Format, o.Output, false, io.Stdout)
 	if err != nil {
 		return fs.usageError(io, err)
 	}

@@ -38,6 +38,8 @@ type ScanOptions struct {
 	Baseline       string
 	// AllowEmpty accepts input with no Kubernetes object in it.
 	AllowEmpty bool
+	// Compact writes the text report one line per finding.
+	Compact bool
 }
 
 const scanHelp = `Usage: kubeguard scan [flags] PATH...
@@ -85,6 +87,7 @@ func checkFlags(fs *flagSet, o *ScanOptions) {
 	fs.StringVar(&o.PSSVersion, "pss-version", "latest", fmt.Sprintf("Pod Security Standards `version`: latest or v1.0 ... %v", pss.NewestVersion()))
 	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit")
 	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
+	fs.BoolVar(&o.Compact, "compact", false, "text: one line per finding, without the fixes (kubeguard explain CHECK-ID shows them)")
 	failOnFlag(fs, &o.FailOn)
 	fs.IntVar(&o.Workers, "workers", 0, "documents checked in parallel (`n`; default: one per CPU)")
 	fs.StringVar(&o.Config, "config", "", "configuration `file` (default: the nearest "+config.FileName+" above the scanned paths)")
@@ -127,7 +130,7 @@ func runScan(ctx context.Context, args []string, io IO) int {
 	if err != nil {
 		return fs.usageError(io, err)
 	}
-	out, w, closeOut, err := openOutput(o.Format, o.Output, io.Stdout)
+	out, w, closeOut, err := openOutput(o.Format, o.Output, o.Compact, io.Stdout)
 	if err != nil {
 		return fs.usageError(io, err)
 	}
@@ -276,7 +279,7 @@ func errorsTo(format, path string, stdout, stderr io.Writer) io.Writer {
 
 // openOutput picks the output format and destination. Colour is used only
 // for text written to a terminal, and never when NO_COLOR is set.
-func openOutput(format, path string, stdout io.Writer) (report.Output, io.Writer, func() error, error) {
+func openOutput(format, path string, compact bool, stdout io.Writer) (report.Output, io.Writer, func() error, error) {
 	if err := oneOf("format", format, report.Formats); err != nil {
 		return nil, nil, nil, err
 	}
@@ -288,7 +291,7 @@ func openOutput(format, path string, stdout io.Writer) (report.Output, io.Writer
 			}
 		}
 	}
-	out, err := report.New(format, report.Options{Color: color})
+	out, err := report.New(format, report.Options{Color: color, Compact: compact})
 	if err != nil {
 		return nil, nil, nil, err
 	}
