@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"runtime"
 	"slices"
@@ -27,6 +28,7 @@ import (
 	"github.com/kubeguard/kubeguard/internal/suppress"
 	rbacv1 "k8s.io/api/rbac/v1"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // ConnectOptions are the flags that reach a live cluster, shared by
@@ -45,17 +47,103 @@ func connectFlags(fs *flagSet, o *ConnectOptions) {
 	fs.IntVar(&o.Burst, "burst", cluster.DefaultBurst, "API request burst (`n`)")
 }
 
-// connect builds the clients of the connection.
-func (o *ConnectOptions) connect(wrap func(*cluster.Connection)) (*cluster.Clients, error) {
+// connect builds the clients of the connection, and says which server,
+// context and kubeconfig it reaches for errors to name. A kubeconfig that
+// cannot be used is an error naming the files tried and the context.
+func (o *ConnectOptions) connect(wrap func(*cluster.Connection)) (*cluster.Clients, string, error) {
 	c := cluster.Connection{Kubeconfig: o.Kubeconfig, Context: o.Context, QPS: float32(o.QPS), Burst: o.Burst, UserAgent: "kubeguard/" + version()}
 	if wrap != nil {
 		wrap(&c)
 	}
+	files, explicit := o.kubeconfigFiles()
+	var found []string
+	for _, f := range files {
+		if _, err := os.Stat(f); err == nil {
+			found = append(found, f)
+		}
+	}
+	if len(found) == 0 && explicit {
+		// client-go skips the missing files of $KUBECONFIG, and then
+		// falls back to the in-cluster configuration or gives up with
+		// advice about KUBERNETES_MASTER.
+		return nil, "", fmt.Errorf("no kubeconfig at %s (%s)", strings.Join(files, ", "), o.kubeconfigOrigin())
+	}
 	cfg, _, err := c.RESTConfig()
 	if err != nil {
-		return nil, err
+		if len(found) == 0 {
+			return nil, "", fmt.Errorf("no cluster to connect to: no kubeconfig at %s (give --kubeconfig FILE or set KUBECONFIG), and not running in a pod", strings.Join(files, ", "))
+		}
+		return nil, "", fmt.Errorf("%s: %w", o.kubeconfigText(found), errors.Unwrap(err))
 	}
-	return cluster.NewClients(cfg)
+	clients, err := cluster.NewClients(cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	target := cfg.Host + " (in-cluster configuration)"
+	if len(found) > 0 {
+		target = cfg.Host + " (" + o.kubeconfigText(found) + ")"
+	}
+	return clients, target, nil
+}
+
+// kubeconfigFiles are the kubeconfig files a connection reads, and whether
+// the user named them (--kubeconfig or $KUBECONFIG) rather than the
+// default ~/.kube/config.
+func (o *ConnectOptions) kubeconfigFiles() ([]string, bool) {
+	if o.Kubeconfig != "" {
+		return []string{o.Kubeconfig}, true
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	return rules.Precedence, os.Getenv(clientcmd.RecommendedConfigPathEnvVar) != ""
+}
+
+// kubeconfigOrigin says where the kubeconfig files came from.
+func (o *ConnectOptions) kubeconfigOrigin() string {
+	if o.Kubeconfig != "" {
+		return "--kubeconfig"
+	}
+	return "$" + clientcmd.RecommendedConfigPathEnvVar
+}
+
+// kubeconfigText names the kubeconfig files read and the context used:
+// kubeconfig /home/u/.kube/config, context "prod".
+func (o *ConnectOptions) kubeconfigText(files []string) string {
+	name := o.Context
+	if name == "" {
+		rules := clientcmd.NewDefaultClientConfigLoadingRules()
+		rules.ExplicitPath = o.Kubeconfig
+		if raw, err := rules.Load(); err == nil {
+			name = raw.CurrentContext
+		}
+	}
+	text := "kubeconfig " + strings.Join(files, ", ")
+	if name != "" {
+		text += fmt.Sprintf(", context %q", name)
+	}
+	return text
+}
+
+// rootCause is the network error under the layers of a failed request
+// (list, URL): "dial tcp 127.0.0.1:1: connect: connection refused".
+func rootCause(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return op
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return dns
+	}
+	return err
+}
+
+// unreachable reports whether err says the API server could not be
+// reached at all (refused, no route, unknown host, timed out dialling),
+// as opposed to an answer the server gave.
+func unreachable(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	return errors.As(err, &op) && op.Op == "dial" || errors.As(err, &dns)
 }
 
 // ClusterOptions are the flags of kubeguard cluster.
@@ -158,9 +246,9 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
 	}
-	clients, err := o.Connect.connect(wrap)
+	clients, target, err := o.Connect.connect(wrap)
 	if err != nil {
-		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
+		fmt.Fprintf(io.Stderr, "kubeguard cluster: %v\n", err)
 		return ExitError
 	}
 	col := &cluster.Collector{Lister: clients, Metadata: clients, Namespace: o.Namespace}
@@ -168,6 +256,13 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	col.Progress = prog.update
 	res := ScanCluster(ctx, col, cs, opts, o.Scan.Workers, filter)
 	prog.done()
+	if res.Listed == 0 && res.Unreachable != nil {
+		// Every request failed to connect: one line says so, instead of
+		// one error per resource type, an empty report and readiness
+		// table, and a guess at permissions.
+		fmt.Fprintf(io.Stderr, "kubeguard cluster: cannot reach the API server at %s: %v\n", target, rootCause(res.Unreachable))
+		return ExitError
+	}
 	r := res.Report
 	r.Version = version()
 	for _, w := range res.Warnings {
@@ -251,6 +346,9 @@ type ClusterResult struct {
 	Warnings []error
 	// Listed is the number of resource types read.
 	Listed int
+	// Unreachable is the first failure to connect to the API server, if
+	// any: with Listed 0, the server could not be reached at all.
+	Unreachable error
 }
 
 // contextKinds maps the kinds checks read across the input to the
@@ -277,6 +375,8 @@ type liveScan struct {
 	errors   []finding.InputError
 	warnings []error
 	listed   int // resource types read
+	// unreachable is the first failure to connect to the API server.
+	unreachable error
 }
 
 // each lists r and hands every object to fn; a resource left out becomes
@@ -295,6 +395,9 @@ func (s *liveScan) each(ctx context.Context, r cluster.Resource, fn func(*cluste
 	default:
 		s.mu.Lock()
 		s.errors = append(s.errors, finding.InputError{Location: finding.Location{File: "cluster"}, Message: err.Error()})
+		if s.unreachable == nil && unreachable(err) {
+			s.unreachable = err
+		}
 		s.mu.Unlock()
 	}
 }
@@ -521,7 +624,7 @@ func (s *liveScan) result(cs []check.Check) *ClusterResult {
 	slices.SortFunc(s.objects, func(a, b report.Object) int { return cmpRef(a.Ref, b.Ref) })
 	s.objects = slices.CompactFunc(s.objects, func(a, b report.Object) bool { return a.Ref == b.Ref })
 	r := &report.Report{Checks: cs, Objects: s.objects, Findings: s.findings, Errors: s.errors}
-	res := &ClusterResult{Report: r, Warnings: s.warnings, Listed: s.listed}
+	res := &ClusterResult{Report: r, Warnings: s.warnings, Listed: s.listed, Unreachable: s.unreachable}
 	if s.ready != nil {
 		res.Readiness = s.ready.Result()
 		if ns := s.col.Namespace; ns != "" {
@@ -619,7 +722,7 @@ func (p *progress) done() {
 // namespaces, and a slim copy of every workload and running pod not owned
 // by another workload.
 func loadRBACLive(ctx context.Context, o *RBACOptions, stderr io.Writer) (*rbacInput, error) {
-	clients, err := o.Connect.connect(o.wrap)
+	clients, target, err := o.Connect.connect(o.wrap)
 	if err != nil {
 		return nil, err
 	}
@@ -657,6 +760,9 @@ func loadRBACLive(ctx context.Context, o *RBACOptions, stderr io.Writer) (*rbacI
 	}
 	for _, r := range slices.Concat(cluster.Workloads, []cluster.Resource{cluster.Pods}) {
 		s.each(ctx, r, add(true))
+	}
+	if s.listed == 0 && s.unreachable != nil {
+		return nil, fmt.Errorf("cannot reach the API server at %s: %v", target, rootCause(s.unreachable))
 	}
 	for _, w := range s.warnings {
 		fmt.Fprintf(stderr, "kubeguard: warning: %v\n", w)

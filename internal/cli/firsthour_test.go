@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -12,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kubeguard/kubeguard/internal/checks/pss"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // TestEmptyScan: input without any Kubernetes object fails the scan with
@@ -284,5 +286,73 @@ func TestTablesFitWidth(t *testing.T) {
 	_, stdout, _ = runCLI([]string{"checks"}, "")
 	if !strings.Contains(stdout, "Privileged container") {
 		t.Errorf("wide terminal: titles cut:\n%s", stdout)
+	}
+}
+
+// closedPort is an address on which nothing listens.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// TestClusterConnectionErrors: a missing kubeconfig or an unreachable API
+// server is one line that names the kubeconfig and context tried, not
+// client-go's advice about KUBERNETES_MASTER, an error per resource type,
+// an empty report and a guess at permissions.
+func TestClusterConnectionErrors(t *testing.T) {
+	dir := t.TempDir()
+	addr := closedPort(t)
+	kc := writeFile(t, dir, "kubeconfig", `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: "http://`+addr+`"}
+users:
+- name: u
+  user: {}
+contexts:
+- name: dev
+  context: {cluster: c, user: u}
+current-context: dev
+`)
+	missing := filepath.Join(dir, "missing.yaml")
+	t.Setenv("HOME", dir)
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	for _, tc := range []struct {
+		name, kubeconfigEnv string
+		args                []string
+		want                string
+	}{
+		{"unreachable", "", []string{"cluster", "--kubeconfig", kc},
+			`kubeguard cluster: cannot reach the API server at http://` + addr + ` (kubeconfig ` + kc + `, context "dev"): dial tcp ` + addr + `: connect: connection refused` + "\n"},
+		{"unreachable, rbac", "", []string{"rbac", "paths", "--cluster", "--kubeconfig", kc},
+			`kubeguard rbac paths: cannot reach the API server at http://` + addr + ` (kubeconfig ` + kc + `, context "dev")`},
+		{"missing --kubeconfig", "", []string{"cluster", "--kubeconfig", missing}, "kubeguard cluster: no kubeconfig at " + missing + " (--kubeconfig)\n"},
+		{"missing $KUBECONFIG", missing, []string{"cluster"}, "kubeguard cluster: no kubeconfig at " + missing + " ($KUBECONFIG)\n"},
+		{"no kubeconfig at all", "", []string{"cluster"}, "kubeguard cluster: no cluster to connect to: no kubeconfig at " + clientcmd.RecommendedHomeFile + " (give --kubeconfig FILE or set KUBECONFIG), and not running in a pod\n"},
+		{"unknown context", "", []string{"cluster", "--kubeconfig", kc, "--context", "prod"}, `kubeguard cluster: kubeconfig ` + kc + `, context "prod": context "prod" does not exist`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := os.Stat(clientcmd.RecommendedHomeFile); err == nil && tc.name == "no kubeconfig at all" {
+				t.Skip("this machine has a kubeconfig at", clientcmd.RecommendedHomeFile)
+			}
+			t.Setenv("KUBECONFIG", tc.kubeconfigEnv)
+			code, stdout, stderr := runCLI(tc.args, "")
+			if code != ExitError || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, ExitError, tc.want)
+			}
+			if strings.Contains(stderr, "KUBERNETES_MASTER") || strings.Count(stderr, "refused") > 1 || strings.Contains(stderr, "allowed to list") {
+				t.Errorf("stderr %q", stderr)
+			}
+			if tc.args[0] == "cluster" && stdout != "" {
+				t.Errorf("a report was written:\n%s", stdout)
+			}
+		})
 	}
 }

@@ -254,6 +254,9 @@ func ServeWebhook(ctx context.Context, o WebhookServeOptions, cluster webhook.Cl
 		if err != nil {
 			return err
 		}
+		if err := ic.LogListErrors(ctx, log, 10*time.Second); err != nil {
+			return err
+		}
 		ic.Start(ctx)
 		cluster = ic
 	}
