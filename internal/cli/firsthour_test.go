@@ -356,3 +356,34 @@ current-context: dev
 		})
 	}
 }
+
+// TestREADMEFirstCommand holds the README's first commands to what they
+// print: the insecure example's compact lines and counts, exit 1, and the
+// hardened twin's clean scan.
+func TestREADMEFirstCommand(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ := runCLI([]string{"scan", "--compact", filepath.Join("..", "..", "examples", "insecure") + "/"}, "")
+	// The README runs from the repository's root; the test runs two
+	// levels down, so its paths start with ../../.
+	stdout = strings.ReplaceAll(stdout, filepath.Join("..", "..")+"/", "")
+	if code != ExitFindings {
+		t.Errorf("exit %d, want %d", code, ExitFindings)
+	}
+	_, block, _ := strings.Cut(string(readme), "go run ./cmd/kubeguard scan --compact examples/insecure/\n```\n\n```\n")
+	block, _, _ = strings.Cut(block, "```")
+	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+		if line != "..." && !strings.Contains(stdout, line+"\n") {
+			t.Errorf("the README shows %q, the scan does not print it:\n%s", line, stdout)
+		}
+	}
+	if !strings.Contains(string(readme), "scan examples/hardened/   # 14 objects scanned, no findings; exit 0") {
+		t.Fatal("the README no longer shows the hardened twin's scan")
+	}
+	code, stdout, _ = runCLI([]string{"scan", filepath.Join("..", "..", "examples", "hardened")}, "")
+	if code != ExitOK || stdout != "14 objects scanned, no findings\n" {
+		t.Errorf("hardened: exit %d, %q", code, stdout)
+	}
+}
