@@ -243,12 +243,53 @@ func request(p *rbac.Policy, o *RBACOptions, pos []string) (a rbac.Attributes, w
 	if err != nil {
 		return a, "", err
 	}
+	var warnings []string
+	if w := verbWarning(a); w != "" {
+		warnings = append(warnings, w)
+	}
 	if base, _, _ := strings.Cut(pos[1], "/"); a.ResourceRequest && !strings.Contains(base, ".") {
 		if _, known := p.Namespaced(a.APIGroup, a.Resource); !known {
-			warning = fmt.Sprintf("%q is neither a built-in resource nor one of a CustomResourceDefinition of the input: asked for in the core API group (write RESOURCE.GROUP for another)", a.Resource)
+			warnings = append(warnings, fmt.Sprintf("%q is neither a built-in resource nor one of a CustomResourceDefinition of the input: asked for in the core API group (write RESOURCE.GROUP for another)", a.Resource))
 		}
 	}
-	return a, warning, nil
+	return a, strings.Join(warnings, "\nkubeguard: warning: "), nil
+}
+
+// resourceVerbs are the verbs the API server authorizes resource requests
+// with: the standard ones (kubectl api-resources -o wide), and the special
+// ones of the Kubernetes authorization documentation (use, bind, escalate,
+// impersonate, approve, sign, attest).
+var resourceVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection",
+	"use", "bind", "escalate", "impersonate", "approve", "sign", "attest", "*"}
+
+// nonResourceVerbs are the verbs of non-resource requests: the HTTP
+// method, lowercased.
+var nonResourceVerbs = []string{"get", "head", "options", "post", "put", "patch", "delete", "*"}
+
+// verbWarning says when a request's verb is none the API server
+// authorizes for that kind of request: a typo that would otherwise answer
+// no in silence. Rules may name any verb, so it is a warning, not an error.
+func verbWarning(a rbac.Attributes) string {
+	verbs := resourceVerbs
+	if !a.ResourceRequest {
+		verbs = nonResourceVerbs
+	}
+	if slices.Contains(verbs, a.Verb) {
+		return ""
+	}
+	best, bestD := "", 3
+	for _, v := range verbs {
+		if d := editDistance(a.Verb, v); d < bestD {
+			best, bestD = v, d
+		}
+	}
+	msg := fmt.Sprintf("%q is not a verb the API server authorizes", a.Verb)
+	if best != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", best)
+	} else {
+		msg += " (" + strings.Join(verbs[:len(verbs)-1], ", ") + ")"
+	}
+	return msg
 }
 
 // grantJSON is a grant in JSON output.
@@ -371,6 +412,12 @@ func runCanI(ctx context.Context, args []string, io IO) int {
 		return fs.usageError(io, err)
 	}
 	d := rbac.NewAuthorizer(in.policy).Decide(user, a)
+	if len(in.errors) > 0 && !d.Allowed {
+		// RBAC only grants: what could not be read may hold the grant, so
+		// "no" would be a guess. "yes" stays true and is printed.
+		fmt.Fprintf(io.Stderr, "kubeguard rbac can-i: no answer: %d input %s (above), and a grant may be in what could not be read\n", len(in.errors), plural(len(in.errors), "error", "errors"))
+		return ExitError
+	}
 	if err := buffered(io.Stdout, func(w *bufio.Writer) error { return writeDecision(w, o.Format, user, a, d, in.policy) }); err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
@@ -655,6 +702,14 @@ func runPaths(ctx context.Context, args []string, io IO) int {
 		return ExitError
 	}
 	return ExitOK
+}
+
+// plural picks the word for n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // buffered calls write with a buffer in front of w: the text outputs are

@@ -98,7 +98,11 @@ func TestRBACCanI(t *testing.T) {
 			[]string{"yes\n", "RoleBinding/team-a/viewers → ClusterRole/view rules[", "(aggregated from ClusterRole/system:aggregate-to-view rules[", "rule at internal/rbac/defaults/defaults.yaml:"}, ""},
 		{"with defaults: view does not read secrets", []string{"get", "secrets", "--as", "bob", "--as-group", "devs", "-n", "team-a", "--with-defaults", "-f", file}, ExitFindings,
 			[]string{"no\n"}, ""},
-		{"missing file", []string{"get", "pods", "--as", "a", "-f", filepath.Join(t.TempDir(), "none.yaml")}, ExitError, []string{"no\n"}, "none.yaml: stat: no such file or directory"},
+		{"missing file", []string{"get", "pods", "--as", "a", "-f", filepath.Join(t.TempDir(), "none.yaml")}, ExitError, nil, "none.yaml: stat: no such file or directory\nkubeguard rbac can-i: no answer: 1 input error (above)"},
+		{"missing file beside a grant", []string{"create", "deployments", "--as", "alice", "-n", "team-a", "-f", file, "-f", filepath.Join(t.TempDir(), "none.yaml")}, ExitError, []string{"yes\n"}, "none.yaml: stat: no such file or directory"},
+		{"mistyped verb", []string{"gett", "pods", "--as", "a", "-f", file}, ExitFindings, []string{"no\n"}, `kubeguard: warning: "gett" is not a verb the API server authorizes (did you mean get?)`},
+		{"mistyped non-resource verb", []string{"gett", "/healthz", "--as", "a", "-f", file}, ExitFindings, []string{"no\n"}, `kubeguard: warning: "gett" is not a verb the API server authorizes (did you mean get?)`},
+		{"special verb", []string{"impersonate", "users", "--as", "a", "-f", file}, ExitFindings, []string{"no\n"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := runCLI(append([]string{"rbac", "can-i"}, tc.args...), rbacYAML)
