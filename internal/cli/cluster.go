@@ -3,21 +3,21 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
-	"github.com/kubeguard/kubeguard/internal/checks/pss"
 	"github.com/kubeguard/kubeguard/internal/cluster"
 	"github.com/kubeguard/kubeguard/internal/config"
-	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/report"
 	"github.com/kubeguard/kubeguard/internal/run"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // ConnectOptions are the flags that reach a live cluster, shared by
@@ -29,24 +29,101 @@ type ConnectOptions struct {
 	Burst      int
 }
 
-func connectFlags(fs *flag.FlagSet, o *ConnectOptions) {
+func connectFlags(fs *flagSet, o *ConnectOptions) {
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig `file` (default: $KUBECONFIG, ~/.kube/config, or the pod's in-cluster configuration)")
 	fs.StringVar(&o.Context, "context", "", "kubeconfig `context` (default: the current context)")
 	fs.Float64Var(&o.QPS, "qps", cluster.DefaultQPS, "API requests per second (`n`)")
 	fs.IntVar(&o.Burst, "burst", cluster.DefaultBurst, "API request burst (`n`)")
 }
 
-// connect builds the clients of the connection.
-func (o *ConnectOptions) connect(wrap func(*cluster.Connection)) (*cluster.Clients, error) {
-	c := cluster.Connection{Kubeconfig: o.Kubeconfig, Context: o.Context, QPS: float32(o.QPS), Burst: o.Burst, UserAgent: "kubeguard/" + Version}
+// connect builds the clients of the connection, and says which server,
+// context and kubeconfig it reaches for errors to name. A kubeconfig that
+// cannot be used is an error naming the files tried and the context.
+func (o *ConnectOptions) connect(wrap func(*cluster.Connection)) (*cluster.Clients, string, error) {
+	c := cluster.Connection{Kubeconfig: o.Kubeconfig, Context: o.Context, QPS: float32(o.QPS), Burst: o.Burst, UserAgent: "kubeguard/" + version()}
 	if wrap != nil {
 		wrap(&c)
 	}
+	files, explicit := o.kubeconfigFiles()
+	var found []string
+	for _, f := range files {
+		if _, err := os.Stat(f); err == nil {
+			found = append(found, f)
+		}
+	}
+	if len(found) == 0 && explicit {
+		// client-go skips the missing files of $KUBECONFIG, and then
+		// falls back to the in-cluster configuration or gives up with
+		// advice about KUBERNETES_MASTER.
+		return nil, "", fmt.Errorf("no kubeconfig at %s (%s)", strings.Join(files, ", "), o.kubeconfigOrigin())
+	}
 	cfg, _, err := c.RESTConfig()
 	if err != nil {
-		return nil, err
+		if len(found) == 0 {
+			return nil, "", fmt.Errorf("no cluster to connect to: no kubeconfig at %s (give --kubeconfig FILE or set KUBECONFIG), and not running in a pod", strings.Join(files, ", "))
+		}
+		return nil, "", fmt.Errorf("%s: %w", o.kubeconfigText(found), errors.Unwrap(err))
 	}
-	return cluster.NewClients(cfg)
+	clients, err := cluster.NewClients(cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	target := cfg.Host + " (in-cluster configuration)"
+	if len(found) > 0 {
+		target = cfg.Host + " (" + o.kubeconfigText(found) + ")"
+	}
+	return clients, target, nil
+}
+
+// kubeconfigFiles are the kubeconfig files a connection reads, and whether
+// the user named them (--kubeconfig or $KUBECONFIG) rather than the
+// default ~/.kube/config.
+func (o *ConnectOptions) kubeconfigFiles() ([]string, bool) {
+	if o.Kubeconfig != "" {
+		return []string{o.Kubeconfig}, true
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	return rules.Precedence, os.Getenv(clientcmd.RecommendedConfigPathEnvVar) != ""
+}
+
+// kubeconfigOrigin says where the kubeconfig files came from.
+func (o *ConnectOptions) kubeconfigOrigin() string {
+	if o.Kubeconfig != "" {
+		return "--kubeconfig"
+	}
+	return "$" + clientcmd.RecommendedConfigPathEnvVar
+}
+
+// kubeconfigText names the kubeconfig files read and the context used:
+// kubeconfig /home/u/.kube/config, context "prod".
+func (o *ConnectOptions) kubeconfigText(files []string) string {
+	name := o.Context
+	if name == "" {
+		rules := clientcmd.NewDefaultClientConfigLoadingRules()
+		rules.ExplicitPath = o.Kubeconfig
+		if raw, err := rules.Load(); err == nil {
+			name = raw.CurrentContext
+		}
+	}
+	text := "kubeconfig " + strings.Join(files, ", ")
+	if name != "" {
+		text += fmt.Sprintf(", context %q", name)
+	}
+	return text
+}
+
+// rootCause is the network error under the layers of a failed request
+// (list, URL): "dial tcp 127.0.0.1:1: connect: connection refused".
+func rootCause(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return op
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return dns
+	}
+	return err
 }
 
 // ClusterOptions are the flags of kubeguard cluster.
@@ -94,27 +171,18 @@ Examples:
 
 Exit status: 0 no finding at or above --fail-on, 1 such findings, 2 usage
 errors, an unreachable cluster, or objects that could not be read.
-
-Flags:
 `
 
-func clusterFlags(o *ClusterOptions, w io.Writer) *flag.FlagSet {
-	fs := scanFlags(&o.Scan, w)
-	fs.Init("cluster", flag.ContinueOnError)
-	for _, name := range []string{"format", "o"} {
-		fs.Lookup(name).Usage = "output `format`: text, json, sarif, junit or policyreport"
-	}
+func clusterFlags(o *ClusterOptions) *flagSet {
+	fs := newFlags("cluster", clusterUsage)
+	checkFlags(fs, &o.Scan)
+	fs.Lookup("format").Usage = "output `format`: text, json, sarif, junit or policyreport"
 	fs.Lookup("config").Usage = "configuration `file` (" + config.FileName + ": disabled checks, parameters, exemptions); none by default"
 	fs.Lookup("workers").Usage = "objects checked in parallel (`n`; default: one per CPU)"
 	connectFlags(fs, &o.Connect)
-	fs.StringVar(&o.Namespace, "n", "", "check only this `namespace` (default: all namespaces)")
-	fs.StringVar(&o.Namespace, "namespace", "", "same as -n")
+	fs.StringVarP(&o.Namespace, "namespace", "n", "", "check only this `namespace` (default: all namespaces)")
 	fs.BoolVar(&o.WriteReports, "write-reports", false, "create or update the PolicyReports in the cluster")
 	fs.BoolVar(&o.Readiness, "readiness", false, "print only the Pod Security readiness of each namespace")
-	fs.Usage = func() {
-		fmt.Fprint(w, clusterUsage)
-		fs.PrintDefaults()
-	}
 	return fs
 }
 
@@ -126,37 +194,37 @@ func runCluster(ctx context.Context, args []string, io IO) int {
 // the requests through it.
 func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluster.Connection)) int {
 	var o ClusterOptions
-	fs := clusterFlags(&o, io.Stderr)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	fs := clusterFlags(&o)
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
 	if len(pos) > 0 {
-		return usageError(io, fs, fmt.Errorf("unexpected argument %q", pos[0]))
+		return fs.usageError(io, fmt.Errorf("unexpected argument %q", pos[0]))
 	}
-	lv, err := pss.LevelVersion(o.Scan.Level, o.Scan.PSSVersion)
+	lv, err := checkScanFlags(fs, &o.Scan)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
-	failOn, err := finding.ParseSeverity(o.Scan.FailOn)
+	failOn, err := severityFlag("fail-on", o.Scan.FailOn)
 	if err != nil {
-		return usageError(io, fs, fmt.Errorf("invalid --fail-on: %w", err))
+		return fs.usageError(io, err)
 	}
 	formats := []string{"text", "json", "sarif", "junit", "policyreport"}
 	if o.Readiness {
 		formats = []string{"text", "json"}
 	}
 	if err := oneOf("format", o.Scan.Format, formats); err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
-	p, err := planFor(run.FrontCluster, o.Scan.settings(&lv, nil))
+	p, err := planFor(run.FrontCluster, o.Scan.settings(lv, nil))
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
 	}
-	clients, err := o.Connect.connect(wrap)
+	clients, target, err := o.Connect.connect(wrap)
 	if err != nil {
-		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
+		fmt.Fprintf(io.Stderr, "kubeguard cluster: %v\n", err)
 		return ExitError
 	}
 	col := &cluster.Collector{Lister: clients, Metadata: clients, Namespace: o.Namespace}
@@ -164,15 +232,26 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	col.Progress = prog.update
 	res := run.ScanCluster(ctx, col, p.Checks, p.Options, o.Scan.Workers, p.Filter)
 	prog.done()
+	if res.Listed == 0 && res.Unreachable != nil {
+		// Every request failed to connect: one line says so, instead of
+		// one error per resource type, an empty report and readiness
+		// table, and a guess at permissions.
+		fmt.Fprintf(io.Stderr, "kubeguard cluster: cannot reach the API server at %s: %v\n", target, rootCause(res.Unreachable))
+		return ExitError
+	}
 	r := res.Report
-	r.Version = Version
+	r.Version = version()
 	for _, w := range res.Warnings {
 		fmt.Fprintf(io.Stderr, "kubeguard: warning: %v\n", w)
 	}
-	for _, e := range r.Errors {
-		fmt.Fprintf(io.Stderr, "kubeguard: %s\n", e.Error())
+	errw := errorsTo(o.Scan.Format, o.Scan.Output, io.Stdout, io.Stderr)
+	if o.Readiness {
+		errw = io.Stderr // the readiness table does not list them
 	}
-	code := exitStatus(r, failOn)
+	for _, e := range r.Errors {
+		fmt.Fprintf(errw, "kubeguard: %s\n", e.Error())
+	}
+	code = exitStatus(r, failOn)
 	if res.Listed == 0 {
 		// Every resource type was forbidden or missing: an empty report
 		// would read as a clean cluster.
@@ -211,7 +290,7 @@ func writeCluster(o *ClusterOptions, stdout io.Writer, res *run.ClusterResult) e
 		out = report.PolicyReportYAML{Namespace: o.Namespace}
 	default:
 		var err error
-		out, w, closeOut, err = openOutput(format, o.Scan.Output, stdout)
+		out, w, closeOut, err = openOutput(format, o.Scan.Output, o.Scan.Compact, stdout)
 		if err != nil {
 			return err
 		}
@@ -320,7 +399,7 @@ func (p *progress) done() {
 // loadRBACLive reads the RBAC state of a live cluster, showing progress on
 // a terminal and saying the resource types left out.
 func loadRBACLive(ctx context.Context, o *RBACOptions, stderr io.Writer) (*run.RBACInput, error) {
-	clients, err := o.Connect.connect(o.wrap)
+	clients, target, err := o.Connect.connect(o.wrap)
 	if err != nil {
 		return nil, err
 	}
@@ -329,6 +408,9 @@ func loadRBACLive(ctx context.Context, o *RBACOptions, stderr io.Writer) (*run.R
 	col.Progress = prog.update
 	in := run.LoadRBACLive(ctx, col)
 	prog.done()
+	if in.Listed == 0 && in.Unreachable != nil {
+		return nil, fmt.Errorf("cannot reach the API server at %s: %v", target, rootCause(in.Unreachable))
+	}
 	for _, w := range in.Warnings {
 		fmt.Fprintf(stderr, "kubeguard: warning: %v\n", w)
 	}

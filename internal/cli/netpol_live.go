@@ -11,7 +11,7 @@ import (
 // loadNetpolLive reads what the connectivity analysis needs from a live
 // cluster, showing progress on a terminal.
 func loadNetpolLive(ctx context.Context, o *NetpolOptions, stderr io.Writer) (*netpolInput, error) {
-	clients, err := o.Connect.connect(o.wrap)
+	clients, _, err := o.Connect.connect(o.wrap)
 	if err != nil {
 		return nil, err
 	}

@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
 	"github.com/kubeguard/kubeguard/internal/cluster"
@@ -51,12 +49,6 @@ type RBACOptions struct {
 	objectNamespace string
 }
 
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (l *stringList) String() string     { return strings.Join(*l, ",") }
-func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
-
 const rbacUsage = `Usage: kubeguard rbac <command> -f PATH... [flags]
 
 Analyses RBAC offline, from manifests: Roles, ClusterRoles, their bindings,
@@ -86,15 +78,22 @@ The API server's built-in roles and bindings (cluster-admin, admin, edit,
 view, system:*) are part of every analysis of files, as they are of every
 cluster; --no-defaults leaves them out.
 
+Examples:
+  kubeguard rbac can-i list secrets --as-sa ci:deployer -n prod -f deploy/
+  kubeguard rbac who-can create pods/exec -A -f deploy/
+  kubeguard rbac risks -f deploy/
+  kubeguard rbac paths --cluster --context prod
+
 Run 'kubeguard rbac <command> --help' for a command's flags.
 `
 
 func runRBAC(ctx context.Context, args []string, io IO) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(io.Stderr, rbacUsage)
+		return ExitError
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "help":
 		fmt.Fprint(io.Stdout, rbacUsage)
-		if len(args) == 0 {
-			return ExitError
-		}
 		return ExitOK
 	}
 	defer run.CollectAt(run.RBACGCPercent)()
@@ -113,39 +112,27 @@ func runRBAC(ctx context.Context, args []string, io IO) int {
 }
 
 // objectNamespaceFlags adds -n for the commands where it places objects.
-func objectNamespaceFlags(fs *flag.FlagSet, o *RBACOptions) {
-	fs.StringVar(&o.objectNamespace, "n", "", "`namespace` of namespaced objects without one, as kubectl apply -n gives it (default \"default\")")
-	fs.StringVar(&o.objectNamespace, "namespace", "", "same as -n")
+func objectNamespaceFlags(fs *flagSet, o *RBACOptions) {
+	fs.StringVarP(&o.objectNamespace, "namespace", "n", "", "`namespace` of namespaced objects without one, as kubectl apply -n gives it (default \"default\")")
 }
 
 // rbacFlags makes the flag set of an rbac command with the input flags.
-func rbacFlags(name, usage string, o *RBACOptions, w io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("rbac "+name, flag.ContinueOnError)
-	fs.SetOutput(w)
-	files := (*stringList)(&o.Files)
-	fs.Var(files, "f", "manifest `path` to read (repeatable; - for standard input)")
-	fs.Var(files, "filename", "same as -f")
+func rbacFlags(name, usage string, o *RBACOptions) *flagSet {
+	fs := newFlags("rbac "+name, usage)
+	fs.StringArrayVarP(&o.Files, "filename", "f", nil, "manifest `path` to read (repeatable; - for standard input)")
 	fs.BoolVar(&o.NoDefaults, "no-defaults", false, "leave the API server's built-in roles and bindings out of the analysis")
 	// The built-in roles used to come only with --with-defaults: the flag
 	// stays accepted, and changes nothing.
 	fs.BoolFunc("with-defaults", "include the built-in roles and bindings (the default; kept for compatibility)", func(string) error { return nil })
 	fs.BoolVar(&o.Cluster, "cluster", false, "read the live cluster (see kubeguard cluster --help) instead of files")
 	connectFlags(fs, &o.Connect)
-	fs.Usage = func() {
-		fmt.Fprint(w, usage)
-		fmt.Fprint(w, "\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	return fs
 }
 
-func requestFlags(fs *flag.FlagSet, o *RBACOptions) {
-	fs.StringVar(&o.Namespace, "n", "", "`namespace` of the request (default \"default\"; ignored for cluster-scoped resources)")
-	fs.StringVar(&o.Namespace, "namespace", "", "same as -n")
-	fs.BoolVar(&o.AllNamespaces, "A", false, "all namespaces (see above)")
-	fs.BoolVar(&o.AllNamespaces, "all-namespaces", false, "same as -A")
-	fs.StringVar(&o.Format, "o", "text", "output `format`: text or json")
-	fs.StringVar(&o.Format, "format", "text", "same as -o")
+func requestFlags(fs *flagSet, o *RBACOptions) {
+	fs.StringVarP(&o.Namespace, "namespace", "n", "", "`namespace` of the request (default \"default\"; ignored for cluster-scoped resources)")
+	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "all namespaces (see above)")
+	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text or json")
 }
 
 // loadRBAC reads the input the flags name and builds the policy.
@@ -166,9 +153,9 @@ func loadRBAC(ctx context.Context, o *RBACOptions, stdin io.Reader, stderr io.Wr
 // outputs to say.
 func defaultsNote(p *rbac.Policy) string {
 	if p.DefaultsLoaded {
-		return "the API server's built-in roles and bindings are included; --no-defaults leaves them out"
+		return "the API server's built-in roles are included; --no-defaults leaves them out"
 	}
-	return "the API server's built-in roles and bindings are left out (--no-defaults)"
+	return "the API server's built-in roles are left out, as --no-defaults asks"
 }
 
 // warn prints input errors and warnings to standard error.
@@ -228,12 +215,53 @@ func request(p *rbac.Policy, o *RBACOptions, pos []string) (a rbac.Attributes, w
 	if err != nil {
 		return a, "", err
 	}
+	var warnings []string
+	if w := verbWarning(a); w != "" {
+		warnings = append(warnings, w)
+	}
 	if base, _, _ := strings.Cut(pos[1], "/"); a.ResourceRequest && !strings.Contains(base, ".") {
 		if _, known := p.Namespaced(a.APIGroup, a.Resource); !known {
-			warning = fmt.Sprintf("%q is neither a built-in resource nor one of a CustomResourceDefinition of the input: asked for in the core API group (write RESOURCE.GROUP for another)", a.Resource)
+			warnings = append(warnings, fmt.Sprintf("%q is neither a built-in resource nor one of a CustomResourceDefinition of the input: asked for in the core API group (write RESOURCE.GROUP for another)", a.Resource))
 		}
 	}
-	return a, warning, nil
+	return a, strings.Join(warnings, "\nkubeguard: warning: "), nil
+}
+
+// resourceVerbs are the verbs the API server authorizes resource requests
+// with: the standard ones (kubectl api-resources -o wide), and the special
+// ones of the Kubernetes authorization documentation (use, bind, escalate,
+// impersonate, approve, sign, attest).
+var resourceVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection",
+	"use", "bind", "escalate", "impersonate", "approve", "sign", "attest", "*"}
+
+// nonResourceVerbs are the verbs of non-resource requests: the HTTP
+// method, lowercased.
+var nonResourceVerbs = []string{"get", "head", "options", "post", "put", "patch", "delete", "*"}
+
+// verbWarning says when a request's verb is none the API server
+// authorizes for that kind of request: a typo that would otherwise answer
+// no in silence. Rules may name any verb, so it is a warning, not an error.
+func verbWarning(a rbac.Attributes) string {
+	verbs := resourceVerbs
+	if !a.ResourceRequest {
+		verbs = nonResourceVerbs
+	}
+	if slices.Contains(verbs, a.Verb) {
+		return ""
+	}
+	best, bestD := "", 3
+	for _, v := range verbs {
+		if d := editDistance(a.Verb, v); d < bestD {
+			best, bestD = v, d
+		}
+	}
+	msg := fmt.Sprintf("%q is not a verb the API server authorizes", a.Verb)
+	if best != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", best)
+	} else {
+		msg += " (" + strings.Join(verbs[:len(verbs)-1], ", ") + ")"
+	}
+	return msg
 }
 
 // grantJSON is a grant in JSON output.
@@ -324,38 +352,44 @@ Exit status: 0 yes, 1 no, 2 usage or input errors.
 
 func runCanI(ctx context.Context, args []string, io IO) int {
 	var o RBACOptions
-	fs := rbacFlags("can-i", canIUsage, &o, io.Stderr)
+	fs := rbacFlags("can-i", canIUsage, &o)
 	requestFlags(fs, &o)
 	fs.StringVar(&o.As, "as", "", "user `name` to ask for")
 	fs.StringVar(&o.AsServiceAccount, "as-sa", "", "ServiceAccount to ask for, as `namespace:name`")
-	fs.Var((*stringList)(&o.AsGroups), "as-group", "`group` of the user (repeatable)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	fs.StringArrayVar(&o.AsGroups, "as-group", nil, "`group` of the user (repeatable)")
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
-	if err := oneOf("o", o.Format, []string{"text", "json"}); err != nil {
-		return usageError(io, fs, err)
+	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+		return fs.usageError(io, err)
 	}
 	var user rbac.User
 	switch {
 	case o.As != "" && o.AsServiceAccount != "":
-		return usageError(io, fs, errors.New("--as and --as-sa exclude each other"))
+		return fs.usageError(io, errors.New("--as and --as-sa exclude each other"))
 	case o.AsServiceAccount != "":
 		ns, name, ok := strings.Cut(o.AsServiceAccount, ":")
 		if !ok || ns == "" || name == "" || strings.Contains(name, ":") {
-			return usageError(io, fs, fmt.Errorf("--as-sa %q: want NAMESPACE:NAME", o.AsServiceAccount))
+			return fs.usageError(io, fmt.Errorf("--as-sa %q: want NAMESPACE:NAME", o.AsServiceAccount))
 		}
 		user = rbac.Authenticated(rbac.ServiceAccountUsername(ns, name), o.AsGroups...)
 	case o.As != "":
 		user = rbac.Authenticated(o.As, o.AsGroups...)
 	default:
-		return usageError(io, fs, errors.New("say who asks: --as USER or --as-sa NAMESPACE:NAME"))
+		return fs.usageError(io, errors.New("say who asks: --as USER or --as-sa NAMESPACE:NAME"))
 	}
 	in, a, err := loadRequest(ctx, &o, pos, io.Stdin, io.Stderr)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	d := rbac.NewAuthorizer(in.Policy).Decide(user, a)
+	if len(in.Errors) > 0 && !d.Allowed {
+		// RBAC only grants: what could not be read may hold the grant, so
+		// "no" would be a guess. "yes" stays true and is printed.
+		fmt.Fprintf(io.Stderr, "kubeguard rbac can-i: no answer: %d input %s (above), and a grant may be in what could not be read\n", len(in.Errors), plural(len(in.Errors), "error", "errors"))
+		return ExitError
+	}
 	if err := buffered(io.Stdout, func(w *bufio.Writer) error { return writeDecision(w, o.Format, user, a, d, in) }); err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
@@ -440,25 +474,27 @@ Examples:
 
 func runWhoCan(ctx context.Context, args []string, io IO) int {
 	var o RBACOptions
-	fs := rbacFlags("who-can", whoCanUsage, &o, io.Stderr)
+	fs := rbacFlags("who-can", whoCanUsage, &o)
 	requestFlags(fs, &o)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
-	if err := oneOf("o", o.Format, []string{"text", "json"}); err != nil {
-		return usageError(io, fs, err)
+	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+		return fs.usageError(io, err)
 	}
 	in, a, err := loadRequest(ctx, &o, pos, io.Stdin, io.Stderr)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	grants := rbac.NewAuthorizer(in.Policy).WhoCan(a, o.AllNamespaces)
 	note := ""
 	if !in.Live {
 		note = defaultsNote(in.Policy)
 	}
-	if err := buffered(io.Stdout, func(w *bufio.Writer) error { return writeWhoCan(w, o.Format, a, o.AllNamespaces, grants, note) }); err != nil {
+	if err := buffered(io.Stdout, func(w *bufio.Writer) error {
+		return writeWhoCan(w, o.Format, termWidth(io.Stdout), a, o.AllNamespaces, grants, note)
+	}); err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
 	}
@@ -468,7 +504,7 @@ func runWhoCan(ctx context.Context, args []string, io IO) int {
 	return ExitOK
 }
 
-func writeWhoCan(w io.Writer, format string, a rbac.Attributes, anyNamespace bool, grants []rbac.SubjectGrant, note string) error {
+func writeWhoCan(w io.Writer, format string, width int, a rbac.Attributes, anyNamespace bool, grants []rbac.SubjectGrant, note string) error {
 	if format == "json" {
 		out := struct {
 			Request rbac.Attributes `json:"request"`
@@ -493,9 +529,9 @@ func writeWhoCan(w io.Writer, format string, a rbac.Attributes, anyNamespace boo
 		fmt.Fprintf(w, "(%s)\n", note)
 	}
 	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SUBJECT\tWHERE\tGRANT\tAT")
-	fmt.Fprintf(tw, "Group %s\tcluster-wide\tsuperuser group, allowed before RBAC\t\n", rbac.SystemMasters)
+	t := &table{}
+	t.add("SUBJECT", "WHERE", "GRANT", "AT")
+	t.add("Group "+rbac.SystemMasters, "cluster-wide", "superuser group, allowed before RBAC", "")
 	for _, g := range grants {
 		where := "cluster-wide"
 		if g.Namespace != "" {
@@ -506,9 +542,20 @@ func writeWhoCan(w io.Writer, format string, a rbac.Attributes, anyNamespace boo
 		if j.RuleLocation != nil {
 			at = j.RuleLocation.String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\n", g.Subject, where, j.Path, j.RuleText, at)
+		t.add(g.Subject.String(), where, j.Path+" "+j.RuleText, at)
 	}
-	return tw.Flush()
+	if t.fits(width) {
+		return t.write(w, 0)
+	}
+	// Too wide for the terminal: a grant cut short would hide which rule
+	// allows, so each subject is a block instead of a row.
+	for _, r := range t.rows[1:] {
+		fmt.Fprintf(w, "%s  %s\n    %s\n", r[0], r[1], r[2])
+		if r[3] != "" {
+			fmt.Fprintf(w, "    rule at %s\n", r[3])
+		}
+	}
+	return nil
 }
 
 const risksUsage = `Usage: kubeguard rbac risks [--format text|json|sarif|junit] [--output FILE] [--fail-on SEVERITY] -f PATH...
@@ -545,37 +592,36 @@ Examples:
 
 func runRisks(ctx context.Context, args []string, io IO) int {
 	var o RBACOptions
-	fs := rbacFlags("risks", risksUsage, &o, io.Stderr)
-	fs.StringVar(&o.Format, "format", "text", "output `format`: text, json, sarif or junit")
-	fs.StringVar(&o.Format, "o", "text", "shorthand for --format")
+	fs := rbacFlags("risks", risksUsage, &o)
+	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit")
 	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
-	fs.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` exists: info, low, medium, high or critical")
+	failOnFlag(fs, &o.FailOn)
 	objectNamespaceFlags(fs, &o)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
 	if len(pos) > 0 {
-		return usageError(io, fs, fmt.Errorf("unexpected argument %q (give input with -f)", pos[0]))
+		return fs.usageError(io, fmt.Errorf("unexpected argument %q (give input with -f)", pos[0]))
 	}
-	failOn, err := finding.ParseSeverity(o.FailOn)
+	failOn, err := severityFlag("fail-on", o.FailOn)
 	if err != nil {
-		return usageError(io, fs, fmt.Errorf("invalid --fail-on: %w", err))
+		return fs.usageError(io, err)
 	}
-	out, w, closeOut, err := openOutput(o.Format, o.Output, io.Stdout)
+	out, w, closeOut, err := openOutput(o.Format, o.Output, false, io.Stdout)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	in, err := loadRBAC(ctx, &o, io.Stdin, io.Stderr)
 	if err != nil {
 		closeOut()
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	warn(io.Stderr, in)
 	if !in.Live {
 		fmt.Fprintf(io.Stderr, "kubeguard: %s\n", defaultsNote(in.Policy))
 	}
-	r := &report.Report{Version: Version, Checks: rbacchecks.Checks, Objects: in.Objects, Findings: rbac.Risks(in.Policy), Errors: in.Errors}
+	r := &report.Report{Version: version(), Checks: rbacchecks.Checks, Objects: in.Objects, Findings: rbac.Risks(in.Policy), Errors: in.Errors}
 	report.Sort(r.Findings)
 	if !writeReport(io.Stderr, out, w, closeOut, r) {
 		return ExitError
@@ -640,23 +686,22 @@ type stepJSON struct {
 
 func runPaths(ctx context.Context, args []string, io IO) int {
 	var o RBACOptions
-	fs := rbacFlags("paths", pathsUsage, &o, io.Stderr)
-	fs.StringVar(&o.Format, "o", "text", "output `format`: text or json")
-	fs.StringVar(&o.Format, "format", "text", "same as -o")
+	fs := rbacFlags("paths", pathsUsage, &o)
+	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text or json")
 	objectNamespaceFlags(fs, &o)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
 	if len(pos) > 0 {
-		return usageError(io, fs, fmt.Errorf("unexpected argument %q (give input with -f)", pos[0]))
+		return fs.usageError(io, fmt.Errorf("unexpected argument %q (give input with -f)", pos[0]))
 	}
-	if err := oneOf("o", o.Format, []string{"text", "json"}); err != nil {
-		return usageError(io, fs, err)
+	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+		return fs.usageError(io, err)
 	}
 	in, err := loadRBAC(ctx, &o, io.Stdin, io.Stderr)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	warn(io.Stderr, in)
 	hops := rbac.Hops(in.Policy)
@@ -672,6 +717,14 @@ func runPaths(ctx context.Context, args []string, io IO) int {
 		return ExitError
 	}
 	return ExitOK
+}
+
+// plural picks the word for n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // buffered calls write with a buffer in front of w: the text outputs are

@@ -82,11 +82,11 @@ func TestRBACCanI(t *testing.T) {
 			[]string{"yes\n", "member of system:masters"}, ""},
 		{"unresolved role", []string{"get", "pods", "--as", "bob", "--as-group", "devs", "-n", "team-a", "--no-defaults", "-f", file}, ExitFindings,
 			[]string{"no\n", "note: RoleBinding/team-a/viewers applies but refers to ClusterRole/view, which is not in the input (the built-in roles are left out: --no-defaults)",
-				"note: the API server's built-in roles and bindings are left out (--no-defaults)"}, ""},
+				"note: the API server's built-in roles are left out, as --no-defaults asks"}, ""},
 		{"non-resource URL", []string{"get", "/healthz", "--as-sa", "team-a:ci", "--no-defaults", "-f", file}, ExitFindings, []string{"no\n", "get /healthz"}, ""},
 		{"non-resource URL, the built-in roles included by default", []string{"get", "/healthz", "--as-sa", "team-a:ci", "-f", file}, ExitOK,
 			[]string{"yes\n", "ClusterRoleBinding/system:public-info-viewer → ClusterRole/system:public-info-viewer rules[0]",
-				"rule of ClusterRole/system:public-info-viewer, built into the API server", "note: the API server's built-in roles and bindings are included; --no-defaults leaves them out"}, ""},
+				"rule of ClusterRole/system:public-info-viewer, built into the API server", "note: the API server's built-in roles are included; --no-defaults leaves them out"}, ""},
 		{"stdin", []string{"create", "deployments", "--as", "alice", "-n", "team-a", "-f", "-"}, ExitOK, []string{"yes\n"}, ""},
 		{"no identity", []string{"get", "pods", "-f", file}, ExitError, nil, "--as USER or --as-sa"},
 		{"both identities", []string{"get", "pods", "--as", "a", "--as-sa", "b:c", "-f", file}, ExitError, nil, "exclude each other"},
@@ -105,7 +105,11 @@ func TestRBACCanI(t *testing.T) {
 			[]string{"yes\n", "RoleBinding/team-a/viewers → ClusterRole/view rules["}, ""},
 		{"with defaults: view does not read secrets", []string{"get", "secrets", "--as", "bob", "--as-group", "devs", "-n", "team-a", "--with-defaults", "-f", file}, ExitFindings,
 			[]string{"no\n"}, ""},
-		{"missing file", []string{"get", "pods", "--as", "a", "-f", filepath.Join(t.TempDir(), "none.yaml")}, ExitError, []string{"no\n"}, "none.yaml: stat: no such file or directory"},
+		{"missing file", []string{"get", "pods", "--as", "a", "-f", filepath.Join(t.TempDir(), "none.yaml")}, ExitError, nil, "none.yaml: stat: no such file or directory\nkubeguard rbac can-i: no answer: 1 input error (above)"},
+		{"missing file beside a grant", []string{"create", "deployments", "--as", "alice", "-n", "team-a", "-f", file, "-f", filepath.Join(t.TempDir(), "none.yaml")}, ExitError, []string{"yes\n"}, "none.yaml: stat: no such file or directory"},
+		{"mistyped verb", []string{"gett", "pods", "--as", "a", "-f", file}, ExitFindings, []string{"no\n"}, `kubeguard: warning: "gett" is not a verb the API server authorizes (did you mean get?)`},
+		{"mistyped non-resource verb", []string{"gett", "/healthz", "--as", "a", "-f", file}, ExitFindings, []string{"no\n"}, `kubeguard: warning: "gett" is not a verb the API server authorizes (did you mean get?)`},
+		{"special verb", []string{"impersonate", "users", "--as", "a", "-f", file}, ExitFindings, []string{"no\n"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := runCLI(append([]string{"rbac", "can-i"}, tc.args...), rbacYAML)
@@ -254,7 +258,7 @@ func TestRBACPaths(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	for _, s := range []string{
-		"2 subjects of the input can reach cluster-admin power.\n(the API server's built-in roles and bindings are included; --no-defaults leaves them out)\n",
+		"2 subjects of the input can reach cluster-admin power.\n(the API server's built-in roles are included; --no-defaults leaves them out)\n",
 		"\nUser alice: 2 steps\n  User alice → ServiceAccount team-a/ci → cluster-admin\n",
 		"  next: User alice creates deployments in namespace team-a whose pods run as ServiceAccount team-a/ci\n",
 		"  then as ServiceAccount team-a/ci (1 step)\n",
@@ -313,7 +317,7 @@ metadata: {name: ops-admin}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
 subjects: [{kind: Group, name: ops}]
 `)
-	if want := "no subject of the input can reach cluster-admin power\n(the API server's built-in roles and bindings are left out (--no-defaults))\n"; code != ExitOK || stdout != want {
+	if want := "no subject of the input can reach cluster-admin power\n(the API server's built-in roles are left out, as --no-defaults asks)\n"; code != ExitOK || stdout != want {
 		t.Errorf("--no-defaults: exit %d, stdout %q, want %q", code, stdout, want)
 	}
 }
@@ -328,7 +332,7 @@ func TestRBACUsage(t *testing.T) {
 		{[]string{"rbac", "--help"}, ExitOK, "who-can"},
 		{[]string{"rbac", "nope"}, ExitError, `unknown command "nope"`},
 		{[]string{"rbac", "risks", "extra", "-f", "x"}, ExitError, `unexpected argument "extra"`},
-		{[]string{"rbac", "paths", "-o", "yaml", "-f", "x"}, ExitError, `invalid --o "yaml"`},
+		{[]string{"rbac", "paths", "-o", "yaml", "-f", "x"}, ExitError, `invalid --format "yaml" (want one of text, json)`},
 		{[]string{"rbac", "risks", "--fail-on", "urgent", "-f", "x"}, ExitError, "invalid --fail-on"},
 		{[]string{"rbac", "who-can", "--help"}, ExitOK, "Usage: kubeguard rbac who-can"},
 	} {

@@ -2,10 +2,11 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/kubeguard/kubeguard/internal/checks"
 	"github.com/kubeguard/kubeguard/internal/checks/pss"
@@ -34,24 +35,13 @@ type ScanOptions struct {
 	// NoDefaults leaves the API server's built-in roles out of the RBAC
 	// analysis that rates automounted tokens.
 	NoDefaults bool
+	// AllowEmpty accepts input with no Kubernetes object in it.
+	AllowEmpty bool
+	// Compact writes the text report one line per finding.
+	Compact bool
 }
 
-func scanFlags(o *ScanOptions, w io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
-	fs.SetOutput(w)
-	fs.StringVar(&o.Level, "level", "restricted", "Pod Security Standards `level` to check: baseline or restricted")
-	fs.StringVar(&o.PSSVersion, "pss-version", "latest", "Pod Security Standards `version`: latest or v1.N (v1.0 ... v1.37)")
-	fs.StringVar(&o.Format, "format", "text", "output `format`: text, json, sarif or junit")
-	fs.StringVar(&o.Format, "o", "text", "shorthand for --format")
-	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
-	fs.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` exists: low, medium, high or critical")
-	fs.IntVar(&o.Workers, "workers", 0, "documents checked in parallel (`n`; default: one per CPU)")
-	fs.StringVar(&o.Config, "config", "", "configuration `file` (default: the nearest "+config.FileName+" above the scanned paths)")
-	fs.BoolVar(&o.NoSuppressions, "no-suppressions", false, "ignore kubeguard.io/ignore annotations (strict CI); configured exemptions still apply")
-	fs.StringVar(&o.Baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail the scan")
-	fs.BoolVar(&o.NoDefaults, "no-defaults", false, "leave the API server's built-in roles (cluster-admin, admin, edit, view, system:*) out of the RBAC analysis of ServiceAccount tokens")
-	fs.Usage = func() {
-		fmt.Fprint(w, `Usage: kubeguard scan [flags] PATH...
+const scanHelp = `Usage: kubeguard scan [flags] PATH...
 
 Checks Kubernetes manifests: files, directories (searched recursively for
 .yaml, .yml and .json) and - for standard input. Multi-document YAML, JSON,
@@ -76,46 +66,82 @@ for one container. Waived findings are still reported, marked suppressed.
 
 Exit status: 0 no finding at or above --fail-on, 1 such findings,
 2 usage or input errors (unreadable files, invalid YAML, objects without
-apiVersion or kind; the rest of the input is still scanned).
+apiVersion or kind; the rest of the input is still scanned), and input
+without any Kubernetes object (a mistyped path in CI scans nothing) unless
+--allow-empty is given.
 
-Flags:
-`)
-		fs.PrintDefaults()
-	}
+`
+
+func scanFlags(o *ScanOptions) *flagSet {
+	fs := newFlags("scan", scanHelp)
+	checkFlags(fs, o)
+	fs.BoolVar(&o.AllowEmpty, "allow-empty", false, "exit 0, not 2, when the input holds no Kubernetes object")
 	return fs
+}
+
+// checkFlags are the flags scan and cluster share: what to check, how to
+// report it and when to fail.
+func checkFlags(fs *flagSet, o *ScanOptions) {
+	fs.StringVar(&o.Level, "level", "restricted", "Pod Security Standards `level` to check: baseline or restricted")
+	fs.StringVar(&o.PSSVersion, "pss-version", "latest", fmt.Sprintf("Pod Security Standards `version`: latest or v1.0 ... %v", pss.NewestVersion()))
+	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit")
+	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
+	fs.BoolVar(&o.Compact, "compact", false, "text: one line per finding, without the fixes (kubeguard explain CHECK-ID shows them)")
+	failOnFlag(fs, &o.FailOn)
+	fs.IntVar(&o.Workers, "workers", 0, "documents checked in parallel (`n`; default: one per CPU)")
+	fs.StringVar(&o.Config, "config", "", "configuration `file` (default: the nearest "+config.FileName+" above the scanned paths)")
+	fs.BoolVar(&o.NoSuppressions, "no-suppressions", false, "ignore kubeguard.io/ignore annotations (strict CI); configured exemptions still apply")
+	fs.StringVar(&o.Baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail the scan")
+	fs.BoolVar(&o.NoDefaults, "no-defaults", false, "leave the API server's built-in roles (cluster-admin, admin, edit, view, system:*) out of the RBAC analysis of ServiceAccount tokens")
+}
+
+// checkScanFlags checks the values of the flags checkFlags adds, and
+// returns the Pod Security level and version they name.
+func checkScanFlags(fs *flagSet, o *ScanOptions) (*api.LevelVersion, error) {
+	if _, err := pss.LevelVersion(o.Level, "latest"); err != nil {
+		return nil, fmt.Errorf("invalid --level: %w", err)
+	}
+	lv, err := pss.LevelVersion(o.Level, o.PSSVersion)
+	if err != nil {
+		return nil, fmt.Errorf("invalid --pss-version: %w", err)
+	}
+	if fs.Changed("workers") && o.Workers < 1 {
+		return nil, fmt.Errorf("invalid --workers %d (want 1 or more)", o.Workers)
+	}
+	return &lv, nil
 }
 
 func runScan(ctx context.Context, args []string, io IO) int {
 	var o ScanOptions
-	fs := scanFlags(&o, io.Stderr)
-	paths, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	fs := scanFlags(&o)
+	paths, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
 	o.Paths = paths
 	if len(o.Paths) == 0 {
-		return usageError(io, fs, fmt.Errorf("no paths given (use - for standard input)"))
+		return fs.usageError(io, fmt.Errorf("no paths given (use - for standard input)"))
 	}
-	lv, err := pss.LevelVersion(o.Level, o.PSSVersion)
+	lv, err := checkScanFlags(fs, &o)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
-	failOn, err := finding.ParseSeverity(o.FailOn)
+	failOn, err := severityFlag("fail-on", o.FailOn)
 	if err != nil {
-		return usageError(io, fs, fmt.Errorf("invalid --fail-on: %w", err))
+		return fs.usageError(io, err)
 	}
-	out, w, closeOut, err := openOutput(o.Format, o.Output, io.Stdout)
+	out, w, closeOut, err := openOutput(o.Format, o.Output, o.Compact, io.Stdout)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
-	p, err := planFor(run.FrontScan, o.settings(&lv, o.Paths))
+	p, err := planFor(run.FrontScan, o.settings(lv, o.Paths))
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
 	}
 	defer run.CollectAt(run.ScanGCPercent)()
 	src := &manifest.Source{Paths: o.Paths, Stdin: io.Stdin}
-	sum, err := scanTo(ctx, src, p, o.Workers, out, w, io.Stderr)
+	sum, err := scanTo(ctx, src, p, o.Workers, out, w, errorsTo(o.Format, o.Output, io.Stdout, io.Stderr))
 	if cerr := closeOut(); err == nil {
 		err = cerr
 	}
@@ -123,14 +149,34 @@ func runScan(ctx context.Context, args []string, io IO) int {
 		fmt.Fprintf(io.Stderr, "kubeguard: write report: %v\n", err)
 		return ExitError
 	}
+	if sum.Objects == 0 && sum.Errors == 0 && !o.AllowEmpty {
+		// An empty directory, a directory without manifests, empty
+		// standard input: a gate that passes on nothing passes on a
+		// mistyped path.
+		fmt.Fprintf(io.Stderr, "kubeguard scan: no Kubernetes object found in %s (--allow-empty accepts that)\n", strings.Join(quoted(o.Paths), ", "))
+		return ExitError
+	}
 	return statusOf(sum, failOn)
+}
+
+// quoted names the paths as a command line does, standard input as such.
+func quoted(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		if p == "-" {
+			out[i] = "standard input"
+		} else {
+			out[i] = strconv.Quote(p)
+		}
+	}
+	return out
 }
 
 // scanTo scans src into a report in format out, written to w as the scan
 // goes (every scan format can be), and says each input error on stderr as
 // its place in the input is reached.
 func scanTo(ctx context.Context, src *manifest.Source, p *run.Plan, workers int, out report.Output, w, stderr io.Writer) (report.Summary, error) {
-	head := report.Head{Version: Version, Checks: p.Checks, Findings: p.Filter.Expired()}
+	head := report.Head{Version: version(), Checks: p.Checks, Findings: p.Filter.Expired()}
 	s, ok, err := report.NewStream(out, w, head)
 	if err != nil {
 		return report.Summary{}, err
@@ -191,9 +237,34 @@ func statusOf(sum report.Summary, failOn finding.Severity) int {
 	return ExitOK
 }
 
+// errorsTo is where input errors are said as they are met: standard
+// error, unless a text report written to standard output lands where
+// standard error does (one terminal, one pipe): that report names every
+// input error itself, and saying them on standard error too would print
+// each twice.
+func errorsTo(format, path string, stdout, stderr io.Writer) io.Writer {
+	if format != "text" || path != "" {
+		return stderr
+	}
+	o, ok1 := stdout.(*os.File)
+	e, ok2 := stderr.(*os.File)
+	if !ok1 || !ok2 {
+		return stderr
+	}
+	so, err1 := o.Stat()
+	se, err2 := e.Stat()
+	if err1 == nil && err2 == nil && os.SameFile(so, se) {
+		return io.Discard
+	}
+	return stderr
+}
+
 // openOutput picks the output format and destination. Colour is used only
 // for text written to a terminal, and never when NO_COLOR is set.
-func openOutput(format, path string, stdout io.Writer) (report.Output, io.Writer, func() error, error) {
+func openOutput(format, path string, compact bool, stdout io.Writer) (report.Output, io.Writer, func() error, error) {
+	if err := oneOf("format", format, report.Formats); err != nil {
+		return nil, nil, nil, err
+	}
 	color := false
 	if path == "" && format == "text" && os.Getenv("NO_COLOR") == "" {
 		if f, ok := stdout.(*os.File); ok {
@@ -202,7 +273,7 @@ func openOutput(format, path string, stdout io.Writer) (report.Output, io.Writer
 			}
 		}
 	}
-	out, err := report.New(format, report.Options{Color: color})
+	out, err := report.New(format, report.Options{Color: color, Compact: compact})
 	if err != nil {
 		return nil, nil, nil, err
 	}

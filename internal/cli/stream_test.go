@@ -46,7 +46,7 @@ func TestScanStreamsAsWhole(t *testing.T) {
 	}
 	// The whole report, kept and written at the end, on one worker.
 	r := run.ScanReport(context.Background(), &manifest.Source{Paths: paths}, p.Checks, p.Options, 1, p.Filter)
-	r.Version = Version
+	r.Version = version()
 	wholeSum := report.Summarize(r)
 	for _, format := range report.Formats {
 		t.Run(format, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"runtime"
 	"slices"
 	"sync"
@@ -27,6 +28,9 @@ type ClusterResult struct {
 	Warnings []error
 	// Listed is the number of resource types read.
 	Listed int
+	// Unreachable is the first failure to connect to the API server, if
+	// any: with Listed 0, the server could not be reached at all.
+	Unreachable error
 }
 
 // contextKinds maps the kinds checks read across the input to the
@@ -53,6 +57,8 @@ type liveScan struct {
 	errors   []finding.InputError
 	warnings []error
 	listed   int // resource types read
+	// unreachable is the first failure to connect to the API server.
+	unreachable error
 }
 
 // each lists r and hands every object to fn; a resource left out becomes
@@ -71,8 +77,20 @@ func (s *liveScan) each(ctx context.Context, r cluster.Resource, fn func(*cluste
 	default:
 		s.mu.Lock()
 		s.errors = append(s.errors, finding.InputError{Location: finding.Location{File: "cluster"}, Message: err.Error()})
+		if s.unreachable == nil && unreachable(err) {
+			s.unreachable = err
+		}
 		s.mu.Unlock()
 	}
+}
+
+// unreachable reports whether err says the API server could not be
+// reached at all (refused, no route, unknown host, timed out dialling),
+// as opposed to an answer the server gave.
+func unreachable(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	return errors.As(err, &op) && op.Op == "dial" || errors.As(err, &dns)
 }
 
 func (s *liveScan) fail(ref finding.ObjectRef, err error) {
@@ -297,7 +315,7 @@ func (s *liveScan) result(cs []check.Check) *ClusterResult {
 	slices.SortFunc(s.objects, func(a, b report.Object) int { return cmpRef(a.Ref, b.Ref) })
 	s.objects = slices.CompactFunc(s.objects, func(a, b report.Object) bool { return a.Ref == b.Ref })
 	r := &report.Report{Checks: cs, Objects: s.objects, Findings: s.findings, Errors: s.errors}
-	res := &ClusterResult{Report: r, Warnings: s.warnings, Listed: s.listed}
+	res := &ClusterResult{Report: r, Warnings: s.warnings, Listed: s.listed, Unreachable: s.unreachable}
 	if s.ready != nil {
 		res.Readiness = s.ready.Result()
 		if ns := s.col.Namespace; ns != "" {

@@ -37,6 +37,10 @@ type RBACInput struct {
 	Errors []finding.InputError
 	// Warnings are resource types of a live cluster left out.
 	Warnings []error
+	// Listed is the number of resource types of a live cluster read, and
+	// Unreachable the first failure to connect to its API server.
+	Listed      int
+	Unreachable error
 }
 
 // LoadRBAC reads manifests with the scan loader and builds the policy,
@@ -123,7 +127,7 @@ func LoadRBACLive(ctx context.Context, col *cluster.Collector) *RBACInput {
 	for _, r := range slices.Concat(cluster.Workloads, []cluster.Resource{cluster.Pods}) {
 		s.each(ctx, r, add(true))
 	}
-	in := &RBACInput{Live: true, Policy: s.builder.Build(), Objects: s.objects, Errors: s.errors, Warnings: s.warnings}
+	in := &RBACInput{Live: true, Policy: s.builder.Build(), Objects: s.objects, Errors: s.errors, Warnings: s.warnings, Listed: s.listed, Unreachable: s.unreachable}
 	in.Errors = append(in.Errors, in.Policy.Problems...)
 	return in
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
@@ -266,8 +267,29 @@ func LevelVersion(level, version string) (api.LevelVersion, error) {
 		version = "latest"
 	}
 	v, err := api.ParseVersion(strings.TrimSpace(version))
+	newest := NewestVersion()
 	if err != nil {
-		return api.LevelVersion{}, fmt.Errorf("unknown Pod Security Standards version %q (want latest or v1.N)", version)
+		return api.LevelVersion{}, fmt.Errorf("unknown Pod Security Standards version %q (want latest or v1.0 ... %v)", version, newest)
+	}
+	if !v.Latest() && newest.Older(v) {
+		// The API server evaluates a namespace label of a later version
+		// as latest; a flag asking for it is a mistake to say.
+		return api.LevelVersion{}, fmt.Errorf("policy version %q is newer than %v, the newest Pod Security Standards version this kubeguard knows (want latest or v1.0 ... %v)", version, newest, newest)
 	}
 	return api.LevelVersion{Level: l, Version: v}, nil
 }
+
+// NewestVersion is the newest concrete policy version the vendored Pod
+// Security library defines: the highest version at which one of its
+// checks changed. Every later version evaluates as it does.
+var NewestVersion = sync.OnceValue(func() api.Version {
+	newest := api.MajorMinorVersion(1, 0)
+	for _, c := range policy.DefaultChecks() {
+		for _, v := range c.Versions {
+			if newest.Older(v.MinimumVersion) {
+				newest = v.MinimumVersion
+			}
+		}
+	}
+	return newest
+})
