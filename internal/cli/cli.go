@@ -39,6 +39,9 @@ func commands() []command {
 		{"cluster", "check a live cluster: posture, Pod Security readiness, RBAC", runCluster},
 		{"checks", "list the checks with their documentation", runChecks},
 		{"rbac", "analyse RBAC: can-i, who-can, risks, escalation paths", runRBAC},
+		{"netpol", "analyse NetworkPolicy: can-reach, matrix, exposure, diff", runNetpol},
+		{"audit", "analyse auditing: lint the audit policy, detect attacks in audit logs, roles from logs", runAudit},
+		{"node", "check a node's control-plane and kubelet configuration, encryption at rest and PKI", runNode},
 		{"webhook", "serve a validating admission webhook: Pod Security and kubeguard checks", runWebhook},
 		{"version", "print the version", func(_ context.Context, _ []string, io IO) int {
 			fmt.Fprintln(io.Stdout, "kubeguard", Version)

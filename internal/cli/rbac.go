@@ -15,9 +15,9 @@ import (
 	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
 	"github.com/kubeguard/kubeguard/internal/cluster"
 	"github.com/kubeguard/kubeguard/internal/finding"
-	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/rbac"
 	"github.com/kubeguard/kubeguard/internal/report"
+	"github.com/kubeguard/kubeguard/internal/run"
 	rbacv1 "k8s.io/api/rbac/v1"
 )
 
@@ -89,10 +89,6 @@ cluster; --no-defaults leaves them out.
 Run 'kubeguard rbac <command> --help' for a command's flags.
 `
 
-// rbacGCPercent is the garbage collector's target during an rbac command
-// (see runRBAC).
-const rbacGCPercent = 300
-
 func runRBAC(ctx context.Context, args []string, io IO) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(io.Stdout, rbacUsage)
@@ -101,15 +97,7 @@ func runRBAC(ctx context.Context, args []string, io IO) int {
 		}
 		return ExitOK
 	}
-	// The rbac commands allocate mostly YAML trees, garbage once each
-	// document is decoded, while what stays live (the compact policy, then
-	// the findings) is a tenth of it and grows slowly: at the default
-	// target the collector runs a dozen times over 24,000 objects, for
-	// little CPU each but a tenth of the command's. Fewer collections
-	// cost peak memory instead, and each page of it a page fault: at four
-	// times the live data the CPU time is that of higher targets, with a
-	// tenth fewer faults than at five times (BENCHMARKS.md).
-	defer collectAt(rbacGCPercent)()
+	defer run.CollectAt(run.RBACGCPercent)()
 	switch args[0] {
 	case "can-i":
 		return runCanI(ctx, args[1:], io)
@@ -160,68 +148,21 @@ func requestFlags(fs *flag.FlagSet, o *RBACOptions) {
 	fs.StringVar(&o.Format, "format", "text", "same as -o")
 }
 
-// rbacInput is what the input held.
-type rbacInput struct {
-	live    bool // read from a cluster, which holds its built-in roles
-	policy  *rbac.Policy
-	objects []report.Object
-	errors  []finding.InputError // unreadable input and invalid objects
-}
-
-// loadRBAC reads the input with the scan loader and builds the policy.
-func loadRBAC(ctx context.Context, o *RBACOptions, stdin io.Reader, stderr io.Writer) (*rbacInput, error) {
+// loadRBAC reads the input the flags name and builds the policy.
+func loadRBAC(ctx context.Context, o *RBACOptions, stdin io.Reader, stderr io.Writer) (*run.RBACInput, error) {
 	if o.Cluster || o.Connect.Kubeconfig != "" || o.Connect.Context != "" {
 		if len(o.Files) > 0 {
 			return nil, errors.New("-f and --cluster exclude each other")
 		}
-		in, err := loadRBACLive(ctx, o, stderr)
-		if in != nil {
-			in.live = true
-		}
-		return in, err
+		return loadRBACLive(ctx, o, stderr)
 	}
 	if len(o.Files) == 0 {
 		return nil, errors.New("no input: give manifests with -f PATH (- for standard input), or --cluster")
 	}
-	var b rbac.Builder
-	b.Namespace = o.objectNamespace
-	if !o.NoDefaults {
-		defs, err := rbac.Defaults()
-		if err != nil {
-			return nil, fmt.Errorf("built-in roles (--no-defaults leaves them out): %w", err)
-		}
-		b.AddDefaults(defs)
+	in, err := run.LoadRBAC(ctx, o.Files, stdin, !o.NoDefaults, o.objectNamespace)
+	if err != nil {
+		return nil, fmt.Errorf("%w (--no-defaults leaves them out)", err)
 	}
-	type unit struct {
-		objs    []report.Object
-		decoded []rbac.Decoded
-	}
-	in := &rbacInput{}
-	src := &manifest.Source{Paths: o.Files, Stdin: stdin}
-	readErrs := manifest.Ordered(ctx, src, 0, func(u manifest.Unit) unit {
-		// Decoding is the costly part: done here, on every core. The
-		// objects are not kept: what the analysis and its reports need of
-		// them is in what Decode returns.
-		objs := make([]report.Object, len(u.Objects))
-		ds := make([]rbac.Decoded, len(u.Objects))
-		for i, obj := range u.Objects {
-			// Decoding first: it places objects without namespace (-n).
-			ds[i] = rbac.DecodeIn(obj, o.objectNamespace)
-			objs[i] = report.Object{Ref: obj.Ref, Location: obj.Source}
-		}
-		return unit{objs, ds}
-	}, func(u manifest.Unit, d unit) {
-		// In input order, while later documents are still being read:
-		// later definitions replace earlier ones.
-		in.errors = append(in.errors, u.Errors...)
-		in.objects = append(in.objects, d.objs...)
-		for _, x := range d.decoded {
-			b.AddDecoded(x)
-		}
-	})
-	in.errors = append(readErrs, in.errors...)
-	in.policy = b.Build()
-	in.errors = append(in.errors, in.policy.Problems...)
 	return in, nil
 }
 
@@ -235,11 +176,11 @@ func defaultsNote(p *rbac.Policy) string {
 }
 
 // warn prints input errors and warnings to standard error.
-func (in *rbacInput) warn(w io.Writer) {
-	for _, e := range in.errors {
+func warn(w io.Writer, in *run.RBACInput) {
+	for _, e := range in.Errors {
 		fmt.Fprintf(w, "kubeguard: %s\n", e.Error())
 	}
-	for _, e := range in.policy.Warnings {
+	for _, e := range in.Policy.Warnings {
 		fmt.Fprintf(w, "kubeguard: warning: %s\n", e.Error())
 	}
 }
@@ -247,13 +188,13 @@ func (in *rbacInput) warn(w io.Writer) {
 // loadRequest loads the input, says its problems on stderr, and turns
 // VERB RESOURCE [NAME] into attributes, warning when the resource is not
 // recognised: the start of can-i and who-can.
-func loadRequest(ctx context.Context, o *RBACOptions, pos []string, stdin io.Reader, stderr io.Writer) (*rbacInput, rbac.Attributes, error) {
+func loadRequest(ctx context.Context, o *RBACOptions, pos []string, stdin io.Reader, stderr io.Writer) (*run.RBACInput, rbac.Attributes, error) {
 	in, err := loadRBAC(ctx, o, stdin, stderr)
 	if err != nil {
 		return nil, rbac.Attributes{}, err
 	}
-	in.warn(stderr)
-	a, warning, err := request(in.policy, o, pos)
+	warn(stderr, in)
+	a, warning, err := request(in.Policy, o, pos)
 	if err != nil {
 		return nil, a, err
 	}
@@ -418,13 +359,13 @@ func runCanI(ctx context.Context, args []string, io IO) int {
 	if err != nil {
 		return usageError(io, fs, err)
 	}
-	d := rbac.NewAuthorizer(in.policy).Decide(user, a)
+	d := rbac.NewAuthorizer(in.Policy).Decide(user, a)
 	if err := buffered(io.Stdout, func(w *bufio.Writer) error { return writeDecision(w, o.Format, user, a, d, in) }); err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
 	}
 	switch {
-	case len(in.errors) > 0:
+	case len(in.Errors) > 0:
 		return ExitError
 	case d.Allowed:
 		return ExitOK
@@ -432,10 +373,10 @@ func runCanI(ctx context.Context, args []string, io IO) int {
 	return ExitFindings
 }
 
-func writeDecision(w io.Writer, format string, u rbac.User, a rbac.Attributes, d rbac.Decision, in *rbacInput) error {
-	p := in.policy
+func writeDecision(w io.Writer, format string, u rbac.User, a rbac.Attributes, d rbac.Decision, in *run.RBACInput) error {
+	p := in.Policy
 	var notes []string
-	if !in.live {
+	if !in.Live {
 		notes = append(notes, defaultsNote(p))
 	}
 	for _, b := range d.Unresolved {
@@ -516,16 +457,16 @@ func runWhoCan(ctx context.Context, args []string, io IO) int {
 	if err != nil {
 		return usageError(io, fs, err)
 	}
-	grants := rbac.NewAuthorizer(in.policy).WhoCan(a, o.AllNamespaces)
+	grants := rbac.NewAuthorizer(in.Policy).WhoCan(a, o.AllNamespaces)
 	note := ""
-	if !in.live {
-		note = defaultsNote(in.policy)
+	if !in.Live {
+		note = defaultsNote(in.Policy)
 	}
 	if err := buffered(io.Stdout, func(w *bufio.Writer) error { return writeWhoCan(w, o.Format, a, o.AllNamespaces, grants, note) }); err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
 	}
-	if len(in.errors) > 0 {
+	if len(in.Errors) > 0 {
 		return ExitError
 	}
 	return ExitOK
@@ -634,11 +575,11 @@ func runRisks(ctx context.Context, args []string, io IO) int {
 		closeOut()
 		return usageError(io, fs, err)
 	}
-	in.warn(io.Stderr)
-	if !in.live {
-		fmt.Fprintf(io.Stderr, "kubeguard: %s\n", defaultsNote(in.policy))
+	warn(io.Stderr, in)
+	if !in.Live {
+		fmt.Fprintf(io.Stderr, "kubeguard: %s\n", defaultsNote(in.Policy))
 	}
-	r := &report.Report{Version: Version, Checks: rbacchecks.Checks, Objects: in.objects, Findings: rbac.Risks(in.policy), Errors: in.errors}
+	r := &report.Report{Version: Version, Checks: rbacchecks.Checks, Objects: in.Objects, Findings: rbac.Risks(in.Policy), Errors: in.Errors}
 	report.Sort(r.Findings)
 	if !writeReport(io.Stderr, out, w, closeOut, r) {
 		return ExitError
@@ -721,17 +662,17 @@ func runPaths(ctx context.Context, args []string, io IO) int {
 	if err != nil {
 		return usageError(io, fs, err)
 	}
-	in.warn(io.Stderr)
-	hops := rbac.Hops(in.policy)
+	warn(io.Stderr, in)
+	hops := rbac.Hops(in.Policy)
 	note := ""
-	if !in.live {
-		note = defaultsNote(in.policy)
+	if !in.Live {
+		note = defaultsNote(in.Policy)
 	}
 	if err := buffered(io.Stdout, func(w *bufio.Writer) error { return writePaths(w, o.Format, hops, note) }); err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
 	}
-	if len(in.errors) > 0 {
+	if len(in.Errors) > 0 {
 		return ExitError
 	}
 	return ExitOK

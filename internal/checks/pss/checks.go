@@ -117,6 +117,9 @@ func Checks(e *Evaluator) []check.Check {
 			Kinds:       []string{check.PodTemplates},
 			Needs:       []string{"Namespace"},
 			Run:         run(e, id),
+			// The webhook runs the upstream plugin itself, which answers
+			// for these, message for message.
+			SkipAdmission: "Pod Security Admission answers for it",
 		})
 	}
 	return out
@@ -184,8 +187,8 @@ func evaluate(e *Evaluator, p *check.Pass) verdicts {
 		}
 	}
 	eval := e.Pod(&t.Metadata, &t.Spec)
-	if lv, err := e.scanLevel(p.Context.Options.PSSLevel, p.Context.Options.PSSVersion); err == nil {
-		add(eval(lv), "")
+	if lv := p.Context.Options.PodSecurity; lv != nil {
+		add(eval(*lv), "")
 	}
 	ns := p.Object.Ref.Namespace
 	nsObj := p.Context.Lookup("Namespace", "", ns)
@@ -250,22 +253,6 @@ func (e *Evaluator) note(k noteKey) string {
 	}
 	v, _ := e.notes.LoadOrStore(k, s)
 	return v.(string)
-}
-
-// scanLevel is LevelVersion, parsed once per scan rather than per object.
-func (e *Evaluator) scanLevel(level, version string) (api.LevelVersion, error) {
-	type parsed struct {
-		lv  api.LevelVersion
-		err error
-	}
-	k := [2]string{level, version}
-	if v, ok := e.levels.Load(k); ok {
-		p := v.(parsed)
-		return p.lv, p.err
-	}
-	lv, err := LevelVersion(level, version)
-	e.levels.Store(k, parsed{lv, err})
-	return lv, err
 }
 
 // LevelVersion parses a level and version as the --level and --pss-version

@@ -13,6 +13,7 @@ var PodExec = check.Check{
 	Title:    "Can run commands in running pods",
 	Severity: finding.Medium,
 	Category: Category,
+	Scope:    check.ScopeRBAC,
 	Rationale: "Whoever can exec or attach into a pod (create, or get over WebSocket before Kubernetes v1.35, on " +
 		"pods/exec or pods/attach), add an ephemeral container to it (update or patch on pods/ephemeralcontainers), or " +
 		"swap the image of its containers (update or patch on pods) runs code with the pod's ServiceAccount token and " +
