@@ -157,3 +157,52 @@ spec:
 		t.Errorf("check IDs (-want +got):\n%s", diff)
 	}
 }
+
+// TestRestrictedKeepsBaselineSeverity checks that a pod breaking baseline
+// controls is reported under the baseline checks, at their severity, at
+// --level restricted too, where upstream reports only the restricted checks
+// that override them.
+func TestRestrictedKeepsBaselineSeverity(t *testing.T) {
+	e, err := pss.NewEvaluator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := parseAll(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: x}
+spec:
+  securityContext:
+    runAsNonRoot: true
+    seccompProfile: {type: Unconfined}
+  containers:
+  - name: c
+    image: nginx:1.27
+    securityContext:
+      allowPrivilegeEscalation: false
+      capabilities:
+        add: ["SYS_ADMIN", "NET_RAW"]
+    volumeMounts: [{name: h, mountPath: /h}]
+  volumes:
+  - name: h
+    hostPath: {path: /data}
+`)
+	for _, level := range []string{"baseline", "restricted"} {
+		t.Run(level, func(t *testing.T) {
+			ctx := check.NewContext(check.Options{PSSLevel: level, PSSVersion: "latest"}, nil)
+			fs, err := check.NewEngine(pss.Checks(e), ctx).Run(objs[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, f := range fs {
+				got[f.CheckID] = f.Severity.String()
+			}
+			for _, id := range []string{"pss-capabilities_baseline", "pss-hostPathVolumes", "pss-seccompProfile_baseline"} {
+				if got[id] != "high" {
+					t.Errorf("%s: severity %q, want high (findings %v)", id, got[id], got)
+				}
+			}
+		})
+	}
+}
