@@ -114,6 +114,12 @@ func (e *Engine) RunAppend(dst []finding.Finding, obj *object.Object) ([]finding
 	// One pass serves every check of the object in turn: checks do not
 	// keep it (Run must not keep state), and a pass per check was an
 	// allocation per check and object.
+	// An object the API server would refuse to decode is an input error,
+	// not an object to judge: checks reading its fields would see zero
+	// values and pass it.
+	if err := obj.CheckTypes(); err != nil {
+		return dst, fmt.Errorf("%s: %w", obj.Ref, err)
+	}
 	pass := &Pass{Object: obj, Context: e.context, findings: &dst}
 	for i := range e.checks {
 		c := &e.checks[i]
