@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestScanTypeErrors: an object the API server would refuse to decode (a
@@ -97,5 +101,105 @@ spec:
 				}
 			}
 		})
+	}
+}
+
+// envApp is one environment's copy of an app: a NetworkPolicy and a
+// Deployment of the same names in every environment, selecting the
+// environment's own labels.
+func envApp(env string) string {
+	return `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web, env: ` + env + `}}
+  policyTypes: [Ingress]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web, env: ` + env + `}}
+  template:
+    metadata: {labels: {app: web, env: ` + env + `}}
+    spec:
+      containers: [{name: c, image: nginx:1.27}]
+`
+}
+
+// TestScanSameNamedObjects: two environments' files defining the same
+// NetworkPolicy shop/web do not hide one another (each Deployment is
+// selected by its own environment's copy), and the duplicate is reported
+// with both places.
+func TestScanSameNamedObjects(t *testing.T) {
+	dir := t.TempDir()
+	for _, env := range []string{"prod", "staging"} {
+		if err := os.MkdirAll(filepath.Join(dir, "envs", env), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, "envs", env), "app.yaml", envApp(env))
+	}
+	_, out, stderr := runCLI([]string{"scan", "-o", "json", "--fail-on", "critical", dir}, "")
+	r := decodeReport(t, out)
+	if r.Summary.Errors != 0 {
+		t.Fatalf("errors: %s", stderr)
+	}
+	var dups []string
+	for _, f := range r.Findings {
+		switch f.CheckID {
+		case "pod-no-network-policy":
+			t.Errorf("%s:%d: pod-no-network-policy, but its own environment's NetworkPolicy selects it", f.Location.File, f.Location.Line)
+		case "duplicate-object":
+			dups = append(dups, f.Location.File)
+		}
+	}
+	if len(dups) != 1 {
+		t.Fatalf("duplicate-object findings in %v, want one", dups)
+	}
+	full := decodeFull(t, out)
+	for _, f := range full {
+		if f["checkID"] == "duplicate-object" {
+			detail, _ := f["detail"].(string)
+			if !strings.Contains(detail, filepath.Join("envs", "prod", "app.yaml")) {
+				t.Errorf("duplicate-object detail %q does not name the other copy's place", detail)
+			}
+		}
+	}
+}
+
+// decodeFull decodes a JSON report's findings as generic maps.
+func decodeFull(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var r struct{ Findings []map[string]any }
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	return r.Findings
+}
+
+// TestExamplesTogether: scanning the bundled examples together reports the
+// insecure twin's findings in full, although its hardened twin defines the
+// same Namespace and Deployment names.
+func TestExamplesTogether(t *testing.T) {
+	root := filepath.Join("..", "..", "examples")
+	count := func(r jsonReport, file string) map[string]int {
+		m := map[string]int{}
+		for _, f := range r.Findings {
+			// The twins' shared names are reported, beside the rest.
+			if f.Location.File == file && f.CheckID != "duplicate-object" {
+				m[f.CheckID]++
+			}
+		}
+		return m
+	}
+	insecure := filepath.Join(root, "insecure", "shop.yaml")
+	_, alone, _ := runCLI([]string{"scan", "-o", "json", filepath.Join(root, "insecure")}, "")
+	_, both, _ := runCLI([]string{"scan", "-o", "json", root}, "")
+	want, got := count(decodeReport(t, alone), insecure), count(decodeReport(t, both), insecure)
+	if len(want) == 0 {
+		t.Fatal("insecure example alone: no findings")
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("insecure example's findings alone and beside its twin (-alone +together):\n%s", diff)
 	}
 }
