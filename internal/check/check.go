@@ -77,6 +77,9 @@ type Diagnostic struct {
 	Admission  []string
 	// Severity, when set, overrides the check's severity.
 	Severity *finding.Severity
+	// Remediation, when set, replaces the check's: the fix written for
+	// this object (its own names, the field that is at fault).
+	Remediation string
 }
 
 // Pass is one check looking at one object.
@@ -99,6 +102,10 @@ func (p *Pass) Report(d Diagnostic) {
 	if d.Severity != nil {
 		sev = *d.Severity
 	}
+	fix := c.Remediation
+	if d.Remediation != "" {
+		fix = d.Remediation
+	}
 	*p.findings = append(*p.findings, finding.Finding{
 		CheckID:     c.ID,
 		Title:       c.Title,
@@ -111,7 +118,7 @@ func (p *Pass) Report(d Diagnostic) {
 		Reason:      d.Reason,
 		Detail:      d.Detail,
 		Admission:   d.Admission,
-		Remediation: c.Remediation,
+		Remediation: fix,
 		DocURL:      c.DocURL,
 	})
 }
