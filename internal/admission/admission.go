@@ -188,19 +188,15 @@ func DefaultPodSecurity() *psaconfig.PodSecurityConfiguration {
 }
 
 // AdmissionChecks selects the checks that can judge an object at
-// admission: not the Pod Security ones (Pod Security Admission itself
-// answers for those) and none that need other objects of the input beyond
-// the request's namespace (NetworkPolicies, quotas, Secrets), which a
-// request does not carry.
+// admission, as each declares (check.Check.AtAdmission): per-object checks
+// only, since a request carries one object and its namespace, and not the
+// Pod Security ones, which Pod Security Admission itself answers for.
 func AdmissionChecks(all []check.Check) []check.Check {
 	var out []check.Check
 	for _, c := range all {
-		// invalid-suppression judges ignore annotations, which admission
-		// does not honour.
-		if c.Run == nil || strings.HasPrefix(c.ID, "pss-") || c.ID == "invalid-suppression" || slices.ContainsFunc(c.Needs, func(k string) bool { return k != "Namespace" }) {
-			continue
+		if c.AtAdmission() {
+			out = append(out, c)
 		}
-		out = append(out, c)
 	}
 	return out
 }

@@ -454,3 +454,34 @@ func hasPrefix(list []string, prefix string) bool {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestAdmissionChecksByScope pins which checks the webhook runs: every
+// per-object check that does not say why it is skipped, and nothing that
+// needs more of the input than a request carries.
+func TestAdmissionChecksByScope(t *testing.T) {
+	all, err := checks.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, c := range AdmissionChecks(all) {
+		got[c.ID] = true
+	}
+	for _, c := range all {
+		perObject := c.Run != nil && !slices.ContainsFunc(c.Needs, func(k string) bool { return k != "Namespace" })
+		want := perObject && !strings.HasPrefix(c.ID, "pss-") && c.ID != "invalid-suppression"
+		if got[c.ID] != want {
+			t.Errorf("%s (scope %s): at admission = %v, want %v", c.ID, c.Scope, got[c.ID], want)
+		}
+	}
+	for _, id := range []string{"privileged-unenforced", "memory-limit", "hardcoded-credential"} {
+		if !got[id] {
+			t.Errorf("%s does not run at admission", id)
+		}
+	}
+	for _, id := range []string{"pss-privileged", "pod-no-network-policy", "rbac-wildcard", "expired-exemption"} {
+		if got[id] {
+			t.Errorf("%s runs at admission", id)
+		}
+	}
+}

@@ -14,7 +14,6 @@ import (
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/checks"
 	"github.com/kubeguard/kubeguard/internal/checks/pss"
-	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
 	"github.com/kubeguard/kubeguard/internal/config"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/manifest"
@@ -125,7 +124,7 @@ func runScan(ctx context.Context, args []string, io IO) int {
 	// The RBAC checks read roles, bindings and workloads together, which
 	// `kubeguard rbac risks` and `kubeguard cluster` do; a scan does not run
 	// them, so its report does not list them as checks that ran.
-	cs = slices.DeleteFunc(cs, func(c check.Check) bool { return c.Category == rbacchecks.Category })
+	cs = slices.DeleteFunc(cs, func(c check.Check) bool { return c.Scope == check.ScopeRBAC })
 	// Little stays live during a scan (the held input, the documents being
 	// checked, the list of objects), so each collection is cheap, and the
 	// garbage they leave is many times that. Collecting at three times the

@@ -9,8 +9,8 @@ import (
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/checks"
+	"github.com/kubeguard/kubeguard/internal/corpus"
 	"github.com/kubeguard/kubeguard/internal/manifest"
-	"github.com/kubeguard/kubeguard/tools/corpus"
 )
 
 // benchN is the size of the generated corpus the scan benchmarks use; the

@@ -17,13 +17,12 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	psaload "k8s.io/pod-security-admission/admission/api/load"
 
 	"github.com/kubeguard/kubeguard/internal/admission"
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/checks"
+	kubecluster "github.com/kubeguard/kubeguard/internal/cluster"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/webhook"
 )
@@ -51,7 +50,7 @@ func webhookServeFlags(o *WebhookServeOptions, w io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.Addr, "addr", ":8443", "`address` to serve HTTPS on")
 	fs.StringVar(&o.CertFile, "cert", "", "serving certificate `file` (PEM); reloaded when it changes")
 	fs.StringVar(&o.KeyFile, "key", "", "private key `file` (PEM) of the certificate; reloaded when it changes")
-	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig `file` (default: $KUBECONFIG, else the in-cluster ServiceAccount)")
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig `file` (default: $KUBECONFIG, else ~/.kube/config, else the in-cluster ServiceAccount)")
 	fs.StringVar(&o.Config, "config", "", "kubeguard configuration `file` (exemptions, parameters); reloaded when it changes")
 	fs.StringVar(&o.PodSecurityConfig, "pod-security-config", "", "PodSecurityConfiguration `file`: defaults and exemptions, as in the API server's AdmissionConfiguration (default: privileged, no exemptions)")
 	fs.StringVar(&o.ChecksMode, "checks", "off", "`mode` of the kubeguard checks in namespaces without a "+admission.ModeLabel+" label: off, warn or deny")
@@ -242,11 +241,10 @@ func ServeWebhook(ctx context.Context, o WebhookServeOptions, cluster webhook.Cl
 		}
 	}
 	if cluster == nil {
-		restCfg, err := restConfig(o.Kubeconfig)
+		restCfg, _, err := kubecluster.Connection{Kubeconfig: o.Kubeconfig, UserAgent: "kubeguard-webhook/" + Version}.RESTConfig()
 		if err != nil {
 			return err
 		}
-		restCfg = rest.AddUserAgent(restCfg, "kubeguard-webhook/"+Version)
 		client, err := kubernetes.NewForConfig(restCfg)
 		if err != nil {
 			return fmt.Errorf("kubernetes client: %w", err)
@@ -280,25 +278,6 @@ func ServeWebhook(ctx context.Context, o WebhookServeOptions, cluster webhook.Cl
 	}
 	log.Info("serving admission reviews", "addr", ln.Addr().String(), "path", webhook.ReviewPath, "checks", string(mode), "denyWorkloads", o.DenyWorkloads, "version", Version)
 	return srv.Serve(ctx, ln)
-}
-
-// restConfig loads --kubeconfig, else $KUBECONFIG, else the in-cluster
-// ServiceAccount.
-func restConfig(path string) (*rest.Config, error) {
-	if path == "" && os.Getenv("KUBECONFIG") == "" {
-		c, err := rest.InClusterConfig()
-		if err != nil {
-			return nil, fmt.Errorf("not in a cluster and no --kubeconfig: %w", err)
-		}
-		return c, nil
-	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = path
-	c, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("kubeconfig: %w", err)
-	}
-	return c, nil
 }
 
 // WebhookCertsOptions are the flags of kubeguard webhook certs.

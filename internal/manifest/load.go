@@ -25,7 +25,7 @@ const (
 )
 
 // StdinName is how standard input is named in locations.
-const StdinName = "<stdin>"
+const StdinName = finding.StdinName
 
 // Source reads the inputs named on a command line.
 type Source struct {

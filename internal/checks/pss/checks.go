@@ -117,6 +117,9 @@ func Checks(e *Evaluator) []check.Check {
 			Kinds:       []string{check.PodTemplates},
 			Needs:       []string{"Namespace"},
 			Run:         run(e, id),
+			// The webhook runs the upstream plugin itself, which answers
+			// for these, message for message.
+			SkipAdmission: "Pod Security Admission answers for it",
 		})
 	}
 	return out
