@@ -35,6 +35,7 @@ var DuplicateObject = check.Check{
 	Title:    "Object defined more than once",
 	Severity: finding.Low,
 	Category: Category,
+	Scope:    check.ScopeInput,
 	Rationale: "An object is identified by its kind, namespace and name: applying two definitions of one name keeps only the last. " +
 		"When a scan holds several (the overlays of two environments), a check that relates objects (a pod and the NetworkPolicies " +
 		"that select it, a namespace and its Pod Security labels) must not let one copy stand for the other.",
