@@ -21,6 +21,10 @@ type Options struct {
 	// AllowedRegistries, when set, are the only image registries (or
 	// registry/path prefixes) images may come from.
 	AllowedRegistries []string
+	// Namespace, when set, is the namespace objects that name none are
+	// applied to (kubectl apply -n): the engine gives it to them, and
+	// refuses objects naming another.
+	Namespace string
 	// TrustedHostPaths are hostPath prefixes the sensitive-mount check
 	// accepts (a log collector's /var/log, say).
 	TrustedHostPaths []string
@@ -71,6 +75,9 @@ type index struct {
 func NewContext(opts Options, objs []*object.Object) *Context {
 	x := &index{byName: map[string]map[string][]*object.Object{}, lists: map[string][]*object.Object{}, copied: map[string]bool{}}
 	for _, o := range objs {
+		if o.ApplyNamespace(opts.Namespace) != nil {
+			continue // refused: the main pass reports it
+		}
 		m := x.byName[o.Ref.Kind]
 		if m == nil {
 			m = map[string][]*object.Object{}
@@ -367,6 +374,9 @@ func (e *Engine) RunAppend(dst []finding.Finding, obj *object.Object) ([]finding
 	// An object the API server would refuse to decode is an input error,
 	// not an object to judge: checks reading its fields would see zero
 	// values and pass it.
+	if err := obj.ApplyNamespace(e.context.Options.Namespace); err != nil {
+		return dst, fmt.Errorf("%s: %w", obj.Ref, err)
+	}
 	if err := obj.CheckTypes(); err != nil {
 		return dst, fmt.Errorf("%s: %w", obj.Ref, err)
 	}

@@ -36,6 +36,8 @@ type ScanOptions struct {
 	Config         string
 	NoSuppressions bool
 	Baseline       string
+	// Namespace is where objects without one are applied (-n).
+	Namespace string
 }
 
 func scanFlags(o *ScanOptions, w io.Writer) *flag.FlagSet {
@@ -50,6 +52,8 @@ func scanFlags(o *ScanOptions, w io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.Workers, "workers", 0, "documents checked in parallel (`n`; default: one per CPU)")
 	fs.StringVar(&o.Config, "config", "", "configuration `file` (default: the nearest "+config.FileName+" above the scanned paths)")
 	fs.BoolVar(&o.NoSuppressions, "no-suppressions", false, "ignore kubeguard.io/ignore annotations (strict CI); configured exemptions still apply")
+	fs.StringVar(&o.Namespace, "namespace", "", "judge objects without a namespace as applied with kubectl apply -n `namespace`")
+	fs.StringVar(&o.Namespace, "n", "", "shorthand for --namespace")
 	fs.StringVar(&o.Baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail the scan")
 	fs.Usage = func() {
 		fmt.Fprint(w, `Usage: kubeguard scan [flags] PATH...
@@ -67,6 +71,7 @@ Examples:
   kubeguard scan deploy/
   helm template my-chart | kubeguard scan -
   kustomize build overlays/prod | kubeguard scan --level baseline -o sarif --output kubeguard.sarif -
+  kubeguard scan -n argocd install.yaml    # as kubectl apply -n argocd -f install.yaml
 
 Configuration (.kubeguard.yaml) disables checks, overrides severities, sets
 check parameters and exempts objects, each exemption with a reason and an
@@ -240,7 +245,7 @@ func openOutput(format, path string, stdout io.Writer) (report.Output, io.Writer
 // configure applies the configuration file and flags: the checks to run,
 // the suppression filter and the check options.
 func configure(o *ScanOptions, all []check.Check) ([]check.Check, *suppress.Filter, check.Options, error) {
-	opts := check.Options{PSSLevel: o.Level, PSSVersion: o.PSSVersion}
+	opts := check.Options{PSSLevel: o.Level, PSSVersion: o.PSSVersion, Namespace: o.Namespace}
 	filter := &suppress.Filter{NoAnnotations: o.NoSuppressions, Now: time.Now().UTC()}
 	path := o.Config
 	if path == "" {

@@ -203,3 +203,80 @@ func TestExamplesTogether(t *testing.T) {
 		t.Errorf("insecure example's findings alone and beside its twin (-alone +together):\n%s", diff)
 	}
 }
+
+// namespacelessInstall is an install written for kubectl apply -n argocd:
+// its namespaced objects name no namespace, its ClusterRoleBinding names
+// the ServiceAccount in argocd.
+const namespacelessInstall = `apiVersion: v1
+kind: ServiceAccount
+metadata: {name: controller}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: controller}
+rules:
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: controller}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: controller}
+subjects:
+- {kind: ServiceAccount, name: controller, namespace: argocd}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: controller}
+spec:
+  selector: {matchLabels: {app: controller}}
+  template:
+    metadata: {labels: {app: controller}}
+    spec:
+      serviceAccountName: controller
+      containers: [{name: c, image: controller:1.0}]
+`
+
+// TestScanNamespace: -n judges objects without a namespace as kubectl
+// apply -n places them, which relates the install's ClusterRoleBinding to
+// its workload; without it, the scan says the binding names a namespace
+// the objects do not carry; an object of another namespace is refused, as
+// kubectl refuses it.
+func TestScanNamespace(t *testing.T) {
+	dir := t.TempDir()
+	install := writeFile(t, dir, "install.yaml", namespacelessInstall)
+	findings := func(args ...string) map[string]string {
+		code, out, stderr := runCLI(append([]string{"scan", "-o", "json", "--fail-on", "critical"}, args...), "")
+		if code != ExitOK {
+			t.Fatalf("scan %v: exit %d; stderr: %s", args, code, stderr)
+		}
+		m := map[string]string{}
+		for _, f := range decodeFull(t, out) {
+			obj := f["object"].(map[string]any)
+			ns, _ := obj["namespace"].(string)
+			m[f["checkID"].(string)] = ns + " " + f["detail"].(string)
+		}
+		return m
+	}
+	without := findings(install)
+	if _, ok := without["service-account-subject-namespace"]; !ok {
+		t.Errorf("without -n: no service-account-subject-namespace finding: %v", without)
+	}
+	with := findings("-n", "argocd", install)
+	if d, ok := with["service-account-subject-namespace"]; ok {
+		t.Errorf("with -n argocd: service-account-subject-namespace: %s", d)
+	}
+	// The binding now reaches the workload: its token is judged with the
+	// grant (named for review), in namespace argocd.
+	if d := with["service-account-token-automount"]; !strings.HasPrefix(d, "argocd ") || !strings.Contains(d, "read secrets") {
+		t.Errorf("with -n argocd: automount finding %q, want it in argocd naming the secrets grant", d)
+	}
+
+	other := writeFile(t, dir, "other.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: shop\n")
+	code, out, _ := runCLI([]string{"scan", "-o", "json", "-n", "argocd", other}, "")
+	r := decodeReport(t, out)
+	if code != ExitError || len(r.Errors) != 1 || r.Errors[0].Location.Line != 5 || !strings.Contains(r.Errors[0].Message, `"shop"`) {
+		t.Errorf("object of another namespace with -n: exit %d, errors %+v; want exit 2 at its metadata.namespace", code, r.Errors)
+	}
+}

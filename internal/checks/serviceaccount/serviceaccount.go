@@ -33,6 +33,7 @@ var Checks = []check.Check{
 	DefaultServiceAccount,
 	LegacyToken,
 	MountableSecrets,
+	SubjectNamespace,
 }
 
 const (
