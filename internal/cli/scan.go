@@ -52,8 +52,6 @@ func scanFlags(o *ScanOptions, w io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.Workers, "workers", 0, "documents checked in parallel (`n`; default: one per CPU)")
 	fs.StringVar(&o.Config, "config", "", "configuration `file` (default: the nearest "+config.FileName+" above the scanned paths)")
 	fs.BoolVar(&o.NoSuppressions, "no-suppressions", false, "ignore kubeguard.io/ignore annotations (strict CI); configured exemptions still apply")
-	fs.StringVar(&o.Namespace, "namespace", "", "judge objects without a namespace as applied with kubectl apply -n `namespace`")
-	fs.StringVar(&o.Namespace, "n", "", "shorthand for --namespace")
 	fs.StringVar(&o.Baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail the scan")
 	fs.Usage = func() {
 		fmt.Fprint(w, `Usage: kubeguard scan [flags] PATH...
@@ -97,6 +95,9 @@ const gcPercent = 200
 func runScan(ctx context.Context, args []string, io IO) int {
 	var o ScanOptions
 	fs := scanFlags(&o, io.Stderr)
+	// Not in scanFlags, which cluster shares: its -n selects a namespace.
+	fs.StringVar(&o.Namespace, "namespace", "", "judge objects without a namespace as applied with kubectl apply -n `namespace`")
+	fs.StringVar(&o.Namespace, "n", "", "shorthand for --namespace")
 	paths, err := parse(fs, args)
 	if err != nil {
 		return usageError(io, fs, err)
