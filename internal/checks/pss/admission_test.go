@@ -206,3 +206,49 @@ spec:
 		})
 	}
 }
+
+// TestFixText: the fixes are written in the object's own terms: a
+// container's Unconfined seccomp profile is fixed in that container (a
+// pod-level profile does not override it), runAsNonRoot comes with a user
+// (an image that runs as root would not start otherwise), and the
+// container is named.
+func TestFixText(t *testing.T) {
+	e, err := pss.NewEvaluator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := parseAll(t, `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: payments}
+spec:
+  template:
+    spec:
+      containers:
+      - name: api-server
+        image: nginx:1.27
+        securityContext:
+          allowPrivilegeEscalation: false
+          capabilities: {drop: [ALL]}
+          seccompProfile: {type: Unconfined}
+`)
+	ctx := check.NewContext(check.Options{PSSLevel: "restricted", PSSVersion: "latest"}, nil)
+	fs, err := check.NewEngine(pss.Checks(e), ctx).Run(objs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixes := map[string]string{}
+	for _, f := range fs {
+		fixes[f.CheckID] = f.Remediation
+	}
+	for id, want := range map[string][]string{
+		"pss-seccompProfile_baseline": {"        containers:\n        - name: api-server\n          securityContext:\n            seccompProfile:\n              type: RuntimeDefault"},
+		"pss-runAsNonRoot":            {"runAsNonRoot: true", "runAsUser: 10001", "Deployment \"api\""},
+	} {
+		for _, w := range want {
+			if !strings.Contains(fixes[id], w) {
+				t.Errorf("%s: fix lacks %q:\n%s", id, w, fixes[id])
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package pss
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kubeguard/kubeguard/internal/check"
@@ -149,13 +150,18 @@ func run(e *Evaluator, id policy.CheckID) func(*check.Pass) {
 		if i := slices.IndexFunc(spots, func(s spot) bool { return p.Object.Field(s.path) != nil }); i > 0 && p.Object.Field(at) == nil {
 			at = spots[i].path
 		}
-		p.Report(check.Diagnostic{
+		d := check.Diagnostic{
 			Path:       at,
 			Containers: containers,
 			Reason:     r.Reason,
 			Detail:     r.Detail,
 			Admission:  r.admission,
-		})
+		}
+		if ops := fixOps(p.Object, id, p.Template, spots); len(ops) > 0 {
+			d.Remediation = "Change " + p.Object.Ref.Kind + " " + strconv.Quote(p.Object.Ref.Name) +
+				" so (its own fields; null removes one; as a strategic merge patch):\n" + renderFix(p.Object, ops)
+		}
+		p.Report(d)
 	}
 }
 
