@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/object"
@@ -172,6 +173,9 @@ type Diagnostic struct {
 	// Remediation, when set, replaces the check's: the fix written for
 	// this object (its own names, the field that is at fault).
 	Remediation string
+	// Names are old, new pairs replaced in the check's remediation: its
+	// example names (my-namespace) become the object's own.
+	Names []string
 }
 
 // Pass is one check looking at one object.
@@ -195,6 +199,9 @@ func (p *Pass) Report(d Diagnostic) {
 		sev = *d.Severity
 	}
 	fix := c.Remediation
+	if len(d.Names) > 1 {
+		fix = strings.NewReplacer(d.Names...).Replace(fix)
+	}
 	if d.Remediation != "" {
 		fix = d.Remediation
 	}

@@ -280,3 +280,55 @@ func TestScanNamespace(t *testing.T) {
 		t.Errorf("object of another namespace with -n: exit %d, errors %+v; want exit 2 at its metadata.namespace", code, r.Errors)
 	}
 }
+
+// TestFixesUseOwnNames: fixes name the object's own namespace, workload
+// and labels, not the examples' (my-namespace, shop, app: web).
+func TestFixesUseOwnNames(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "in.yaml", `apiVersion: v1
+kind: Namespace
+metadata: {name: payments}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: other, namespace: payments}
+spec:
+  podSelector: {matchLabels: {app: other}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ledger, namespace: payments}
+spec:
+  selector: {matchLabels: {app: ledger}}
+  template:
+    metadata: {labels: {app: ledger, tier: backend}}
+    spec:
+      containers: [{name: c, image: ledger:1.0}]
+`)
+	_, out, _ := runCLI([]string{"scan", "-o", "json", path}, "")
+	fixes := map[string]string{}
+	for _, f := range decodeFull(t, out) {
+		fixes[f["checkID"].(string)], _ = f["remediation"].(string)
+	}
+	for id, want := range map[string][]string{
+		"namespace-pss-enforce":          {"name: payments"},
+		"namespace-default-deny-ingress": {"namespace: payments"},
+		"pod-no-network-policy":          {"name: ledger", "namespace: payments", `"app": "ledger"`, `"tier": "backend"`},
+		"service-account-default":        {"name: ledger", "namespace: payments", "serviceAccountName: ledger"},
+	} {
+		fix, ok := fixes[id]
+		if !ok {
+			t.Errorf("no %s finding", id)
+			continue
+		}
+		for _, w := range want {
+			if !strings.Contains(fix, w) {
+				t.Errorf("%s: fix lacks %q:\n%s", id, w, fix)
+			}
+		}
+		for _, placeholder := range []string{"my-namespace", "shop", "app: web"} {
+			if strings.Contains(fix, placeholder) {
+				t.Errorf("%s: fix keeps the placeholder %q:\n%s", id, placeholder, fix)
+			}
+		}
+	}
+}
