@@ -142,7 +142,11 @@ func tokenPowers(p *check.Pass, sa *account, name string) (powers []rbac.TokenPo
 				continue
 			}
 			named = named || slices.ContainsFunc(v.Subjects, func(s rbacv1.Subject) bool {
-				return s.Kind == rbacv1.ServiceAccountKind && s.Name == name && orDefault(s.Namespace) == id.Namespace
+				ns := s.Namespace
+				if ns == "" && kind == rbac.KindRoleBinding {
+					ns = o.Ref.Namespace // a RoleBinding's subject defaults to its namespace, as the authorizer reads it
+				}
+				return s.Kind == rbacv1.ServiceAccountKind && s.Name == name && orDefault(ns) == id.Namespace
 			})
 			b.Add(o)
 			found = true

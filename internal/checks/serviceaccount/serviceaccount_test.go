@@ -71,6 +71,7 @@ func TestTokenAutomountSeverity(t *testing.T) {
 		{"Pod/team/team-bot", finding.Low, true},
 		{"Pod/cache/cache", finding.Low, false},
 		{"Pod/shared/worker", finding.Critical, true}, // the default ServiceAccount bound to cluster-admin
+		{"Pod/mon/monitor", finding.Low, true},        // bound without a subject namespace: the binding's
 	}
 	if diff := cmp.Diff(want, results); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
