@@ -79,60 +79,21 @@ func TestFixesFix(t *testing.T) {
 			}
 			files, _ := filepath.Glob(filepath.Join(dir, level, version, "fail", "*.yaml"))
 			for _, path := range files {
-				data, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, d := range manifest.Split(data) {
-					objs, errs := manifest.Parse(path, d)
-					if len(errs) > 0 {
-						t.Fatal(errs)
-					}
-					for _, o := range objs {
-						tmpl, err := o.PodTemplate()
-						if err != nil || tmpl == nil {
-							t.Fatalf("%s: %v", path, err)
-						}
-						var ops []op
-						results := withOverridden(e.Pod(&tmpl.Metadata, &tmpl.Spec))(lv)
-						for _, r := range results {
-							o := fixOps(o, r.ID, tmpl, locate(r.ID, tmpl, r.Detail))
-							if len(o) == 0 {
-								unfixable[string(r.ID)]++
-							}
-							ops = append(ops, o...)
-						}
-						b, err := o.JSON()
-						if err != nil {
-							t.Fatal(err)
-						}
-						var doc any
-						if err := json.Unmarshal(b, &doc); err != nil {
-							t.Fatal(err)
-						}
-						applyOps(t, doc, ops)
-						b, _ = json.Marshal(doc)
-						again, errs := manifest.Parse(path, manifest.Split(b)[0])
-						if len(errs) > 0 {
-							t.Fatal(errs)
-						}
-						tmpl2, err := again[0].PodTemplate()
-						if err != nil {
-							t.Fatal(err)
-						}
-						left := e.Evaluate(lv, &tmpl2.Metadata, &tmpl2.Spec)
-						if lv.Level == api.LevelRestricted {
-							left = append(left, e.Evaluate(api.LevelVersion{Level: api.LevelBaseline, Version: lv.Version}, &tmpl2.Metadata, &tmpl2.Spec)...)
-						}
-						if len(left) > 0 {
-							t.Errorf("%s at %s: after the fixes still fails %s: %s\nfixed pod: %s", filepath.Base(path), lv, left[0].ID, left[0].Detail, b)
-							continue
-						}
-						fixed++
-					}
-				}
+				fixed += fixFile(t, e, path, lv, unfixable)
 			}
 		}
+	}
+	// The real-world corpus, at the default level: every workload of it
+	// that fails is fixed too.
+	corpus, _ := filepath.Glob(filepath.Join("..", "..", "cli", "testdata", "corpus", "*", "*.yaml"))
+	more, _ := filepath.Glob(filepath.Join("..", "..", "cli", "testdata", "corpus", "*", "*", "*.yaml"))
+	lv, _ := LevelVersion("restricted", "latest")
+	corpusFixed := 0
+	for _, path := range append(corpus, more...) {
+		corpusFixed += fixFile(t, e, path, lv, unfixable)
+	}
+	if corpusFixed < 15 {
+		t.Errorf("%d corpus workloads fixed; want the corpus's", corpusFixed)
 	}
 	if fixed < 500 {
 		t.Errorf("%d fixtures fixed; the upstream set has many more", fixed)
@@ -140,4 +101,71 @@ func TestFixesFix(t *testing.T) {
 	if len(unfixable) > 0 {
 		t.Errorf("verdicts without a fix, by check: %v", unfixable)
 	}
+}
+
+// fixFile applies the fixes of every Pod Security verdict on each workload
+// of a file at lv and checks that the result passes; it returns the number
+// of workloads it fixed and counts verdicts without a fix in unfixable.
+func fixFile(t *testing.T, e *Evaluator, path string, lv api.LevelVersion, unfixable map[string]int) int {
+	t.Helper()
+	fixed := 0
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range manifest.Split(data) {
+		objs, errs := manifest.Parse(path, d)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		for _, o := range objs {
+			tmpl, err := o.PodTemplate()
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			if tmpl == nil {
+				continue
+			}
+			var ops []op
+			results := withOverridden(e.Pod(&tmpl.Metadata, &tmpl.Spec))(lv)
+			if len(results) == 0 {
+				continue
+			}
+			for _, r := range results {
+				o := fixOps(o, r.ID, tmpl, locate(r.ID, tmpl, r.Detail))
+				if len(o) == 0 {
+					unfixable[string(r.ID)]++
+				}
+				ops = append(ops, o...)
+			}
+			b, err := o.JSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc any
+			if err := json.Unmarshal(b, &doc); err != nil {
+				t.Fatal(err)
+			}
+			applyOps(t, doc, ops)
+			b, _ = json.Marshal(doc)
+			again, errs := manifest.Parse(path, manifest.Split(b)[0])
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			tmpl2, err := again[0].PodTemplate()
+			if err != nil {
+				t.Fatal(err)
+			}
+			left := e.Evaluate(lv, &tmpl2.Metadata, &tmpl2.Spec)
+			if lv.Level == api.LevelRestricted {
+				left = append(left, e.Evaluate(api.LevelVersion{Level: api.LevelBaseline, Version: lv.Version}, &tmpl2.Metadata, &tmpl2.Spec)...)
+			}
+			if len(left) > 0 {
+				t.Errorf("%s %s at %s: after the fixes still fails %s: %s\nfixed: %s", filepath.Base(path), o.Ref, lv, left[0].ID, left[0].Detail, b)
+				continue
+			}
+			fixed++
+		}
+	}
+	return fixed
 }
