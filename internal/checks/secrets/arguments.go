@@ -53,13 +53,13 @@ func argCredentials(argv []string) map[int][]string {
 			add(w.arg, "a MySQL password (-p)")
 		case eq && name != "" && sensitiveKey(name, true) && literal(strings.Trim(value, `"'`)):
 			if strings.HasPrefix(w.s, "-") {
-				add(w.arg, "a literal value of flag "+quote("--"+name))
+				add(w.arg, "a literal value of flag "+flagName("--"+name))
 			} else {
-				add(w.arg, "a literal value of variable "+quote(name))
+				add(w.arg, "a literal value of variable "+flagName(name))
 			}
 		case !eq && strings.HasPrefix(w.s, "--") && sensitiveKey(name, true) && j+1 < len(words) &&
 			!strings.HasPrefix(words[j+1].s, "-") && literal(words[j+1].s):
-			add(words[j+1].arg, "a literal value of flag "+quote("--"+name))
+			add(words[j+1].arg, "a literal value of flag "+flagName("--"+name))
 		}
 	}
 	return out
@@ -104,4 +104,16 @@ func lastAppliedData(annotation string) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// flagName quotes a flag or variable name for a finding, unless it is not
+// plainly a name (--password:value is one word): a finding never shows
+// what may be part of a value.
+func flagName(name string) string {
+	if len(name) > 48 || strings.ContainsFunc(name, func(r rune) bool {
+		return !(r == '-' || r == '_' || r == '.' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	}) {
+		return "named like a credential"
+	}
+	return quote(name)
 }
