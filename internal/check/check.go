@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/object"
@@ -179,6 +180,12 @@ type Diagnostic struct {
 	Admission  []string
 	// Severity, when set, overrides the check's severity.
 	Severity *finding.Severity
+	// Remediation, when set, replaces the check's: the fix written for
+	// this object (its own names, the field that is at fault).
+	Remediation string
+	// Names are old, new pairs replaced in the check's remediation: its
+	// example names (my-namespace) become the object's own.
+	Names []string
 }
 
 // Pass is one check looking at one object.
@@ -201,6 +208,13 @@ func (p *Pass) Report(d Diagnostic) {
 	if d.Severity != nil {
 		sev = *d.Severity
 	}
+	fix := c.Remediation
+	if len(d.Names) > 1 {
+		fix = strings.NewReplacer(d.Names...).Replace(fix)
+	}
+	if d.Remediation != "" {
+		fix = d.Remediation
+	}
 	*p.findings = append(*p.findings, finding.Finding{
 		CheckID:     c.ID,
 		Title:       c.Title,
@@ -213,7 +227,7 @@ func (p *Pass) Report(d Diagnostic) {
 		Reason:      d.Reason,
 		Detail:      d.Detail,
 		Admission:   d.Admission,
-		Remediation: c.Remediation,
+		Remediation: fix,
 		DocURL:      c.DocURL,
 	})
 }

@@ -35,6 +35,8 @@ type ScanOptions struct {
 	// NoDefaults leaves the API server's built-in roles out of the RBAC
 	// analysis that rates automounted tokens.
 	NoDefaults bool
+	// Namespace is where objects without one are applied (-n).
+	Namespace string
 	// AllowEmpty accepts input with no Kubernetes object in it.
 	AllowEmpty bool
 	// Compact writes the text report one line per finding.
@@ -55,6 +57,7 @@ it are also judged as Pod Security Admission would judge them.
 Examples:
   kubeguard scan deploy/
   helm template my-chart | kubeguard scan -
+  kubeguard scan -n argocd install.yaml    # as kubectl apply -n argocd -f install.yaml
   kustomize build overlays/prod | kubeguard scan --level baseline -o sarif --output kubeguard.sarif -
 
 Configuration (.kubeguard.yaml) disables checks, overrides severities, sets
@@ -114,6 +117,8 @@ func checkScanFlags(fs *flagSet, o *ScanOptions) (*api.LevelVersion, error) {
 func runScan(ctx context.Context, args []string, io IO) int {
 	var o ScanOptions
 	fs := scanFlags(&o)
+	// Not in scanFlags, which cluster shares: its -n selects a namespace.
+	fs.StringVarP(&o.Namespace, "namespace", "n", "", "judge objects without a namespace as applied with kubectl apply -n `namespace`")
 	paths, code, ok := fs.parse(args, io)
 	if !ok {
 		return code
@@ -289,7 +294,7 @@ func openOutput(format, path string, compact bool, stdout io.Writer) (report.Out
 
 // settings are the run settings the scan flags give.
 func (o *ScanOptions) settings(lv *api.LevelVersion, searchFrom []string) run.Settings {
-	return run.Settings{ConfigFile: o.Config, SearchFrom: searchFrom, Baseline: o.Baseline, NoAnnotations: o.NoSuppressions, PodSecurity: lv, NoRBACDefaults: o.NoDefaults}
+	return run.Settings{ConfigFile: o.Config, SearchFrom: searchFrom, Baseline: o.Baseline, NoAnnotations: o.NoSuppressions, PodSecurity: lv, NoRBACDefaults: o.NoDefaults, Namespace: o.Namespace}
 }
 
 // planFor is the checks a front runs with the settings applied.

@@ -78,6 +78,9 @@ type Settings struct {
 	// NoRBACDefaults leaves the API server's built-in roles out of the
 	// RBAC analysis checks ask.
 	NoRBACDefaults bool
+	// Namespace is where objects without one are applied, as kubectl
+	// apply -n applies them; empty means "default".
+	Namespace string
 	// Now is when exemptions expire against; zero means the current time.
 	Now time.Time
 }
@@ -100,7 +103,7 @@ func Configure(cs []check.Check, all []check.Check, s Settings) (*Plan, error) {
 	}
 	p := &Plan{
 		Checks:  cs,
-		Options: check.Options{PodSecurity: s.PodSecurity, NoRBACDefaults: s.NoRBACDefaults},
+		Options: check.Options{PodSecurity: s.PodSecurity, NoRBACDefaults: s.NoRBACDefaults, Namespace: s.Namespace},
 		Filter:  &suppress.Filter{NoAnnotations: s.NoAnnotations, Now: now},
 	}
 	path := s.ConfigFile

@@ -2,11 +2,13 @@ package run
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/manifest"
+	"github.com/kubeguard/kubeguard/internal/object"
 	"github.com/kubeguard/kubeguard/internal/report"
 	"github.com/kubeguard/kubeguard/internal/suppress"
 )
@@ -49,7 +51,11 @@ func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts chec
 				filter.Apply(obj, fs)
 			}
 			if err != nil {
-				p.Errors = append(p.Errors, finding.InputError{Location: obj.Source, Message: err.Error()})
+				loc := obj.Source
+				if fe := (*object.FieldError)(nil); errors.As(err, &fe) {
+					loc = fe.Location // the offending field, not the object
+				}
+				p.Errors = append(p.Errors, finding.InputError{Location: loc, Message: err.Error()})
 			}
 			sink.Encode(p, report.Object{Ref: obj.Ref, Location: obj.Source}, fs)
 			// The findings are encoded: the list is the next object's.

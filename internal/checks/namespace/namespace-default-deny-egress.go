@@ -40,6 +40,7 @@ var DefaultDenyEgress = check.Check{
 			return
 		}
 		p.Report(check.Diagnostic{
+			Names:  []string{"my-namespace", ns.Ref.Name},
 			Path:   namePath,
 			Reason: "no default-deny egress NetworkPolicy",
 			Detail: "no NetworkPolicy in namespace " + quote(ns.Ref.Name) + " selects every pod (podSelector: {}) with policy type " +

@@ -34,6 +34,7 @@ var DefaultDenyIngress = check.Check{
 			return
 		}
 		p.Report(check.Diagnostic{
+			Names:  []string{"my-namespace", ns.Ref.Name},
 			Path:   namePath,
 			Reason: "no default-deny ingress NetworkPolicy",
 			Detail: "no NetworkPolicy in namespace " + quote(ns.Ref.Name) + " selects every pod (podSelector: {}) with policy type " +

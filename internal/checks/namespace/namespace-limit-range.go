@@ -41,6 +41,7 @@ var LimitRange = check.Check{
 			}
 		}
 		p.Report(check.Diagnostic{
+			Names:  []string{"my-namespace", ns.Ref.Name},
 			Path:   namePath,
 			Reason: "no LimitRange",
 			Detail: "no LimitRange in namespace " + quote(ns.Ref.Name) + " sets spec.limits, so containers get no default requests " +

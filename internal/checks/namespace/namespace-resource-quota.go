@@ -43,6 +43,7 @@ var ResourceQuota = check.Check{
 			}
 		}
 		p.Report(check.Diagnostic{
+			Names:  []string{"my-namespace", ns.Ref.Name},
 			Path:   namePath,
 			Reason: "no ResourceQuota",
 			Detail: "no ResourceQuota in namespace " + quote(ns.Ref.Name) + " sets spec.hard, so nothing bounds the compute, storage " +
