@@ -2,9 +2,10 @@ package checks
 
 import (
 	"flag"
-	"k8s.io/pod-security-admission/api"
 	"testing"
 	"time"
+
+	"k8s.io/pod-security-admission/api"
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/check/checktest"

@@ -12,10 +12,10 @@ import (
 	"github.com/kubeguard/kubeguard/internal/checks/namespace"
 	"github.com/kubeguard/kubeguard/internal/checks/network"
 	"github.com/kubeguard/kubeguard/internal/checks/pss"
-	"github.com/kubeguard/kubeguard/internal/checks/rbac"
 	"github.com/kubeguard/kubeguard/internal/checks/secrets"
 	"github.com/kubeguard/kubeguard/internal/checks/serviceaccount"
 	"github.com/kubeguard/kubeguard/internal/checks/workload"
+	"github.com/kubeguard/kubeguard/internal/rbac"
 	"github.com/kubeguard/kubeguard/internal/suppress"
 )
 

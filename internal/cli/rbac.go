@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
 	"github.com/kubeguard/kubeguard/internal/cluster"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/rbac"
@@ -621,7 +620,7 @@ func runRisks(ctx context.Context, args []string, io IO) int {
 	if !in.Live {
 		fmt.Fprintf(io.Stderr, "kubeguard: %s\n", defaultsNote(in.Policy))
 	}
-	r := &report.Report{Version: version(), Checks: rbacchecks.Checks, Objects: in.Objects, Findings: rbac.Risks(in.Policy), Errors: in.Errors}
+	r := &report.Report{Version: version(), Checks: rbac.Checks, Objects: in.Objects, Findings: rbac.Risks(in.Policy), Errors: in.Errors}
 	report.Sort(r.Findings)
 	if !writeReport(io.Stderr, out, w, closeOut, r) {
 		return ExitError

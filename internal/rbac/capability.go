@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/kubeguard/kubeguard/internal/check"
-	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
 	rbacv1 "k8s.io/api/rbac/v1"
 )
 
@@ -66,30 +65,30 @@ const (
 )
 
 var probes = []probe{
-	{name: probeSecrets, check: &rbacchecks.SecretsRead, verbs: []string{"get", "list", "watch"}, resources: []string{"secrets"}},
-	{name: probePods, check: &rbacchecks.WorkloadCreate, verbs: []string{"create"}, resources: []string{"pods"}},
-	{name: probeControllers, check: &rbacchecks.WorkloadCreate, verbs: []string{"create", "update", "patch"}, resources: []string{"replicationcontrollers"}},
-	{name: probeControllers, check: &rbacchecks.WorkloadCreate, verbs: []string{"create", "update", "patch"}, group: "apps",
+	{name: probeSecrets, check: &SecretsRead, verbs: []string{"get", "list", "watch"}, resources: []string{"secrets"}},
+	{name: probePods, check: &WorkloadCreate, verbs: []string{"create"}, resources: []string{"pods"}},
+	{name: probeControllers, check: &WorkloadCreate, verbs: []string{"create", "update", "patch"}, resources: []string{"replicationcontrollers"}},
+	{name: probeControllers, check: &WorkloadCreate, verbs: []string{"create", "update", "patch"}, group: "apps",
 		resources: []string{"deployments", "replicasets", "statefulsets", "daemonsets"}},
-	{name: probeControllers, check: &rbacchecks.WorkloadCreate, verbs: []string{"create", "update", "patch"}, group: "batch",
+	{name: probeControllers, check: &WorkloadCreate, verbs: []string{"create", "update", "patch"}, group: "batch",
 		resources: []string{"jobs", "cronjobs"}},
-	{name: probePV, check: &rbacchecks.PersistentVolumeCreate, verbs: []string{"create"}, resources: []string{"persistentvolumes"}, cluster: true},
-	{name: probeNodesProxy, check: &rbacchecks.NodesProxy, verbs: []string{"get", "create"}, resources: []string{"nodes/proxy"}, cluster: true},
-	{name: probeEscalateRoles, check: &rbacchecks.EscalateVerb, verbs: []string{"escalate"}, group: rbacGroup, resources: []string{"roles"}},
-	{name: probeEscalateCluster, check: &rbacchecks.EscalateVerb, verbs: []string{"escalate"}, group: rbacGroup, resources: []string{"clusterroles"}, cluster: true},
+	{name: probePV, check: &PersistentVolumeCreate, verbs: []string{"create"}, resources: []string{"persistentvolumes"}, cluster: true},
+	{name: probeNodesProxy, check: &NodesProxy, verbs: []string{"get", "create"}, resources: []string{"nodes/proxy"}, cluster: true},
+	{name: probeEscalateRoles, check: &EscalateVerb, verbs: []string{"escalate"}, group: rbacGroup, resources: []string{"roles"}},
+	{name: probeEscalateCluster, check: &EscalateVerb, verbs: []string{"escalate"}, group: rbacGroup, resources: []string{"clusterroles"}, cluster: true},
 	// bind is checked in the namespace of a RoleBinding for the Role or
 	// ClusterRole it refers to, cluster-wide for a ClusterRoleBinding.
-	{name: probeBind, check: &rbacchecks.BindVerb, verbs: []string{"bind"}, group: rbacGroup, resources: []string{"roles", "clusterroles"}},
-	{name: probeImpUsers, check: &rbacchecks.Impersonate, verbs: []string{"impersonate"}, resources: []string{"users"}, cluster: true},
-	{name: probeImpGroups, check: &rbacchecks.Impersonate, verbs: []string{"impersonate"}, resources: []string{"groups"}, cluster: true},
-	{name: probeImpSAs, check: &rbacchecks.Impersonate, verbs: []string{"impersonate"}, resources: []string{"serviceaccounts"}},
-	{name: "impersonate uids and user extras", check: &rbacchecks.Impersonate, verbs: []string{"impersonate"}, group: "authentication.k8s.io",
+	{name: probeBind, check: &BindVerb, verbs: []string{"bind"}, group: rbacGroup, resources: []string{"roles", "clusterroles"}},
+	{name: probeImpUsers, check: &Impersonate, verbs: []string{"impersonate"}, resources: []string{"users"}, cluster: true},
+	{name: probeImpGroups, check: &Impersonate, verbs: []string{"impersonate"}, resources: []string{"groups"}, cluster: true},
+	{name: probeImpSAs, check: &Impersonate, verbs: []string{"impersonate"}, resources: []string{"serviceaccounts"}},
+	{name: "impersonate uids and user extras", check: &Impersonate, verbs: []string{"impersonate"}, group: "authentication.k8s.io",
 		resources: []string{"uids", "userextras/*"}, cluster: true},
-	{name: probeTokens, check: &rbacchecks.TokenRequest, verbs: []string{"create"}, resources: []string{"serviceaccounts/token"}},
-	{name: "write admission webhook configurations", check: &rbacchecks.AdmissionWebhookWrite,
+	{name: probeTokens, check: &TokenRequest, verbs: []string{"create"}, resources: []string{"serviceaccounts/token"}},
+	{name: "write admission webhook configurations", check: &AdmissionWebhookWrite,
 		verbs: []string{"create", "update", "patch", "delete", "deletecollection"}, group: "admissionregistration.k8s.io",
 		resources: []string{"mutatingwebhookconfigurations", "validatingwebhookconfigurations"}, cluster: true},
-	{name: probeNamespaces, check: &rbacchecks.NamespaceModify, verbs: []string{"update", "patch"}, resources: []string{"namespaces"}},
+	{name: probeNamespaces, check: &NamespaceModify, verbs: []string{"update", "patch"}, resources: []string{"namespaces"}},
 	{name: probeCSRCreate, verbs: []string{"create"}, group: "certificates.k8s.io", resources: []string{"certificatesigningrequests"}, cluster: true},
 	{name: probeCSRApproval, verbs: []string{"update", "patch"}, group: "certificates.k8s.io", resources: []string{"certificatesigningrequests/approval"}, cluster: true},
 	{name: probeCSRApprove, verbs: []string{"approve"}, group: "certificates.k8s.io", resources: []string{"signers"}, cluster: true,
@@ -98,16 +97,16 @@ var probes = []probe{
 	// authorized exec with get until v1.35 made it ask for create too
 	// (feature gate AuthorizePodWebsocketUpgradeCreatePermission, on by
 	// default): either verb execs on the clusters people run.
-	{name: probeExec, check: &rbacchecks.PodExec, verbs: []string{"create", "get"}, resources: []string{"pods/exec"}},
+	{name: probeExec, check: &PodExec, verbs: []string{"create", "get"}, resources: []string{"pods/exec"}},
 	// attach, like exec, was authorized with get over WebSocket before
 	// v1.35.
-	{name: probeAttach, check: &rbacchecks.PodExec, verbs: []string{"create", "get"}, resources: []string{"pods/attach"}},
+	{name: probeAttach, check: &PodExec, verbs: []string{"create", "get"}, resources: []string{"pods/attach"}},
 	// An ephemeral container joins a running pod and may mount its
 	// volumes, the ServiceAccount token's among them.
-	{name: probeEphemeral, check: &rbacchecks.PodExec, verbs: []string{"update", "patch"}, resources: []string{"pods/ephemeralcontainers"}},
+	{name: probeEphemeral, check: &PodExec, verbs: []string{"update", "patch"}, resources: []string{"pods/ephemeralcontainers"}},
 	// A running pod's container images are the one part of its spec an
 	// update may change: the new image runs with the pod's token.
-	{name: probeUpdatePods, check: &rbacchecks.PodExec, verbs: []string{"update", "patch"}, resources: []string{"pods"}},
+	{name: probeUpdatePods, check: &PodExec, verbs: []string{"update", "patch"}, resources: []string{"pods"}},
 	// Creating a Secret of type kubernetes.io/service-account-token makes
 	// the token controller write a token of the ServiceAccount it names
 	// into it: with read access to Secrets, a token of any ServiceAccount

@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/kubeguard/kubeguard/internal/check"
-	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/object"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -45,7 +44,7 @@ func builtinRoleName(kind, ns, name string) bool {
 	return builtinRoles()[ref(kind, ns, name)]
 }
 
-// Risks evaluates the RBAC checks (package internal/checks/rbac) over the
+// Risks evaluates the RBAC checks (rbac-*.go, this package) over the
 // policy. Built-in roles and bindings are used to resolve grants but are
 // not reported. Findings point at the binding (its roleRef, or the subject
 // at fault), at the rule for wildcards, and at the workload's
@@ -233,7 +232,7 @@ func (an *analysis) bindingRisks(b *Binding) []finding.Finding {
 		path := subjectPath(i)
 		switch {
 		case s.Kind == rbacv1.GroupKind && s.Name == SystemMasters:
-			out = append(out, report(&rbacchecks.SystemMastersBinding, b.ObjectRef(), o, path, nil,
+			out = append(out, report(&SystemMastersBinding, b.ObjectRef(), o, path, nil,
 				fmt.Sprintf("%s binds %s to Group %s", b.Ref(), b.RoleRefString(), SystemMasters),
 				"members of system:masters are allowed everything before RBAC is consulted"))
 		case s.Kind == rbacv1.GroupKind && s.Name == AllUnauthenticated, s.Kind == rbacv1.UserKind && s.Name == Anonymous:
@@ -242,7 +241,7 @@ func (an *analysis) bindingRisks(b *Binding) []finding.Finding {
 				// What the API server grants anonymous requests anyway.
 				sev = severity(finding.Info)
 			}
-			out = append(out, report(&rbacchecks.AnonymousBinding, b.ObjectRef(), o, path, sev,
+			out = append(out, report(&AnonymousBinding, b.ObjectRef(), o, path, sev,
 				fmt.Sprintf("%s grants %s to %s %s: anyone who can reach the API server", b.Ref(), b.RoleRefString(), s.Kind, s.Name),
 				roleSummary(b)))
 		case s.Kind == rbacv1.GroupKind && (s.Name == AllAuthenticated || s.Name == AllServiceAccounts):
@@ -250,7 +249,7 @@ func (an *analysis) bindingRisks(b *Binding) []finding.Finding {
 			if s.Name == AllServiceAccounts {
 				who = "every ServiceAccount of every namespace"
 			}
-			out = append(out, report(&rbacchecks.AuthenticatedBinding, b.ObjectRef(), o, path, nil,
+			out = append(out, report(&AuthenticatedBinding, b.ObjectRef(), o, path, nil,
 				fmt.Sprintf("%s grants %s %s to Group %s: %s", b.Ref(), b.RoleRefString(), scope(b), s.Name, who),
 				roleSummary(b)))
 		}
@@ -301,22 +300,22 @@ func (an *analysis) bindingRisks(b *Binding) []finding.Finding {
 			}
 		}
 		reason := fmt.Sprintf("%s can %s", who, strings.Join(what, "; "))
-		if chk == &rbacchecks.NamespaceModify && !b.Cluster() {
+		if chk == &NamespaceModify && !b.Cluster() {
 			reason += " (its own Namespace object only)"
 		}
 		var sev *finding.Severity
-		if chk == &rbacchecks.SecretsRead && !slices.ContainsFunc(caps, func(c capability) bool { return len(c.names) == 0 }) {
+		if chk == &SecretsRead && !slices.ContainsFunc(caps, func(c capability) bool { return len(c.names) == 0 }) {
 			// Named Secrets are the recommended narrow grant.
 			sev = severity(finding.Low)
 		}
 		switch chk {
-		case &rbacchecks.SecretsRead:
+		case &SecretsRead:
 			// As severe as the token Secrets it reads open.
 			if s, d := an.reach.powerfulSecret(caps); s != nil {
 				sev = severity(finding.Critical)
 				reason += fmt.Sprintf("; that includes token Secret %s/%s of ServiceAccount %s/%s, %s", s.Namespace, s.Name, s.Namespace, s.ServiceAccount, reachWords(d))
 			}
-		case &rbacchecks.Impersonate:
+		case &Impersonate:
 			if !an.impersonatesUsers(b, caps) {
 				sev = severity(finding.Medium)
 				reason += " (without impersonating a user, which no binding lets them do, the API server refuses these)"
@@ -342,7 +341,7 @@ func clusterAdmin(b *Binding, who, what string) finding.Finding {
 		sev = nil
 		reason = fmt.Sprintf("%s can do everything in namespace %s, Roles and Secrets included, through %s", who, b.Namespace, b.Ref())
 	}
-	return report(&rbacchecks.ClusterAdminBinding, b.ObjectRef(), b.Origin, roleRefPath, sev, reason, "role: "+what)
+	return report(&ClusterAdminBinding, b.ObjectRef(), b.Origin, roleRefPath, sev, reason, "role: "+what)
 }
 
 // roleSummary says what a binding's role grants, briefly.
@@ -367,11 +366,11 @@ func (an *analysis) missingRole(b *Binding) (finding.Finding, bool) {
 	}
 	path := roleRefNamePath
 	if !an.p.DefaultsLoaded && builtinRoleName(b.RoleRef.Kind, b.Namespace, b.RoleRef.Name) {
-		return report(&rbacchecks.BindingMissingRole, b.ObjectRef(), b.Origin, path, severity(finding.Info),
+		return report(&BindingMissingRole, b.ObjectRef(), b.Origin, path, severity(finding.Info),
 			fmt.Sprintf("%s refers to the built-in %s, whose rules are not in the input", b.Ref(), b.RoleRefString()),
 			"analyse without --no-defaults to resolve the API server's built-in roles"), true
 	}
-	return report(&rbacchecks.BindingMissingRole, b.ObjectRef(), b.Origin, path, nil,
+	return report(&BindingMissingRole, b.ObjectRef(), b.Origin, path, nil,
 		fmt.Sprintf("%s refers to %s, which is not in the input", b.Ref(), b.RoleRefString()),
 		"subjects: "+an.subjects(b)+"; whoever creates that role decides what they get"), true
 }
@@ -404,7 +403,7 @@ func (an *analysis) namespacedOnly(b *Binding, who string) (finding.Finding, boo
 			}
 		}
 	}
-	return report(&rbacchecks.ClusterBindingNamespacedOnly, b.ObjectRef(), b.Origin, kindPath, nil,
+	return report(&ClusterBindingNamespacedOnly, b.ObjectRef(), b.Origin, kindPath, nil,
 		fmt.Sprintf("%s grants %s only namespaced resources (%s), in every namespace", b.Ref(), who, strings.Join(res, ", ")),
 		"role: "+r.Ref()), true
 }
@@ -450,7 +449,7 @@ func (an *analysis) csrRisks() []finding.Finding {
 			if at == nil {
 				continue
 			}
-			out = append(out, report(&rbacchecks.CSRSigning, at.ObjectRef(), at.Origin, roleRefPath, nil,
+			out = append(out, report(&CSRSigning, at.ObjectRef(), at.Origin, roleRefPath, nil,
 				fmt.Sprintf("%s can request and approve client certificates for any user or group, system:masters included", id),
 				strings.Join(via, "; ")))
 		}
@@ -493,7 +492,7 @@ func (an *analysis) wildcards() []finding.Finding {
 			if len(fields) == 0 {
 				continue
 			}
-			out = append(out, report(&rbacchecks.Wildcard, r.ObjectRef(), r.Origin, rulePath(i).Key(fields[0]), nil,
+			out = append(out, report(&Wildcard, r.ObjectRef(), r.Origin, rulePath(i).Key(fields[0]), nil,
 				fmt.Sprintf("%s rules[%d] %s grants a wildcard in %s", r.Ref(), i, RuleString(rule), strings.Join(fields, ", ")), detail))
 		}
 	}
@@ -621,7 +620,7 @@ func workloadRisks(workloads []*Workload, sas map[Identity]*ServiceAccount, powe
 		case r.distance > 1:
 			sev, reason = severity(finding.High), reason+fmt.Sprintf("; the token reaches cluster-admin power in %d steps (see rbac paths)", r.distance)
 		}
-		out = append(out, report(&rbacchecks.PrivilegedTokenWorkload, w.Origin.Ref, w.Origin, w.serviceAccountPath(), sev,
+		out = append(out, report(&PrivilegedTokenWorkload, w.Origin.Ref, w.Origin, w.serviceAccountPath(), sev,
 			reason, "granted by "+r.via))
 	}
 	return out
@@ -708,7 +707,7 @@ func (an *analysis) mintRisk(b *Binding, who string) (finding.Finding, bool) {
 				reason := fmt.Sprintf("%s can mint a token of any ServiceAccount %s: create a Secret of type kubernetes.io/service-account-token naming it, "+
 					"which the token controller fills, then read it (%s can %s)", who, where(ns), id, r.describe())
 				detail := "granted by " + an.grantDetail(c.grant) + "; read by " + an.grantDetail(r.grant)
-				return report(&rbacchecks.TokenRequest, b.ObjectRef(), b.Origin, roleRefPath, nil, reason, detail), true
+				return report(&TokenRequest, b.ObjectRef(), b.Origin, roleRefPath, nil, reason, detail), true
 			}
 		}
 	}

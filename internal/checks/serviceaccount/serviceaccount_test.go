@@ -14,7 +14,6 @@ import (
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/check/checktest"
-	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
 	"github.com/kubeguard/kubeguard/internal/checks/serviceaccount"
 )
 
@@ -93,8 +92,8 @@ func TestPowersAgreeWithRBAC(t *testing.T) {
 	for _, path := range []string{
 		filepath.Join("testdata", "service-account-token-automount.yaml"),
 		filepath.Join("testdata", "service-account-token-automount_ok.yaml"),
-		filepath.Join("..", "rbac", "testdata", "rbac-privileged-token-workload.yaml"),
-		filepath.Join("..", "rbac", "testdata", "rbac-privileged-token-workload_ok.yaml"),
+		filepath.Join("..", "..", "rbac", "testdata", "checks", "rbac-privileged-token-workload.yaml"),
+		filepath.Join("..", "..", "rbac", "testdata", "checks", "rbac-privileged-token-workload_ok.yaml"),
 	} {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			data, err := os.ReadFile(path)
@@ -120,7 +119,7 @@ func TestPowersAgreeWithRBAC(t *testing.T) {
 			}
 			var want []string
 			for _, f := range rbac.Risks(b.Build()) {
-				if f.CheckID == rbacchecks.PrivilegedTokenWorkload.ID {
+				if f.CheckID == rbac.PrivilegedTokenWorkload.ID {
 					want = append(want, f.Object.String())
 				}
 			}

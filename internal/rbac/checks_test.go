@@ -2,23 +2,23 @@ package rbac_test
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/check/checktest"
-	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/rbac"
 )
 
-func TestRegistry(t *testing.T) {
-	if err := check.Validate(rbacchecks.Checks); err != nil {
+func TestCheckRegistry(t *testing.T) {
+	if err := check.Validate(rbac.Checks); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range rbacchecks.Checks {
-		if c.Category != rbacchecks.Category || c.Run != nil || len(c.Kinds) > 0 {
-			t.Errorf("check %s: want category %s and no kinds or Run (the analysis runs it)", c.ID, rbacchecks.Category)
+	for _, c := range rbac.Checks {
+		if c.Category != rbac.Category || c.Run != nil || len(c.Kinds) > 0 {
+			t.Errorf("check %s: want category %s and no kinds or Run (the analysis runs it)", c.ID, rbac.Category)
 		}
 		if _, err := os.Stat(c.ID + ".go"); err != nil {
 			t.Errorf("check %s: %v", c.ID, err)
@@ -30,8 +30,8 @@ func TestRegistry(t *testing.T) {
 // the checktest harness: <id>.yaml must fire <id> where a "# want: <id>"
 // comment says, <id>_ok.yaml must fire nothing, and every finding of any
 // RBAC check must be expected.
-func TestFixtures(t *testing.T) {
-	checktest.Fixtures(t, "testdata", rbacchecks.Checks, true, func(t *testing.T, path string) []finding.Finding {
+func TestCheckFixtures(t *testing.T) {
+	checktest.Fixtures(t, filepath.Join("testdata", "checks"), rbac.Checks, true, func(t *testing.T, path string) []finding.Finding {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)

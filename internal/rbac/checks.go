@@ -1,10 +1,12 @@
-// Package rbac holds the metadata of the RBAC risk checks. They look
-// across objects (a binding, the role it refers to, the subjects' other
-// bindings, the workloads that run as a ServiceAccount), so they have no
-// per-object Run: package internal/rbac evaluates them, and
-// `kubeguard rbac risks` reports them. Registering them here lists them in
-// `kubeguard checks` and docs/checks.md with the rest of the catalogue.
 package rbac
+
+// The RBAC risk checks live here, beside the analysis that finds them (one
+// file each, rbac-<id>.go, metadata only). They look across objects (a
+// binding, the role it refers to, the subjects' other bindings, the
+// workloads that run as a ServiceAccount), so they have no per-object Run:
+// Risks evaluates them, and `kubeguard rbac risks` and `kubeguard cluster`
+// report them. The catalogue (package checks) lists them in
+// `kubeguard checks` and docs/checks.md with the rest.
 
 import "github.com/kubeguard/kubeguard/internal/check"
 
