@@ -13,8 +13,6 @@ import (
 	"github.com/kubeguard/kubeguard/internal/finding"
 )
 
-const auditLogDoc = "https://kubernetes.io/docs/tasks/debug/debug-cluster/audit/"
-
 // The log detections. Like the policy checks they carry metadata only:
 // a Detector runs them over a stream of events.
 var (

@@ -371,7 +371,7 @@ func (e *Engine) Run(obj *object.Object) ([]finding.Finding, error) {
 // copying each object's list into it (findings are a few hundred bytes
 // each, and a large scan has hundreds of thousands).
 func (e *Engine) RunAppend(dst []finding.Finding, obj *object.Object) ([]finding.Finding, error) {
-	return e.run(nil, dst, obj)
+	return e.run(context.Background(), dst, obj)
 }
 
 // RunContext is Run stopping between checks once ctx is done, with ctx's
@@ -381,7 +381,7 @@ func (e *Engine) RunContext(ctx context.Context, obj *object.Object) ([]finding.
 	return e.run(ctx, nil, obj)
 }
 
-// run is RunAppend, watching ctx when it is not nil.
+// run is RunAppend, stopping between checks once ctx is done.
 func (e *Engine) run(ctx context.Context, dst []finding.Finding, obj *object.Object) ([]finding.Finding, error) {
 	var (
 		tmpl    *object.PodTemplate
@@ -405,7 +405,7 @@ func (e *Engine) run(ctx context.Context, dst []finding.Finding, obj *object.Obj
 		if c.Run == nil {
 			continue
 		}
-		if ctx != nil && ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return dst, context.Cause(ctx)
 		}
 		wantsTemplate := e.wantsTemplate[i]
