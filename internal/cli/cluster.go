@@ -177,6 +177,9 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	prog := newProgress(io.Stderr)
 	col.Progress = prog.update
 	res := ScanCluster(ctx, col, cs, opts, o.Scan.Workers, filter)
+	if filter != nil && filter.Config != nil {
+		res.Report.Config = filter.Config.Path
+	}
 	prog.done()
 	r := res.Report
 	r.Version = Version

@@ -30,7 +30,7 @@ type ScanOptions struct {
 	Output     string
 	FailOn     string
 	Workers    int
-	// Config is the .kubeguard.yaml to use; empty means search upwards
+	// Config is the .kubeguard.yaml to use; empty means search upwards to the repository's root
 	// from the scanned paths.
 	Config         string
 	NoSuppressions bool
@@ -67,8 +67,10 @@ Examples:
   helm template my-chart | kubeguard scan -
   kustomize build overlays/prod | kubeguard scan --level baseline -o sarif --output kubeguard.sarif -
 
-Configuration (.kubeguard.yaml) disables checks, overrides severities, sets
-check parameters and exempts objects, each exemption with a reason and an
+Configuration (.kubeguard.yaml, looked for from the scanned paths up to
+their repository's root, or --config; the report names the file used)
+disables checks, overrides severities, sets check parameters and exempts
+objects, each exemption with a reason and an
 optional expiry date. An object or pod template annotation
   kubeguard.io/ignore: "<check-id>[,<check-id>] -- <reason>"
 waives checks for that object; kubeguard.io/ignore.<container> waives them
@@ -150,6 +152,9 @@ func scanTo(ctx context.Context, src *manifest.Source, cs []check.Check, opts ch
 	head := report.Head{Version: Version, Checks: cs}
 	if filter != nil {
 		head.Findings = filter.Expired()
+		if filter.Config != nil {
+			head.Config = filter.Config.Path
+		}
 	}
 	s, ok, err := report.NewStream(out, w, head)
 	if err != nil {
@@ -325,6 +330,9 @@ func ScanReport(ctx context.Context, src *manifest.Source, cs []check.Check, opt
 	var c report.Collector
 	if filter != nil {
 		c.Report.Findings = filter.Expired()
+		if filter.Config != nil {
+			c.Report.Config = filter.Config.Path
+		}
 	}
 	Scan(ctx, src, cs, opts, workers, filter, &c) // a Collector's Write does not fail
 	c.Report.Checks = cs
