@@ -108,7 +108,8 @@ func (s *Source) Files() ([]string, []finding.InputError) {
 				// either: only regular files, or links to them, are read.
 				info, err := os.Stat(path)
 				if err != nil {
-					errs = append(errs, inputError(path, err))
+					// A dangling link: reading it says so, in its place.
+					found = append(found, path)
 					return nil
 				}
 				if !info.Mode().IsRegular() {

@@ -60,6 +60,10 @@ func parse(a *Arena, file string, doc Document) ([]*object.Object, []finding.Inp
 	offset := doc.Line - 1
 	obj, err := object.New(root, src, offset)
 	if err != nil {
+		if se, ok := errors.AsType[*object.ScalarError](err); ok {
+			// The scalar's own line, not the document's.
+			return nil, fail(se.Line, "%s", se.Message()) // already in the file
+		}
 		return nil, fail(doc.Line+firstLine(root)-1, "%v", err)
 	}
 	if !isList(obj) {
@@ -77,6 +81,10 @@ func parse(a *Arena, file string, doc Document) ([]*object.Object, []finding.Inp
 	for _, it := range items.Content {
 		o, err := object.New(it, src, offset)
 		if err != nil {
+			if se, ok := errors.AsType[*object.ScalarError](err); ok {
+				errs = append(errs, fail(se.Line, "%s item: %s", obj.Ref.Kind, se.Message())...)
+				continue
+			}
 			errs = append(errs, fail(offset+it.Line, "%s item: %v", obj.Ref.Kind, err)...)
 			continue
 		}

@@ -128,12 +128,17 @@ func (o *Object) decode(n *yaml.Node, v any) error {
 	if decodeTree(n, v) {
 		return nil
 	}
-	return withJSON(n, func(b []byte) error {
+	err := withJSON(n, func(b []byte) error {
 		if err := kjson.UnmarshalCaseSensitivePreserveInts(b, v); err != nil {
 			return fmt.Errorf("decode: %w", err)
 		}
 		return nil
 	})
+	if se, ok := err.(*ScalarError); ok {
+		// Lines in the file, as the object's own locations are.
+		se.Line += o.offset
+	}
+	return err
 }
 
 // JSON returns the whole object as JSON, as kubectl would send it.
