@@ -55,3 +55,31 @@ func TestScalarErrorsWithholdValues(t *testing.T) {
 		}
 	}
 }
+
+// TestInvalidUTF8Line: yaml.v3's encoding error has no line; the error
+// names the line of the first invalid byte, not the document's first.
+func TestInvalidUTF8Line(t *testing.T) {
+	for _, tt := range []struct {
+		data string
+		line int
+	}{
+		{"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: x\xff\xfey\n", 6},
+		{"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: \"x\xc3\"\n", 6},
+		{"a: 1\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: \xff}\n", 5},
+		{"\xffkind: x\n", 1},
+	} {
+		docs := Split([]byte(tt.data))
+		var got []int
+		for _, d := range docs {
+			_, errs := Parse("f.yaml", d)
+			for _, e := range errs {
+				if strings.Contains(e.Message, "UTF-8") {
+					got = append(got, e.Location.Line)
+				}
+			}
+		}
+		if len(got) != 1 || got[0] != tt.line {
+			t.Errorf("%q: UTF-8 errors on lines %v, want %d", tt.data, got, tt.line)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/object"
@@ -42,6 +43,11 @@ func parse(a *Arena, file string, doc Document) ([]*object.Object, []finding.Inp
 		root = new(yaml.Node)
 		if err := yaml.Unmarshal(doc.Data, root); err != nil {
 			line, msg := yamlError(err)
+			if strings.Contains(msg, "UTF-8") || strings.Contains(msg, "UTF-16") {
+				// yaml.v3's encoding errors carry no line: name the one
+				// with the first invalid byte.
+				line = invalidUTF8Line(doc.Data)
+			}
 			// Errors at the end of the stream name the line after the
 			// last; name the last.
 			line = min(line, lineCount(doc.Data))
@@ -252,6 +258,23 @@ var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
 
 // yamlError splits a yaml.v3 error into the line it names (1 when none)
 // and the message without the "yaml: line N:" prefix.
+// invalidUTF8Line is the line of data's first byte that is not valid
+// UTF-8, 1 when all are.
+func invalidUTF8Line(data []byte) int {
+	line := 1
+	for len(data) > 0 {
+		r, size := utf8.DecodeRune(data)
+		if r == utf8.RuneError && size <= 1 {
+			return line
+		}
+		if r == '\n' {
+			line++
+		}
+		data = data[size:]
+	}
+	return 1
+}
+
 func yamlError(err error) (int, string) {
 	var te *yaml.TypeError
 	msg := err.Error()
