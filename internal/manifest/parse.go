@@ -75,28 +75,41 @@ func parse(a *Arena, file string, doc Document) ([]*object.Object, []finding.Inp
 	if !isList(obj) {
 		return []*object.Object{obj}, nil
 	}
-	items := obj.Field(object.Path{}.Key("items"))
+	var objs []*object.Object
+	errs := listItems(obj, src, offset, fail, &objs)
+	return objs, errs
+}
+
+// listItems appends the items of a List to objs, the items of a List among
+// them in their place (kubectl flattens nested Lists as well), and
+// returns the errors of the items that are not objects. Nesting is bounded
+// by the tree's (object.MaxDepth).
+func listItems(list *object.Object, src finding.Location, offset int, fail func(int, string, ...any) []finding.InputError, objs *[]*object.Object) []finding.InputError {
+	items := list.Field(object.Path{}.Key("items"))
 	if items == nil || items.Kind != yaml.SequenceNode {
 		if items != nil && items.Tag != "!!null" {
-			return nil, fail(obj.Source.Line, "%s items is not a list", obj.Ref.Kind)
+			return fail(list.Source.Line, "%s items is not a list", list.Ref.Kind)
 		}
-		return nil, nil
+		return nil
 	}
-	var objs []*object.Object
 	var errs []finding.InputError
 	for _, it := range items.Content {
 		o, err := object.New(it, src, offset)
 		if err != nil {
 			if se, ok := errors.AsType[*object.ScalarError](err); ok {
-				errs = append(errs, fail(se.Line, "%s item: %s", obj.Ref.Kind, se.Message())...)
+				errs = append(errs, fail(se.Line, "%s item: %s", list.Ref.Kind, se.Message())...)
 				continue
 			}
-			errs = append(errs, fail(offset+it.Line, "%s item: %v", obj.Ref.Kind, err)...)
+			errs = append(errs, fail(offset+it.Line, "%s item: %v", list.Ref.Kind, err)...)
 			continue
 		}
-		objs = append(objs, o)
+		if isList(o) {
+			errs = append(errs, listItems(o, src, offset, fail, objs)...)
+			continue
+		}
+		*objs = append(*objs, o)
 	}
-	return objs, errs
+	return errs
 }
 
 // ParseYAML parses one document's text into a node tree with the parser
