@@ -24,6 +24,7 @@ import (
 	"github.com/kubeguard/kubeguard/internal/checks"
 	"github.com/kubeguard/kubeguard/internal/config"
 	"github.com/kubeguard/kubeguard/internal/cputime"
+	"github.com/kubeguard/kubeguard/internal/run"
 )
 
 // fakeCluster answers namespace and pod look-ups from maps.
@@ -500,5 +501,36 @@ func TestManyLabelsAtAdmission(t *testing.T) {
 	}
 	if d := cputime.Used() - start; d > 8*time.Second {
 		t.Errorf("review took %s of CPU", d)
+	}
+}
+
+// TestAdmissionChecksByScope pins which checks the webhook runs: every
+// per-object check that does not say why it is skipped, and nothing that
+// needs more of the input than a request carries.
+func TestAdmissionChecksByScope(t *testing.T) {
+	all, err := checks.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, c := range run.Checks(all, run.FrontAdmission) {
+		got[c.ID] = true
+	}
+	for _, c := range all {
+		perObject := c.Run != nil && !slices.ContainsFunc(c.Needs, func(k string) bool { return k != "Namespace" })
+		want := perObject && !strings.HasPrefix(c.ID, "pss-") && c.ID != "invalid-suppression"
+		if got[c.ID] != want {
+			t.Errorf("%s (scope %s): at admission = %v, want %v", c.ID, c.Scope, got[c.ID], want)
+		}
+	}
+	for _, id := range []string{"privileged-unenforced", "memory-limit", "hardcoded-credential"} {
+		if !got[id] {
+			t.Errorf("%s does not run at admission", id)
+		}
+	}
+	for _, id := range []string{"pss-privileged", "pod-no-network-policy", "rbac-wildcard", "expired-exemption"} {
+		if got[id] {
+			t.Errorf("%s runs at admission", id)
+		}
 	}
 }

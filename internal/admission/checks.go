@@ -14,6 +14,7 @@ import (
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/object"
+	"github.com/kubeguard/kubeguard/internal/run"
 	"github.com/kubeguard/kubeguard/internal/suppress"
 )
 
@@ -78,21 +79,9 @@ func (r *Reviewer) runChecks(ctx context.Context, cfg *config.Config, req *admis
 			needs = append(needs, o)
 		}
 	}
-	cs := r.checks
-	if cfg != nil {
-		cs = make([]check.Check, 0, len(r.checks))
-		for _, c := range r.checks {
-			if !cfg.Disabled(c.ID) {
-				cs = append(cs, c)
-			}
-		}
-	}
-	opts := r.cfg.CheckOptions
-	if cfg != nil {
-		// Parameters reload with the file, as exemptions do.
-		opts.AllowedRegistries = cfg.Parameters.AllowedRegistries
-		opts.TrustedHostPaths = cfg.Parameters.TrustedHostPaths
-	}
+	// Disabled checks and parameters reload with the file, as exemptions
+	// do.
+	cs, opts := run.Apply(r.checks, cfg, r.cfg.CheckOptions)
 	fs, err := check.NewEngine(cs, check.NewContext(opts, needs)).RunContext(ctx, obj)
 	if ctx.Err() != nil {
 		return // answered already (timed out): the rest is wasted work
