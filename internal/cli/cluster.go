@@ -231,6 +231,9 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	prog := newProgress(io.Stderr)
 	col.Progress = prog.update
 	res := run.ScanCluster(ctx, col, p.Checks, p.Options, o.Scan.Workers, p.Filter)
+	if p.Filter != nil && p.Filter.Config != nil {
+		res.Report.Config = p.Filter.Config.Path
+	}
 	prog.done()
 	if res.Listed == 0 && res.Unreachable != nil {
 		// Every request failed to connect: one line says so, instead of

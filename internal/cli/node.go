@@ -154,6 +154,9 @@ func NodeReport(o NodeOptions, now time.Time) (*report.Report, error) {
 	filter.Apply(nil, fs)
 	report.Sort(fs)
 	r := &report.Report{Version: version(), Checks: node.Metadata(cs), Findings: append(filter.Expired(), fs...), Errors: errs}
+	if filter.Config != nil {
+		r.Config = filter.Config.Path
+	}
 	for _, c := range n.Components {
 		r.Objects = append(r.Objects, report.Object{Ref: c.Ref, Location: c.Loc})
 	}

@@ -27,7 +27,7 @@ type ScanOptions struct {
 	Output     string
 	FailOn     string
 	Workers    int
-	// Config is the .kubeguard.yaml to use; empty means search upwards
+	// Config is the .kubeguard.yaml to use; empty means search upwards to the repository's root
 	// from the scanned paths.
 	Config         string
 	NoSuppressions bool
@@ -60,8 +60,10 @@ Examples:
   kubeguard scan -n argocd install.yaml    # as kubectl apply -n argocd -f install.yaml
   kustomize build overlays/prod | kubeguard scan --level baseline -o sarif --output kubeguard.sarif -
 
-Configuration (.kubeguard.yaml) disables checks, overrides severities, sets
-check parameters and exempts objects, each exemption with a reason and an
+Configuration (.kubeguard.yaml, looked for from the scanned paths up to
+their repository's root, or --config; the report names the file used)
+disables checks, overrides severities, sets check parameters and exempts
+objects, each exemption with a reason and an
 optional expiry date. An object or pod template annotation
   kubeguard.io/ignore: "<check-id>[,<check-id>] -- <reason>"
 waives checks for that object; kubeguard.io/ignore.<container> waives them
@@ -182,6 +184,9 @@ func quoted(paths []string) []string {
 // its place in the input is reached.
 func scanTo(ctx context.Context, src *manifest.Source, p *run.Plan, workers int, out report.Output, w, stderr io.Writer) (report.Summary, error) {
 	head := report.Head{Version: version(), Checks: p.Checks, Findings: p.Filter.Expired()}
+	if p.Filter != nil && p.Filter.Config != nil {
+		head.Config = p.Filter.Config.Path
+	}
 	s, ok, err := report.NewStream(out, w, head)
 	if err != nil {
 		return report.Summary{}, err

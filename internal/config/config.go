@@ -116,10 +116,19 @@ func glob(pattern, s string) bool {
 	return err == nil && ok
 }
 
-// Find looks for FileName in the directory of each path and its parents,
-// and returns the first found ("" when none). Standard input ("-") starts
-// from the working directory.
+// Find looks for FileName in the directory of each path and its parents
+// up to the root of the repository the path is in (the first directory
+// holding .git), and returns the first found ("" when none). A file in a
+// directory above the repository (/tmp, $HOME, a CI runner's workspace)
+// belongs to someone else and would silently disable checks, so it is
+// never used. Outside a repository only the path's own directory and the
+// working directory, when it holds the path, are searched. Standard input
+// ("-") starts from the working directory.
 func Find(paths []string) (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
 	for _, p := range paths {
 		dir := p
 		if p == "-" {
@@ -131,19 +140,48 @@ func Find(paths []string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		for {
-			candidate := filepath.Join(abs, FileName)
-			if _, err := os.Stat(candidate); err == nil {
-				return candidate, nil
-			}
-			parent := filepath.Dir(abs)
-			if parent == abs {
-				break
-			}
-			abs = parent
+		if f := find(abs, wd); f != "" {
+			return f, nil
 		}
 	}
 	return "", nil
+}
+
+// find searches from dir up to its repository's root; outside a
+// repository, dir and wd (when an ancestor of dir) only.
+func find(dir, wd string) string {
+	var found []string // candidates, nearest first
+	for d := dir; ; {
+		candidate := filepath.Join(d, FileName)
+		if info, err := os.Stat(candidate); err == nil && info.Mode().IsRegular() {
+			found = append(found, candidate)
+		}
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			// The repository's root (.git is a directory, or a file in a
+			// worktree or submodule): the search ends here.
+			if len(found) > 0 {
+				return found[0]
+			}
+			return ""
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	for _, f := range found {
+		if d := filepath.Dir(f); d == dir || d == wd && within(dir, wd) {
+			return f
+		}
+	}
+	return ""
+}
+
+// within reports whether dir is root or under it.
+func within(dir, root string) bool {
+	rel, err := filepath.Rel(root, dir)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // Load reads and validates a configuration file. known reports whether a

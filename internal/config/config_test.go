@@ -101,18 +101,75 @@ func TestParseErrors(t *testing.T) {
 
 func TestFind(t *testing.T) {
 	root := t.TempDir()
-	deep := filepath.Join(root, "a", "b")
+	repo := filepath.Join(root, "repo")
+	deep := filepath.Join(repo, "a", "b")
 	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(repo, ".git"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(deep, "app.yaml")
 	os.WriteFile(file, []byte("{}"), 0o644)
-	cfg := filepath.Join(root, "a", FileName)
+	cfg := filepath.Join(repo, "a", FileName)
 	os.WriteFile(cfg, []byte("{}"), 0o644)
 	for _, p := range []string{file, deep} {
 		got, err := Find([]string{p})
 		if err != nil || got != cfg {
 			t.Errorf("Find(%s) = %q, %v; want %q", p, got, err, cfg)
 		}
+	}
+}
+
+// TestFindStopsAtRepositoryRoot: a .kubeguard.yaml above the repository
+// (/tmp, $HOME, a CI workspace's parent) silently disabled checks.
+func TestFindStopsAtRepositoryRoot(t *testing.T) {
+	root := t.TempDir()
+	os.WriteFile(filepath.Join(root, FileName), []byte("{}"), 0o644) // planted above
+	repo := filepath.Join(root, "repo")
+	deep := filepath.Join(repo, "k8s")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A worktree's .git is a file.
+	os.WriteFile(filepath.Join(repo, ".git"), []byte("gitdir: /elsewhere\n"), 0o644)
+	if got, err := Find([]string{deep}); err != nil || got != "" {
+		t.Errorf("Find in a repository = %q, %v; want none (the file above its root is not its own)", got, err)
+	}
+	own := filepath.Join(repo, FileName)
+	os.WriteFile(own, []byte("{}"), 0o644)
+	if got, err := Find([]string{deep}); err != nil || got != own {
+		t.Errorf("Find = %q, %v; want %q", got, err, own)
+	}
+
+	// Outside a repository: the directory itself only (the working
+	// directory is elsewhere).
+	plain := filepath.Join(root, "plain", "x")
+	if err := os.MkdirAll(plain, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Find([]string{plain}); err != nil || got != "" {
+		t.Errorf("Find outside a repository = %q, %v; want none", got, err)
+	}
+	here := filepath.Join(plain, FileName)
+	os.WriteFile(here, []byte("{}"), 0o644)
+	if got, err := Find([]string{plain}); err != nil || got != here {
+		t.Errorf("Find = %q, %v; want %q", got, err, here)
+	}
+}
+
+// TestFindWorkingDirectoryOutsideRepository: outside a repository, the
+// working directory's file applies to paths under it.
+func TestFindWorkingDirectoryOutsideRepository(t *testing.T) {
+	root := t.TempDir()
+	sub := filepath.Join(root, "manifests")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(root, FileName)
+	os.WriteFile(cfg, []byte("{}"), 0o644)
+	t.Chdir(root)
+	if got, err := Find([]string{"manifests"}); err != nil || got != cfg {
+		t.Errorf("Find = %q, %v; want %q", got, err, cfg)
 	}
 }

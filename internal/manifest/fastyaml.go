@@ -482,7 +482,7 @@ func (p *fastParser) unescape(s string) string {
 			b = append(b, '\r')
 		case 'e':
 			b = append(b, 0x1b)
-		case ' ', '"', '/', '\\':
+		case ' ', '"', '\\': // not '/': a JSON escape that YAML has not
 			b = append(b, s[i])
 		case 'N':
 			b = utf8.AppendRune(b, '\u0085')

@@ -17,6 +17,9 @@ var parseSeeds = []string{
 	`{"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c"}, "spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "x"}]}}}}}}`,
 	"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec: &s\n  containers: [{name: c, securityContext: {privileged: yes}}]\n  <<: {hostNetwork: true}\nother: *s\n",
 	"apiVersion: v1\nkind: Pod\nspec:\n  containers: 3\n",
+	// Tags that do not fit their scalars, at the top and deep.
+	"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  annotations: {a: !!int not-a-number}\n",
+	"apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: c\n    env: [{name: P, value: !!float x}, {name: Q, value: !!bool maybe}, {name: R, value: !!null z}]\n",
 	"apiVersion: v1\nkind: Pod\nspec: &a\n  <<: *a\n",
 	"kind: Pod\n",
 	"a: [\n",

@@ -126,7 +126,8 @@ func (s *Source) Files() ([]string, []finding.InputError) {
 				// either: only regular files, or links to them, are read.
 				info, err := os.Stat(path)
 				if err != nil {
-					errs = append(errs, inputError(path, err))
+					// A dangling link: reading it says so, in its place.
+					found = append(found, path)
 					return nil
 				}
 				if !info.Mode().IsRegular() {
@@ -240,12 +241,21 @@ func (s *Source) ReadFile(name string) ([]byte, error) {
 // with no objects, its error if any.
 type Unit struct {
 	File    string
-	FileSeq int  // position of the file in the source's file list
-	DocSeq  int  // position of the document in its file
-	Last    bool // whether it is the file's last
+	FileSeq int // position of the file in the source's file list
+	DocSeq  int // position of the document in its file
+	// Part is the position of the unit in its document: a List's items
+	// come in parts of at most PartSize objects, so that the findings of
+	// a List of 100,000 pods are not all held at once. More says that
+	// parts of the document follow.
+	Part    int
+	More    bool
+	Last    bool // whether it is the file's last (and the document's last part)
 	Objects []*object.Object
 	Errors  []finding.InputError
 }
+
+// PartSize is the most objects one Unit holds.
+const PartSize = 256
 
 // Stream reads every file, splits it into documents and hands each
 // document's objects to fn on one of workers goroutines (all cores when
@@ -276,7 +286,25 @@ func (s *Source) Stream(ctx context.Context, workers int, fn func(Unit)) []findi
 				if j.parse {
 					j.unit.Objects, j.unit.Errors = a.Parse(j.unit.File, j.doc)
 				}
-				fn(j.unit)
+				// A List's items in parts: the document's tree stays
+				// until the last, but what fn makes of each part (its
+				// findings) can go before the next.
+				objs, last := j.unit.Objects, j.unit.Last
+				for part := 0; ; part++ {
+					u := j.unit
+					u.Part = part
+					u.Objects = objs[:min(len(objs), PartSize)]
+					objs = objs[len(u.Objects):]
+					u.More = len(objs) > 0
+					u.Last = last && !u.More
+					if part > 0 {
+						u.Errors = nil // the document's errors come with its first part
+					}
+					fn(u)
+					if !u.More {
+						break
+					}
+				}
 				a.Reset()
 			}
 		})
@@ -327,13 +355,13 @@ func Ordered[T any](ctx context.Context, s *Source, workers int, work func(Unit)
 			results <- done{u, r}
 		})
 	}()
-	type seq struct{ file, doc int }
+	type seq struct{ file, doc, part int }
 	var (
 		next    seq
 		pending = map[seq]done{}
 	)
 	for d := range results {
-		pending[seq{d.unit.FileSeq, d.unit.DocSeq}] = d
+		pending[seq{d.unit.FileSeq, d.unit.DocSeq, d.unit.Part}] = d
 		for {
 			d, ok := pending[next]
 			if !ok {
@@ -341,10 +369,13 @@ func Ordered[T any](ctx context.Context, s *Source, workers int, work func(Unit)
 			}
 			delete(pending, next)
 			use(d.unit, d.result)
-			if d.unit.Last {
-				next = seq{next.file + 1, 0}
-			} else {
-				next.doc++
+			switch {
+			case d.unit.More:
+				next.part++
+			case d.unit.Last:
+				next = seq{next.file + 1, 0, 0}
+			default:
+				next = seq{next.file, next.doc + 1, 0}
 			}
 		}
 	}

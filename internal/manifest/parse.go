@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/object"
@@ -42,6 +43,11 @@ func parse(a *Arena, file string, doc Document) ([]*object.Object, []finding.Inp
 		root = new(yaml.Node)
 		if err := yaml.Unmarshal(doc.Data, root); err != nil {
 			line, msg := yamlError(err)
+			if strings.Contains(msg, "UTF-8") || strings.Contains(msg, "UTF-16") {
+				// yaml.v3's encoding errors carry no line: name the one
+				// with the first invalid byte.
+				line = invalidUTF8Line(doc.Data)
+			}
 			// Errors at the end of the stream name the line after the
 			// last; name the last.
 			line = min(line, lineCount(doc.Data))
@@ -60,29 +66,50 @@ func parse(a *Arena, file string, doc Document) ([]*object.Object, []finding.Inp
 	offset := doc.Line - 1
 	obj, err := object.New(root, src, offset)
 	if err != nil {
+		if se, ok := errors.AsType[*object.ScalarError](err); ok {
+			// The scalar's own line, not the document's.
+			return nil, fail(se.Line, "%s", se.Message()) // already in the file
+		}
 		return nil, fail(doc.Line+firstLine(root)-1, "%v", err)
 	}
 	if !isList(obj) {
 		return []*object.Object{obj}, nil
 	}
-	items := obj.Field(object.Path{}.Key("items"))
+	var objs []*object.Object
+	errs := listItems(obj, src, offset, fail, &objs)
+	return objs, errs
+}
+
+// listItems appends the items of a List to objs, the items of a List among
+// them in their place (kubectl flattens nested Lists as well), and
+// returns the errors of the items that are not objects. Nesting is bounded
+// by the tree's (object.MaxDepth).
+func listItems(list *object.Object, src finding.Location, offset int, fail func(int, string, ...any) []finding.InputError, objs *[]*object.Object) []finding.InputError {
+	items := list.Field(object.Path{}.Key("items"))
 	if items == nil || items.Kind != yaml.SequenceNode {
 		if items != nil && items.Tag != "!!null" {
-			return nil, fail(obj.Source.Line, "%s items is not a list", obj.Ref.Kind)
+			return fail(list.Source.Line, "%s items is not a list", list.Ref.Kind)
 		}
-		return nil, nil
+		return nil
 	}
-	var objs []*object.Object
 	var errs []finding.InputError
 	for _, it := range items.Content {
 		o, err := object.New(it, src, offset)
 		if err != nil {
-			errs = append(errs, fail(offset+it.Line, "%s item: %v", obj.Ref.Kind, err)...)
+			if se, ok := errors.AsType[*object.ScalarError](err); ok {
+				errs = append(errs, fail(se.Line, "%s item: %s", list.Ref.Kind, se.Message())...)
+				continue
+			}
+			errs = append(errs, fail(offset+it.Line, "%s item: %v", list.Ref.Kind, err)...)
 			continue
 		}
-		objs = append(objs, o)
+		if isList(o) {
+			errs = append(errs, listItems(o, src, offset, fail, objs)...)
+			continue
+		}
+		*objs = append(*objs, o)
 	}
-	return objs, errs
+	return errs
 }
 
 // ParseYAML parses one document's text into a node tree with the parser
@@ -244,6 +271,23 @@ var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
 
 // yamlError splits a yaml.v3 error into the line it names (1 when none)
 // and the message without the "yaml: line N:" prefix.
+// invalidUTF8Line is the line of data's first byte that is not valid
+// UTF-8, 1 when all are.
+func invalidUTF8Line(data []byte) int {
+	line := 1
+	for len(data) > 0 {
+		r, size := utf8.DecodeRune(data)
+		if r == utf8.RuneError && size <= 1 {
+			return line
+		}
+		if r == '\n' {
+			line++
+		}
+		data = data[size:]
+	}
+	return 1
+}
+
 func yamlError(err error) (int, string) {
 	var te *yaml.TypeError
 	msg := err.Error()

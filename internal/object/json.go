@@ -86,7 +86,7 @@ func (e *encoder) sequence(n *yaml.Node) error {
 			e.buf = append(e.buf, ',')
 		}
 		if err := e.node(c); err != nil {
-			return err
+			return atField(err, "["+strconv.Itoa(i)+"]")
 		}
 	}
 	e.buf = append(e.buf, ']')
@@ -126,7 +126,7 @@ func (e *encoder) pairs(n *yaml.Node, first *bool) error {
 		e.buf = jsonstring.Append(e.buf, key)
 		e.buf = append(e.buf, ':')
 		if err := e.node(v); err != nil {
-			return err
+			return atField(err, key)
 		}
 	}
 	return nil
@@ -370,9 +370,56 @@ func resolve(n *yaml.Node) (any, error) {
 		}
 	}
 	if tagOf(v) != tag {
-		return nil, fmt.Errorf("line %d: cannot decode %s `%s` as a %s", n.Line, tagOf(v), s, tag)
+		// The value is not quoted: it may be a Secret's data or a
+		// password in an env value.
+		return nil, &ScalarError{Line: n.Line, Column: n.Column,
+			Reason: fmt.Sprintf("the %s tag does not fit the scalar, a %s (value not shown)", tag, tagOf(v))}
 	}
 	return v, nil
+}
+
+// ScalarError is a scalar that cannot be decoded. It says where, the field
+// and why, and never quotes the scalar's value.
+type ScalarError struct {
+	Line, Column int    // in the document
+	Field        string // the field's path from where decoding started; "" at its top
+	Reason       string
+}
+
+// Error is "line L, column C: FIELD: REASON".
+func (e *ScalarError) Error() string {
+	s := fmt.Sprintf("line %d, column %d: ", e.Line, e.Column)
+	if e.Field != "" {
+		s += e.Field + ": "
+	}
+	return s + e.Reason
+}
+
+// Message is the error without its place, for a caller that gives the
+// place in its own terms.
+func (e *ScalarError) Message() string {
+	if e.Field != "" {
+		return e.Field + ": " + e.Reason
+	}
+	return e.Reason
+}
+
+// atField prefixes a ScalarError's field with the key or index it was
+// found under, as the error returns through the encoder.
+func atField(err error, name string) error {
+	se, ok := err.(*ScalarError)
+	if !ok {
+		return err
+	}
+	switch {
+	case se.Field == "":
+		se.Field = name
+	case se.Field[0] == '[':
+		se.Field = name + se.Field
+	default:
+		se.Field = name + "." + se.Field
+	}
+	return se
 }
 
 func tagOf(v any) string {

@@ -129,12 +129,17 @@ func (o *Object) decode(n *yaml.Node, v any) error {
 	if decodeTree(n, v) {
 		return nil
 	}
-	return withJSON(n, func(b []byte) error {
+	err := withJSON(n, func(b []byte) error {
 		if err := kjson.UnmarshalCaseSensitivePreserveInts(b, v); err != nil {
 			return fmt.Errorf("decode: %w", err)
 		}
 		return nil
 	})
+	if se, ok := err.(*ScalarError); ok {
+		// Lines in the file, as the object's own locations are.
+		se.Line += o.offset
+	}
+	return err
 }
 
 // JSON returns the whole object as JSON, as kubectl would send it.
@@ -217,42 +222,47 @@ func child(n *yaml.Node, e Elem) *yaml.Node {
 	return deref(n.Content[e.Index])
 }
 
-// entry finds key in a mapping, the last occurrence winning as it does when
-// the document is decoded; merged mappings are searched after the mapping's
-// own keys.
+// entry finds key in a mapping as the document is decoded (the JSON
+// encoder, held to sigs.k8s.io/yaml): pairs in document order, a merge key
+// ("<<") standing for the merged mappings' pairs at its place (of a list
+// of mappings, the earlier ones last), the last occurrence winning. So a
+// key written before a merge that also has it is overridden, and one
+// written after it overrides: the line found is the one that counts.
 func entry(n *yaml.Node, key string) (k, v *yaml.Node) {
-	if n.Kind != yaml.MappingNode {
+	return entryAt(n, key, 0)
+}
+
+func entryAt(n *yaml.Node, key string, depth int) (k, v *yaml.Node) {
+	if n.Kind != yaml.MappingNode || depth > MaxDepth {
 		return nil, nil
 	}
-	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		c := n.Content[i]
 		if isMerge(c) {
-			merges = append(merges, n.Content[i+1])
+			if mk, mv := mergedEntry(n.Content[i+1], key, depth+1); mv != nil {
+				k, v = mk, mv
+			}
 			continue
 		}
 		if c.Kind == yaml.ScalarNode && c.Value == key {
 			k, v = c, n.Content[i+1]
 		}
 	}
-	if v != nil {
-		return k, v
+	return k, v
+}
+
+// mergedEntry finds key in the value of a merge key.
+func mergedEntry(m *yaml.Node, key string, depth int) (k, v *yaml.Node) {
+	m = deref(m)
+	if m.Kind != yaml.SequenceNode {
+		return entryAt(m, key, depth)
 	}
-	for _, m := range merges {
-		m = deref(m)
-		if m.Kind == yaml.SequenceNode {
-			for _, c := range m.Content {
-				if k, v = entry(deref(c), key); v != nil {
-					return k, v
-				}
-			}
-			continue
-		}
-		if k, v = entry(m, key); v != nil {
-			return k, v
+	for i := len(m.Content) - 1; i >= 0; i-- {
+		if ck, cv := entryAt(deref(m.Content[i]), key, depth); cv != nil {
+			k, v = ck, cv
 		}
 	}
-	return nil, nil
+	return k, v
 }
 
 // PodTemplate is the pod an object creates or describes.

@@ -1,8 +1,12 @@
 package rbac
 
 import (
+	"fmt"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/kubeguard/kubeguard/internal/cputime"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/object"
@@ -50,5 +54,37 @@ func TestTreeReadTakes(t *testing.T) {
 				t.Errorf("read from the tree: %v, want %v", ok, tc.want)
 			}
 		})
+	}
+}
+
+// TestTreeReadManyKeysIsLinear: the tree reader looked for duplicate keys
+// pairwise, quadratic in a rule of 40,000 (unknown) fields, about as many
+// as its 1 MiB budget takes.
+func TestTreeReadManyKeysIsLinear(t *testing.T) {
+	for _, dup := range []bool{false, true} {
+		var b strings.Builder
+		b.WriteString("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nrules:\n- verbs: [get]\n")
+		for i := range 40000 {
+			fmt.Fprintf(&b, "  k%d: x\n", i)
+		}
+		if dup {
+			b.WriteString("  k0: y\n")
+		}
+		root, err := manifest.ParseYAML([]byte(b.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := object.New(root, finding.Location{File: "x.yaml"}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := cputime.Used()
+		_, ok := readRules(o.Field(object.Path{}))
+		if d := cputime.Used() - start; d > 3*time.Second {
+			t.Errorf("reading a rule of 40,000 fields took %s of CPU", d)
+		}
+		if ok == dup {
+			t.Errorf("duplicate %v: read from the tree %v", dup, ok)
+		}
 	}
 }

@@ -25,6 +25,7 @@ type JSON struct{}
 type jsonHead struct {
 	Schema  string      `json:"schema"`
 	Version string      `json:"version"`
+	Config  string      `json:"config,omitempty"`
 	Checks  []jsonCheck `json:"checks"`
 }
 
@@ -59,7 +60,7 @@ func (JSON) encoder(h *Head) encoder { return jsonEncoder{newCheckQuotes(h.Check
 type jsonEncoder struct{ quotes checkQuotes }
 
 func (e jsonEncoder) head(s *Stream) error {
-	h := jsonHead{Schema: JSONSchemaVersion, Version: s.h.Version, Checks: make([]jsonCheck, 0, len(s.h.Checks))}
+	h := jsonHead{Schema: JSONSchemaVersion, Version: s.h.Version, Config: s.h.Config, Checks: make([]jsonCheck, 0, len(s.h.Checks))}
 	for _, c := range s.h.Checks {
 		h.Checks = append(h.Checks, jsonCheck{ID: c.ID, Title: c.Title, Severity: c.Severity, Category: c.Category, DocURL: c.DocURL})
 	}

@@ -27,7 +27,9 @@ func TestJSONDocumented(t *testing.T) {
 	}
 
 	var buf bytes.Buffer
-	if err := (JSON{}).Write(&buf, fullReport()); err != nil {
+	full := fullReport()
+	full.Config = ".kubeguard.yaml" // written only when one was used
+	if err := (JSON{}).Write(&buf, full); err != nil {
 		t.Fatal(err)
 	}
 	var v any

@@ -114,6 +114,9 @@ func (junitEncoder) tail(s *Stream) error {
 	if s.h.Version != "" {
 		suite.Properties = []junitProperty{{Name: "kubeguard.version", Value: s.h.Version}}
 	}
+	if s.h.Config != "" {
+		suite.Properties = append(suite.Properties, junitProperty{Name: "kubeguard.config", Value: s.h.Config})
+	}
 	doc, err := xml.MarshalIndent(junitSuites{
 		Name: "kubeguard", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors,
 		Suites: []junitSuite{suite},

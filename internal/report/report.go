@@ -17,6 +17,8 @@ import (
 type Report struct {
 	// Tool version, for machine-readable formats.
 	Version string
+	// Config is the configuration file used, "" for none.
+	Config string
 	// Checks are the checks that ran, for rule metadata.
 	Checks []check.Check
 	// Objects are the objects scanned, in input order.

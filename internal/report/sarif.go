@@ -151,6 +151,8 @@ type sarifSuppression struct {
 type sarifInvocation struct {
 	ExecutionSuccessful        bool                `json:"executionSuccessful"`
 	ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+	// ToolConfigurationNotifications name the configuration file used.
+	ToolConfigurationNotifications []sarifNotification `json:"toolConfigurationNotifications,omitempty"`
 }
 
 type sarifNotification struct {
@@ -212,6 +214,13 @@ var sarifResultPrefix = strings.Repeat("  ", sarifResultsDepth+1)
 // log encodes the document without results.
 func (e *sarifEncoder) log(s *Stream) ([]byte, error) {
 	inv := sarifInvocation{ExecutionSuccessful: len(s.errors) == 0}
+	if s.h.Config != "" {
+		n := sarifNotification{Level: "note", Message: sarifMessage{Text: "configuration file used: " + s.h.Config}}
+		if pl := sarifPhysical(finding.Location{File: s.h.Config}); pl != nil {
+			n.Locations = []sarifLocation{{PhysicalLocation: pl}}
+		}
+		inv.ToolConfigurationNotifications = []sarifNotification{n}
+	}
 	for _, err := range s.errors {
 		n := sarifNotification{Level: "error", Message: sarifMessage{Text: err.Message}}
 		if pl := sarifPhysical(err.Location); pl != nil {

@@ -144,7 +144,10 @@ func (c *Collector) Write(p *Part) error {
 // checks that run and the findings known before it (expired exemptions);
 // for a whole report written at once, everything.
 type Head struct {
-	Version  string
+	Version string
+	// Config is the configuration file the scan used, "" for none: every
+	// format names it, since it can disable checks.
+	Config   string
 	Checks   []check.Check
 	Objects  []Object
 	Findings []finding.Finding
@@ -247,7 +250,7 @@ func (s *Stream) out() *bufio.Writer { return s.bw }
 
 // writeWhole writes a whole report through a stream.
 func writeWhole(out streamer, w io.Writer, r *Report) error {
-	s, _, err := NewStream(out, w, Head{Version: r.Version, Checks: r.Checks, Objects: r.Objects, Findings: r.Findings, Errors: r.Errors})
+	s, _, err := NewStream(out, w, Head{Version: r.Version, Config: r.Config, Checks: r.Checks, Objects: r.Objects, Findings: r.Findings, Errors: r.Errors})
 	if err != nil {
 		return err
 	}

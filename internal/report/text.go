@@ -24,9 +24,16 @@ func (t Text) Write(w io.Writer, r *Report) error { return writeWhole(t, w, r) }
 
 func (t Text) encoder(*Head) encoder { return t }
 
-// head writes nothing: the findings of the head are grouped by object in
-// the tail.
-func (t Text) head(*Stream) error { return nil }
+// head names the configuration file, if one was used (it may disable
+// checks, and a reader must be able to tell); the findings of the head are
+// grouped by object in the tail.
+func (t Text) head(s *Stream) error {
+	if s.h.Config != "" {
+		_, err := s.out().WriteString("configuration: " + s.h.Config + "\n\n")
+		return err
+	}
+	return nil
+}
 
 func (t Text) part(b []byte, o *Object, fs []finding.Finding) []byte {
 	return t.appendGroup(b, o, pointers(fs))

@@ -80,6 +80,9 @@ func ScanReport(ctx context.Context, src *manifest.Source, cs []check.Check, opt
 	var c report.Collector
 	if filter != nil {
 		c.Report.Findings = filter.Expired()
+		if filter.Config != nil {
+			c.Report.Config = filter.Config.Path
+		}
 	}
 	Scan(ctx, src, cs, opts, workers, filter, &c) // a Collector's Write does not fail
 	c.Report.Checks = cs
