@@ -120,6 +120,7 @@ func runAuditPolicy(_ context.Context, args []string, io IO) int {
 	fs.StringVar(&o.User, "user", "alice", "--explain: the requesting `user`")
 	fs.Var(&o.Groups, "group", "--explain: a `group` of the user (repeatable); system:authenticated is added for any user but system:anonymous")
 	fs.StringVar(&o.Namespace, "namespace", "", "--explain: the request's `namespace`")
+	fs.StringVar(&o.Namespace, "n", "", "shorthand for --namespace")
 	fs.StringVar(&o.Name, "name", "", "--explain: the object's `name`")
 	fs.Usage = func() { fmt.Fprint(io.Stderr, auditPolicyUsage); fs.PrintDefaults() }
 	pos, err := parse(fs, args)
