@@ -275,7 +275,7 @@ func (d *Detector) Handle(e *Event) {
 			d.podCreated(e)
 		}
 	}
-	if cred := firstExtra(id, "authentication.kubernetes.io/credential-id"); cred != "" && strings.HasPrefix(id.Username, "system:serviceaccount:") {
+	if cred := first(id.Extra.CredentialID); cred != "" && strings.HasPrefix(id.Username, "system:serviceaccount:") {
 		d.tokenUse(e, id, cred)
 	}
 }
@@ -288,8 +288,8 @@ func isWrite(verb string) bool {
 	return false
 }
 
-func firstExtra(u *UserInfo, key string) string {
-	if v := u.Extra[key]; len(v) > 0 {
+func first(v []string) string {
+	if len(v) > 0 {
 		return v[0]
 	}
 	return ""
@@ -567,7 +567,7 @@ func (d *Detector) tokenUse(e *Event, id *UserInfo, cred string) {
 		g.loc = e.Location
 		d.order = append(d.order, g)
 	}
-	pod := firstExtra(id, "authentication.kubernetes.io/pod-name")
+	pod := first(id.Extra.PodName)
 	g.reason = fmt.Sprintf("the bound token %s of %s (pod %s) was used from %d addresses", cred, id.Username, orNone(pod), len(g.addrs))
 }
 

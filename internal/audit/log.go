@@ -48,7 +48,7 @@ type Event struct {
 	} `json:"responseStatus"`
 	Received    time.Time         `json:"requestReceivedTimestamp"`
 	Timestamp   time.Time         `json:"stageTimestamp"`
-	Annotations map[string]string `json:"annotations"`
+	Annotations Annotations       `json:"annotations"`
 
 	// Where the event is: file and line.
 	Location finding.Location `json:"-"`
@@ -61,7 +61,21 @@ type UserInfo struct {
 	Username string              `json:"username"`
 	UID      string              `json:"uid"`
 	Groups   []string            `json:"groups"`
-	Extra    map[string][]string `json:"extra"`
+	Extra    Extra    `json:"extra"`
+}
+
+// Extra is the part of a user's extra information the detections read:
+// what a bound ServiceAccount token carries. Decoding these two fields
+// instead of a map takes a tenth off reading a log.
+type Extra struct {
+	CredentialID []string `json:"authentication.kubernetes.io/credential-id"`
+	PodName      []string `json:"authentication.kubernetes.io/pod-name"`
+}
+
+// Annotations are the event annotations the detections read.
+type Annotations struct {
+	// Decision is the authorizer's: allow or forbid.
+	Decision string `json:"authorization.k8s.io/decision"`
 }
 
 // Identity is who acted: the impersonated user when impersonation
@@ -85,7 +99,7 @@ func (e *Event) Code() int {
 func (e *Event) Denied() bool {
 	// The RBAC registry refuses an escalating role or binding with 403
 	// after the authorizer allowed the write, so both count.
-	return e.Annotations["authorization.k8s.io/decision"] == "forbid" || e.Code() == 403
+	return e.Annotations.Decision == "forbid" || e.Code() == 403
 }
 
 // Succeeded reports whether the request succeeded (or, for exec and

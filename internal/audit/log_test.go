@@ -233,7 +233,7 @@ func TestDetectorMemoryBounded(t *testing.T) {
 	d := NewDetector(DetectOptions{})
 	for i := range 100000 {
 		e := Event{AuditID: fmt.Sprint(i), Stage: "ResponseComplete", Verb: "get", Received: t0.Add(time.Duration(i) * time.Millisecond),
-			User:      UserInfo{Username: "system:serviceaccount:a:b", Extra: map[string][]string{"authentication.kubernetes.io/credential-id": {"JTI=1"}}},
+			User:      UserInfo{Username: "system:serviceaccount:a:b", Extra: Extra{CredentialID: []string{"JTI=1"}}},
 			SourceIPs: []string{fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)}}
 		e.Object = &struct {
 			Resource    string `json:"resource"`
