@@ -46,9 +46,9 @@ type Event struct {
 		Code    int    `json:"code"`
 		Message string `json:"message"`
 	} `json:"responseStatus"`
-	Received    time.Time         `json:"requestReceivedTimestamp"`
-	Timestamp   time.Time         `json:"stageTimestamp"`
-	Annotations Annotations       `json:"annotations"`
+	Received    time.Time   `json:"requestReceivedTimestamp"`
+	Timestamp   time.Time   `json:"stageTimestamp"`
+	Annotations Annotations `json:"annotations"`
 
 	// Where the event is: file and line.
 	Location finding.Location `json:"-"`
@@ -58,9 +58,9 @@ type Event struct {
 
 // UserInfo is an authenticated identity.
 type UserInfo struct {
-	Username string              `json:"username"`
-	UID      string              `json:"uid"`
-	Groups   []string            `json:"groups"`
+	Username string   `json:"username"`
+	UID      string   `json:"uid"`
+	Groups   []string `json:"groups"`
 	Extra    Extra    `json:"extra"`
 }
 
