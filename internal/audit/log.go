@@ -230,7 +230,7 @@ func ReadLog(file string, r io.Reader, filter Filter, h Handler) ([]finding.Inpu
 			<-b.done
 			for i := range b.out {
 				if it := &b.out[i]; it.bad != "" {
-					fail(it.ev.Location, it.bad)
+					fail(finding.Location{File: file, Line: b.lines[i].n}, it.bad)
 				} else if it.ok {
 					h.Handle(&it.ev)
 					it.ev = Event{}
