@@ -257,6 +257,7 @@ type AuditLogOptions struct {
 	SecretReads            int
 	SecretWindow           time.Duration
 	Routine                auditStrings
+	Learn                  time.Duration
 }
 
 const auditLogUsage = `Usage: kubeguard audit log [flags] FILE...
@@ -276,6 +277,9 @@ span and audit IDs of the events behind each finding:
                                  workloads created
   audit-log-token-reuse          one bound ServiceAccount token (credential ID)
                                  used from several addresses
+  audit-log-unusual-request      a node or ServiceAccount making a kind of request
+                                 (verb, resource, scope) it did not make in its
+                                 first --learn (1h) of the log
 The control plane's own identities (system:kube-controller-manager,
 system:kube-scheduler, system:apiserver, system:kube-proxy, system:node:*,
 kube-system ServiceAccounts) read Secrets and create pods as their job: those
@@ -309,6 +313,7 @@ func runAuditLog(ctx context.Context, args []string, io IO) int {
 	fs.StringVar(&o.Until, "until", "", "read events received before `time` (RFC 3339, or a duration before now)")
 	fs.IntVar(&o.SecretReads, "secret-reads", 10, "distinct Secrets one identity reads within --secret-window that make a harvest (`n`)")
 	fs.DurationVar(&o.SecretWindow, "secret-window", 10*time.Minute, "the Secret harvest `window`")
+	fs.DurationVar(&o.Learn, "learn", time.Hour, "how long from its first request a node's or ServiceAccount's requests are learned as its routine (`duration`; 0 turns the detection off)")
 	fs.Var(&o.Routine, "routine", "a `user` (trailing * for a prefix) whose Secret reads and pod creations are routine (repeatable)")
 	fs.Usage = func() { fmt.Fprint(io.Stderr, auditLogUsage); fs.PrintDefaults() }
 	files, err := parse(fs, args)
@@ -334,7 +339,11 @@ func runAuditLog(ctx context.Context, args []string, io IO) int {
 	if err != nil {
 		return usageError(io, fs, err)
 	}
-	det := audit.NewDetector(audit.DetectOptions{SecretReads: o.SecretReads, SecretWindow: o.SecretWindow, Routine: o.Routine})
+	learn := o.Learn
+	if learn == 0 {
+		learn = -1 // the flag's 0 is off; the option's is the default
+	}
+	det := audit.NewDetector(audit.DetectOptions{SecretReads: o.SecretReads, SecretWindow: o.SecretWindow, Routine: o.Routine, Learn: learn})
 	r := &report.Report{Version: Version, Checks: audit.LogChecks}
 	for _, file := range files {
 		if ctx.Err() != nil {
