@@ -19,43 +19,43 @@ const auditLogDoc = "https://kubernetes.io/docs/tasks/debug/debug-cluster/audit/
 // a Detector runs them over a stream of events.
 var (
 	LogExec = check.Check{
-		ID: "audit-log-exec", Title: "Commands run in, attached to or forwarded from a container", Severity: finding.High, Category: Category,
+		ID: "audit-log-exec", Title: "Commands run in, attached to or forwarded from a container", Severity: finding.High, Category: Category, Scope: check.ScopeAudit,
 		Rationale:   "exec, attach, port-forward and ephemeral containers give a shell or a network path inside a workload, with its ServiceAccount token and mounted Secrets; attackers use them to move from API access into the cluster's workloads.",
 		Remediation: "Confirm who ran them and why; restrict pods/exec, pods/attach, pods/portforward and pods/ephemeralcontainers to break-glass roles.",
 		DocURL:      "https://kubernetes.io/docs/concepts/security/rbac-good-practices/",
 	}
 	LogSecretHarvest = check.Check{
-		ID: "audit-log-secret-harvest", Title: "One identity read many Secrets in a short time", Severity: finding.High, Category: Category,
+		ID: "audit-log-secret-harvest", Title: "One identity read many Secrets in a short time", Severity: finding.High, Category: Category, Scope: check.ScopeAudit,
 		Rationale:   "Reading many Secrets in a short window, or listing them across every namespace, is how stolen credentials are used to collect more; routine workloads read the few Secrets they mount.",
 		Remediation: "Check the identity's activity and rotate the Secrets it read; grant get on named Secrets instead of list or watch.",
 		DocURL:      "https://kubernetes.io/docs/concepts/security/secrets-good-practices/",
 	}
 	LogAnonymous = check.Check{
-		ID: "audit-log-anonymous", Title: "Anonymous requests beyond the public endpoints", Severity: finding.Medium, Category: Category,
+		ID: "audit-log-anonymous", Title: "Anonymous requests beyond the public endpoints", Severity: finding.Medium, Category: Category, Scope: check.ScopeAudit,
 		Rationale:   "Anonymous requests to anything but health, version and service-account issuer discovery are probing, or use access that was granted to system:anonymous or system:unauthenticated by mistake.",
 		Remediation: "Find the source; remove bindings to system:anonymous and system:unauthenticated, or disable --anonymous-auth.",
 		DocURL:      "https://kubernetes.io/docs/reference/access-authn-authz/authentication/#anonymous-requests",
 	}
 	LogEscalationDenied = check.Check{
-		ID: "audit-log-escalation-denied", Title: "Refused attempts to escalate privileges", Severity: finding.High, Category: Category,
+		ID: "audit-log-escalation-denied", Title: "Refused attempts to escalate privileges", Severity: finding.High, Category: Category, Scope: check.ScopeAudit,
 		Rationale:   "Refused bind, escalate and impersonate requests and refused writes to roles and bindings are attempts to gain power the identity lacks; legitimate clients do not retry what RBAC refuses.",
 		Remediation: "Find out who holds the identity's credentials; rotate them if its owner did not make these requests.",
 		DocURL:      "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#privilege-escalation-risks",
 	}
 	LogClusterAdminGrant = check.Check{
-		ID: "audit-log-cluster-admin-grant", Title: "cluster-admin power granted", Severity: finding.Critical, Category: Category,
+		ID: "audit-log-cluster-admin-grant", Title: "cluster-admin power granted", Severity: finding.Critical, Category: Category, Scope: check.ScopeAudit,
 		Rationale:   "A binding to cluster-admin, or a role allowing every verb on every resource, gives its subjects the whole cluster; it is an attacker's first persistence step.",
 		Remediation: "Confirm the grant was intended; remove it and grant a narrower role.",
 		DocURL:      "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#least-privilege",
 	}
 	LogPrivilegedPod = check.Check{
-		ID: "audit-log-privileged-pod", Title: "Privileged or host-namespace pod created", Severity: finding.High, Category: Category,
+		ID: "audit-log-privileged-pod", Title: "Privileged or host-namespace pod created", Severity: finding.High, Category: Category, Scope: check.ScopeAudit,
 		Rationale:   "A privileged container, host namespaces or a hostPath volume give a pod its node: from there every pod's Secrets on the node and the kubelet's credentials are reachable.",
 		Remediation: "Check the creator; enforce the baseline or restricted Pod Security Standard on the namespace.",
 		DocURL:      "https://kubernetes.io/docs/concepts/security/pod-security-standards/",
 	}
 	LogTokenReuse = check.Check{
-		ID: "audit-log-token-reuse", Title: "A bound ServiceAccount token used from several addresses", Severity: finding.High, Category: Category,
+		ID: "audit-log-token-reuse", Title: "A bound ServiceAccount token used from several addresses", Severity: finding.High, Category: Category, Scope: check.ScopeAudit,
 		Rationale:   "A bound token belongs to one pod, which has one address; the same credential ID seen from several addresses means the token was copied out of its pod.",
 		Remediation: "Delete the pod the token was bound to (which invalidates the token) and find where it was copied to.",
 		DocURL:      "https://kubernetes.io/docs/reference/access-authn-authz/service-accounts-admin/#bound-service-account-tokens",
@@ -64,7 +64,7 @@ var (
 
 // LogUnusual is the learned baseline's detection.
 var LogUnusual = check.Check{
-	ID: "audit-log-unusual-request", Title: "A node or ServiceAccount made a kind of request it had not made before", Severity: finding.Medium, Category: Category,
+	ID: "audit-log-unusual-request", Title: "A node or ServiceAccount made a kind of request it had not made before", Severity: finding.Medium, Category: Category, Scope: check.ScopeAudit,
 	Rationale:   "Nodes and ServiceAccounts do the same few things over and over; once their routine is learned, a new kind of request (a verb on a resource, in their own namespace, another one or the whole cluster) is what a stolen credential looks like.",
 	Remediation: "Check whether the workload or node changed; if not, treat the credential as stolen.",
 	DocURL:      "https://kubernetes.io/docs/tasks/debug/debug-cluster/audit/",

@@ -19,55 +19,55 @@ const auditDoc = "https://kubernetes.io/docs/tasks/debug/debug-cluster/audit/"
 // whole, not object by object; the values carry the metadata reports need.
 var (
 	PolicySensitiveBody = check.Check{
-		ID: "audit-policy-sensitive-body", Title: "Audit policy records Secret-bearing bodies", Severity: finding.High, Category: Category,
+		ID: "audit-policy-sensitive-body", Title: "Audit policy records Secret-bearing bodies", Severity: finding.High, Category: Category, Scope: check.ScopeAudit,
 		Rationale:   "Request or response bodies of secrets, configmaps, serviceaccounts/token, tokenreviews and certificate signing requests carry credentials; logged at Request or RequestResponse they are copied into the audit log, readable by whoever reads the log.",
 		Remediation: "Add a rule logging these resources at Metadata before any rule that records their bodies.",
 		DocURL:      auditDoc + "#audit-policy",
 	}
 	PolicyRuleShadowed = check.Check{
-		ID: "audit-policy-rule-shadowed", Title: "Audit policy rule is never reached", Severity: finding.Medium, Category: Category,
+		ID: "audit-policy-rule-shadowed", Title: "Audit policy rule is never reached", Severity: finding.Medium, Category: Category, Scope: check.ScopeAudit,
 		Rationale:   "The first matching rule decides a request's level; a rule whose every request is matched by earlier rules never applies, so what its author meant to record is not recorded.",
 		Remediation: "Move the rule above the rules that shadow it, or delete it.",
 		DocURL:      auditDoc + "#audit-policy",
 	}
 	PolicyWrongGroup = check.Check{
-		ID: "audit-policy-wrong-group", Title: "Audit policy names a resource under a group that does not serve it", Severity: finding.Medium, Category: Category,
+		ID: "audit-policy-wrong-group", Title: "Audit policy names a resource under a group that does not serve it", Severity: finding.Medium, Category: Category, Scope: check.ScopeAudit,
 		Rationale:   "A rule matches a resource only under the group named with it; a built-in resource under another built-in group (deployments under the core group \"\") never matches, and its requests fall through to later rules.",
 		Remediation: "Name the resource under the group that serves it (deployments under apps).",
 		DocURL:      auditDoc + "#audit-policy",
 	}
 	PolicyNoCatchAll = check.Check{
-		ID: "audit-policy-no-catch-all", Title: "Audit policy lets requests go unlogged by default", Severity: finding.Medium, Category: Category,
+		ID: "audit-policy-no-catch-all", Title: "Audit policy lets requests go unlogged by default", Severity: finding.Medium, Category: Category, Scope: check.ScopeAudit,
 		Rationale:   "A request no rule matches is logged at None: new resources, custom resources and anything the rules forgot leave no trace.",
 		Remediation: "End the policy with a catch-all rule, for example `- level: Metadata`.",
 		DocURL:      auditDoc + "#audit-policy",
 	}
 	PolicyRequestReceived = check.Check{
-		ID: "audit-policy-request-received", Title: "Audit policy records the RequestReceived stage", Severity: finding.Low, Category: Category,
+		ID: "audit-policy-request-received", Title: "Audit policy records the RequestReceived stage", Severity: finding.Low, Category: Category, Scope: check.ScopeAudit,
 		Rationale:   "Every request logged with RequestReceived is written twice, once before it is handled; the event adds nothing the ResponseComplete event lacks and doubles the log's volume.",
 		Remediation: "Add `omitStages: [\"RequestReceived\"]` at the top of the policy.",
 		DocURL:      auditDoc + "#audit-policy",
 	}
 	PolicyExecNotRecorded = check.Check{
-		ID: "audit-policy-exec-not-recorded", Title: "Audit policy does not record exec, attach or port-forward", Severity: finding.High, Category: Category,
+		ID: "audit-policy-exec-not-recorded", Title: "Audit policy does not record exec, attach or port-forward", Severity: finding.High, Category: Category, Scope: check.ScopeAudit,
 		Rationale:   "Running commands in a container, attaching to it, forwarding its ports or adding an ephemeral container to it are how an attacker acts inside a workload; logged at None they leave no trace.",
 		Remediation: "Log pods/exec, pods/attach, pods/portforward and pods/ephemeralcontainers at Metadata or above, before any rule that drops them.",
 		DocURL:      auditDoc + "#audit-policy",
 	}
 	PolicyRBACNotRecorded = check.Check{
-		ID: "audit-policy-rbac-not-recorded", Title: "Audit policy does not record RBAC changes", Severity: finding.High, Category: Category,
+		ID: "audit-policy-rbac-not-recorded", Title: "Audit policy does not record RBAC changes", Severity: finding.High, Category: Category, Scope: check.ScopeAudit,
 		Rationale:   "Writes to roles, cluster roles and their bindings change who may do what; an attacker who grants themselves power would leave no trace.",
 		Remediation: "Log writes to rbac.authorization.k8s.io at Request or above, before any rule that drops them.",
 		DocURL:      auditDoc + "#audit-policy",
 	}
 	PolicyNoneBroad = check.Check{
-		ID: "audit-policy-none-broad", Title: "Audit policy drops everything a namespace or identity does", Severity: finding.High, Category: Category,
+		ID: "audit-policy-none-broad", Title: "Audit policy drops everything a namespace or identity does", Severity: finding.High, Category: Category, Scope: check.ScopeAudit,
 		Rationale:   "A None rule with no verbs and no resources hides every request of a whole namespace or of an identity; an attacker who acts there, or as that identity (a stolen ServiceAccount token, anonymous access, a node), is invisible.",
 		Remediation: "Restrict the None rule to the verbs and resources of the routine traffic it is meant to silence (for example `verbs: [\"get\", \"list\", \"watch\"]` on the resources a controller reads).",
 		DocURL:      auditDoc + "#audit-policy",
 	}
 	PolicyLenient = check.Check{
-		ID: "audit-policy-unknown-field", Title: "Audit policy has fields the API server ignores", Severity: finding.Medium, Category: Category,
+		ID: "audit-policy-unknown-field", Title: "Audit policy has fields the API server ignores", Severity: finding.Medium, Category: Category, Scope: check.ScopeAudit,
 		Rationale:   "The API server decodes a policy with unknown or duplicate fields leniently, drops those fields and only logs a warning: a misspelt omitStages or namespaces silently does nothing.",
 		Remediation: "Fix or remove the fields named.",
 		DocURL:      auditDoc + "#audit-policy",

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -58,12 +57,6 @@ func runAudit(ctx context.Context, args []string, io IO) int {
 	return ExitError
 }
 
-// auditStrings is a repeatable string flag.
-type auditStrings []string
-
-func (l *auditStrings) String() string     { return strings.Join(*l, ",") }
-func (l *auditStrings) Set(v string) error { *l = append(*l, v); return nil }
-
 // AuditPolicyOptions are the flags of kubeguard audit policy.
 type AuditPolicyOptions struct {
 	Format, Output, FailOn string
@@ -71,7 +64,7 @@ type AuditPolicyOptions struct {
 	// is logged instead of linting.
 	Explain   bool
 	User      string
-	Groups    auditStrings
+	Groups    []string
 	Namespace string
 	Name      string
 }
@@ -104,40 +97,34 @@ Examples:
 
 Exit status: 0 no finding at or above --fail-on, 1 such findings,
 2 usage errors or a policy the API server would refuse.
-
-Flags:
 `
 
 func runAuditPolicy(_ context.Context, args []string, io IO) int {
 	var o AuditPolicyOptions
-	fs := flag.NewFlagSet("audit policy", flag.ContinueOnError)
-	fs.SetOutput(io.Stderr)
-	fs.StringVar(&o.Format, "format", "text", "output `format`: text, json, sarif or junit (--explain: text or json)")
-	fs.StringVar(&o.Format, "o", "text", "shorthand for --format")
+	fs := newFlags("audit policy", auditPolicyUsage)
+	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit (--explain: text or json)")
 	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
-	fs.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` exists: info, low, medium, high or critical")
+	failOnFlag(fs, &o.FailOn)
 	fs.BoolVar(&o.Explain, "explain", false, "explain how the request VERB RESOURCE given after FILE is logged")
 	fs.StringVar(&o.User, "user", "alice", "--explain: the requesting `user`")
-	fs.Var(&o.Groups, "group", "--explain: a `group` of the user (repeatable); system:authenticated is added for any user but system:anonymous")
-	fs.StringVar(&o.Namespace, "namespace", "", "--explain: the request's `namespace`")
-	fs.StringVar(&o.Namespace, "n", "", "shorthand for --namespace")
+	fs.StringArrayVar(&o.Groups, "group", nil, "--explain: a `group` of the user (repeatable); system:authenticated is added for any user but system:anonymous")
+	fs.StringVarP(&o.Namespace, "namespace", "n", "", "--explain: the request's `namespace`")
 	fs.StringVar(&o.Name, "name", "", "--explain: the object's `name`")
-	fs.Usage = func() { fmt.Fprint(io.Stderr, auditPolicyUsage); fs.PrintDefaults() }
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
 	switch {
 	case len(pos) == 0:
-		return usageError(io, fs, fmt.Errorf("no policy file given"))
+		return fs.usageError(io, fmt.Errorf("no policy file given"))
 	case o.Explain && len(pos) != 3:
-		return usageError(io, fs, fmt.Errorf("--explain wants FILE VERB RESOURCE, got %d arguments", len(pos)))
+		return fs.usageError(io, fmt.Errorf("--explain wants FILE VERB RESOURCE, got %d arguments", len(pos)))
 	case !o.Explain && len(pos) != 1:
-		return usageError(io, fs, fmt.Errorf("one policy file at a time, got %d", len(pos)))
+		return fs.usageError(io, fmt.Errorf("one policy file at a time, got %d", len(pos)))
 	}
-	failOn, err := finding.ParseSeverity(o.FailOn)
+	failOn, err := severityFlag("fail-on", o.FailOn)
 	if err != nil {
-		return usageError(io, fs, fmt.Errorf("invalid --fail-on: %w", err))
+		return fs.usageError(io, err)
 	}
 	data, err := readInput(pos[0], io.Stdin)
 	if err != nil {
@@ -155,20 +142,20 @@ func runAuditPolicy(_ context.Context, args []string, io IO) int {
 	}
 	if o.Explain {
 		if o.Format != "text" && o.Format != "json" {
-			return usageError(io, fs, fmt.Errorf("--explain writes text or json, not %q", o.Format))
+			return fs.usageError(io, fmt.Errorf("--explain writes text or json, not %q", o.Format))
 		}
 		req, err := explainRequest(pos[1], pos[2], &o)
 		if err != nil {
-			return usageError(io, fs, err)
+			return fs.usageError(io, err)
 		}
 		return explain(io, p, req, o.Format)
 	}
-	out, w, closeOut, err := openOutput(o.Format, o.Output, io.Stdout)
+	out, w, closeOut, err := openOutput(o.Format, o.Output, false, io.Stdout)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	r := &report.Report{
-		Version:  Version,
+		Version:  version(),
 		Checks:   audit.PolicyChecks,
 		Objects:  []report.Object{{Ref: finding.ObjectRef{APIVersion: "audit.k8s.io/v1", Kind: "Policy", Name: name}, Location: finding.Location{File: name, Line: p.Line}}},
 		Findings: p.Lint(),
@@ -256,7 +243,7 @@ type AuditLogOptions struct {
 	Since, Until           string
 	SecretReads            int
 	SecretWindow           time.Duration
-	Routine                auditStrings
+	Routine                []string
 	Learn                  time.Duration
 }
 
@@ -297,54 +284,49 @@ Examples:
 Exit status: 0 no finding at or above --fail-on, 1 such findings,
 2 usage errors, unreadable files or malformed lines (each named FILE:LINE;
 the rest of the log is still read).
-
-Flags:
 `
 
 func runAuditLog(ctx context.Context, args []string, io IO) int {
 	var o AuditLogOptions
-	fs := flag.NewFlagSet("audit log", flag.ContinueOnError)
-	fs.SetOutput(io.Stderr)
-	fs.StringVar(&o.Format, "format", "text", "output `format`: text, json, sarif or junit")
-	fs.StringVar(&o.Format, "o", "text", "shorthand for --format")
+	fs := newFlags("audit log", auditLogUsage)
+	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit")
 	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
-	fs.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` exists: info, low, medium, high or critical")
+	failOnFlag(fs, &o.FailOn)
 	fs.StringVar(&o.Since, "since", "", "read events received at or after `time` (RFC 3339, or a duration before now such as 24h)")
 	fs.StringVar(&o.Until, "until", "", "read events received before `time` (RFC 3339, or a duration before now)")
 	fs.IntVar(&o.SecretReads, "secret-reads", 10, "distinct Secrets one identity reads within --secret-window that make a harvest (`n`)")
 	fs.DurationVar(&o.SecretWindow, "secret-window", 10*time.Minute, "the Secret harvest `window`")
 	fs.DurationVar(&o.Learn, "learn", time.Hour, "how long from its first request a node's or ServiceAccount's requests are learned as its routine (`duration`; 0 turns the detection off)")
-	fs.Var(&o.Routine, "routine", "a `user` (trailing * for a prefix) whose Secret reads and pod creations are routine (repeatable)")
-	fs.Usage = func() { fmt.Fprint(io.Stderr, auditLogUsage); fs.PrintDefaults() }
-	files, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	fs.StringArrayVar(&o.Routine, "routine", nil, "a `user` (trailing * for a prefix) whose Secret reads and pod creations are routine (repeatable)")
+	files, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
 	if len(files) == 0 {
-		return usageError(io, fs, fmt.Errorf("no log files given (use - for standard input)"))
+		return fs.usageError(io, fmt.Errorf("no log files given (use - for standard input)"))
 	}
-	failOn, err := finding.ParseSeverity(o.FailOn)
+	failOn, err := severityFlag("fail-on", o.FailOn)
 	if err != nil {
-		return usageError(io, fs, fmt.Errorf("invalid --fail-on: %w", err))
+		return fs.usageError(io, err)
 	}
 	var filter audit.Filter
 	now := time.Now()
 	if filter.Since, err = auditTime("since", o.Since, now); err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	if filter.Until, err = auditTime("until", o.Until, now); err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
-	out, w, closeOut, err := openOutput(o.Format, o.Output, io.Stdout)
+	out, w, closeOut, err := openOutput(o.Format, o.Output, false, io.Stdout)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	learn := o.Learn
 	if learn == 0 {
 		learn = -1 // the flag's 0 is off; the option's is the default
 	}
 	det := audit.NewDetector(audit.DetectOptions{SecretReads: o.SecretReads, SecretWindow: o.SecretWindow, Routine: o.Routine, Learn: learn})
-	r := &report.Report{Version: Version, Checks: audit.LogChecks}
+	r := &report.Report{Version: version(), Checks: audit.LogChecks}
 	for _, file := range files {
 		if ctx.Err() != nil {
 			break
@@ -402,7 +384,7 @@ func auditTime(flagName, v string, now time.Time) (time.Time, error) {
 // AuditRBACOptions are the flags of kubeguard audit rbac.
 type AuditRBACOptions struct {
 	User, ServiceAccount string
-	Existing             auditStrings
+	Existing             []string
 	Name                 string
 	IncludeDenied        bool
 	Since, Until         string
@@ -433,41 +415,36 @@ Examples:
 
 Exit status: 0 roles printed (or nothing missing), 2 usage errors,
 unreadable files or malformed lines (the rest is still read).
-
-Flags:
 `
 
 func runAuditRBAC(ctx context.Context, args []string, io IO) int {
 	var o AuditRBACOptions
-	fs := flag.NewFlagSet("audit rbac", flag.ContinueOnError)
-	fs.SetOutput(io.Stderr)
+	fs := newFlags("audit rbac", auditRBACUsage)
 	fs.StringVar(&o.User, "user", "", "the `user` whose requests to allow")
 	fs.StringVar(&o.ServiceAccount, "serviceaccount", "", "the ServiceAccount `ns/name` whose requests to allow")
-	fs.Var(&o.Existing, "f", "existing RBAC `path` (file, directory, - for stdin; repeatable): print only what it does not allow")
-	fs.Var(&o.Existing, "filename", "same as -f")
+	fs.StringArrayVarP(&o.Existing, "filename", "f", nil, "existing RBAC `path` (file, directory, - for stdin; repeatable): print only what it does not allow")
 	fs.StringVar(&o.Name, "name", "", "`name` of the generated objects (default kubeguard-audit:<user>)")
 	fs.BoolVar(&o.IncludeDenied, "include-denied", false, "also allow the requests authorization refused")
 	fs.StringVar(&o.Since, "since", "", "read events received at or after `time` (RFC 3339, or a duration before now)")
 	fs.StringVar(&o.Until, "until", "", "read events received before `time` (RFC 3339, or a duration before now)")
 	fs.StringVar(&o.Output, "output", "", "write the YAML to `file` instead of standard output")
-	fs.Usage = func() { fmt.Fprint(io.Stderr, auditRBACUsage); fs.PrintDefaults() }
-	files, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	files, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
 	if len(files) == 0 {
-		return usageError(io, fs, fmt.Errorf("no log files given (use - for standard input)"))
+		return fs.usageError(io, fmt.Errorf("no log files given (use - for standard input)"))
 	}
 	var subject rbacv1.Subject
 	switch {
 	case (o.User == "") == (o.ServiceAccount == ""):
-		return usageError(io, fs, fmt.Errorf("give one of --user and --serviceaccount"))
+		return fs.usageError(io, fmt.Errorf("give one of --user and --serviceaccount"))
 	case o.User != "":
 		subject = rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: o.User}
 	default:
 		ns, name, ok := strings.Cut(o.ServiceAccount, "/")
 		if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
-			return usageError(io, fs, fmt.Errorf("invalid --serviceaccount %q: want NAMESPACE/NAME", o.ServiceAccount))
+			return fs.usageError(io, fmt.Errorf("invalid --serviceaccount %q: want NAMESPACE/NAME", o.ServiceAccount))
 		}
 		subject = rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: name}
 		o.User = "system:serviceaccount:" + ns + ":" + name
@@ -482,15 +459,16 @@ func runAuditRBAC(ctx context.Context, args []string, io IO) int {
 		}
 	}
 	if stdinUsers > 1 {
-		return usageError(io, fs, fmt.Errorf("standard input (-) can be read once"))
+		return fs.usageError(io, fmt.Errorf("standard input (-) can be read once"))
 	}
 	var filter audit.Filter
+	var err error
 	now := time.Now()
 	if filter.Since, err = auditTime("since", o.Since, now); err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	if filter.Until, err = auditTime("until", o.Until, now); err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	rec := &audit.Recorder{User: o.User, IncludeDenied: o.IncludeDenied}
 	failed := false
@@ -508,13 +486,13 @@ func runAuditRBAC(ctx context.Context, args []string, io IO) int {
 	if len(o.Existing) > 0 {
 		in, err := loadRBAC(ctx, &RBACOptions{Files: o.Existing}, io.Stdin, io.Stderr)
 		if err != nil {
-			return usageError(io, fs, err)
+			return fs.usageError(io, err)
 		}
-		in.warn(io.Stderr)
-		if len(in.errors) > 0 {
+		warn(io.Stderr, in)
+		if len(in.Errors) > 0 {
 			failed = true
 		}
-		az := rbac.NewAuthorizer(in.policy)
+		az := rbac.NewAuthorizer(in.Policy)
 		groups := rec.Groups()
 		reqs = slices.DeleteFunc(reqs, func(q audit.Request) bool {
 			ok, _ := az.Allowed(o.User, groups, rbac.Attributes{Verb: q.Verb, ResourceRequest: q.IsResource(), Namespace: q.Namespace,
@@ -526,7 +504,7 @@ func runAuditRBAC(ctx context.Context, args []string, io IO) int {
 	if o.Output != "" {
 		f, err := os.Create(o.Output)
 		if err != nil {
-			return usageError(io, fs, fmt.Errorf("--output: %w", err))
+			return fs.usageError(io, fmt.Errorf("--output: %w", err))
 		}
 		defer f.Close()
 		w = f
