@@ -60,8 +60,16 @@ var (
 	}
 )
 
+// LogUnusual is the learned baseline's detection.
+var LogUnusual = check.Check{
+	ID: "audit-log-unusual-request", Title: "A node or ServiceAccount made a kind of request it had not made before", Severity: finding.Medium, Category: Category, Scope: check.ScopeAudit,
+	Rationale:   "Nodes and ServiceAccounts do the same few things over and over; once their routine is learned, a new kind of request (a verb on a resource, in their own namespace, another one or the whole cluster) is what a stolen credential looks like.",
+	Remediation: "Check whether the workload or node changed; if not, treat the credential as stolen.",
+	DocURL:      "https://kubernetes.io/docs/tasks/debug/debug-cluster/audit/",
+}
+
 // LogChecks lists the log detections, for reports.
-var LogChecks = []check.Check{LogExec, LogSecretHarvest, LogAnonymous, LogEscalationDenied, LogClusterAdminGrant, LogPrivilegedPod, LogTokenReuse}
+var LogChecks = []check.Check{LogExec, LogSecretHarvest, LogAnonymous, LogEscalationDenied, LogClusterAdminGrant, LogPrivilegedPod, LogTokenReuse, LogUnusual}
 
 // DetectOptions tune the detections.
 type DetectOptions struct {
@@ -73,6 +81,11 @@ type DetectOptions struct {
 	// prefix) whose Secret reads and pod creations are routine, beside
 	// the control plane's own.
 	Routine []string
+	// Learn is how long, from its first request, a node's or
+	// ServiceAccount's requests are taken as its routine; a kind of request
+	// first made later is unusual. One hour when zero; negative turns the
+	// detection off.
+	Learn time.Duration
 }
 
 // maxIDs bounds the audit IDs and addresses a finding lists.
@@ -90,6 +103,13 @@ type Detector struct {
 	order   []*group
 	secrets map[string]*secretWindow
 	tokens  map[string]*group
+	learned map[string]*routineSet
+}
+
+// routineSet is what one identity was seen doing while it was learned.
+type routineSet struct {
+	since time.Time
+	kinds map[string]bool
 }
 
 type groupKey struct{ check, key string }
@@ -135,7 +155,10 @@ func NewDetector(opts DetectOptions) *Detector {
 	if opts.SecretWindow <= 0 {
 		opts.SecretWindow = 10 * time.Minute
 	}
-	return &Detector{opts: opts, groups: map[groupKey]*group{}, secrets: map[string]*secretWindow{}, tokens: map[string]*group{}}
+	if opts.Learn == 0 {
+		opts.Learn = time.Hour
+	}
+	return &Detector{opts: opts, groups: map[groupKey]*group{}, secrets: map[string]*secretWindow{}, tokens: map[string]*group{}, learned: map[string]*routineSet{}}
 }
 
 // routine reports whether an identity is the control plane's own, or one
@@ -273,9 +296,71 @@ func (d *Detector) Handle(e *Event) {
 			d.podCreated(e)
 		}
 	}
-	if cred := firstExtra(id, "authentication.kubernetes.io/credential-id"); cred != "" && strings.HasPrefix(id.Username, "system:serviceaccount:") {
+	// Nodes are routine readers of Secrets, but have a routine to keep.
+	if d.opts.Learn > 0 && (!d.routine(id) || strings.HasPrefix(id.Username, "system:node:")) {
+		d.unusual(e, id)
+	}
+	if cred := first(id.Extra.CredentialID); cred != "" && strings.HasPrefix(id.Username, "system:serviceaccount:") {
 		d.tokenUse(e, id, cred)
 	}
+}
+
+// unusual learns what nodes and ServiceAccounts do during their first
+// Learn, and reports a kind of request first made after it. A kind is the
+// verb, the group, resource and subresource, and the scope: for a
+// ServiceAccount its own namespace, another or the cluster; for a node
+// namespaced or the cluster.
+func (d *Detector) unusual(e *Event, id *UserInfo) {
+	name := id.Username
+	var scope string
+	switch {
+	case strings.HasPrefix(name, "system:node:"):
+		scope = "namespaced"
+		if e.Object == nil || e.Object.Namespace == "" {
+			scope = "cluster"
+		}
+	case strings.HasPrefix(name, "system:serviceaccount:"):
+		own, _, _ := strings.Cut(strings.TrimPrefix(name, "system:serviceaccount:"), ":")
+		switch {
+		case e.Object == nil || e.Object.Namespace == "":
+			scope = "cluster"
+		case e.Object.Namespace == own:
+			scope = "its own namespace"
+		default:
+			scope = "namespace " + e.Object.Namespace
+		}
+	default:
+		return
+	}
+	group, resource, sub := e.Resource()
+	what := resource
+	if sub != "" {
+		what += "/" + sub
+	}
+	if group != "" {
+		what += "." + group
+	}
+	if e.Object == nil {
+		what, _, _ = strings.Cut(e.URI, "?")
+	}
+	kind := e.Verb + " " + what + " in " + scope
+	rs := d.learned[name]
+	if rs == nil {
+		rs = &routineSet{since: e.Received, kinds: map[string]bool{}}
+		d.learned[name] = rs
+	}
+	if rs.kinds[kind] {
+		return
+	}
+	if e.Received.Sub(rs.since) < d.opts.Learn {
+		// Still learning; the kinds an identity has are few, and bounded
+		// by the verbs and resources there are.
+		rs.kinds[kind] = true
+		return
+	}
+	g := d.add(LogUnusual, name, e, kind)
+	g.object = finding.ObjectRef{Kind: "User", Name: name}
+	g.reason = fmt.Sprintf("%s made kinds of request it had not made in its first %s", name, d.opts.Learn)
 }
 
 func isWrite(verb string) bool {
@@ -286,8 +371,8 @@ func isWrite(verb string) bool {
 	return false
 }
 
-func firstExtra(u *UserInfo, key string) string {
-	if v := u.Extra[key]; len(v) > 0 {
+func first(v []string) string {
+	if len(v) > 0 {
 		return v[0]
 	}
 	return ""
@@ -565,7 +650,7 @@ func (d *Detector) tokenUse(e *Event, id *UserInfo, cred string) {
 		g.loc = e.Location
 		d.order = append(d.order, g)
 	}
-	pod := firstExtra(id, "authentication.kubernetes.io/pod-name")
+	pod := first(id.Extra.PodName)
 	g.reason = fmt.Sprintf("the bound token %s of %s (pod %s) was used from %d addresses", cred, id.Username, orNone(pod), len(g.addrs))
 }
 

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -88,9 +89,10 @@ const (
 	probePath     = "/kubeguard-any-path"
 )
 
-// maxProbes bounds the lint's work; a policy large enough to need more is
-// reported rather than half-analysed.
-const maxProbes = 4 << 20
+// maxWork bounds the lint's work, in rule evaluations (probes times
+// rules; about a second's worth). A policy large enough to need more is
+// reported rather than half-analysed; real policies need a few million.
+const maxWork = 8 << 20
 
 // sensitive are the resources whose bodies carry credentials, with the
 // verbs whose request body (Request level) or response body
@@ -113,6 +115,9 @@ var standardVerbs = []string{"get", "list", "watch", "create", "update", "patch"
 type grs struct{ group, resource, sub string }
 
 type probeSpace struct {
+	// tooBig is set when the policy names more values than maxDimension
+	// in one dimension: the space is not built further.
+	tooBig     bool
 	identities []Request // User and Groups only
 	verbs      []string
 	namespaces []string
@@ -149,6 +154,10 @@ func (p *Policy) space() *probeSpace {
 		nss = append(nss, r.Namespaces...)
 		for _, u := range r.Users {
 			for _, g := range r.UserGroups {
+				if len(idents) > maxDimension {
+					s.tooBig = true
+					break
+				}
 				idents = append(idents, Request{User: u, Groups: []string{g}})
 			}
 		}
@@ -233,11 +242,21 @@ func (s *probeSpace) namespacesFor(x grs) []string {
 	return s.namespaces[:1]
 }
 
-// size is the number of probes each; its loops mirror each.
-func (s *probeSpace) size() int {
-	n := len(s.identities) * len(s.verbs) * len(s.paths)
+// maxDimension bounds each dimension of the probe space, so that building
+// it cannot take more memory than analysing it would take time.
+const maxDimension = 1 << 16
+
+// size is the number of probes each; its loops mirror each. It is counted
+// in floating point: the product of the dimensions of an adversarial
+// policy does not fit an int.
+func (s *probeSpace) size() float64 {
+	if s.tooBig || len(s.resources) > maxDimension || len(s.names) > maxDimension || len(s.namespaces) > maxDimension || len(s.verbs) > maxDimension || len(s.paths) > maxDimension {
+		return math.Inf(1)
+	}
+	per := float64(len(s.identities)) * float64(len(s.verbs))
+	n := per * float64(len(s.paths))
 	for _, x := range s.resources {
-		n += len(s.identities) * len(s.verbs) * len(s.namespacesFor(x)) * len(s.names)
+		n += per * float64(len(s.namespacesFor(x))) * float64(len(s.names))
 	}
 	return n
 }
@@ -282,8 +301,8 @@ func (p *Policy) Lint() []finding.Finding {
 	}
 	p.lintWrongGroup(add)
 	s := p.space()
-	if n := s.size(); n > maxProbes {
-		add(PolicyRuleShadowed, p.Line, finding.Info, fmt.Sprintf("the policy names too many values to analyse (%d requests to evaluate, more than %d); only the wrong-group lint ran", n, maxProbes), "")
+	if n := s.size(); n > float64(maxWork/(2*len(p.Rules))) {
+		add(PolicyRuleShadowed, p.Line, finding.Info, fmt.Sprintf("the policy names too many values to analyse (%.3g requests to evaluate against %d rules); only the wrong-group lint ran", n, len(p.Rules)), "")
 		return out
 	}
 
@@ -384,19 +403,33 @@ func (p *Policy) Lint() []finding.Finding {
 			"requests are logged twice: the RequestReceived stage is not omitted", "rules logging it: "+strings.Join(rules, ", "))
 	}
 	// A rule that decides nothing but matches requests on its own is
-	// shadowed by the rules that decided those requests.
+	// shadowed by the rules that decided those requests: one more pass
+	// finds them for all such rules at once.
+	var idle []int
 	for i := range p.Rules {
-		if decides[i] {
-			continue
+		if !decides[i] {
+			idle = append(idle, i)
 		}
-		var by []int
+	}
+	shadowers := make(map[int][]int, len(idle))
+	if len(idle) > 0 {
 		s.each(func(r *Request) {
-			if p.matches(i, r) {
-				if d := p.Evaluate(r); !slices.Contains(by, d.Rule) {
-					by = append(by, d.Rule)
+			decided := -2
+			for _, i := range idle {
+				if !p.matches(i, r) {
+					continue
+				}
+				if decided == -2 {
+					decided = p.Evaluate(r).Rule
+				}
+				if !slices.Contains(shadowers[i], decided) {
+					shadowers[i] = append(shadowers[i], decided)
 				}
 			}
 		})
+	}
+	for _, i := range idle {
+		by := shadowers[i]
 		if len(by) == 0 {
 			continue // matches nothing: a wrong group, reported above
 		}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -44,9 +46,9 @@ type Event struct {
 		Code    int    `json:"code"`
 		Message string `json:"message"`
 	} `json:"responseStatus"`
-	Received    time.Time         `json:"requestReceivedTimestamp"`
-	Timestamp   time.Time         `json:"stageTimestamp"`
-	Annotations map[string]string `json:"annotations"`
+	Received    time.Time   `json:"requestReceivedTimestamp"`
+	Timestamp   time.Time   `json:"stageTimestamp"`
+	Annotations Annotations `json:"annotations"`
 
 	// Where the event is: file and line.
 	Location finding.Location `json:"-"`
@@ -56,10 +58,24 @@ type Event struct {
 
 // UserInfo is an authenticated identity.
 type UserInfo struct {
-	Username string              `json:"username"`
-	UID      string              `json:"uid"`
-	Groups   []string            `json:"groups"`
-	Extra    map[string][]string `json:"extra"`
+	Username string   `json:"username"`
+	UID      string   `json:"uid"`
+	Groups   []string `json:"groups"`
+	Extra    Extra    `json:"extra"`
+}
+
+// Extra is the part of a user's extra information the detections read:
+// what a bound ServiceAccount token carries. Decoding these two fields
+// instead of a map takes a tenth off reading a log.
+type Extra struct {
+	CredentialID []string `json:"authentication.kubernetes.io/credential-id"`
+	PodName      []string `json:"authentication.kubernetes.io/pod-name"`
+}
+
+// Annotations are the event annotations the detections read.
+type Annotations struct {
+	// Decision is the authorizer's: allow or forbid.
+	Decision string `json:"authorization.k8s.io/decision"`
 }
 
 // Identity is who acted: the impersonated user when impersonation
@@ -83,7 +99,7 @@ func (e *Event) Code() int {
 func (e *Event) Denied() bool {
 	// The RBAC registry refuses an escalating role or binding with 403
 	// after the authorizer allowed the write, so both count.
-	return e.Annotations["authorization.k8s.io/decision"] == "forbid" || e.Code() == 403
+	return e.Annotations.Decision == "forbid" || e.Code() == 403
 }
 
 // Succeeded reports whether the request succeeded (or, for exec and
@@ -131,7 +147,7 @@ func (e *Event) bodies() (req, resp jsontext.Value) {
 		Request  jsontext.Value `json:"requestObject"`
 		Response jsontext.Value `json:"responseObject"`
 	}
-	if jsonv2.Unmarshal(e.line, &b) != nil {
+	if jsonv2.Unmarshal(e.line, &b, decodeOptions) != nil {
 		return nil, nil
 	}
 	if string(b.Request) == "null" {
@@ -164,9 +180,13 @@ func (f Filter) admits(e *Event) bool {
 }
 
 // ReadLog reads the JSON-lines audit log r (gzip-compressed or not) named
-// file, and hands every event the filter admits to h. A line that is not an
-// event is an InputError naming file:line, and the rest is still read; the
-// error returned is for the reader's own failure.
+// file, and hands every event the filter admits to h, in the log's order.
+// A line that is not an event is an InputError naming file:line, and the
+// rest is still read; the error returned is for the reader's own failure.
+//
+// Lines are split here and decoded on every core, in batches: a bounded
+// number of batches is in flight, so memory does not grow with the log.
+// h is called from one goroutine at a time, not necessarily the caller's.
 func ReadLog(file string, r io.Reader, filter Filter, h Handler) ([]finding.InputError, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -177,21 +197,62 @@ func ReadLog(file string, r io.Reader, filter Filter, h Handler) ([]finding.Inpu
 		defer zr.Close()
 		br = bufio.NewReaderSize(zr, 1<<20)
 	}
+	workers := runtime.GOMAXPROCS(0)
+	free := make(chan *batch, 2*workers+2)
+	for range cap(free) {
+		free <- &batch{}
+	}
+	work := make(chan *batch, cap(free))
+	ordered := make(chan *batch, cap(free))
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for b := range work {
+				b.decode(file, filter)
+				close(b.done)
+			}
+		})
+	}
 	var errs []finding.InputError
-	fail := func(line int, msg string) {
+	fail := func(loc finding.Location, msg string) {
 		// A log with nothing but bad lines would otherwise make the list
 		// of errors as long as the log.
 		if len(errs) < maxErrors {
-			errs = append(errs, finding.InputError{Location: finding.Location{File: file, Line: line}, Message: msg})
+			errs = append(errs, finding.InputError{Location: loc, Message: msg})
 		} else if len(errs) == maxErrors {
-			errs = append(errs, finding.InputError{Location: finding.Location{File: file, Line: line}, Message: "more malformed lines; not listed"})
+			errs = append(errs, finding.InputError{Location: loc, Message: "more malformed lines; not listed"})
 		}
 	}
+	consumed := make(chan struct{})
+	go func() {
+		defer close(consumed)
+		for b := range ordered {
+			<-b.done
+			for i := range b.out {
+				if it := &b.out[i]; it.bad != "" {
+					fail(finding.Location{File: file, Line: b.lines[i].n}, it.bad)
+				} else if it.ok {
+					h.Handle(&it.ev)
+					it.ev = Event{}
+				}
+			}
+			free <- b
+		}
+	}()
 	var (
-		e    Event
-		line int
-		buf  []byte
+		cur     *batch
+		line    int
+		buf     []byte
+		readErr error
 	)
+	send := func() {
+		if cur != nil && len(cur.lines) > 0 {
+			cur.done = make(chan struct{})
+			ordered <- cur
+			work <- cur
+			cur = nil
+		}
+	}
 	for {
 		chunk, err := br.ReadSlice('\n')
 		line++
@@ -209,36 +270,106 @@ func ReadLog(file string, r io.Reader, filter Filter, h Handler) ([]finding.Inpu
 			chunk = buf
 		}
 		if err != nil && err != io.EOF {
-			return errs, fmt.Errorf("%s:%d: %w", file, line, err)
+			readErr = fmt.Errorf("%s:%d: %w", file, line, err)
+			break
 		}
-		text := bytes.TrimSpace(chunk)
-		switch {
-		case long:
-			fail(line, fmt.Sprintf("line longer than %d bytes; skipped", MaxLine))
-		case len(text) == 0:
-		default:
-			e = Event{}
-			if derr := jsonv2.Unmarshal(text, &e); derr != nil {
-				fail(line, "not an audit event: "+describe(derr))
-				break
+		if text := bytes.TrimSpace(chunk); len(text) > 0 || long {
+			if cur == nil {
+				cur = <-free
+				cur.reset()
 			}
-			if e.AuditID == "" || e.Stage == "" {
-				fail(line, "not an audit event: no auditID or stage")
-				break
-			}
-			if filter.admits(&e) {
-				e.Location = finding.Location{File: file, Line: line}
-				e.line = text
-				h.Handle(&e)
-				e.line = nil
+			cur.add(line, text, long)
+			if len(cur.data) >= batchBytes || len(cur.lines) >= batchLines {
+				send()
 			}
 		}
 		if err == io.EOF {
-			return errs, nil
+			break
 		}
 		if cap(buf) > 4<<20 {
 			buf = nil // one long line does not keep its memory for the rest
 		}
+	}
+	send()
+	close(work)
+	close(ordered)
+	<-consumed
+	wg.Wait()
+	return errs, readErr
+}
+
+// Batches: big enough that handing them over costs nothing, small enough
+// that the batches in flight stay a few megabytes.
+const (
+	batchBytes = 1 << 20
+	batchLines = 2048
+)
+
+// batch is a run of lines of a log, decoded together.
+type batch struct {
+	data  []byte
+	lines []lineRef
+	out   []decoded
+	done  chan struct{}
+}
+
+type lineRef struct {
+	n          int
+	start, end int
+	long       bool
+}
+
+type decoded struct {
+	ev  Event
+	ok  bool   // admitted by the filter
+	bad string // why the line is not an event
+}
+
+func (b *batch) reset() {
+	b.data, b.lines, b.out = b.data[:0], b.lines[:0], b.out[:0]
+	// A batch that held a long line gives its memory back.
+	if cap(b.data) > 4*batchBytes {
+		b.data = nil
+	}
+}
+
+func (b *batch) add(n int, text []byte, long bool) {
+	start := len(b.data)
+	if !long {
+		b.data = append(b.data, text...)
+	}
+	b.lines = append(b.lines, lineRef{n: n, start: start, end: len(b.data), long: long})
+}
+
+// decodeOptions skip the checks an audit log, written by the API server's
+// encoder, does not need, and which cost a fifth of the decoding.
+var decodeOptions = jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+
+func (b *batch) decode(file string, filter Filter) {
+	if cap(b.out) < len(b.lines) {
+		b.out = make([]decoded, len(b.lines))
+	}
+	b.out = b.out[:len(b.lines)]
+	for i, l := range b.lines {
+		d := &b.out[i]
+		*d = decoded{}
+		d.ev.Location = finding.Location{File: file, Line: l.n}
+		if l.long {
+			d.bad = fmt.Sprintf("line longer than %d bytes; skipped", MaxLine)
+			continue
+		}
+		text := b.data[l.start:l.end]
+		if err := jsonv2.Unmarshal(text, &d.ev, decodeOptions); err != nil {
+			d.bad = "not an audit event: " + describe(err)
+			continue
+		}
+		if d.ev.AuditID == "" || d.ev.Stage == "" {
+			d.bad = "not an audit event: no auditID or stage"
+			continue
+		}
+		d.ev.Location = finding.Location{File: file, Line: l.n}
+		d.ev.line = text
+		d.ok = filter.admits(&d.ev)
 	}
 }
 

@@ -233,7 +233,7 @@ func TestDetectorMemoryBounded(t *testing.T) {
 	d := NewDetector(DetectOptions{})
 	for i := range 100000 {
 		e := Event{AuditID: fmt.Sprint(i), Stage: "ResponseComplete", Verb: "get", Received: t0.Add(time.Duration(i) * time.Millisecond),
-			User:      UserInfo{Username: "system:serviceaccount:a:b", Extra: map[string][]string{"authentication.kubernetes.io/credential-id": {"JTI=1"}}},
+			User:      UserInfo{Username: "system:serviceaccount:a:b", Extra: Extra{CredentialID: []string{"JTI=1"}}},
 			SourceIPs: []string{fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)}}
 		e.Object = &struct {
 			Resource    string `json:"resource"`
@@ -294,5 +294,39 @@ func TestBootstrapGrantIsRoutine(t *testing.T) {
 			req: map[string]any{"roleRef": map[string]string{"kind": "ClusterRole", "name": "cluster-admin"}}}.line())
 	if len(fs) != 0 {
 		t.Fatalf("the API server's bootstrap raised %+v", fs)
+	}
+}
+
+func TestUnusualRequests(t *testing.T) {
+	sa := "system:serviceaccount:prod:web"
+	lines := []string{
+		ev{id: "u1", user: sa, verb: "get", resource: "configmaps", ns: "prod", name: "cfg"}.line(),
+		ev{id: "u2", user: sa, verb: "list", resource: "pods", ns: "prod", at: 30 * time.Minute}.line(),
+		ev{id: "u3", user: "system:node:n1", verb: "get", resource: "nodes", name: "n1"}.line(),
+		// After the hour of learning: the routine again, then new kinds.
+		ev{id: "u4", user: sa, verb: "get", resource: "configmaps", ns: "prod", name: "cfg", at: 2 * time.Hour}.line(),
+		ev{id: "u5", user: "system:node:n1", verb: "get", resource: "nodes", name: "n1", at: 2 * time.Hour}.line(),
+		ev{id: "u6", user: sa, verb: "get", resource: "configmaps", ns: "payments", name: "cfg", at: 2 * time.Hour}.line(),
+		ev{id: "u7", user: sa, verb: "list", resource: "secrets", at: 2 * time.Hour}.line(),
+		ev{id: "u8", user: "system:node:n1", verb: "delete", resource: "pods", ns: "prod", name: "x", at: 3 * time.Hour}.line(),
+		// A routine identity learns nothing and raises nothing.
+		ev{id: "u9", user: "system:serviceaccount:kube-system:job-controller", verb: "create", resource: "pods", ns: "a", at: 3 * time.Hour}.line(),
+	}
+	fs, errs := detect(t, DetectOptions{SecretReads: 100}, lines...)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var got []string
+	for _, f := range fs {
+		if f.CheckID == LogUnusual.ID {
+			got = append(got, f.Object.Name+": "+f.Detail)
+		}
+	}
+	if len(got) != 2 || !strings.Contains(got[0], "get configmaps in namespace payments") || !strings.Contains(got[0], "list secrets in cluster") ||
+		!strings.Contains(got[0], "u6, u7") || !strings.Contains(got[1], "delete pods in namespaced") {
+		t.Fatalf("unusual requests: %q", got)
+	}
+	if fs, _ := detect(t, DetectOptions{SecretReads: 100, Learn: -1}, lines...); slices.ContainsFunc(fs, func(f finding.Finding) bool { return f.CheckID == LogUnusual.ID }) {
+		t.Error("Learn < 0 does not turn the detection off")
 	}
 }

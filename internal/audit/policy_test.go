@@ -159,3 +159,48 @@ func TestLintBounded(t *testing.T) {
 		t.Fatalf("want a too-large finding, got %d findings", len(fs))
 	}
 }
+
+// TestLintBoundedPairs gives one rule many users and many groups, whose
+// pairs the probe space would hold: it stops building them and reports.
+func TestLintBoundedPairs(t *testing.T) {
+	var users, groups []string
+	for i := range 2000 {
+		users = append(users, fmt.Sprintf("u%d", i))
+		groups = append(groups, fmt.Sprintf("g%d", i))
+	}
+	policy := fmt.Sprintf("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  users: [%s]\n  userGroups: [%s]\n", strings.Join(users, ","), strings.Join(groups, ","))
+	p, err := LoadPolicy("pairs.yaml", []byte(policy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := p.Lint()
+	if len(fs) == 0 || !strings.Contains(fs[len(fs)-1].Reason, "too many") {
+		t.Fatalf("want a too-large finding, got %+v", fs)
+	}
+}
+
+func FuzzLoadPolicy(f *testing.F) {
+	for _, name := range []string{"good.yaml", "bad.yaml", "lenient.yaml"} {
+		data, err := os.ReadFile("testdata/policy/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n  nonResourceURLs: ['*']\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := LoadPolicy("f.yaml", data)
+		if err != nil {
+			return
+		}
+		for _, f := range p.Lint() {
+			if f.Location.Line < 1 || f.CheckID == "" {
+				t.Fatalf("finding without line or check: %+v", f)
+			}
+		}
+		r := Request{User: "u", Verb: "get", Resource: "pods", Namespace: "n"}
+		if d := p.Evaluate(&r); d.Rule >= len(p.Rules) {
+			t.Fatalf("rule %d of %d", d.Rule, len(p.Rules))
+		}
+	})
+}

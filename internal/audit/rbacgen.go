@@ -38,7 +38,7 @@ func (r *Recorder) Handle(e *Event) {
 	}
 	// An allowed request can still fail (404, 409): it counts. Refused
 	// ones are what authorization said no to.
-	if !r.IncludeDenied && (e.Annotations["authorization.k8s.io/decision"] == "forbid" || e.Code() == 401 || (e.Code() == 403 && e.Annotations["authorization.k8s.io/decision"] != "allow")) {
+	if !r.IncludeDenied && (e.Annotations.Decision == "forbid" || e.Code() == 401 || (e.Code() == 403 && e.Annotations.Decision != "allow")) {
 		return
 	}
 	if r.reqs == nil {

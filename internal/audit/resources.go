@@ -1,5 +1,11 @@
 package audit
 
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
 // builtinResources maps the resources a Kubernetes API server serves to
 // their groups and scope: what discovery says, which an offline lint cannot
 // ask. A test in test/e2e holds it to a real server's discovery.
@@ -72,4 +78,24 @@ func namespaced(group, resource string) (ns, known bool) {
 		}
 	}
 	return false, false
+}
+
+// GroupResource is a built-in resource and its group.
+type GroupResource struct {
+	Group, Resource string
+	Namespaced      bool
+}
+
+// BuiltinResources lists the built-in resources the lint knows, sorted.
+func BuiltinResources() []GroupResource {
+	var out []GroupResource
+	for r, gs := range builtinResources {
+		for _, g := range gs {
+			out = append(out, GroupResource{g.group, r, g.namespaced})
+		}
+	}
+	slices.SortFunc(out, func(a, b GroupResource) int {
+		return cmp.Or(strings.Compare(a.Group, b.Group), strings.Compare(a.Resource, b.Resource))
+	})
+	return out
 }

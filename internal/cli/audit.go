@@ -108,7 +108,7 @@ func runAuditPolicy(_ context.Context, args []string, io IO) int {
 	fs.BoolVar(&o.Explain, "explain", false, "explain how the request VERB RESOURCE given after FILE is logged")
 	fs.StringVar(&o.User, "user", "alice", "--explain: the requesting `user`")
 	fs.StringArrayVar(&o.Groups, "group", nil, "--explain: a `group` of the user (repeatable); system:authenticated is added for any user but system:anonymous")
-	fs.StringVar(&o.Namespace, "namespace", "", "--explain: the request's `namespace`")
+	fs.StringVarP(&o.Namespace, "namespace", "n", "", "--explain: the request's `namespace`")
 	fs.StringVar(&o.Name, "name", "", "--explain: the object's `name`")
 	pos, code, ok := fs.parse(args, io)
 	if !ok {
@@ -244,6 +244,7 @@ type AuditLogOptions struct {
 	SecretReads            int
 	SecretWindow           time.Duration
 	Routine                []string
+	Learn                  time.Duration
 }
 
 const auditLogUsage = `Usage: kubeguard audit log [flags] FILE...
@@ -263,6 +264,9 @@ span and audit IDs of the events behind each finding:
                                  workloads created
   audit-log-token-reuse          one bound ServiceAccount token (credential ID)
                                  used from several addresses
+  audit-log-unusual-request      a node or ServiceAccount making a kind of request
+                                 (verb, resource, scope) it did not make in its
+                                 first --learn (1h) of the log
 The control plane's own identities (system:kube-controller-manager,
 system:kube-scheduler, system:apiserver, system:kube-proxy, system:node:*,
 kube-system ServiceAccounts) read Secrets and create pods as their job: those
@@ -292,6 +296,7 @@ func runAuditLog(ctx context.Context, args []string, io IO) int {
 	fs.StringVar(&o.Until, "until", "", "read events received before `time` (RFC 3339, or a duration before now)")
 	fs.IntVar(&o.SecretReads, "secret-reads", 10, "distinct Secrets one identity reads within --secret-window that make a harvest (`n`)")
 	fs.DurationVar(&o.SecretWindow, "secret-window", 10*time.Minute, "the Secret harvest `window`")
+	fs.DurationVar(&o.Learn, "learn", time.Hour, "how long from its first request a node's or ServiceAccount's requests are learned as its routine (`duration`; 0 turns the detection off)")
 	fs.StringArrayVar(&o.Routine, "routine", nil, "a `user` (trailing * for a prefix) whose Secret reads and pod creations are routine (repeatable)")
 	files, code, ok := fs.parse(args, io)
 	if !ok {
@@ -316,7 +321,11 @@ func runAuditLog(ctx context.Context, args []string, io IO) int {
 	if err != nil {
 		return fs.usageError(io, err)
 	}
-	det := audit.NewDetector(audit.DetectOptions{SecretReads: o.SecretReads, SecretWindow: o.SecretWindow, Routine: o.Routine})
+	learn := o.Learn
+	if learn == 0 {
+		learn = -1 // the flag's 0 is off; the option's is the default
+	}
+	det := audit.NewDetector(audit.DetectOptions{SecretReads: o.SecretReads, SecretWindow: o.SecretWindow, Routine: o.Routine, Learn: learn})
 	r := &report.Report{Version: version(), Checks: audit.LogChecks}
 	for _, file := range files {
 		if ctx.Err() != nil {

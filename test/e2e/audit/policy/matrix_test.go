@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kubeguard/kubeguard/internal/audit"
+	"github.com/kubeguard/kubeguard/internal/cli"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
@@ -231,6 +232,60 @@ func TestPolicyMatchesServer(t *testing.T) {
 		}
 	}
 	t.Logf("%d requests compared; outcomes: %v", levels, stages)
+
+	// The command line, on a sample: every 7th request of the matrix,
+	// given as a user would type it, is explained as the server logged it.
+	explained := 0
+	for i := 0; i < len(calls); i += 7 {
+		c := calls[i]
+		args := []string{"audit", "policy", "testdata/policy.yaml", "--explain", "-o", "json", "--user", c.user}
+		for _, g := range c.req.Groups {
+			if g != "system:authenticated" && g != "system:unauthenticated" {
+				args = append(args, "--group", g)
+			}
+		}
+		args = append(args, c.req.Verb, explainResource(&c.req))
+		if c.req.Namespace != "" {
+			args = append(args, "--namespace", c.req.Namespace)
+		}
+		if c.req.Name != "" {
+			args = append(args, "--name", c.req.Name)
+		}
+		var stdout, stderr bytes.Buffer
+		if code := cli.Run(ctx, args, cli.IO{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr}); code != cli.ExitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr.String())
+		}
+		var d audit.Decision
+		if err := json.Unmarshal(stdout.Bytes(), &d); err != nil {
+			t.Fatal(err)
+		}
+		got := audit.Decision{Level: audit.LevelNone, Stages: []string{}}
+		for _, e := range events[ids[i]] {
+			got.Level = e.Level
+			got.Stages = append(got.Stages, e.Stage)
+		}
+		if d.Level != got.Level || !slices.Equal(d.Stages, got.Stages) {
+			t.Errorf("kubeguard %s: %s %v, the server wrote %s %v", strings.Join(args, " "), d.Level, d.Stages, got.Level, got.Stages)
+		}
+		explained++
+	}
+	t.Logf("%d requests explained through the command line", explained)
+}
+
+// explainResource writes a request's resource as --explain reads it:
+// resource.group/subresource, or the path.
+func explainResource(r *audit.Request) string {
+	if !r.IsResource() {
+		return r.Path
+	}
+	s := r.Resource
+	if r.APIGroup != "" {
+		s += "." + r.APIGroup
+	}
+	if r.Subresource != "" {
+		s += "/" + r.Subresource
+	}
+	return s
 }
 
 func names() []string {
