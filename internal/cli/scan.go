@@ -38,6 +38,8 @@ type ScanOptions struct {
 	Baseline       string
 	// Namespace is where objects without one are applied (-n).
 	Namespace string
+	// Exclude are globs of paths the walk skips (--exclude, repeatable).
+	Exclude []string
 }
 
 func scanFlags(o *ScanOptions, w io.Writer) *flag.FlagSet {
@@ -89,6 +91,22 @@ Flags:
 	return fs
 }
 
+// sayCharts says which Helm charts the walk skipped, and how to scan them:
+// their templates are not YAML until rendered. When nothing but charts was
+// found, the scan stops with an input error: a gate must not pass on a
+// chart it never read.
+func sayCharts(src *manifest.Source, stderr io.Writer) (int, bool) {
+	files, _ := src.Files()
+	for _, c := range src.Charts {
+		fmt.Fprintf(stderr, "kubeguard: %s is a Helm chart: its templates are not manifests until rendered; scan its output: helm template %s | kubeguard scan -\n", c, c)
+	}
+	if len(src.Charts) > 0 && len(files) == 0 {
+		fmt.Fprintf(stderr, "kubeguard: no manifests to scan besides Helm charts\n")
+		return ExitError, true
+	}
+	return 0, false
+}
+
 // gcPercent is the garbage collector's target during a scan (see runScan).
 const gcPercent = 200
 
@@ -98,6 +116,10 @@ func runScan(ctx context.Context, args []string, io IO) int {
 	// Not in scanFlags, which cluster shares: its -n selects a namespace.
 	fs.StringVar(&o.Namespace, "namespace", "", "judge objects without a namespace as applied with kubectl apply -n `namespace`")
 	fs.StringVar(&o.Namespace, "n", "", "shorthand for --namespace")
+	fs.Func("exclude", "skip paths matching `glob` in directories (relative path or name; repeatable; also exclude: in "+config.FileName+")", func(g string) error {
+		o.Exclude = append(o.Exclude, g)
+		return nil
+	})
 	paths, err := parse(fs, args)
 	if err != nil {
 		return usageError(io, fs, err)
@@ -138,7 +160,13 @@ func runScan(ctx context.Context, args []string, io IO) int {
 	// large scan; more saves less CPU than the page faults of the larger
 	// heap cost (BENCHMARKS.md).
 	defer collectAt(gcPercent)()
-	src := &manifest.Source{Paths: o.Paths, Stdin: io.Stdin}
+	src := &manifest.Source{Paths: o.Paths, Stdin: io.Stdin, Exclude: o.Exclude}
+	if filter != nil && filter.Config != nil {
+		src.Exclude = append(src.Exclude, filter.Config.Exclude...)
+	}
+	if code, stop := sayCharts(src, io.Stderr); stop {
+		return code
+	}
 	sum, err := scanTo(ctx, src, cs, opts, o.Workers, filter, out, w, io.Stderr)
 	if cerr := closeOut(); err == nil {
 		err = cerr
