@@ -60,6 +60,12 @@ const (
 	// bindings and workloads together (rbac risks, cluster); they have no
 	// Run.
 	ScopeRBAC
+	// ScopeNode checks are found by kubeguard node over a node's
+	// control-plane, kubelet and PKI files; they have no Run.
+	ScopeNode
+	// ScopeAudit checks are found by kubeguard audit over an audit policy
+	// or audit logs; they have no Run.
+	ScopeAudit
 	// ScopeConfig checks are about kubeguard's own configuration (an
 	// expired exemption); the run layer reports them, and they have no Run.
 	ScopeConfig
@@ -74,6 +80,10 @@ func (s Scope) String() string {
 		return "input"
 	case ScopeRBAC:
 		return "rbac"
+	case ScopeNode:
+		return "node"
+	case ScopeAudit:
+		return "audit"
 	case ScopeConfig:
 		return "config"
 	}
@@ -147,7 +157,7 @@ func validScope(c Check) error {
 		case c.Scope == ScopeInput && c.SkipAdmission != "":
 			return fmt.Errorf("scope input never runs at admission: SkipAdmission says nothing")
 		}
-	case ScopeRBAC, ScopeConfig:
+	case ScopeRBAC, ScopeNode, ScopeAudit, ScopeConfig:
 		if c.Run != nil || len(c.Kinds) > 0 || len(c.Needs) > 0 || c.SkipAdmission != "" {
 			return fmt.Errorf("scope %s has no Run, Kinds, Needs or SkipAdmission: its findings come from elsewhere", c.Scope)
 		}

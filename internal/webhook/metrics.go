@@ -21,6 +21,10 @@ type Metrics struct {
 	duration  prometheus.Histogram
 
 	certReloads, configReloads, reloadErrors prometheus.Counter
+
+	// inflight reads the body bytes of the reviews in flight; set by the
+	// server that records into these metrics, before it serves.
+	inflight func() int64
 }
 
 // NewMetrics returns empty metrics with latency buckets from 100µs to 10s:
@@ -38,7 +42,7 @@ func NewMetrics() *Metrics {
 		}, []string{"mode", "level", "result"}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kubeguard_admission_requests_total",
-			Help: "Admission reviews answered, by outcome (allowed, denied, error).",
+			Help: "Admission reviews answered, by outcome (allowed, denied, error, throttled: turned away over the memory budget or with no worker free).",
 		}, []string{"outcome"}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "kubeguard_admission_request_duration_seconds",
@@ -49,7 +53,16 @@ func NewMetrics() *Metrics {
 		configReloads: counter("kubeguard_webhook_config_reloads_total", "Configuration files loaded after a change."),
 		reloadErrors:  counter("kubeguard_webhook_reload_errors_total", "Changed certificate or configuration files that could not be loaded (the previous one stays)."),
 	}
-	m.registry.MustRegister(m.decisions, m.requests, m.duration, m.certReloads, m.configReloads, m.reloadErrors,
+	inflight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "kubeguard_webhook_inflight_body_bytes",
+		Help: "Body bytes of the reviews in flight, counted against --max-inflight-bytes.",
+	}, func() float64 {
+		if m.inflight == nil {
+			return 0
+		}
+		return float64(m.inflight())
+	})
+	m.registry.MustRegister(m.decisions, m.requests, m.duration, m.certReloads, m.configReloads, m.reloadErrors, inflight,
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewGoCollector())
 	m.handler = promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})

@@ -97,7 +97,7 @@ func TestPowersAgreeWithRBAC(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Bindings to built-in roles the file lacks are resolved
-			// with the built-in data, as rbac risks --with-defaults does.
+			// with the built-in data, as rbac risks does by default.
 			defs, err := rbac.Defaults()
 			if err != nil {
 				t.Fatal(err)
@@ -129,5 +129,30 @@ func TestPowersAgreeWithRBAC(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTokenAutomountNoRBACDefaults: with the built-in roles left out
+// (scan --no-defaults), a binding to cluster-admin that the input does not
+// define grants nothing, and the pod bound so is no longer rated by it: the
+// binding names its ServiceAccount, so its token is needed, and with no
+// risky permission known there is no finding at all.
+func TestTokenAutomountNoRBACDefaults(t *testing.T) {
+	opts := checktest.DefaultOptions
+	opts.NoRBACDefaults = true
+	got, err := checktest.Scan(filepath.Join("testdata", "service-account-token-automount.yaml"),
+		[]check.Check{serviceaccount.TokenAutomount}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range got {
+		if f.Object.Name == "admin-bot" {
+			t.Errorf("admin-bot rated by the built-in cluster-admin with --no-defaults: %s %s", f.Severity, f.Detail)
+		}
+		// The default ServiceAccount bound to cluster-admin is as
+		// unknown: its pod gets the low finding of any mounted token.
+		if f.Object.Name == "worker" && f.Severity != finding.Low {
+			t.Errorf("worker rated %s with --no-defaults: %s", f.Severity, f.Detail)
+		}
 	}
 }
