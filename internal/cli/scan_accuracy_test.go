@@ -384,3 +384,34 @@ func TestScanExcludeAndCharts(t *testing.T) {
 		t.Errorf("a chart alone: exit %d (%q), want %d and how to scan it", code, stderr, ExitError)
 	}
 }
+
+// TestScanBrokenPolicyNoFalseFinding: a NetworkPolicy of the wrong shape
+// is an input error, and it does not turn into a false "no default-deny"
+// finding for its namespace.
+func TestScanBrokenPolicyNoFalseFinding(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "in.yaml", `apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-egress, namespace: shop}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+  - ports:
+    - port: 80
+      endPort: "90"
+`)
+	code, out, _ := runCLI([]string{"scan", "-o", "json", path}, "")
+	r := decodeReport(t, out)
+	if code != ExitError || len(r.Errors) != 1 {
+		t.Errorf("exit %d, errors %+v; want 2 with the policy's error", code, r.Errors)
+	}
+	for _, f := range r.Findings {
+		if f.CheckID == "namespace-default-deny-egress" {
+			t.Errorf("namespace-default-deny-egress reported on account of a policy that does not decode")
+		}
+	}
+}
