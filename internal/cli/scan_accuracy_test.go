@@ -315,6 +315,7 @@ spec:
 		"namespace-default-deny-ingress": {"namespace: payments"},
 		"pod-no-network-policy":          {"name: ledger", "namespace: payments", `"app": "ledger"`, `"tier": "backend"`},
 		"service-account-default":        {"name: ledger", "namespace: payments", "serviceAccountName: ledger"},
+		"image-digest":                   {"image: ledger:1.0@sha256:<digest>"},
 	} {
 		fix, ok := fixes[id]
 		if !ok {
