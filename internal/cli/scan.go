@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -41,6 +42,8 @@ type ScanOptions struct {
 	AllowEmpty bool
 	// Compact writes the text report one line per finding.
 	Compact bool
+	// Exclude are globs of paths the walk skips (--exclude, repeatable).
+	Exclude []string
 }
 
 const scanHelp = `Usage: kubeguard scan [flags] PATH...
@@ -59,6 +62,7 @@ Examples:
   helm template my-chart | kubeguard scan -
   kubeguard scan -n argocd install.yaml    # as kubectl apply -n argocd -f install.yaml
   kustomize build overlays/prod | kubeguard scan --level baseline -o sarif --output kubeguard.sarif -
+  kubeguard scan --exclude vendor --exclude 'envs/*/generated' .
 
 Configuration (.kubeguard.yaml, looked for from the scanned paths up to
 their repository's root, or --config; the report names the file used)
@@ -81,6 +85,9 @@ func scanFlags(o *ScanOptions) *flagSet {
 	fs := newFlags("scan", scanHelp)
 	checkFlags(fs, o)
 	fs.BoolVar(&o.AllowEmpty, "allow-empty", false, "exit 0, not 2, when the input holds no Kubernetes object")
+	// Not in checkFlags, which cluster shares: its -n selects a namespace.
+	fs.StringVarP(&o.Namespace, "namespace", "n", "", "judge objects without a namespace as applied with kubectl apply -n `namespace`")
+	fs.StringArrayVar(&o.Exclude, "exclude", nil, "skip paths matching `glob` in directories (relative path or name; repeatable; also exclude: in "+config.FileName+")")
 	return fs
 }
 
@@ -119,8 +126,6 @@ func checkScanFlags(fs *flagSet, o *ScanOptions) (*api.LevelVersion, error) {
 func runScan(ctx context.Context, args []string, io IO) int {
 	var o ScanOptions
 	fs := scanFlags(&o)
-	// Not in scanFlags, which cluster shares: its -n selects a namespace.
-	fs.StringVarP(&o.Namespace, "namespace", "n", "", "judge objects without a namespace as applied with kubectl apply -n `namespace`")
 	paths, code, ok := fs.parse(args, io)
 	if !ok {
 		return code
@@ -147,7 +152,10 @@ func runScan(ctx context.Context, args []string, io IO) int {
 		return ExitError
 	}
 	defer run.CollectAt(run.ScanGCPercent)()
-	src := &manifest.Source{Paths: o.Paths, Stdin: io.Stdin}
+	src := &manifest.Source{Paths: o.Paths, Stdin: io.Stdin, Exclude: slices.Concat(o.Exclude, p.Exclude)}
+	if code, stop := sayCharts(src, io.Stderr); stop {
+		return code
+	}
 	sum, err := scanTo(ctx, src, p, o.Workers, out, w, errorsTo(o.Format, o.Output, io.Stdout, io.Stderr))
 	if cerr := closeOut(); err == nil {
 		err = cerr
@@ -167,6 +175,22 @@ func runScan(ctx context.Context, args []string, io IO) int {
 }
 
 // quoted names the paths as a command line does, standard input as such.
+// sayCharts says which Helm charts the walk skipped, and how to scan them:
+// their templates are not YAML until rendered. When nothing but charts was
+// found, the scan stops with an input error: a gate must not pass on a
+// chart it never read.
+func sayCharts(src *manifest.Source, stderr io.Writer) (int, bool) {
+	files, _ := src.Files()
+	for _, c := range src.Charts {
+		fmt.Fprintf(stderr, "kubeguard: %s is a Helm chart: its templates are not manifests until rendered; scan its output: helm template %s | kubeguard scan -\n", c, c)
+	}
+	if len(src.Charts) > 0 && len(files) == 0 {
+		fmt.Fprintf(stderr, "kubeguard: no manifests to scan besides Helm charts\n")
+		return ExitError, true
+	}
+	return 0, false
+}
+
 func quoted(paths []string) []string {
 	out := make([]string, len(paths))
 	for i, p := range paths {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -314,6 +315,7 @@ spec:
 		"namespace-default-deny-ingress": {"namespace: payments"},
 		"pod-no-network-policy":          {"name: ledger", "namespace: payments", `"app": "ledger"`, `"tier": "backend"`},
 		"service-account-default":        {"name: ledger", "namespace: payments", "serviceAccountName: ledger"},
+		"image-digest":                   {"image: ledger:1.0@sha256:<digest>"},
 	} {
 		fix, ok := fixes[id]
 		if !ok {
@@ -329,6 +331,88 @@ spec:
 			if strings.Contains(fix, placeholder) {
 				t.Errorf("%s: fix keeps the placeholder %q:\n%s", id, placeholder, fix)
 			}
+		}
+	}
+}
+
+// TestScanExcludeAndCharts: --exclude (repeatable, and exclude: in
+// .kubeguard.yaml) skips paths of a directory walk; a Helm chart's raw
+// templates are not YAML errors: the scan says the directory is a chart and
+// how to scan it, and fails only when nothing else was there to scan.
+func TestScanExcludeAndCharts(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"vendor", "envs/staging", "chart/templates"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, dir, "app.yaml", privilegedPod)
+	writeFile(t, dir, "vendor/lib.yaml", privilegedPod)
+	writeFile(t, dir, "envs/staging/app.yaml", privilegedPod)
+	writeFile(t, dir, "chart/Chart.yaml", "apiVersion: v2\nname: shop\nversion: 0.1.0\n")
+	writeFile(t, dir, "chart/values.yaml", "replicas: 1\n")
+	writeFile(t, dir, "chart/templates/deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n{{- if .Values.x }}\n")
+
+	objects := func(args ...string) (int, []string, string) {
+		code, out, stderr := runCLI(append([]string{"scan", "-o", "json"}, args...), "")
+		r := decodeReport(t, out)
+		var files []string
+		for _, f := range r.Findings {
+			if !slices.Contains(files, f.Location.File) {
+				files = append(files, f.Location.File)
+			}
+		}
+		if r.Summary.Errors != 0 {
+			t.Errorf("scan %v: %d input errors: %s", args, r.Summary.Errors, stderr)
+		}
+		return code, files, stderr
+	}
+	_, files, stderr := objects("--exclude", "vendor", "--exclude", "envs/staging", dir)
+	if want := []string{filepath.Join(dir, "app.yaml")}; !slices.Equal(files, want) {
+		t.Errorf("--exclude: findings in %v, want %v", files, want)
+	}
+	if !strings.Contains(stderr, "chart is a Helm chart") || !strings.Contains(stderr, "helm template") {
+		t.Errorf("the chart is not said to be one, with how to scan it: %q", stderr)
+	}
+
+	writeFile(t, dir, ".kubeguard.yaml", "exclude: [vendor, \"*/staging\"]\n")
+	if _, files, _ := objects(dir); len(files) != 1 {
+		t.Errorf("exclude: in .kubeguard.yaml: findings in %v, want app.yaml only", files)
+	}
+
+	code, _, stderr := runCLI([]string{"scan", filepath.Join(dir, "chart")}, "")
+	if code != ExitError || !strings.Contains(stderr, "helm template") {
+		t.Errorf("a chart alone: exit %d (%q), want %d and how to scan it", code, stderr, ExitError)
+	}
+}
+
+// TestScanBrokenPolicyNoFalseFinding: a NetworkPolicy of the wrong shape
+// is an input error, and it does not turn into a false "no default-deny"
+// finding for its namespace.
+func TestScanBrokenPolicyNoFalseFinding(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "in.yaml", `apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-egress, namespace: shop}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+  - ports:
+    - port: 80
+      endPort: "90"
+`)
+	code, out, _ := runCLI([]string{"scan", "-o", "json", path}, "")
+	r := decodeReport(t, out)
+	if code != ExitError || len(r.Errors) != 1 {
+		t.Errorf("exit %d, errors %+v; want 2 with the policy's error", code, r.Errors)
+	}
+	for _, f := range r.Findings {
+		if f.CheckID == "namespace-default-deny-egress" {
+			t.Errorf("namespace-default-deny-egress reported on account of a policy that does not decode")
 		}
 	}
 }

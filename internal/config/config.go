@@ -30,6 +30,9 @@ type Config struct {
 	Checks     Checks      `yaml:"checks"`
 	Parameters Parameters  `yaml:"parameters"`
 	Exemptions []Exemption `yaml:"exemptions"`
+	// Exclude are globs of paths kubeguard scan skips when it walks a
+	// directory (as --exclude).
+	Exclude []string `yaml:"exclude"`
 }
 
 // Checks selects checks and overrides their severities.

