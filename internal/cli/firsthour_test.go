@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -385,5 +386,28 @@ func TestREADMEFirstCommand(t *testing.T) {
 	code, stdout, _ = runCLI([]string{"scan", filepath.Join("..", "..", "examples", "hardened")}, "")
 	if code != ExitOK || stdout != "14 objects scanned, no findings\n" {
 		t.Errorf("hardened: exit %d, %q", code, stdout)
+	}
+}
+
+// TestServiceAccountNames: every output writes a ServiceAccount as
+// namespace/name, never as a bare quoted name or namespace:name.
+func TestServiceAccountNames(t *testing.T) {
+	insecure := filepath.Join("..", "..", "examples", "insecure")
+	bare := regexp.MustCompile(`ServiceAccount "[^"/]*"|ServiceAccount [a-z0-9-]+:[a-z0-9-]+`)
+	for _, args := range [][]string{
+		{"scan", insecure},
+		{"scan", "-o", "json", insecure},
+		{"rbac", "risks", "-f", insecure},
+		{"rbac", "who-can", "get", "secrets", "-n", "shop", "-f", insecure},
+		{"rbac", "paths", "-f", insecure},
+	} {
+		_, stdout, stderr := runCLI(args, "")
+		if m := bare.FindAllString(stdout+stderr, 3); len(m) > 0 {
+			t.Errorf("%q writes %q", args, m)
+		}
+	}
+	_, stdout, _ := runCLI([]string{"scan", insecure}, "")
+	if !strings.Contains(stdout, "its ServiceAccount shop/default is not in the input") {
+		t.Errorf("the automount finding does not name shop/default:\n%s", stdout)
 	}
 }

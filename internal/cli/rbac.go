@@ -27,7 +27,7 @@ type RBACOptions struct {
 	// Namespace of the request (can-i, who-can); "default" when unset.
 	Namespace     string
 	AllNamespaces bool
-	// As, AsServiceAccount (NS:NAME) and AsGroups name who asks (can-i).
+	// As, AsServiceAccount (NS/NAME) and AsGroups name who asks (can-i).
 	As               string
 	AsServiceAccount string
 	AsGroups         []string
@@ -51,7 +51,7 @@ them. Members of system:masters are allowed everything, as the API server
 allows them before RBAC is asked; the Node authorizer is not modelled.
 
 Commands:
-  can-i     VERB RESOURCE[.GROUP][/SUB] [NAME] --as USER | --as-sa NS:NAME
+  can-i     VERB RESOURCE[.GROUP][/SUB] [NAME] --as USER | --as-sa NS/NAME
             whether the identity may, and the binding, role and rule that allow it
   who-can   VERB RESOURCE[.GROUP][/SUB] [NAME]
             every subject that may, with the grant
@@ -68,7 +68,7 @@ Namespaced objects without a namespace are taken to be in "default".
 --with-defaults adds the API server's built-in roles and bindings.
 
 Examples:
-  kubeguard rbac can-i list secrets --as-sa ci:deployer -n prod -f deploy/
+  kubeguard rbac can-i list secrets --as-sa ci/deployer -n prod -f deploy/
   kubeguard rbac who-can create pods/exec -A -f deploy/
   kubeguard rbac risks -f deploy/
   kubeguard rbac paths --cluster --context prod
@@ -346,7 +346,7 @@ func writeGrant(w io.Writer, indent string, g rbac.Grant) {
 	}
 }
 
-const canIUsage = `Usage: kubeguard rbac can-i VERB RESOURCE[.GROUP][/SUBRESOURCE] [NAME] (--as USER | --as-sa NS:NAME) [--as-group GROUP]... [-n NS | -A] -f PATH...
+const canIUsage = `Usage: kubeguard rbac can-i VERB RESOURCE[.GROUP][/SUBRESOURCE] [NAME] (--as USER | --as-sa NS/NAME) [--as-group GROUP]... [-n NS | -A] -f PATH...
        kubeguard rbac can-i VERB /URL --as USER -f PATH...
 
 Answers yes or no, and names every binding, role and rule that allow the
@@ -365,7 +365,7 @@ unless --with-defaults adds them; can-i says so when one applies.
 
 Examples:
   # May the deployer ServiceAccount read Secrets in prod?
-  kubeguard rbac can-i list secrets --as-sa ci:deployer -n prod -f deploy/
+  kubeguard rbac can-i list secrets --as-sa ci/deployer -n prod -f deploy/
   # As a member of devs, through a binding to the built-in edit role:
   kubeguard rbac can-i create deployments.apps --as alice --as-group devs -n team-a --with-defaults -f rbac/
   # A subresource, a named object, and the answer as JSON:
@@ -383,7 +383,7 @@ func runCanI(ctx context.Context, args []string, io IO) int {
 	fs := rbacFlags("can-i", canIUsage, &o)
 	requestFlags(fs, &o)
 	fs.StringVar(&o.As, "as", "", "user `name` to ask for")
-	fs.StringVar(&o.AsServiceAccount, "as-sa", "", "ServiceAccount to ask for, as `namespace:name`")
+	fs.StringVar(&o.AsServiceAccount, "as-sa", "", "ServiceAccount to ask for, as `namespace/name`")
 	fs.StringArrayVar(&o.AsGroups, "as-group", nil, "`group` of the user (repeatable)")
 	pos, code, ok := fs.parse(args, io)
 	if !ok {
@@ -397,15 +397,20 @@ func runCanI(ctx context.Context, args []string, io IO) int {
 	case o.As != "" && o.AsServiceAccount != "":
 		return fs.usageError(io, errors.New("--as and --as-sa exclude each other"))
 	case o.AsServiceAccount != "":
-		ns, name, ok := strings.Cut(o.AsServiceAccount, ":")
-		if !ok || ns == "" || name == "" || strings.Contains(name, ":") {
-			return fs.usageError(io, fmt.Errorf("--as-sa %q: want NAMESPACE:NAME", o.AsServiceAccount))
+		// namespace/name as every output writes it; namespace:name as the
+		// user name system:serviceaccount:<namespace>:<name> ends.
+		ns, name, ok := strings.Cut(o.AsServiceAccount, "/")
+		if !ok {
+			ns, name, ok = strings.Cut(o.AsServiceAccount, ":")
+		}
+		if !ok || ns == "" || name == "" || strings.ContainsAny(name, ":/") {
+			return fs.usageError(io, fmt.Errorf("--as-sa %q: want NAMESPACE/NAME", o.AsServiceAccount))
 		}
 		user = rbac.Authenticated(rbac.ServiceAccountUsername(ns, name), o.AsGroups...)
 	case o.As != "":
 		user = rbac.Authenticated(o.As, o.AsGroups...)
 	default:
-		return fs.usageError(io, errors.New("say who asks: --as USER or --as-sa NAMESPACE:NAME"))
+		return fs.usageError(io, errors.New("say who asks: --as USER or --as-sa NAMESPACE/NAME"))
 	}
 	in, a, err := loadRequest(ctx, &o, pos, io.Stdin, io.Stderr)
 	if err != nil {

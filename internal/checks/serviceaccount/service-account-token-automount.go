@@ -58,13 +58,13 @@ var TokenAutomount = check.Check{
 		case sa != nil:
 			why = "neither the pod nor " + sa.ref() + " sets automountServiceAccountToken: false"
 		default:
-			why = "the pod does not set automountServiceAccountToken: false (its ServiceAccount " + quote(name) +
+			why = "the pod does not set automountServiceAccountToken: false (its ServiceAccount " + saRef(p.Object.Ref.Namespace, name) +
 				" is not in the input, and mounts by default)"
 		}
 		d := check.Diagnostic{
 			Path:   t.SpecPath().Key("automountServiceAccountToken"),
 			Reason: "ServiceAccount token mounted automatically",
-			Detail: "every container gets an API token of ServiceAccount " + quote(name) + ": " + why,
+			Detail: "every container gets an API token of ServiceAccount " + saRef(p.Object.Ref.Namespace, name) + ": " + why,
 		}
 		if reason, detail, ok := riskyPowers(p, sa, name); ok {
 			high := finding.High
