@@ -411,3 +411,16 @@ func TestServiceAccountNames(t *testing.T) {
 		t.Errorf("the automount finding does not name shop/default:\n%s", stdout)
 	}
 }
+
+// TestClusterAllNamespaces: cluster takes kubectl's -A, which cannot be
+// given with -n.
+func TestClusterAllNamespaces(t *testing.T) {
+	code, _, stderr := runCLI([]string{"cluster", "-A", "-n", "x"}, "")
+	if code != ExitError || !strings.Contains(stderr, "-n and -A exclude each other") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	_, stdout, _ := runCLI([]string{"cluster", "--help"}, "")
+	if !strings.Contains(stdout, "-A, --all-namespaces") || !strings.Contains(stdout, "-n, --namespace") {
+		t.Errorf("cluster help lacks -A or -n:\n%s", stdout)
+	}
+}
