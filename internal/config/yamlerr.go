@@ -17,7 +17,7 @@ import (
 // .kubeguard.yaml knows keys, lists and mappings. decodeError says the
 // same in those terms, each with its line.
 var (
-	unknownField = regexp.MustCompile("^line (\\d+): field (.+) not found in type config\\.(\\w+)$")
+	unknownField = regexp.MustCompile(`^line (\d+): field (.+) not found in type config\.(\w+)$`)
 	wrongType    = regexp.MustCompile("^line (\\d+): cannot unmarshal !!(\\w+)(?: `(.*)`)? into (.+)$")
 )
 
