@@ -424,3 +424,11 @@ func TestClusterAllNamespaces(t *testing.T) {
 		t.Errorf("cluster help lacks -A or -n:\n%s", stdout)
 	}
 }
+
+// TestUnknownCommand: a mistyped command names the closest one.
+func TestUnknownCommand(t *testing.T) {
+	code, stdout, stderr := runCLI([]string{"sacn", "x"}, "")
+	if code != ExitError || stdout != "" || !strings.Contains(stderr, `unknown command "sacn" (did you mean scan?)`) || strings.Count(stderr, "\n") > 2 {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
