@@ -256,10 +256,11 @@ func request(p *rbac.Policy, o *RBACOptions, pos []string) (a rbac.Attributes, w
 }
 
 // resourceVerbs are the verbs the API server authorizes resource requests
-// with: the standard ones (kubectl api-resources -o wide), and the special
-// ones of the Kubernetes authorization documentation (use, bind, escalate,
-// impersonate, approve, sign, attest).
-var resourceVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection",
+// with: the standard ones (kubectl api-resources -o wide), proxy (the
+// legacy /api/v1/proxy paths), and the special ones of the Kubernetes
+// authorization documentation (use, bind, escalate, impersonate, approve,
+// sign, attest).
+var resourceVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "proxy",
 	"use", "bind", "escalate", "impersonate", "approve", "sign", "attest", "*"}
 
 // nonResourceVerbs are the verbs of non-resource requests: the HTTP
