@@ -94,6 +94,9 @@ func commands() []command {
 		{"checks", "list the checks with their documentation", runChecks},
 		{"explain", "show a check: rationale, fix, documentation", runExplain},
 		{"rbac", "analyse RBAC: can-i, who-can, risks, escalation paths", runRBAC},
+		{"netpol", "analyse NetworkPolicy: can-reach, matrix, exposure, diff", runNetpol},
+		{"audit", "analyse auditing: lint the audit policy, detect attacks in audit logs, roles from logs", runAudit},
+		{"node", "check a node's control-plane and kubelet configuration, encryption at rest and PKI", runNode},
 		{"webhook", "serve a validating admission webhook: Pod Security and kubeguard checks", runWebhook},
 		{"version", "print the version", runVersion},
 	}

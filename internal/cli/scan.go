@@ -5,21 +5,17 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
-	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/checks"
 	"github.com/kubeguard/kubeguard/internal/checks/pss"
-	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
 	"github.com/kubeguard/kubeguard/internal/config"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/report"
-	"github.com/kubeguard/kubeguard/internal/suppress"
+	"github.com/kubeguard/kubeguard/internal/run"
+	"k8s.io/pod-security-admission/api"
 )
 
 // ScanOptions are the flags of kubeguard scan.
@@ -36,6 +32,11 @@ type ScanOptions struct {
 	Config         string
 	NoSuppressions bool
 	Baseline       string
+	// NoDefaults leaves the API server's built-in roles out of the RBAC
+	// analysis that rates automounted tokens.
+	NoDefaults bool
+	// Namespace is where objects without one are applied (-n).
+	Namespace string
 	// AllowEmpty accepts input with no Kubernetes object in it.
 	AllowEmpty bool
 	// Compact writes the text report one line per finding.
@@ -56,6 +57,7 @@ it are also judged as Pod Security Admission would judge them.
 Examples:
   kubeguard scan deploy/
   helm template my-chart | kubeguard scan -
+  kubeguard scan -n argocd install.yaml    # as kubectl apply -n argocd -f install.yaml
   kustomize build overlays/prod | kubeguard scan --level baseline -o sarif --output kubeguard.sarif -
 
 Configuration (.kubeguard.yaml) disables checks, overrides severities, sets
@@ -93,28 +95,30 @@ func checkFlags(fs *flagSet, o *ScanOptions) {
 	fs.StringVar(&o.Config, "config", "", "configuration `file` (default: the nearest "+config.FileName+" above the scanned paths)")
 	fs.BoolVar(&o.NoSuppressions, "no-suppressions", false, "ignore kubeguard.io/ignore annotations (strict CI); configured exemptions still apply")
 	fs.StringVar(&o.Baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail the scan")
+	fs.BoolVar(&o.NoDefaults, "no-defaults", false, "leave the API server's built-in roles (cluster-admin, admin, edit, view, system:*) out of the RBAC analysis of ServiceAccount tokens")
 }
 
-// checkScanFlags checks the values of the flags checkFlags adds.
-func checkScanFlags(fs *flagSet, o *ScanOptions) error {
+// checkScanFlags checks the values of the flags checkFlags adds, and
+// returns the Pod Security level and version they name.
+func checkScanFlags(fs *flagSet, o *ScanOptions) (*api.LevelVersion, error) {
 	if _, err := pss.LevelVersion(o.Level, "latest"); err != nil {
-		return fmt.Errorf("invalid --level: %w", err)
+		return nil, fmt.Errorf("invalid --level: %w", err)
 	}
-	if _, err := pss.LevelVersion(o.Level, o.PSSVersion); err != nil {
-		return fmt.Errorf("invalid --pss-version: %w", err)
+	lv, err := pss.LevelVersion(o.Level, o.PSSVersion)
+	if err != nil {
+		return nil, fmt.Errorf("invalid --pss-version: %w", err)
 	}
 	if fs.Changed("workers") && o.Workers < 1 {
-		return fmt.Errorf("invalid --workers %d (want 1 or more)", o.Workers)
+		return nil, fmt.Errorf("invalid --workers %d (want 1 or more)", o.Workers)
 	}
-	return nil
+	return &lv, nil
 }
-
-// gcPercent is the garbage collector's target during a scan (see runScan).
-const gcPercent = 200
 
 func runScan(ctx context.Context, args []string, io IO) int {
 	var o ScanOptions
 	fs := scanFlags(&o)
+	// Not in scanFlags, which cluster shares: its -n selects a namespace.
+	fs.StringVarP(&o.Namespace, "namespace", "n", "", "judge objects without a namespace as applied with kubectl apply -n `namespace`")
 	paths, code, ok := fs.parse(args, io)
 	if !ok {
 		return code
@@ -123,7 +127,8 @@ func runScan(ctx context.Context, args []string, io IO) int {
 	if len(o.Paths) == 0 {
 		return fs.usageError(io, fmt.Errorf("no paths given (use - for standard input)"))
 	}
-	if err := checkScanFlags(fs, &o); err != nil {
+	lv, err := checkScanFlags(fs, &o)
+	if err != nil {
 		return fs.usageError(io, err)
 	}
 	failOn, err := severityFlag("fail-on", o.FailOn)
@@ -134,29 +139,14 @@ func runScan(ctx context.Context, args []string, io IO) int {
 	if err != nil {
 		return fs.usageError(io, err)
 	}
-	all, err := checks.All()
+	p, err := planFor(run.FrontScan, o.settings(lv, o.Paths))
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
 	}
-	cs, filter, opts, err := configure(&o, all)
-	if err != nil {
-		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
-		return ExitError
-	}
-	// The RBAC checks read roles, bindings and workloads together, which
-	// `kubeguard rbac risks` and `kubeguard cluster` do; a scan does not run
-	// them, so its report does not list them as checks that ran.
-	cs = slices.DeleteFunc(cs, func(c check.Check) bool { return c.Category == rbacchecks.Category })
-	// Little stays live during a scan (the held input, the documents being
-	// checked, the list of objects), so each collection is cheap, and the
-	// garbage they leave is many times that. Collecting at three times the
-	// live heap instead of twice takes about a fifth off the CPU time of a
-	// large scan; more saves less CPU than the page faults of the larger
-	// heap cost (BENCHMARKS.md).
-	defer collectAt(gcPercent)()
+	defer run.CollectAt(run.ScanGCPercent)()
 	src := &manifest.Source{Paths: o.Paths, Stdin: io.Stdin}
-	sum, err := scanTo(ctx, src, cs, opts, o.Workers, filter, out, w, errorsTo(o.Format, o.Output, io.Stdout, io.Stderr))
+	sum, err := scanTo(ctx, src, p, o.Workers, out, w, errorsTo(o.Format, o.Output, io.Stdout, io.Stderr))
 	if cerr := closeOut(); err == nil {
 		err = cerr
 	}
@@ -190,11 +180,8 @@ func quoted(paths []string) []string {
 // scanTo scans src into a report in format out, written to w as the scan
 // goes (every scan format can be), and says each input error on stderr as
 // its place in the input is reached.
-func scanTo(ctx context.Context, src *manifest.Source, cs []check.Check, opts check.Options, workers int, filter *suppress.Filter, out report.Output, w, stderr io.Writer) (report.Summary, error) {
-	head := report.Head{Version: version(), Checks: cs}
-	if filter != nil {
-		head.Findings = filter.Expired()
-	}
+func scanTo(ctx context.Context, src *manifest.Source, p *run.Plan, workers int, out report.Output, w, stderr io.Writer) (report.Summary, error) {
+	head := report.Head{Version: version(), Checks: p.Checks, Findings: p.Filter.Expired()}
 	s, ok, err := report.NewStream(out, w, head)
 	if err != nil {
 		return report.Summary{}, err
@@ -202,7 +189,7 @@ func scanTo(ctx context.Context, src *manifest.Source, cs []check.Check, opts ch
 	if !ok {
 		return report.Summary{}, fmt.Errorf("%T cannot be written as the scan goes", out)
 	}
-	err = Scan(ctx, src, cs, opts, workers, filter, sayErrors{s, stderr})
+	err = run.Scan(ctx, src, p.Checks, p.Options, workers, p.Filter, sayErrors{s, stderr})
 	if err == nil {
 		err = s.Close()
 	}
@@ -305,97 +292,16 @@ func openOutput(format, path string, compact bool, stdout io.Writer) (report.Out
 	return out, f, f.Close, nil
 }
 
-// configure applies the configuration file and flags: the checks to run,
-// the suppression filter and the check options.
-func configure(o *ScanOptions, all []check.Check) ([]check.Check, *suppress.Filter, check.Options, error) {
-	opts := check.Options{PSSLevel: o.Level, PSSVersion: o.PSSVersion}
-	filter := &suppress.Filter{NoAnnotations: o.NoSuppressions, Now: time.Now().UTC()}
-	path := o.Config
-	if path == "" {
-		var err error
-		if path, err = config.Find(o.Paths); err != nil {
-			return nil, nil, opts, err
-		}
-	}
-	known := func(id string) bool { return slices.ContainsFunc(all, func(c check.Check) bool { return c.ID == id }) }
-	cs := all
-	if path != "" {
-		cfg, err := config.Load(path, known)
-		if err != nil {
-			return nil, nil, opts, fmt.Errorf("config: %w", err)
-		}
-		filter.Config = cfg
-		opts.AllowedRegistries = cfg.Parameters.AllowedRegistries
-		opts.TrustedHostPaths = cfg.Parameters.TrustedHostPaths
-		cs = slices.DeleteFunc(slices.Clone(all), func(c check.Check) bool { return cfg.Disabled(c.ID) })
-	}
-	if o.Baseline != "" {
-		b, err := suppress.LoadBaseline(o.Baseline)
-		if err != nil {
-			return nil, nil, opts, err
-		}
-		filter.Baseline = b
-	}
-	return cs, filter, opts, nil
+// settings are the run settings the scan flags give.
+func (o *ScanOptions) settings(lv *api.LevelVersion, searchFrom []string) run.Settings {
+	return run.Settings{ConfigFile: o.Config, SearchFrom: searchFrom, Baseline: o.Baseline, NoAnnotations: o.NoSuppressions, PodSecurity: lv, NoRBACDefaults: o.NoDefaults, Namespace: o.Namespace}
 }
 
-// Scan reads the source and runs the checks over every object, in parallel,
-// and hands each input document's objects, findings and errors to sink in
-// input order; the findings known before the scan (expired exemptions) are
-// not its to hand. Objects of the kinds checks need across the input
-// (Namespaces) are collected first in a cheap pass that parses only
-// documents naming them. The filter, when not nil, marks suppressed
-// findings. It returns the first error of sink.Write; the scan goes on
-// after one, so that every worker ends, but nothing more is written.
-func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts check.Options, workers int, filter *suppress.Filter, sink report.Sink) error {
-	engine := check.NewEngine(cs, check.NewContext(opts, src.Collect(check.Needs(cs))))
-	var (
-		parts    = sync.Pool{New: func() any { return new(report.Part) }}
-		findings = sync.Pool{New: func() any { return new([]finding.Finding) }}
-	)
-	// The errors of expanding the paths come first; then each file's
-	// documents, in order, as soon as the ones before them are done.
-	_, walkErrs := src.Files()
-	first := parts.Get().(*report.Part)
-	first.Errors = append(first.Errors, walkErrs...)
-	err := sink.Write(first)
-	manifest.Ordered(ctx, src, workers, func(u manifest.Unit) *report.Part {
-		p := parts.Get().(*report.Part)
-		p.Errors = append(p.Errors, u.Errors...)
-		buf := findings.Get().(*[]finding.Finding)
-		for _, obj := range u.Objects {
-			fs, err := engine.RunAppend((*buf)[:0], obj)
-			if filter != nil {
-				filter.Apply(obj, fs)
-			}
-			if err != nil {
-				p.Errors = append(p.Errors, finding.InputError{Location: obj.Source, Message: err.Error()})
-			}
-			sink.Encode(p, report.Object{Ref: obj.Ref, Location: obj.Source}, fs)
-			// The findings are encoded: the list is the next object's.
-			clear(fs)
-			*buf = fs
-		}
-		findings.Put(buf)
-		return p
-	}, func(_ manifest.Unit, p *report.Part) {
-		if err == nil {
-			err = sink.Write(p)
-		}
-		p.Reset()
-		parts.Put(p)
-	})
-	return err
-}
-
-// ScanReport is Scan into a whole report, with the expired exemptions
-// first.
-func ScanReport(ctx context.Context, src *manifest.Source, cs []check.Check, opts check.Options, workers int, filter *suppress.Filter) *report.Report {
-	var c report.Collector
-	if filter != nil {
-		c.Report.Findings = filter.Expired()
+// planFor is the checks a front runs with the settings applied.
+func planFor(f run.Front, s run.Settings) (*run.Plan, error) {
+	all, err := checks.All()
+	if err != nil {
+		return nil, err
 	}
-	Scan(ctx, src, cs, opts, workers, filter, &c) // a Collector's Write does not fail
-	c.Report.Checks = cs
-	return &c.Report
+	return run.Configure(run.Checks(all, f), all, s)
 }

@@ -25,7 +25,7 @@ const (
 )
 
 // StdinName is how standard input is named in locations.
-const StdinName = "<stdin>"
+const StdinName = finding.StdinName
 
 // Source reads the inputs named on a command line.
 type Source struct {
@@ -117,8 +117,25 @@ func (s *Source) Files() ([]string, []finding.InputError) {
 			}
 			switch strings.ToLower(filepath.Ext(path)) {
 			case ".yaml", ".yml", ".json":
-				found = append(found, path)
+			default:
+				return nil
 			}
+			if !d.Type().IsRegular() {
+				// A named pipe hangs the read, a link to /dev/zero reads
+				// the size limit each time, and a pull request can commit
+				// either: only regular files, or links to them, are read.
+				info, err := os.Stat(path)
+				if err != nil {
+					errs = append(errs, inputError(path, err))
+					return nil
+				}
+				if !info.Mode().IsRegular() {
+					errs = append(errs, finding.InputError{Location: finding.Location{File: path},
+						Message: "skipped: " + irregular(d.Type(), info.Mode()) + ", not a regular file"})
+					return nil
+				}
+			}
+			found = append(found, path)
 			return nil
 		})
 		if err != nil {
@@ -129,6 +146,27 @@ func (s *Source) Files() ([]string, []finding.InputError) {
 	}
 	s.files, s.walkErrs = files, errs
 	return files, errs
+}
+
+// irregular names what a walked entry is instead of a regular file.
+func irregular(entry, target fs.FileMode) string {
+	what := "a special file"
+	switch {
+	case target&fs.ModeNamedPipe != 0:
+		what = "a named pipe"
+	case target&fs.ModeCharDevice != 0:
+		what = "a character device"
+	case target&fs.ModeDevice != 0:
+		what = "a device"
+	case target&fs.ModeSocket != 0:
+		what = "a socket"
+	case target.IsDir():
+		what = "a directory"
+	}
+	if entry&fs.ModeSymlink != 0 {
+		return "a symbolic link to " + what
+	}
+	return what
 }
 
 func inputError(path string, err error) finding.InputError {
