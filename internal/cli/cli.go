@@ -124,8 +124,17 @@ func Run(ctx context.Context, args []string, io IO) int {
 			return c.run(ctx, args[1:], io)
 		}
 	}
-	fmt.Fprintf(io.Stderr, "kubeguard: unknown command %q\n\n", args[0])
-	usage(io.Stderr)
+	msg := fmt.Sprintf("kubeguard: unknown command %q", args[0])
+	best, bestD := "", min(len(args[0])/2+1, 3)
+	for _, c := range commands() {
+		if d := editDistance(args[0], c.name); d <= bestD && (best == "" || d < bestD) {
+			best, bestD = c.name, d
+		}
+	}
+	if best != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", best)
+	}
+	fmt.Fprintf(io.Stderr, "%s\nRun 'kubeguard --help' for the commands.\n", msg)
 	return ExitError
 }
 

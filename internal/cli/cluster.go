@@ -131,8 +131,10 @@ type ClusterOptions struct {
 	Scan    ScanOptions
 	Connect ConnectOptions
 	// Namespace limits namespaced objects to one namespace; empty is all.
-	Namespace    string
-	WriteReports bool
+	Namespace string
+	// AllNamespaces says all namespaces explicitly (-A, as kubectl).
+	AllNamespaces bool
+	WriteReports  bool
 	// Readiness prints the Pod Security readiness of each namespace
 	// instead of the findings.
 	Readiness bool
@@ -181,6 +183,7 @@ func clusterFlags(o *ClusterOptions) *flagSet {
 	fs.Lookup("workers").Usage = "objects checked in parallel (`n`; default: one per CPU)"
 	connectFlags(fs, &o.Connect)
 	fs.StringVarP(&o.Namespace, "namespace", "n", "", "check only this `namespace` (default: all namespaces)")
+	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "check all namespaces (the default; as kubectl's -A)")
 	fs.BoolVar(&o.WriteReports, "write-reports", false, "create or update the PolicyReports in the cluster")
 	fs.BoolVar(&o.Readiness, "readiness", false, "print only the Pod Security readiness of each namespace")
 	return fs
@@ -201,6 +204,9 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	}
 	if len(pos) > 0 {
 		return fs.usageError(io, fmt.Errorf("unexpected argument %q", pos[0]))
+	}
+	if o.AllNamespaces && o.Namespace != "" {
+		return fs.usageError(io, errors.New("-n and -A exclude each other"))
 	}
 	lv, err := checkScanFlags(fs, &o.Scan)
 	if err != nil {

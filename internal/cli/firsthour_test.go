@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -385,5 +386,49 @@ func TestREADMEFirstCommand(t *testing.T) {
 	code, stdout, _ = runCLI([]string{"scan", filepath.Join("..", "..", "examples", "hardened")}, "")
 	if code != ExitOK || stdout != "14 objects scanned, no findings\n" {
 		t.Errorf("hardened: exit %d, %q", code, stdout)
+	}
+}
+
+// TestServiceAccountNames: every output writes a ServiceAccount as
+// namespace/name, never as a bare quoted name or namespace:name.
+func TestServiceAccountNames(t *testing.T) {
+	insecure := filepath.Join("..", "..", "examples", "insecure")
+	bare := regexp.MustCompile(`ServiceAccount "[^"/]*"|ServiceAccount [a-z0-9-]+:[a-z0-9-]+`)
+	for _, args := range [][]string{
+		{"scan", insecure},
+		{"scan", "-o", "json", insecure},
+		{"rbac", "risks", "-f", insecure},
+		{"rbac", "who-can", "get", "secrets", "-n", "shop", "-f", insecure},
+		{"rbac", "paths", "-f", insecure},
+	} {
+		_, stdout, stderr := runCLI(args, "")
+		if m := bare.FindAllString(stdout+stderr, 3); len(m) > 0 {
+			t.Errorf("%q writes %q", args, m)
+		}
+	}
+	_, stdout, _ := runCLI([]string{"scan", insecure}, "")
+	if !strings.Contains(stdout, "its ServiceAccount shop/default is not in the input") {
+		t.Errorf("the automount finding does not name shop/default:\n%s", stdout)
+	}
+}
+
+// TestClusterAllNamespaces: cluster takes kubectl's -A, which cannot be
+// given with -n.
+func TestClusterAllNamespaces(t *testing.T) {
+	code, _, stderr := runCLI([]string{"cluster", "-A", "-n", "x"}, "")
+	if code != ExitError || !strings.Contains(stderr, "-n and -A exclude each other") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	_, stdout, _ := runCLI([]string{"cluster", "--help"}, "")
+	if !strings.Contains(stdout, "-A, --all-namespaces") || !strings.Contains(stdout, "-n, --namespace") {
+		t.Errorf("cluster help lacks -A or -n:\n%s", stdout)
+	}
+}
+
+// TestUnknownCommand: a mistyped command names the closest one.
+func TestUnknownCommand(t *testing.T) {
+	code, stdout, stderr := runCLI([]string{"sacn", "x"}, "")
+	if code != ExitError || stdout != "" || !strings.Contains(stderr, `unknown command "sacn" (did you mean scan?)`) || strings.Count(stderr, "\n") > 2 {
+		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }

@@ -31,7 +31,7 @@ type RBACOptions struct {
 	// none, as kubectl apply -n gives it.
 	Namespace     string
 	AllNamespaces bool
-	// As, AsServiceAccount (NS:NAME) and AsGroups name who asks (can-i).
+	// As, AsServiceAccount (NS/NAME) and AsGroups name who asks (can-i).
 	As               string
 	AsServiceAccount string
 	AsGroups         []string
@@ -58,7 +58,7 @@ them. Members of system:masters are allowed everything, as the API server
 allows them before RBAC is asked; the Node authorizer is not modelled.
 
 Commands:
-  can-i     VERB RESOURCE[.GROUP][/SUB] [NAME] --as USER | --as-sa NS:NAME
+  can-i     VERB RESOURCE[.GROUP][/SUB] [NAME] --as USER | --as-sa NS/NAME
             whether the identity may, and the binding, role and rule that allow it
   who-can   VERB RESOURCE[.GROUP][/SUB] [NAME]
             every subject that may, with the grant
@@ -78,7 +78,7 @@ view, system:*) are part of every analysis of files, as they are of every
 cluster; --no-defaults leaves them out.
 
 Examples:
-  kubeguard rbac can-i list secrets --as-sa ci:deployer -n prod -f deploy/
+  kubeguard rbac can-i list secrets --as-sa ci/deployer -n prod -f deploy/
   kubeguard rbac who-can create pods/exec -A -f deploy/
   kubeguard rbac risks -f deploy/
   kubeguard rbac paths --cluster --context prod
@@ -227,10 +227,11 @@ func request(p *rbac.Policy, o *RBACOptions, pos []string) (a rbac.Attributes, w
 }
 
 // resourceVerbs are the verbs the API server authorizes resource requests
-// with: the standard ones (kubectl api-resources -o wide), and the special
-// ones of the Kubernetes authorization documentation (use, bind, escalate,
-// impersonate, approve, sign, attest).
-var resourceVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection",
+// with: the standard ones (kubectl api-resources -o wide), proxy (the
+// legacy /api/v1/proxy paths), and the special ones of the Kubernetes
+// authorization documentation (use, bind, escalate, impersonate, approve,
+// sign, attest).
+var resourceVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "proxy",
 	"use", "bind", "escalate", "impersonate", "approve", "sign", "attest", "*"}
 
 // nonResourceVerbs are the verbs of non-resource requests: the HTTP
@@ -316,7 +317,7 @@ func writeGrant(w io.Writer, indent string, g rbac.Grant) {
 	}
 }
 
-const canIUsage = `Usage: kubeguard rbac can-i VERB RESOURCE[.GROUP][/SUBRESOURCE] [NAME] (--as USER | --as-sa NS:NAME) [--as-group GROUP]... [-n NS | -A] -f PATH...
+const canIUsage = `Usage: kubeguard rbac can-i VERB RESOURCE[.GROUP][/SUBRESOURCE] [NAME] (--as USER | --as-sa NS/NAME) [--as-group GROUP]... [-n NS | -A] -f PATH...
        kubeguard rbac can-i VERB /URL --as USER -f PATH...
 
 Answers yes or no, and names every binding, role and rule that allow the
@@ -336,7 +337,7 @@ says so when one applies.
 
 Examples:
   # May the deployer ServiceAccount read Secrets in prod?
-  kubeguard rbac can-i list secrets --as-sa ci:deployer -n prod -f deploy/
+  kubeguard rbac can-i list secrets --as-sa ci/deployer -n prod -f deploy/
   # As a member of devs, through a binding to the built-in edit role:
   kubeguard rbac can-i create deployments.apps --as alice --as-group devs -n team-a -f rbac/
   # A subresource, a named object, and the answer as JSON:
@@ -354,7 +355,7 @@ func runCanI(ctx context.Context, args []string, io IO) int {
 	fs := rbacFlags("can-i", canIUsage, &o)
 	requestFlags(fs, &o)
 	fs.StringVar(&o.As, "as", "", "user `name` to ask for")
-	fs.StringVar(&o.AsServiceAccount, "as-sa", "", "ServiceAccount to ask for, as `namespace:name`")
+	fs.StringVar(&o.AsServiceAccount, "as-sa", "", "ServiceAccount to ask for, as `namespace/name`")
 	fs.StringArrayVar(&o.AsGroups, "as-group", nil, "`group` of the user (repeatable)")
 	pos, code, ok := fs.parse(args, io)
 	if !ok {
@@ -368,15 +369,20 @@ func runCanI(ctx context.Context, args []string, io IO) int {
 	case o.As != "" && o.AsServiceAccount != "":
 		return fs.usageError(io, errors.New("--as and --as-sa exclude each other"))
 	case o.AsServiceAccount != "":
-		ns, name, ok := strings.Cut(o.AsServiceAccount, ":")
-		if !ok || ns == "" || name == "" || strings.Contains(name, ":") {
-			return fs.usageError(io, fmt.Errorf("--as-sa %q: want NAMESPACE:NAME", o.AsServiceAccount))
+		// namespace/name as every output writes it; namespace:name as the
+		// user name system:serviceaccount:<namespace>:<name> ends.
+		ns, name, ok := strings.Cut(o.AsServiceAccount, "/")
+		if !ok {
+			ns, name, ok = strings.Cut(o.AsServiceAccount, ":")
+		}
+		if !ok || ns == "" || name == "" || strings.ContainsAny(name, ":/") {
+			return fs.usageError(io, fmt.Errorf("--as-sa %q: want NAMESPACE/NAME", o.AsServiceAccount))
 		}
 		user = rbac.Authenticated(rbac.ServiceAccountUsername(ns, name), o.AsGroups...)
 	case o.As != "":
 		user = rbac.Authenticated(o.As, o.AsGroups...)
 	default:
-		return fs.usageError(io, errors.New("say who asks: --as USER or --as-sa NAMESPACE:NAME"))
+		return fs.usageError(io, errors.New("say who asks: --as USER or --as-sa NAMESPACE/NAME"))
 	}
 	in, a, err := loadRequest(ctx, &o, pos, io.Stdin, io.Stderr)
 	if err != nil {

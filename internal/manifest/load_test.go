@@ -110,8 +110,10 @@ func TestStreamUnits(t *testing.T) {
 		}
 		seen = append(seen, s)
 	})
-	if len(errs) > 0 {
-		t.Fatal(errs)
+	// A dangling link is not a regular file: the walk says so, and it
+	// yields no unit.
+	if len(errs) != 1 || filepath.Base(errs[0].Location.File) != "bb.yaml" || errs[0].Message != "stat: no such file or directory" {
+		t.Fatalf("walk errors %v, want the dangling bb.yaml's", errs)
 	}
 	slices.Sort(seen)
 	want := []string{
@@ -119,9 +121,8 @@ func TestStreamUnits(t *testing.T) {
 		"0 1 a.yaml objects=1 last=false",
 		"0 2 a.yaml objects=1 last=true",
 		"1 0 b.yaml objects=0 last=true",
-		"2 0 bb.yaml objects=0 last=true error=open: no such file or directory",
-		"3 0 c.yaml objects=0 last=true",
-		"4 0 d.yaml objects=1 last=true",
+		"2 0 c.yaml objects=0 last=true",
+		"3 0 d.yaml objects=1 last=true",
 	}
 	if diff := cmp.Diff(want, seen); diff != "" {
 		t.Errorf("units (-want +got):\n%s", diff)

@@ -39,7 +39,7 @@ var LegacyToken = check.Check{
 		}
 		who := "the ServiceAccount its kubernetes.io/service-account.name annotation should name (it names none)"
 		if sa := o.Annotations["kubernetes.io/service-account.name"]; sa != "" {
-			who = "ServiceAccount " + quote(sa)
+			who = "ServiceAccount " + saRef(o.Ref.Namespace, sa)
 		}
 		p.Report(check.Diagnostic{
 			Path:   object.Path{}.Key("type"),

@@ -71,7 +71,7 @@ var TokenAutomount = check.Check{
 		case sa != nil:
 			why = "neither the pod nor " + sa.ref() + " sets automountServiceAccountToken: false"
 		default:
-			why = "the pod does not set automountServiceAccountToken: false (its ServiceAccount " + quote(name) +
+			why = "the pod does not set automountServiceAccountToken: false (its ServiceAccount " + saRef(p.Object.Ref.Namespace, name) +
 				" is not in the input, and mounts by default)"
 		}
 		powers, named := tokenPowers(p, sa, name)
@@ -89,13 +89,13 @@ var TokenAutomount = check.Check{
 		d := check.Diagnostic{
 			Path:   t.SpecPath().Key("automountServiceAccountToken"),
 			Reason: "ServiceAccount token mounted automatically",
-			Detail: "every container gets an API token of ServiceAccount " + quote(name) + ": " + why,
+			Detail: "every container gets an API token of ServiceAccount " + saRef(p.Object.Ref.Namespace, name) + ": " + why,
 		}
 		switch {
 		case len(beyond) > 0:
 			d.Severity = &worst
 			d.Reason = "token carries powers beyond the workload's own grants"
-			d.Detail = why + "; the token of ServiceAccount " + quote(name) + " can " + describePowers(beyond)
+			d.Detail = why + "; the token of ServiceAccount " + saRef(p.Object.Ref.Namespace, name) + " can " + describePowers(beyond)
 			if name == defaultName {
 				d.Detail += ": the namespace's default ServiceAccount is shared by every pod that names none"
 			}
@@ -103,7 +103,7 @@ var TokenAutomount = check.Check{
 			// The token is needed; what it may do is for the grants'
 			// review, not a reason to fail the workload.
 			d.Reason = "token of a ServiceAccount granted risky permissions"
-			d.Detail = why + "; the input grants ServiceAccount " + quote(name) + " API access, so the workload needs its token, " +
+			d.Detail = why + "; the input grants ServiceAccount " + saRef(p.Object.Ref.Namespace, name) + " API access, so the workload needs its token, " +
 				"which can " + describePowers(granted) + ": review those grants with kubeguard rbac risks"
 			d.Remediation = "Keep the token: the workload calls the API. Review the grants (kubeguard rbac risks), and when only " +
 				"one container calls the API, turn automounting off and mount the token in that container alone, with the CA " +

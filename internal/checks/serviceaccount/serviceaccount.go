@@ -70,6 +70,15 @@ type account struct {
 	corev1.ServiceAccount
 }
 
+// saRef names a ServiceAccount as every output does, namespace/name; a
+// namespace left out of a manifest is the one the object lands in.
+func saRef(namespace, name string) string {
+	if namespace == "" {
+		return name
+	}
+	return namespace + "/" + name
+}
+
 // ref names the ServiceAccount as a finding does.
 func (a *account) ref() string {
 	if a.Object.Ref.Namespace == "" {

@@ -195,6 +195,7 @@ func TestSubjectAccessReviewDirected(t *testing.T) {
 }
 
 var (
+	verbWarning  = regexp.MustCompile(`(?m)^kubeguard: warning: "[^"]*" is not a verb the API server authorizes.*\n`)
 	verbPool     = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "impersonate", "bind", "escalate", "approve", "use", "proxy"}
 	groupPool    = []string{"", "apps", "batch", rbacAPI, "certificates.k8s.io", "authorization.k8s.io", "example.com", "policy"}
 	resourcePool = []string{"pods", "secrets", "deployments", "nodes", "namespaces", "clusterroles", "widgets", "serviceaccounts"}
@@ -497,7 +498,11 @@ func TestCLICanI(t *testing.T) {
 			User    rbac.User       `json:"user"`
 			Request rbac.Attributes `json:"request"`
 		}
-		if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || stderr.Len() > 0 {
+		// The generator draws verbs the API server never authorizes for
+		// some requests (watch on a non-resource URL): kubeguard warns
+		// about those, and says nothing else.
+		warned := verbWarning.ReplaceAll(stderr.Bytes(), nil)
+		if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || len(warned) > 0 {
 			return fmt.Errorf("kubeguard %s: exit %d, %v\n%s%s", strings.Join(args, " "), code, err, stdout.Bytes(), stderr.Bytes())
 		}
 		want := a
