@@ -37,6 +37,7 @@ const (
 	RoleKey           Role = "private key"
 	RoleEtcdData      Role = "etcd data directory"
 	RoleEncryption    Role = "encryption configuration"
+	RoleAdmission     Role = "admission configuration"
 )
 
 // Node is everything read from one node.
@@ -53,6 +54,9 @@ type Node struct {
 	// EncryptionErrs holds why an EncryptionConfiguration could not be
 	// loaded, by path: the API server would refuse it.
 	EncryptionErrs map[string]error
+	// Admission holds the AdmissionConfigurations the API servers name,
+	// by the path they name them with.
+	Admission map[string]*AdmissionConfig
 	Files          []File
 	Certs          []Cert
 	Errors         []finding.InputError
@@ -91,7 +95,7 @@ var DefaultLayout = Layout{
 }
 
 func newNode(h Host) *Node {
-	return &Node{Host: h, Encryption: map[string]*EncryptionConfig{}, EncryptionErrs: map[string]error{}, loaded: map[string]bool{}}
+	return &Node{Host: h, Encryption: map[string]*EncryptionConfig{}, EncryptionErrs: map[string]error{}, Admission: map[string]*AdmissionConfig{}, loaded: map[string]bool{}}
 }
 
 func (n *Node) errorf(file string, line int, format string, args ...any) {
@@ -428,6 +432,16 @@ func (n *Node) follow() {
 					n.EncryptionErrs[a.Value] = fmt.Errorf("missing")
 				} else {
 					n.readEncryption(p)
+				}
+			}
+			if a, ok := c.Lookup("admission-control-config-file"); ok && a.Value != "" {
+				if _, done := n.Admission[a.Value]; !done {
+					ac, err := n.readAdmissionConfig(n.Host.Path(a.Value))
+					if err != nil {
+						n.errorf(a.Loc.File, a.Loc.Line, "--admission-control-config-file %s: %v: the API server would not start", a.Value, err)
+					} else {
+						n.Admission[a.Value] = ac
+					}
 				}
 			}
 			for _, f := range []string{"client-ca-file", "tls-cert-file", "kubelet-client-certificate", "etcd-certfile"} {
