@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 
-
 	"github.com/kubeguard/kubeguard/internal/finding"
 )
 
@@ -68,4 +67,3 @@ func (n *Node) readAdmissionConfig(path string) (*AdmissionConfig, error) {
 	}
 	return ac, nil
 }
-

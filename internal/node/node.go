@@ -57,9 +57,9 @@ type Node struct {
 	// Admission holds the AdmissionConfigurations the API servers name,
 	// by the path they name them with.
 	Admission map[string]*AdmissionConfig
-	Files          []File
-	Certs          []Cert
-	Errors         []finding.InputError
+	Files     []File
+	Certs     []Cert
+	Errors    []finding.InputError
 	// loaded marks files already read, so that a file reached twice (a
 	// path given and named by a flag) is judged once.
 	loaded map[string]bool
