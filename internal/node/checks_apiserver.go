@@ -219,20 +219,21 @@ func apiServerChecks() []Check {
 			"Set --etcd-cafile, --etcd-certfile and --etcd-keyfile, and https:// --etcd-servers.", docEtcd),
 			CIS: []string{"1.2.23", "1.2.26"}, run: func(n *Node, r *reporter) {
 				each(n, APIServer, func(c *CommandLine) {
+					sev := r.c.Severity
+					if a, ok := c.Lookup("etcd-servers"); ok && loopbackOnly(a.Value) {
+						// Only the node itself reaches etcd.
+						sev = finding.Medium
+					}
 					if a, ok := c.Lookup("etcd-servers"); ok {
 						for _, u := range listValue(a.Value) {
 							if strings.HasPrefix(u, "http://") {
-								sev := r.c.Severity
-								if loopbackOnly(u) {
-									sev = finding.Medium
-								}
 								r.reportSev(sev, c.Ref, a.Loc, "etcd is reached over plain HTTP: "+u, "--etcd-servers="+a.Value)
 							}
 						}
 					}
 					for _, f := range []string{"etcd-cafile", "etcd-certfile", "etcd-keyfile"} {
 						if s := c.Setting(f); s.Value == "" {
-							r.setting(c.Ref, s, "--"+f+" is not set")
+							r.reportSev(sev, c.Ref, s.Loc, "--"+f+" is not set", s.String())
 						}
 					}
 				})

@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -376,7 +377,12 @@ func (n *Node) readEncryption(path string) {
 	c, err := readEncryptionConfig(display, root)
 	if err != nil {
 		n.EncryptionErrs[display] = err
-		n.errorf(display, 0, "the API server would refuse this EncryptionConfiguration: %v", err)
+		loc, msg := finding.Location{File: display}, err.Error()
+		var pe *posError
+		if errors.As(err, &pe) {
+			loc, msg = pe.loc, pe.msg
+		}
+		n.Errors = append(n.Errors, finding.InputError{Location: loc, Message: "the API server would refuse this EncryptionConfiguration: " + msg})
 		return
 	}
 	n.Encryption[display] = c
