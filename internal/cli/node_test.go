@@ -110,3 +110,43 @@ func copy0600(t *testing.T, path string) string {
 	}
 	return p
 }
+
+// TestNodeConfig applies a .kubeguard.yaml to kubeguard node: a disabled
+// check is not run, an exemption by kind and name marks its findings
+// suppressed, and the remaining findings decide the exit status.
+func TestNodeConfig(t *testing.T) {
+	cfg := t.TempDir() + "/.kubeguard.yaml"
+	text := `checks:
+  disable: [kubelet-authorization-mode]
+exemptions:
+  - checks: [apiserver-authorization-always-allow, "etcd-*", "apiserver-*"]
+    kind: Pod
+    namespace: kube-system
+    name: "*"
+    reason: lab cluster, torn down nightly
+`
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, fs, stderr := runNodeJSON(t, "--root", "../node/testdata/cases/insecure/root", "--config", cfg, "--fail-on", "critical")
+	if code != ExitOK {
+		t.Errorf("exit %d, want 0: the only critical findings are disabled or exempt\n%s", code, stderr)
+	}
+	exempt := 0
+	for _, f := range fs {
+		switch {
+		case f.CheckID == "kubelet-authorization-mode":
+			t.Error("disabled check ran")
+		case f.Object.Kind == "Pod" && f.Suppressed == nil && (strings.HasPrefix(f.CheckID, "apiserver-") || strings.HasPrefix(f.CheckID, "etcd-")):
+			t.Errorf("%s not exempt", f.CheckID)
+		case f.Suppressed != nil:
+			exempt++
+			if f.Suppressed.Kind != "exemption" || f.Suppressed.Reason == "" {
+				t.Errorf("%s suppressed as %+v", f.CheckID, f.Suppressed)
+			}
+		}
+	}
+	if exempt == 0 {
+		t.Error("nothing exempt")
+	}
+}
