@@ -1,6 +1,9 @@
 package check
 
 import (
+	"k8s.io/pod-security-admission/api"
+
+	"context"
 	"fmt"
 	"slices"
 
@@ -10,17 +13,21 @@ import (
 
 // Options are the settings checks read.
 type Options struct {
-	// PSSLevel is the Pod Security Standards level to evaluate: baseline or
-	// restricted.
-	PSSLevel string
-	// PSSVersion is the policy version: "latest" or "v1.N".
-	PSSVersion string
+	// PodSecurity is the Pod Security Standards level and version every
+	// pod template is held to, parsed once where the user gave it. Nil
+	// holds pod templates only to their namespace's labels (the webhook,
+	// where Pod Security Admission itself judges the request's level).
+	PodSecurity *api.LevelVersion
 	// AllowedRegistries, when set, are the only image registries (or
 	// registry/path prefixes) images may come from.
 	AllowedRegistries []string
 	// TrustedHostPaths are hostPath prefixes the sensitive-mount check
 	// accepts (a log collector's /var/log, say).
 	TrustedHostPaths []string
+	// NoRBACDefaults leaves the API server's built-in roles out of the
+	// RBAC analysis checks ask for, which otherwise resolves a binding to
+	// cluster-admin, say, with the role every cluster has.
+	NoRBACDefaults bool
 }
 
 // Context is what checks see beyond the object at hand. It is read-only
@@ -107,6 +114,18 @@ func (e *Engine) Run(obj *object.Object) ([]finding.Finding, error) {
 // copying each object's list into it (findings are a few hundred bytes
 // each, and a large scan has hundreds of thousands).
 func (e *Engine) RunAppend(dst []finding.Finding, obj *object.Object) ([]finding.Finding, error) {
+	return e.run(nil, dst, obj)
+}
+
+// RunContext is Run stopping between checks once ctx is done, with ctx's
+// error: an admission review that has been answered (timed out) must not
+// keep a core busy with the rest of the catalogue.
+func (e *Engine) RunContext(ctx context.Context, obj *object.Object) ([]finding.Finding, error) {
+	return e.run(ctx, nil, obj)
+}
+
+// run is RunAppend, watching ctx when it is not nil.
+func (e *Engine) run(ctx context.Context, dst []finding.Finding, obj *object.Object) ([]finding.Finding, error) {
 	var (
 		tmpl    *object.PodTemplate
 		decoded bool
@@ -119,6 +138,9 @@ func (e *Engine) RunAppend(dst []finding.Finding, obj *object.Object) ([]finding
 		c := &e.checks[i]
 		if c.Run == nil {
 			continue
+		}
+		if ctx != nil && ctx.Err() != nil {
+			return dst, context.Cause(ctx)
 		}
 		wantsTemplate := e.wantsTemplate[i]
 		if !wantsTemplate && !slices.Contains(c.Kinds, obj.Ref.Kind) && !slices.Contains(c.Kinds, AnyKind) {

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"flag"
+	"k8s.io/pod-security-admission/api"
 	"testing"
 	"time"
 
@@ -31,7 +32,7 @@ func BenchmarkCatalogue(b *testing.B) {
 			namespaces = append(namespaces, o)
 		}
 	}
-	engine := check.NewEngine(all, check.NewContext(check.Options{PSSLevel: "restricted", PSSVersion: "latest"}, namespaces))
+	engine := check.NewEngine(all, check.NewContext(check.Options{PodSecurity: &api.LevelVersion{Level: api.LevelRestricted, Version: api.LatestVersion()}}, namespaces))
 	filter := &suppress.Filter{Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	b.ReportAllocs()
 	start := cputime.Used()

@@ -2,9 +2,7 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
 	"slices"
 	"time"
 
@@ -29,19 +27,7 @@ type NodeOptions struct {
 	Every time.Duration
 }
 
-func nodeFlags(o *NodeOptions, w io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("node", flag.ContinueOnError)
-	fs.SetOutput(w)
-	fs.StringVar(&o.Root, "root", "/", "`directory` the node's file system is mounted at; absolute paths named by flags and configuration files are read under it")
-	fs.StringVar(&o.Format, "format", "text", "output `format`: text, json, sarif or junit")
-	fs.StringVar(&o.Format, "o", "text", "shorthand for --format")
-	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
-	fs.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` exists: low, medium, high or critical")
-	fs.StringVar(&o.Config, "config", "", "configuration `file` ("+config.FileName+"): disabled checks, severity overrides, exemptions")
-	fs.StringVar(&o.Baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail")
-	fs.DurationVar(&o.Every, "every", 0, "check again at this `interval` until stopped, one report each time (0: once)")
-	fs.Usage = func() {
-		fmt.Fprint(w, `Usage: kubeguard node [flags] [PATH...]
+const nodeHelp = `Usage: kubeguard node [flags] [PATH...]
 
 Checks what a control-plane or worker node runs with: the command lines of
 kube-apiserver, kube-controller-manager, kube-scheduler and etcd (static pod
@@ -70,28 +56,34 @@ Examples:
 Exit status: 0 no finding at or above --fail-on, 1 such findings, 2 usage
 or input errors, including settings the component would refuse to start
 with (the rest is still checked).
+`
 
-Flags:
-`)
-		fs.PrintDefaults()
-	}
+func nodeFlags(o *NodeOptions) *flagSet {
+	fs := newFlags("node", nodeHelp)
+	fs.StringVar(&o.Root, "root", "/", "`directory` the node's file system is mounted at; absolute paths named by flags and configuration files are read under it")
+	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit")
+	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
+	failOnFlag(fs, &o.FailOn)
+	fs.StringVar(&o.Config, "config", "", "configuration `file` ("+config.FileName+"): disabled checks, severity overrides, exemptions")
+	fs.StringVar(&o.Baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail")
+	fs.DurationVar(&o.Every, "every", 0, "check again at this `interval` until stopped, one report each time (0: once)")
 	return fs
 }
 
 func runNode(ctx context.Context, args []string, io IO) int {
 	var o NodeOptions
-	fs := nodeFlags(&o, io.Stderr)
-	paths, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	fs := nodeFlags(&o)
+	paths, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
 	o.Paths = paths
-	failOn, err := finding.ParseSeverity(o.FailOn)
+	failOn, err := severityFlag("fail-on", o.FailOn)
 	if err != nil {
-		return usageError(io, fs, fmt.Errorf("invalid --fail-on: %w", err))
+		return fs.usageError(io, err)
 	}
 	if o.Every < 0 || (o.Every > 0 && o.Output != "") {
-		return usageError(io, fs, fmt.Errorf("--every needs a positive interval and standard output"))
+		return fs.usageError(io, fmt.Errorf("--every needs a positive interval and standard output"))
 	}
 	if o.Every == 0 {
 		return nodeOnce(o, failOn, io, fs)
@@ -109,10 +101,10 @@ func runNode(ctx context.Context, args []string, io IO) int {
 }
 
 // nodeOnce checks the node once and writes one report.
-func nodeOnce(o NodeOptions, failOn finding.Severity, io IO, fs *flag.FlagSet) int {
-	out, w, closeOut, err := openOutput(o.Format, o.Output, io.Stdout)
+func nodeOnce(o NodeOptions, failOn finding.Severity, io IO, fs *flagSet) int {
+	out, w, closeOut, err := openOutput(o.Format, o.Output, false, io.Stdout)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	r, err := NodeReport(o, time.Now())
 	if err != nil {
@@ -161,7 +153,7 @@ func NodeReport(o NodeOptions, now time.Time) (*report.Report, error) {
 	// configuration's exemptions and overrides and the baseline.
 	filter.Apply(nil, fs)
 	report.Sort(fs)
-	r := &report.Report{Version: Version, Checks: node.Metadata(cs), Findings: append(filter.Expired(), fs...), Errors: errs}
+	r := &report.Report{Version: version(), Checks: node.Metadata(cs), Findings: append(filter.Expired(), fs...), Errors: errs}
 	for _, c := range n.Components {
 		r.Objects = append(r.Objects, report.Object{Ref: c.Ref, Location: c.Loc})
 	}

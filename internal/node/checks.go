@@ -128,7 +128,7 @@ const (
 )
 
 func meta(id, title string, sev finding.Severity, rationale, remediation, doc string) check.Check {
-	return check.Check{ID: id, Title: title, Severity: sev, Category: Category, Rationale: rationale, Remediation: remediation, DocURL: doc}
+	return check.Check{ID: id, Title: title, Severity: sev, Category: Category, Scope: check.ScopeNode, Rationale: rationale, Remediation: remediation, DocURL: doc}
 }
 
 // flagCheck builds a check of one flag of one component: bad says why the

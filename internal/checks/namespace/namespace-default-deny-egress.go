@@ -32,6 +32,7 @@ var DefaultDenyEgress = check.Check{
 		"      ports:\n      - {protocol: UDP, port: 53}\n      - {protocol: TCP, port: 53}",
 	DocURL: "https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-policies",
 	Kinds:  []string{namespaceKind},
+	Scope:  check.ScopeInput,
 	Needs:  []string{networkPolicyKind},
 	Run: func(p *check.Pass) {
 		ns := p.Object

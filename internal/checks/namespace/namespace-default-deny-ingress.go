@@ -26,6 +26,7 @@ var DefaultDenyIngress = check.Check{
 		"    namespace: my-namespace\n  spec:\n    podSelector: {}\n    policyTypes:\n    - Ingress",
 	DocURL: "https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-policies",
 	Kinds:  []string{namespaceKind},
+	Scope:  check.ScopeInput,
 	Needs:  []string{networkPolicyKind},
 	Run: func(p *check.Pass) {
 		ns := p.Object

@@ -27,6 +27,7 @@ var LimitRange = check.Check{
 		"    - type: PersistentVolumeClaim\n      max:\n        storage: 50Gi",
 	DocURL: "https://kubernetes.io/docs/concepts/policy/limit-range/",
 	Kinds:  []string{namespaceKind},
+	Scope:  check.ScopeInput,
 	Needs:  []string{"LimitRange"},
 	Run: func(p *check.Pass) {
 		ns := p.Object

@@ -29,6 +29,7 @@ var ResourceQuota = check.Check{
 		"      secrets: \"50\"\n      configmaps: \"50\"\n      persistentvolumeclaims: \"10\"\n      count/jobs.batch: \"20\"",
 	DocURL: "https://kubernetes.io/docs/concepts/policy/resource-quotas/",
 	Kinds:  []string{namespaceKind},
+	Scope:  check.ScopeInput,
 	Needs:  []string{"ResourceQuota"},
 	Run: func(p *check.Pass) {
 		ns := p.Object

@@ -36,6 +36,7 @@ var PodNoNetworkPolicy = check.Check{
 		"      ports:\n      - {protocol: TCP, port: 8080}",
 	DocURL: "https://kubernetes.io/docs/concepts/services-networking/network-policies/#the-two-sorts-of-pod-isolation",
 	Kinds:  []string{check.PodTemplates},
+	Scope:  check.ScopeInput,
 	Needs:  []string{networkPolicyKind, namespaceKind},
 	Run: func(p *check.Pass) {
 		t := p.Template

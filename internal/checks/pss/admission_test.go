@@ -1,6 +1,7 @@
 package pss_test
 
 import (
+	"k8s.io/pod-security-admission/api"
 	"strings"
 	"testing"
 
@@ -99,7 +100,7 @@ metadata:
 					namespaces = append(namespaces, o)
 				}
 			}
-			ctx := check.NewContext(check.Options{PSSLevel: "baseline", PSSVersion: "latest"}, namespaces)
+			ctx := check.NewContext(check.Options{PodSecurity: &api.LevelVersion{Level: api.LevelBaseline, Version: api.LatestVersion()}}, namespaces)
 			fs, err := check.NewEngine(pss.Checks(e), ctx).Run(objs[len(objs)-1])
 			if err != nil {
 				t.Fatal(err)
@@ -138,7 +139,7 @@ metadata: {name: p, namespace: prod}
 spec:
   containers: [{name: c, image: nginx:1.27}]
 `)
-	ctx := check.NewContext(check.Options{PSSLevel: "baseline", PSSVersion: "latest"}, objs[:1])
+	ctx := check.NewContext(check.Options{PodSecurity: &api.LevelVersion{Level: api.LevelBaseline, Version: api.LatestVersion()}}, objs[:1])
 	fs, err := check.NewEngine(pss.Checks(e), ctx).Run(objs[1])
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
@@ -117,6 +118,9 @@ func Checks(e *Evaluator) []check.Check {
 			Kinds:       []string{check.PodTemplates},
 			Needs:       []string{"Namespace"},
 			Run:         run(e, id),
+			// The webhook runs the upstream plugin itself, which answers
+			// for these, message for message.
+			SkipAdmission: "Pod Security Admission answers for it",
 		})
 	}
 	return out
@@ -184,8 +188,8 @@ func evaluate(e *Evaluator, p *check.Pass) verdicts {
 		}
 	}
 	eval := e.Pod(&t.Metadata, &t.Spec)
-	if lv, err := e.scanLevel(p.Context.Options.PSSLevel, p.Context.Options.PSSVersion); err == nil {
-		add(eval(lv), "")
+	if lv := p.Context.Options.PodSecurity; lv != nil {
+		add(eval(*lv), "")
 	}
 	ns := p.Object.Ref.Namespace
 	nsObj := p.Context.Lookup("Namespace", "", ns)
@@ -252,22 +256,6 @@ func (e *Evaluator) note(k noteKey) string {
 	return v.(string)
 }
 
-// scanLevel is LevelVersion, parsed once per scan rather than per object.
-func (e *Evaluator) scanLevel(level, version string) (api.LevelVersion, error) {
-	type parsed struct {
-		lv  api.LevelVersion
-		err error
-	}
-	k := [2]string{level, version}
-	if v, ok := e.levels.Load(k); ok {
-		p := v.(parsed)
-		return p.lv, p.err
-	}
-	lv, err := LevelVersion(level, version)
-	e.levels.Store(k, parsed{lv, err})
-	return lv, err
-}
-
 // LevelVersion parses a level and version as the --level and --pss-version
 // flags take them.
 func LevelVersion(level, version string) (api.LevelVersion, error) {
@@ -279,8 +267,29 @@ func LevelVersion(level, version string) (api.LevelVersion, error) {
 		version = "latest"
 	}
 	v, err := api.ParseVersion(strings.TrimSpace(version))
+	newest := NewestVersion()
 	if err != nil {
-		return api.LevelVersion{}, fmt.Errorf("unknown Pod Security Standards version %q (want latest or v1.N)", version)
+		return api.LevelVersion{}, fmt.Errorf("unknown Pod Security Standards version %q (want latest or v1.0 ... %v)", version, newest)
+	}
+	if !v.Latest() && newest.Older(v) {
+		// The API server evaluates a namespace label of a later version
+		// as latest; a flag asking for it is a mistake to say.
+		return api.LevelVersion{}, fmt.Errorf("policy version %q is newer than %v, the newest Pod Security Standards version this kubeguard knows (want latest or v1.0 ... %v)", version, newest, newest)
 	}
 	return api.LevelVersion{Level: l, Version: v}, nil
 }
+
+// NewestVersion is the newest concrete policy version the vendored Pod
+// Security library defines: the highest version at which one of its
+// checks changed. Every later version evaluates as it does.
+var NewestVersion = sync.OnceValue(func() api.Version {
+	newest := api.MajorMinorVersion(1, 0)
+	for _, c := range policy.DefaultChecks() {
+		for _, v := range c.Versions {
+			if newest.Older(v.MinimumVersion) {
+				newest = v.MinimumVersion
+			}
+		}
+	}
+	return newest
+})

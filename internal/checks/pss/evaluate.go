@@ -36,7 +36,6 @@ type Evaluator struct {
 	real, probe policy.Evaluator
 	order       sync.Map // api.LevelVersion -> []policy.CheckID
 	notes       sync.Map // noteKey -> admission note
-	levels      sync.Map // [level, version] -> the LevelVersion they parse to
 	checks      map[policy.CheckID]policy.Check
 }
 

@@ -12,6 +12,7 @@ var AdmissionWebhookWrite = check.Check{
 	Title:    "Can change admission webhooks",
 	Severity: finding.High,
 	Category: Category,
+	Scope:    check.ScopeRBAC,
 	Rationale: "Whoever controls mutatingwebhookconfigurations or validatingwebhookconfigurations can send every admitted " +
 		"object, Secrets included, to a server of their choice, change objects as they are admitted (mutating) " +
 		"or switch off the cluster's admission policies.",

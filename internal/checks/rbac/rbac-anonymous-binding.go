@@ -12,6 +12,7 @@ var AnonymousBinding = check.Check{
 	Title:    "Binding to unauthenticated users",
 	Severity: finding.Critical,
 	Category: Category,
+	Scope:    check.ScopeRBAC,
 	Rationale: "A binding to the system:unauthenticated group or the system:anonymous user grants its role to anyone who " +
 		"can reach the API server over the network.",
 	Remediation: "Remove the binding; bind the role to the authenticated identities that need it.",

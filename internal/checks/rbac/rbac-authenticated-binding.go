@@ -12,6 +12,7 @@ var AuthenticatedBinding = check.Check{
 	Title:    "Binding to every authenticated identity",
 	Severity: finding.High,
 	Category: Category,
+	Scope:    check.ScopeRBAC,
 	Rationale: "system:authenticated holds every user and every ServiceAccount of the cluster, and system:serviceaccounts " +
 		"every ServiceAccount: a grant to either reaches every workload's token. The API server's own bindings to " +
 		"them (discovery, basic user, public info) are the intended exceptions.",

@@ -11,9 +11,10 @@ var BindingMissingRole = check.Check{
 	Title:    "Binding to a missing role",
 	Severity: finding.Medium,
 	Category: Category,
+	Scope:    check.ScopeRBAC,
 	Rationale: "A binding to a role that does not exist grants nothing today, and grants whatever a role of that name " +
 		"will hold to whoever creates it: a dormant grant that periodic review should remove.",
-	Remediation: "Create the role the binding expects, or delete the binding. For built-in roles, analyse with " +
-		"--with-defaults.",
+	Remediation: "Create the role the binding expects, or delete the binding. The API server's built-in roles are " +
+		"included unless --no-defaults leaves them out.",
 	DocURL: goodPractices + "#periodic-review",
 }

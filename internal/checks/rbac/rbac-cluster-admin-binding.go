@@ -12,6 +12,7 @@ var ClusterAdminBinding = check.Check{
 	Title:    "Binding to cluster-admin",
 	Severity: finding.High,
 	Category: Category,
+	Scope:    check.ScopeRBAC,
 	Rationale: "cluster-admin (every verb on every resource) should be used only where specifically needed; day-to-day " +
 		"administration works with a lesser role and impersonation when needed. Through a RoleBinding it is full control " +
 		"of the namespace, Roles and Secrets included.",

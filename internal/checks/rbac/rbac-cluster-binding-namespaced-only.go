@@ -12,6 +12,7 @@ var ClusterBindingNamespacedOnly = check.Check{
 	Title:    "ClusterRoleBinding where RoleBindings would do",
 	Severity: finding.Low,
 	Category: Category,
+	Scope:    check.ScopeRBAC,
 	Rationale: "The role grants only namespaced resources, yet the ClusterRoleBinding grants them in every namespace, " +
 		"present and future. Permissions should be assigned at the namespace level where possible.",
 	Remediation: "Replace the ClusterRoleBinding with RoleBindings (to the same ClusterRole) in the namespaces the " +

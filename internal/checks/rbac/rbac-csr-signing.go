@@ -12,6 +12,7 @@ var CSRSigning = check.Check{
 	Title:    "Can issue client certificates",
 	Severity: finding.Critical,
 	Category: Category,
+	Scope:    check.ScopeRBAC,
 	Rationale: "create on certificatesigningrequests, update on certificatesigningrequests/approval and approve on the " +
 		"kubernetes.io/kube-apiserver-client signer together issue client certificates with any name and groups, " +
 		"system:masters and the control plane's own identities included.",

@@ -12,6 +12,7 @@ var Impersonate = check.Check{
 	Title:    "Can impersonate",
 	Severity: finding.Critical,
 	Category: Category,
+	Scope:    check.ScopeRBAC,
 	Rationale: "Impersonation acts with another identity's rights: impersonating groups reaches system:masters, and " +
 		"impersonating users or ServiceAccounts gains whatever they hold.",
 	Remediation: "Limit impersonate with resourceNames to the identities a subject may act as, and keep groups, " +

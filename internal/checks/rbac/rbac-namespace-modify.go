@@ -11,6 +11,7 @@ var NamespaceModify = check.Check{
 	Title:    "Can modify namespaces",
 	Severity: finding.Medium,
 	Category: Category,
+	Scope:    check.ScopeRBAC,
 	Rationale: "Changing a namespace's labels can lower its Pod Security Admission level and change which NetworkPolicies " +
 		"select it. A RoleBinding is enough to reach its own namespace's object.",
 	Remediation: "Keep update and patch on namespaces to cluster operators.",

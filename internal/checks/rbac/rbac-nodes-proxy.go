@@ -11,6 +11,7 @@ var NodesProxy = check.Check{
 	Title:    "Access to the kubelet API (nodes/proxy)",
 	Severity: finding.Critical,
 	Category: Category,
+	Scope:    check.ScopeRBAC,
 	Rationale: "nodes/proxy reaches the kubelet API, which runs commands in every Pod of the node, bypassing audit logging " +
 		"and admission control. Over a websocket the kubelet needs only get, so get on nodes/proxy is not read-only.",
 	Remediation: "Remove nodes/proxy from the role; monitoring agents can read metrics from nodes/metrics and " +

@@ -11,6 +11,7 @@ var PersistentVolumeCreate = check.Check{
 	Title:    "Can create PersistentVolumes",
 	Severity: finding.High,
 	Category: Category,
+	Scope:    check.ScopeRBAC,
 	Rationale: "Creating arbitrary PersistentVolumes includes hostPath volumes, which give a Pod the node's filesystem: " +
 		"other containers' data and the kubelet's credentials.",
 	Remediation: "Leave PersistentVolume creation to cluster operators and provisioners; let users claim storage with " +

@@ -12,6 +12,7 @@ var PrivilegedTokenWorkload = check.Check{
 	Title:    "Workload runs with a powerful ServiceAccount",
 	Severity: finding.Medium,
 	Category: Category,
+	Scope:    check.ScopeRBAC,
 	Rationale: "Pods should not be assigned ServiceAccounts with powerful permissions (any of the privilege escalation " +
 		"risks): whoever escapes one of its containers, or can exec into it, holds the token.",
 	Remediation: "Give the workload a ServiceAccount with only what it needs, set automountServiceAccountToken: false " +

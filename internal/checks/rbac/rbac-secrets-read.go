@@ -11,6 +11,7 @@ var SecretsRead = check.Check{
 	Title:    "Read access to Secrets",
 	Severity: finding.High,
 	Category: Category,
+	Scope:    check.ScopeRBAC,
 	Rationale: "The RBAC good practices warn that get on Secrets reveals their contents, and that list and watch do too: " +
 		"a list response carries every Secret in full, ServiceAccount tokens and credentials included.",
 	Remediation: "Grant get on the named Secrets the workload needs (resourceNames), in its namespace only; " +

@@ -11,6 +11,7 @@ var SystemMastersBinding = check.Check{
 	Title:    "Binding to system:masters",
 	Severity: finding.Medium,
 	Category: Category,
+	Scope:    check.ScopeRBAC,
 	Rationale: "Members of system:masters bypass RBAC altogether and their access cannot be revoked by removing bindings. " +
 		"A binding to the group changes nothing for them and suggests credentials are being issued with it.",
 	Remediation: "Do not issue credentials in system:masters; grant administrators a role through a binding instead, " +

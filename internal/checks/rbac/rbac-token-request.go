@@ -11,6 +11,7 @@ var TokenRequest = check.Check{
 	Title:    "Can issue ServiceAccount tokens",
 	Severity: finding.High,
 	Category: Category,
+	Scope:    check.ScopeRBAC,
 	Rationale: "create on serviceaccounts/token issues tokens for existing ServiceAccounts: the holder acts with each " +
 		"ServiceAccount's permissions.",
 	Remediation: "Grant it only with resourceNames naming the ServiceAccounts concerned, in their namespace.",

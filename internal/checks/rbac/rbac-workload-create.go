@@ -12,6 +12,7 @@ var WorkloadCreate = check.Check{
 	Title:    "Can create workloads",
 	Severity: finding.Medium,
 	Category: Category,
+	Scope:    check.ScopeRBAC,
 	Rationale: "Whoever can create a Pod, or a workload that makes Pods (Deployments, ReplicaSets, StatefulSets, DaemonSets, " +
 		"Jobs, CronJobs, ReplicationControllers), can run it as any ServiceAccount of the namespace and mount any of its " +
 		"Secrets, ConfigMaps and volumes: the grant implies every permission of every ServiceAccount there. Updating a " +

@@ -19,6 +19,7 @@ const goodPractices = "https://kubernetes.io/docs/concepts/security/rbac-good-pr
 var Checks = []check.Check{
 	SecretsRead,
 	WorkloadCreate,
+	PodExec,
 	PersistentVolumeCreate,
 	NodesProxy,
 	EscalateVerb,

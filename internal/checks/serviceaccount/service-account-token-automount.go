@@ -38,6 +38,7 @@ var TokenAutomount = check.Check{
 		"        mountPath: /var/run/secrets/kubernetes.io/serviceaccount\n        readOnly: true",
 	DocURL: "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/#opt-out-of-api-credential-automounting",
 	Kinds:  []string{check.PodTemplates},
+	Scope:  check.ScopeInput,
 	Needs:  slices.Concat([]string{serviceAccountKind}, rbacKinds),
 	Run: func(p *check.Pass) {
 		t := p.Template

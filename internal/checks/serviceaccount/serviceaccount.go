@@ -113,7 +113,8 @@ var rbacKinds = []string{rbac.KindRoleBinding, rbac.KindClusterRoleBinding, rbac
 // carry; package rbac decides which really are), the roles they refer to,
 // and every ClusterRole when one of those aggregates others. A binding to
 // a ClusterRole the input does not define, cluster-admin say, is resolved
-// with the API server's built-in role of that name: every cluster has it.
+// with the API server's built-in role of that name, as every cluster has
+// it (unless --no-defaults), and the finding names the role as built in.
 func riskyPowers(p *check.Pass, sa *account, name string) (reason, detail string, ok bool) {
 	ctx := p.Context
 	if len(ctx.List(rbac.KindRoleBinding)) == 0 && len(ctx.List(rbac.KindClusterRoleBinding)) == 0 {
@@ -151,7 +152,7 @@ func riskyPowers(p *check.Pass, sa *account, name string) (reason, detail string
 				r = ctx.Lookup(rbac.KindRole, o.Ref.Namespace, v.RoleRef.Name)
 			case rbac.KindClusterRole:
 				r = ctx.Lookup(rbac.KindClusterRole, "", v.RoleRef.Name)
-				if r == nil {
+				if r == nil && !ctx.Options.NoRBACDefaults {
 					r = builtinClusterRoles()[v.RoleRef.Name]
 					builtin = builtin || r != nil
 				}

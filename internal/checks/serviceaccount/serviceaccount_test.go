@@ -45,9 +45,9 @@ func TestTokenAutomountSeverity(t *testing.T) {
 	}
 	var results []result
 	for _, f := range got {
-		// A grant through a built-in role points into kubeguard's copy of
-		// the API server's roles, which the user has not written: say so.
-		if f.Object.Name == "admin-bot" && !strings.Contains(f.Detail, "defaults.yaml:26:5 (built-in role)") {
+		// A grant through a built-in role names the role as the API
+		// server's, not a place in kubeguard's copy of it.
+		if f.Object.Name == "admin-bot" && (!strings.Contains(f.Detail, "(ClusterRole/cluster-admin is built into the API server)") || strings.Contains(f.Detail, "defaults.yaml")) {
 			t.Errorf("admin-bot: detail does not name the built-in role: %s", f.Detail)
 		}
 		results = append(results, result{f.Object.String(), f.Severity,
@@ -86,7 +86,7 @@ func TestPowersAgreeWithRBAC(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Bindings to built-in roles the file lacks are resolved
-			// with the built-in data, as rbac risks --with-defaults does.
+			// with the built-in data, as rbac risks does by default.
 			defs, err := rbac.Defaults()
 			if err != nil {
 				t.Fatal(err)
@@ -124,5 +124,30 @@ func TestPowersAgreeWithRBAC(t *testing.T) {
 				t.Errorf("high findings against rbac risks (-rbac +check):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestTokenAutomountNoRBACDefaults: with the built-in roles left out
+// (scan --no-defaults), a binding to cluster-admin that the input does not
+// define grants nothing, and the pod bound so is no longer rated by it.
+func TestTokenAutomountNoRBACDefaults(t *testing.T) {
+	opts := checktest.DefaultOptions
+	opts.NoRBACDefaults = true
+	got, err := checktest.Scan(filepath.Join("testdata", "service-account-token-automount.yaml"),
+		[]check.Check{serviceaccount.TokenAutomount}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range got {
+		if f.Object.Name == "admin-bot" {
+			found = true
+			if f.Severity == finding.High || strings.Contains(f.Detail, "cluster-admin") {
+				t.Errorf("admin-bot rated by the built-in cluster-admin with --no-defaults: %s %s", f.Severity, f.Detail)
+			}
+		}
+	}
+	if !found {
+		t.Error("no finding for admin-bot, which mounts its token")
 	}
 }

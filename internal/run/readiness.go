@@ -1,4 +1,4 @@
-package cluster
+package run
 
 import (
 	"cmp"
@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/kubeguard/kubeguard/internal/checks/pss"
+	"github.com/kubeguard/kubeguard/internal/cluster"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/object"
 	"k8s.io/pod-security-admission/api"
@@ -145,7 +146,7 @@ func (r *Readiness) restrictedVersion(owner finding.ObjectRef, t *object.PodTemp
 	r.mu.Lock()
 	v, ok := r.ver[owner]
 	r.mu.Unlock()
-	if ok && owner.Kind != Pods.Kind {
+	if ok && owner.Kind != cluster.Pods.Kind {
 		return v
 	}
 	v = -1
@@ -155,7 +156,7 @@ func (r *Readiness) restrictedVersion(owner finding.ObjectRef, t *object.PodTemp
 			break
 		}
 	}
-	if owner.Kind != Pods.Kind {
+	if owner.Kind != cluster.Pods.Kind {
 		r.mu.Lock()
 		r.ver[owner] = v
 		r.mu.Unlock()
