@@ -150,3 +150,18 @@ exemptions:
 		t.Error("nothing exempt")
 	}
 }
+
+// TestNodeLintsAuditPolicy: the audit policy the API server names is
+// linted by the audit linter, its findings in kubeguard node's report.
+func TestNodeLintsAuditPolicy(t *testing.T) {
+	_, fs, stderr := runNodeJSON(t, "--root", "../node/testdata/cases/insecure/root")
+	for _, f := range fs {
+		if strings.HasPrefix(f.CheckID, "audit-policy-") {
+			if f.Location.File != "/etc/kubernetes/audit-policy.yaml" {
+				t.Errorf("%s located at %s", f.CheckID, f.Location)
+			}
+			return
+		}
+	}
+	t.Errorf("no audit policy finding\n%s", stderr)
+}
