@@ -151,6 +151,14 @@ func NodeReport(o NodeOptions, now time.Time) (*report.Report, error) {
 		n = node.ReadPaths(host, o.Paths)
 	}
 	fs, errs := node.Evaluate(n, cs, node.Options{Now: now, AuditPolicy: lintAuditPolicy})
+	if len(n.Components) == 0 && n.Kubelet == nil && len(n.Files) == 0 && len(n.Certs) == 0 && len(errs) == 0 {
+		// Nothing found is a wrong --root or not a node, never a pass.
+		where := "under " + o.Root
+		if len(o.Paths) > 0 {
+			where = "in the paths given"
+		}
+		errs = append(errs, finding.InputError{Location: finding.Location{File: o.Root}, Message: "nothing kubeguard node reads was found " + where + " (is it a node's root?)"})
+	}
 	// There are no annotations on a node's files: the filter applies the
 	// configuration's exemptions and overrides and the baseline.
 	filter.Apply(nil, fs)

@@ -165,3 +165,12 @@ func TestNodeLintsAuditPolicy(t *testing.T) {
 	}
 	t.Errorf("no audit policy finding\n%s", stderr)
 }
+
+// TestNodeNothingFound: a root holding no node configuration is an error,
+// not a clean pass.
+func TestNodeNothingFound(t *testing.T) {
+	code, fs, stderr := runNodeJSON(t, "--root", t.TempDir())
+	if code != ExitError || len(fs) != 0 || !strings.Contains(stderr, "nothing kubeguard node reads was found") {
+		t.Errorf("exit %d, %d findings, stderr %q", code, len(fs), stderr)
+	}
+}
