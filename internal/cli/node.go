@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"time"
 
+	"github.com/kubeguard/kubeguard/internal/audit"
 	"github.com/kubeguard/kubeguard/internal/config"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/node"
@@ -148,12 +150,20 @@ func NodeReport(o NodeOptions, now time.Time) (*report.Report, error) {
 	} else {
 		n = node.ReadPaths(host, o.Paths)
 	}
-	fs, errs := node.Evaluate(n, cs, node.Options{Now: now})
+	fs, errs := node.Evaluate(n, cs, node.Options{Now: now, AuditPolicy: lintAuditPolicy})
+	if len(n.Components) == 0 && n.Kubelet == nil && len(n.Files) == 0 && len(n.Certs) == 0 && len(errs) == 0 {
+		// Nothing found is a wrong --root or not a node, never a pass.
+		where := "under " + o.Root
+		if len(o.Paths) > 0 {
+			where = "in the paths given"
+		}
+		errs = append(errs, finding.InputError{Location: finding.Location{File: o.Root}, Message: "nothing kubeguard node reads was found " + where + " (is it a node's root?)"})
+	}
 	// There are no annotations on a node's files: the filter applies the
 	// configuration's exemptions and overrides and the baseline.
 	filter.Apply(nil, fs)
 	report.Sort(fs)
-	r := &report.Report{Version: version(), Checks: node.Metadata(cs), Findings: append(filter.Expired(), fs...), Errors: errs}
+	r := &report.Report{Version: version(), Checks: append(node.Metadata(cs), audit.PolicyChecks...), Findings: append(filter.Expired(), fs...), Errors: errs}
 	if filter.Config != nil {
 		r.Config = filter.Config.Path
 	}
@@ -171,3 +181,27 @@ func NodeReport(o NodeOptions, now time.Time) (*report.Report, error) {
 	}
 	return r, nil
 }
+
+// lintAuditPolicy lints the audit policy an API server names with the
+// audit linter (kubeguard audit policy), for kubeguard node.
+func lintAuditPolicy(path, display string) ([]finding.Finding, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() || st.Size() > maxAuditPolicySize {
+		return nil, fmt.Errorf("not a regular file of at most %d bytes", maxAuditPolicySize)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	p, err := audit.LoadPolicy(display, data)
+	if err != nil {
+		return nil, err
+	}
+	return p.Lint(), nil
+}
+
+// maxAuditPolicySize bounds the audit policy read by kubeguard node.
+const maxAuditPolicySize = 4 << 20

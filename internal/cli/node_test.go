@@ -110,3 +110,67 @@ func copy0600(t *testing.T, path string) string {
 	}
 	return p
 }
+
+// TestNodeConfig applies a .kubeguard.yaml to kubeguard node: a disabled
+// check is not run, an exemption by kind and name marks its findings
+// suppressed, and the remaining findings decide the exit status.
+func TestNodeConfig(t *testing.T) {
+	cfg := t.TempDir() + "/.kubeguard.yaml"
+	text := `checks:
+  disable: [kubelet-authorization-mode]
+exemptions:
+  - checks: [apiserver-authorization-always-allow, "etcd-*", "apiserver-*"]
+    kind: Pod
+    namespace: kube-system
+    name: "*"
+    reason: lab cluster, torn down nightly
+`
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, fs, stderr := runNodeJSON(t, "--root", "../node/testdata/cases/insecure/root", "--config", cfg, "--fail-on", "critical")
+	if code != ExitOK {
+		t.Errorf("exit %d, want 0: the only critical findings are disabled or exempt\n%s", code, stderr)
+	}
+	exempt := 0
+	for _, f := range fs {
+		switch {
+		case f.CheckID == "kubelet-authorization-mode":
+			t.Error("disabled check ran")
+		case f.Object.Kind == "Pod" && f.Suppressed == nil && (strings.HasPrefix(f.CheckID, "apiserver-") || strings.HasPrefix(f.CheckID, "etcd-")):
+			t.Errorf("%s not exempt", f.CheckID)
+		case f.Suppressed != nil:
+			exempt++
+			if f.Suppressed.Kind != "exemption" || f.Suppressed.Reason == "" {
+				t.Errorf("%s suppressed as %+v", f.CheckID, f.Suppressed)
+			}
+		}
+	}
+	if exempt == 0 {
+		t.Error("nothing exempt")
+	}
+}
+
+// TestNodeLintsAuditPolicy: the audit policy the API server names is
+// linted by the audit linter, its findings in kubeguard node's report.
+func TestNodeLintsAuditPolicy(t *testing.T) {
+	_, fs, stderr := runNodeJSON(t, "--root", "../node/testdata/cases/insecure/root")
+	for _, f := range fs {
+		if strings.HasPrefix(f.CheckID, "audit-policy-") {
+			if f.Location.File != "/etc/kubernetes/audit-policy.yaml" {
+				t.Errorf("%s located at %s", f.CheckID, f.Location)
+			}
+			return
+		}
+	}
+	t.Errorf("no audit policy finding\n%s", stderr)
+}
+
+// TestNodeNothingFound: a root holding no node configuration is an error,
+// not a clean pass.
+func TestNodeNothingFound(t *testing.T) {
+	code, fs, stderr := runNodeJSON(t, "--root", t.TempDir())
+	if code != ExitError || len(fs) != 0 || !strings.Contains(stderr, "nothing kubeguard node reads was found") {
+		t.Errorf("exit %d, %d findings, stderr %q", code, len(fs), stderr)
+	}
+}

@@ -140,6 +140,28 @@ func apiServerChecks() []Check {
 			"Without it objects can be created in a namespace being deleted, or in one that does not exist, and the system namespaces can be deleted."),
 		pluginOn("apiserver-admission-node-restriction", "NodeRestriction admission plugin not enabled", finding.Medium, "NodeRestriction", "1.2.14",
 			"Without it a kubelet's credentials can modify every Node and Pod object, label itself to attract workloads, and reach beyond its own node."),
+		{Check: meta("apiserver-pod-security-default", "Pod Security enforces nothing by default", finding.Low,
+			"A namespace without pod-security.kubernetes.io labels runs at the cluster's default enforce level, privileged unless the PodSecurity admission configuration raises it: forgetting a label admits privileged pods.",
+			"Pass an AdmissionConfiguration (--admission-control-config-file) whose PodSecurity defaults enforce baseline or restricted, with exemptions for the system namespaces that need more.", "https://kubernetes.io/docs/tasks/configure-pod-container/enforce-standards-admission-controller/"),
+			CIS: []string{"5.2.1"}, run: func(n *Node, r *reporter) {
+				each(n, APIServer, func(c *CommandLine) {
+					if on, _ := admissionPlugin(r, c, "PodSecurity"); !on {
+						return
+					}
+					s := c.Setting("admission-control-config-file")
+					ac := n.Admission[s.Value]
+					if s.Value != "" && ac == nil {
+						return // unreadable: an input error already
+					}
+					if ac != nil && ac.PodSecurityEnforce != "" {
+						if ac.PodSecurityEnforce == "privileged" {
+							r.report(c.Ref, ac.PodSecurityLoc, "the default enforce level is privileged", "")
+						}
+						return
+					}
+					r.setting(c.Ref, s, "no PodSecurity configuration: the default enforce level is privileged")
+				})
+			}},
 		flagCheck(meta("apiserver-profiling", "API server serves profiling endpoints", finding.Low,
 			"/debug/pprof reveals internals and costs CPU; it is for debugging, not production.",
 			"Set --profiling=false.", docAPIServer), []string{"1.2.15"}, APIServer, "profiling", func(v string) string {
@@ -197,20 +219,21 @@ func apiServerChecks() []Check {
 			"Set --etcd-cafile, --etcd-certfile and --etcd-keyfile, and https:// --etcd-servers.", docEtcd),
 			CIS: []string{"1.2.23", "1.2.26"}, run: func(n *Node, r *reporter) {
 				each(n, APIServer, func(c *CommandLine) {
+					sev := r.c.Severity
+					if a, ok := c.Lookup("etcd-servers"); ok && loopbackOnly(a.Value) {
+						// Only the node itself reaches etcd.
+						sev = finding.Medium
+					}
 					if a, ok := c.Lookup("etcd-servers"); ok {
 						for _, u := range listValue(a.Value) {
 							if strings.HasPrefix(u, "http://") {
-								sev := r.c.Severity
-								if loopbackOnly(u) {
-									sev = finding.Medium
-								}
 								r.reportSev(sev, c.Ref, a.Loc, "etcd is reached over plain HTTP: "+u, "--etcd-servers="+a.Value)
 							}
 						}
 					}
 					for _, f := range []string{"etcd-cafile", "etcd-certfile", "etcd-keyfile"} {
 						if s := c.Setting(f); s.Value == "" {
-							r.setting(c.Ref, s, "--"+f+" is not set")
+							r.reportSev(sev, c.Ref, s.Loc, "--"+f+" is not set", s.String())
 						}
 					}
 				})

@@ -22,6 +22,7 @@ var maxMode = map[Role]fs.FileMode{
 	RoleKey:           0o600,
 	RoleEtcdData:      0o700,
 	RoleEncryption:    0o600,
+	RoleAdmission:     0o600,
 }
 
 // modeCIS are the CIS recommendations on the mode of each kind of file.

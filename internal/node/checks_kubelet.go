@@ -100,7 +100,7 @@ func kubeletChecks() []Check {
 				if k == nil {
 					return
 				}
-				cert, boot := k.Setting("tls-cert-file"), k.configSetting("serverTLSBootstrap")
+				cert, boot := k.Setting("tls-cert-file"), k.Setting("rotate-server-certificates")
 				if cert.Value == "" && !isTrue(boot.Value) {
 					r.setting(k.Ref(), boot, "neither tlsCertFile nor serverTLSBootstrap is set")
 				}

@@ -82,7 +82,7 @@ var CISBenchmark = []CISItem{
 	{"3.1.2", "Service account token authentication should not be used for users (Manual)", "not automated: which tokens people use is not on the node"},
 	{"3.1.3", "Bootstrap token authentication should not be used for users (Manual)", "not automated: which tokens people use is not on the node"},
 	{"3.2.1", "Ensure that a minimal audit policy is created (Manual)", ""},
-	{"3.2.2", "Ensure that the audit policy covers key security concerns (Manual)", "through the audit policy linter (kubeguard audit), which kubeguard node calls through node.Options.AuditPolicy once it is merged; until then node checks only that a policy is configured and exists"},
+	{"3.2.2", "Ensure that the audit policy covers key security concerns (Manual)", "kubeguard node hands the policy file the API server names to the audit policy linter (kubeguard audit policy): its audit-policy-* findings"},
 	{"4.1.1", "Ensure that the kubelet service file permissions are set to 600 or more restrictive (Automated)", ""},
 	{"4.1.2", "Ensure that the kubelet service file ownership is set to root:root (Automated)", ""},
 	{"4.1.3", "If proxy kubeconfig file exists ensure permissions are set to 600 or more restrictive (Manual)", "not automated: kubeadm keeps kube-proxy's kubeconfig in a ConfigMap, not on the node"},

@@ -4,10 +4,12 @@ package node
 // (and etcd v3.6). Each is what the component does when neither a flag nor
 // a configuration file sets it. test/e2e/node holds the table to the
 // upstream code: the flag defaults registered by kube-apiserver's options,
-// the kubelet's v1beta1 SetDefaults and legacy flag defaults, and etcd's
-// embed.NewConfig. An older component is judged by the same table; the
-// defaults judged here have not changed since v1.20 except where a comment
-// says so.
+// the kubelet's v1beta1 SetDefaults and configuration codec, and
+// etcd's registered flags. An older component is judged by the same
+// table, which is wrong where a default changed since (the audit log
+// retention defaults did); the kubelet's legacy command-line defaults and
+// the controller manager's and scheduler's are written from their
+// documentation, not yet compared with their code.
 
 // Defaults maps component to setting to default value. For the kubelet,
 // the key is the flag name (its default when no configuration file is
@@ -95,6 +97,7 @@ var Defaults = map[string]map[string]string{
 		"protect-kernel-defaults":           "false",
 		"make-iptables-util-chains":         "true",
 		"rotate-certificates":               "false",
+		"rotate-server-certificates":        "false",
 		"tls-cipher-suites":                 "",
 		"tls-min-version":                   "",
 		"tls-cert-file":                     "",
@@ -145,6 +148,7 @@ var kubeletFields = map[string]string{
 	"protect-kernel-defaults":           "protectKernelDefaults",
 	"make-iptables-util-chains":         "makeIPTablesUtilChains",
 	"rotate-certificates":               "rotateCertificates",
+	"rotate-server-certificates":        "serverTLSBootstrap",
 	"tls-cipher-suites":                 "tlsCipherSuites",
 	"tls-min-version":                   "tlsMinVersion",
 	"tls-cert-file":                     "tlsCertFile",

@@ -82,6 +82,23 @@ func (c *EncryptionConfig) Ref() finding.ObjectRef {
 	return finding.ObjectRef{APIVersion: "apiserver.config.k8s.io/v1", Kind: "EncryptionConfiguration", Name: c.File}
 }
 
+// posError is an error at a place in a file.
+type posError struct {
+	loc finding.Location
+	msg string
+}
+
+func (e *posError) Error() string { return e.loc.String() + ": " + e.msg }
+
+// errAt makes a posError at a node of file.
+func errAt(file string, n *yaml.Node, format string, args ...any) error {
+	loc := finding.Location{File: file}
+	if n != nil {
+		loc.Line, loc.Column = n.Line, n.Column
+	}
+	return &posError{loc, fmt.Sprintf(format, args...)}
+}
+
 // keyLengths are the key sizes (bytes) the API server accepts per provider.
 var keyLengths = map[string][]int{AESCBC: {16, 24, 32}, AESGCM: {16, 24, 32}, Secretbox: {32}}
 
@@ -99,41 +116,40 @@ func readEncryptionConfig(file string, root *yaml.Node) (*EncryptionConfig, erro
 	}
 	list := items(get(root, "resources"))
 	if len(list) == 0 {
-		return nil, fmt.Errorf("%s: at least one resources is required", c.Loc)
+		return nil, errAt(file, keyNode(root, "kind"), "at least one resources is required")
 	}
 	kmsNames := map[string]bool{}
 	for i, item := range list {
-		pos := func(n *yaml.Node) string { return fmt.Sprintf("%s:%d", file, n.Line) }
 		var e encEntry
 		rs := items(get(item, "resources"))
 		if len(rs) == 0 {
-			return nil, fmt.Errorf("%s: resources[%d].resources: at least one resource is required", pos(item), i)
+			return nil, errAt(file, item, "resources[%d].resources: at least one resource is required", i)
 		}
 		for _, r := range rs {
 			s, _ := scalar(r)
 			if err := validResourceName(s); err != nil {
-				return nil, fmt.Errorf("%s: resources[%d]: %q: %v", pos(r), i, s, err)
+				return nil, errAt(file, r, "resources[%d]: %q: %v", i, s, err)
 			}
 			e.resources = append(e.resources, s)
 			e.locs = append(e.locs, finding.Location{File: file, Line: r.Line, Column: r.Column})
 		}
 		if err := overlapping(e.resources); err != nil {
-			return nil, fmt.Errorf("%s: resources[%d].resources: %v", pos(item), i, err)
+			return nil, errAt(file, item, "resources[%d].resources: %v", i, err)
 		}
 		ps := items(get(item, "providers"))
 		if len(ps) == 0 {
-			return nil, fmt.Errorf("%s: resources[%d].providers: at least one provider is required", pos(item), i)
+			return nil, errAt(file, item, "resources[%d].providers: at least one provider is required", i)
 		}
 		for _, p := range ps {
 			prov, err := readProvider(file, p)
 			if err != nil {
-				return nil, fmt.Errorf("%s: resources[%d].providers: %v", pos(p), i, err)
+				return nil, errAt(file, p, "resources[%d].providers: %v", i, err)
 			}
 			if prov.Type == KMS {
 				// Names must be unique for v2 plugins (v1 ones only when the
 				// configuration is reloaded automatically).
 				if kmsNames[prov.Name] && prov.KMSAPIVersion == "v2" {
-					return nil, fmt.Errorf("%s: duplicate KMS provider name %s, names must be unique", pos(p), prov.Name)
+					return nil, errAt(file, p, "duplicate KMS provider name %s, names must be unique", prov.Name)
 				}
 				kmsNames[prov.Name] = true
 			}
@@ -145,10 +161,10 @@ func readEncryptionConfig(file string, root *yaml.Node) (*EncryptionConfig, erro
 		for j, r := range e.resources {
 			gr := parseGroupResource(r)
 			if _, masked := c.transformers[groupResource{gr.group, "*"}]; masked {
-				return nil, fmt.Errorf("%s: resource %q is masked by earlier rule %q", e.locs[j], gr, groupResource{gr.group, "*"})
+				return nil, &posError{e.locs[j], fmt.Sprintf("resource %q is masked by earlier rule %q", gr, groupResource{gr.group, "*"})}
 			}
 			if _, masked := c.transformers[anyGroupAnyResource]; masked {
-				return nil, fmt.Errorf("%s: resource %q is masked by earlier rule %q", e.locs[j], gr, anyGroupAnyResource)
+				return nil, &posError{e.locs[j], fmt.Sprintf("resource %q is masked by earlier rule %q", gr, anyGroupAnyResource)}
 			}
 			if _, ok := c.first[gr]; !ok {
 				c.first[gr] = e.locs[j]

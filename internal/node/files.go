@@ -50,8 +50,15 @@ func (h Host) Display(p string) string {
 	return "/" + filepath.ToSlash(rel)
 }
 
-// readFile reads a regular file of at most maxFileSize bytes.
+// readFile reads a regular file of at most maxFileSize bytes. Anything
+// else is refused before it is opened: opening a FIFO would wait for a
+// writer forever.
 func readFile(path string) ([]byte, fs.FileInfo, error) {
+	if st, err := os.Stat(path); err != nil {
+		return nil, nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, st, fmt.Errorf("not a regular file")
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err

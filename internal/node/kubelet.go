@@ -112,21 +112,6 @@ func (k *KubeletNode) Setting(flag string) Setting {
 	return s
 }
 
-// configSetting returns a field that only a configuration file sets.
-func (k *KubeletNode) configSetting(path string) Setting {
-	if k.Config != nil {
-		if s, ok := k.Config.Fields[path]; ok {
-			return s
-		}
-		return Setting{Name: path, Value: KubeletConfigDefaults[path], Origin: FromDefault, Loc: k.Config.Loc, Component: Kubelet}
-	}
-	s := Setting{Name: path, Value: KubeletConfigDefaults[path], Origin: FromDefault, Component: Kubelet}
-	if k.Flags != nil {
-		s.Loc = k.Flags.Loc
-	}
-	return s
-}
-
 // Ref names the kubelet in findings.
 func (k *KubeletNode) Ref() finding.ObjectRef {
 	return finding.ObjectRef{APIVersion: "kubelet.config.k8s.io/v1beta1", Kind: "KubeletConfiguration", Name: "kubelet"}

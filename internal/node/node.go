@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -37,6 +38,7 @@ const (
 	RoleKey           Role = "private key"
 	RoleEtcdData      Role = "etcd data directory"
 	RoleEncryption    Role = "encryption configuration"
+	RoleAdmission     Role = "admission configuration"
 )
 
 // Node is everything read from one node.
@@ -53,9 +55,12 @@ type Node struct {
 	// EncryptionErrs holds why an EncryptionConfiguration could not be
 	// loaded, by path: the API server would refuse it.
 	EncryptionErrs map[string]error
-	Files          []File
-	Certs          []Cert
-	Errors         []finding.InputError
+	// Admission holds the AdmissionConfigurations the API servers name,
+	// by the path they name them with.
+	Admission map[string]*AdmissionConfig
+	Files     []File
+	Certs     []Cert
+	Errors    []finding.InputError
 	// loaded marks files already read, so that a file reached twice (a
 	// path given and named by a flag) is judged once.
 	loaded map[string]bool
@@ -91,7 +96,7 @@ var DefaultLayout = Layout{
 }
 
 func newNode(h Host) *Node {
-	return &Node{Host: h, Encryption: map[string]*EncryptionConfig{}, EncryptionErrs: map[string]error{}, loaded: map[string]bool{}}
+	return &Node{Host: h, Encryption: map[string]*EncryptionConfig{}, EncryptionErrs: map[string]error{}, Admission: map[string]*AdmissionConfig{}, loaded: map[string]bool{}}
 }
 
 func (n *Node) errorf(file string, line int, format string, args ...any) {
@@ -372,7 +377,12 @@ func (n *Node) readEncryption(path string) {
 	c, err := readEncryptionConfig(display, root)
 	if err != nil {
 		n.EncryptionErrs[display] = err
-		n.errorf(display, 0, "the API server would refuse this EncryptionConfiguration: %v", err)
+		loc, msg := finding.Location{File: display}, err.Error()
+		var pe *posError
+		if errors.As(err, &pe) {
+			loc, msg = pe.loc, pe.msg
+		}
+		n.Errors = append(n.Errors, finding.InputError{Location: loc, Message: "the API server would refuse this EncryptionConfiguration: " + msg})
 		return
 	}
 	n.Encryption[display] = c
@@ -428,6 +438,16 @@ func (n *Node) follow() {
 					n.EncryptionErrs[a.Value] = fmt.Errorf("missing")
 				} else {
 					n.readEncryption(p)
+				}
+			}
+			if a, ok := c.Lookup("admission-control-config-file"); ok && a.Value != "" {
+				if _, done := n.Admission[a.Value]; !done {
+					ac, err := n.readAdmissionConfig(n.Host.Path(a.Value))
+					if err != nil {
+						n.errorf(a.Loc.File, a.Loc.Line, "--admission-control-config-file %s: %v: the API server would not start", a.Value, err)
+					} else {
+						n.Admission[a.Value] = ac
+					}
 				}
 			}
 			for _, f := range []string{"client-ca-file", "tls-cert-file", "kubelet-client-certificate", "etcd-certfile"} {
