@@ -16,6 +16,7 @@
 package admission
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +41,7 @@ import (
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/config"
 	"github.com/kubeguard/kubeguard/internal/finding"
+	"github.com/kubeguard/kubeguard/internal/run"
 )
 
 // NamespaceGetter returns a namespace by name; the webhook answers from an
@@ -103,7 +105,7 @@ type Config struct {
 	Namespaces  NamespaceGetter
 	Pods        PodLister
 	// Checks is the kubeguard catalogue (checks.All); Review runs those
-	// that judge one object alone (see AdmissionChecks).
+	// that judge one object alone (run.FrontAdmission).
 	Checks       []check.Check
 	CheckOptions check.Options
 	// ChecksMode applies in namespaces without ModeLabel; off when empty.
@@ -174,7 +176,7 @@ func New(cfg Config) (*Reviewer, error) {
 	if err := a.ValidateConfiguration(); err != nil {
 		return nil, fmt.Errorf("pod security configuration: %w", err)
 	}
-	return &Reviewer{cfg: cfg, klog: logr.FromSlogHandler(cfg.Logger.Handler()), psa: a, evaluators: ev, checks: AdmissionChecks(cfg.Checks)}, nil
+	return &Reviewer{cfg: cfg, klog: logr.FromSlogHandler(cfg.Logger.Handler()), psa: a, evaluators: ev, checks: run.Checks(cfg.Checks, run.FrontAdmission)}, nil
 }
 
 // DefaultPodSecurity is the configuration the API server uses when none is
@@ -185,24 +187,6 @@ func DefaultPodSecurity() *psaconfig.PodSecurityConfiguration {
 		Audit: string(api.LevelPrivileged), AuditVersion: api.VersionLatest,
 		Warn: string(api.LevelPrivileged), WarnVersion: api.VersionLatest,
 	}}
-}
-
-// AdmissionChecks selects the checks that can judge an object at
-// admission: not the Pod Security ones (Pod Security Admission itself
-// answers for those) and none that need other objects of the input beyond
-// the request's namespace (NetworkPolicies, quotas, Secrets), which a
-// request does not carry.
-func AdmissionChecks(all []check.Check) []check.Check {
-	var out []check.Check
-	for _, c := range all {
-		// invalid-suppression judges ignore annotations, which admission
-		// does not honour.
-		if c.Run == nil || strings.HasPrefix(c.ID, "pss-") || c.ID == "invalid-suppression" || slices.ContainsFunc(c.Needs, func(k string) bool { return k != "Namespace" }) {
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
 }
 
 // applicable are the resources the built-in plugin looks at besides those
@@ -226,6 +210,13 @@ func (r *Reviewer) review(ctx context.Context, req *admissionv1.AdmissionRequest
 	gr := schema.GroupResource{Group: req.Resource.Group, Resource: req.Resource.Resource}
 	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
 		return &admissionv1.AdmissionResponse{Allowed: true}
+	}
+	if len(bytes.TrimSpace(req.Object.Raw)) == 0 || bytes.Equal(bytes.TrimSpace(req.Object.Raw), []byte("null")) {
+		// The API server always sends the object of a CREATE or UPDATE;
+		// a review without one was not written by it, and Pod Security's
+		// library (and the workload denial) dereference the object.
+		return &admissionv1.AdmissionResponse{Allowed: false, Result: &apierrors.NewBadRequest(
+			fmt.Sprintf("%s request without an object", req.Operation)).ErrStatus}
 	}
 	cfg := r.currentConfig()
 	attrs := requestAttributes(req)

@@ -23,6 +23,8 @@ import (
 
 	"github.com/kubeguard/kubeguard/internal/checks"
 	"github.com/kubeguard/kubeguard/internal/config"
+	"github.com/kubeguard/kubeguard/internal/cputime"
+	"github.com/kubeguard/kubeguard/internal/run"
 )
 
 // fakeCluster answers namespace and pod look-ups from maps.
@@ -454,3 +456,81 @@ func hasPrefix(list []string, prefix string) bool {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestDenyWorkloadsWithoutObject: a workload review without an object (the
+// API server never sends one on CREATE, but anyone reaching the webhook
+// can) is answered, not a panic.
+func TestDenyWorkloadsWithoutObject(t *testing.T) {
+	for _, op := range []admissionv1.Operation{admissionv1.Create, admissionv1.Update} {
+		t.Run(string(op), func(t *testing.T) {
+			r := newReviewer(t, Config{DenyWorkloads: true})
+			req := deploymentRequest(t, "team", privilegedPod("p"))
+			req.Operation = op
+			if op == admissionv1.Update {
+				req.OldObject = req.Object
+			}
+			req.Object = runtime.RawExtension{}
+			got := r.Review(context.Background(), req)
+			if got == nil || got.UID != req.UID || got.Allowed || got.Result == nil || got.Result.Code != 400 {
+				t.Fatalf("response %+v, want a denial with code 400", got)
+			}
+		})
+	}
+}
+
+// TestManyLabelsAtAdmission: a pod with 80,000 labels and annotations is
+// reviewed, catalogue included, in time linear in them (pairwise
+// duplicate-key look-ups took seconds per review).
+func TestManyLabelsAtAdmission(t *testing.T) {
+	all, err := checks.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newReviewer(t, Config{Checks: all, ChecksMode: ModeWarn})
+	pod := restrictedPod("many")
+	pod.Labels, pod.Annotations = map[string]string{}, map[string]string{}
+	for i := range 80000 {
+		pod.Labels[fmt.Sprint("l", i)] = "v"
+		pod.Annotations[fmt.Sprint("a", i)] = "v"
+	}
+	req := podRequest(t, admissionv1.Create, "team", pod, nil)
+	// CPU time, not wall time: the bound must hold on a shared machine.
+	start := cputime.Used()
+	if got := r.Review(context.Background(), req); !got.Allowed {
+		t.Fatalf("denied: %v", got.Result)
+	}
+	if d := cputime.Used() - start; d > 8*time.Second {
+		t.Errorf("review took %s of CPU", d)
+	}
+}
+
+// TestAdmissionChecksByScope pins which checks the webhook runs: every
+// per-object check that does not say why it is skipped, and nothing that
+// needs more of the input than a request carries.
+func TestAdmissionChecksByScope(t *testing.T) {
+	all, err := checks.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, c := range run.Checks(all, run.FrontAdmission) {
+		got[c.ID] = true
+	}
+	for _, c := range all {
+		perObject := c.Run != nil && !slices.ContainsFunc(c.Needs, func(k string) bool { return k != "Namespace" })
+		want := perObject && !strings.HasPrefix(c.ID, "pss-") && c.ID != "invalid-suppression"
+		if got[c.ID] != want {
+			t.Errorf("%s (scope %s): at admission = %v, want %v", c.ID, c.Scope, got[c.ID], want)
+		}
+	}
+	for _, id := range []string{"privileged-unenforced", "memory-limit", "hardcoded-credential"} {
+		if !got[id] {
+			t.Errorf("%s does not run at admission", id)
+		}
+	}
+	for _, id := range []string{"pss-privileged", "pod-no-network-policy", "rbac-wildcard", "expired-exemption"} {
+		if got[id] {
+			t.Errorf("%s runs at admission", id)
+		}
+	}
+}

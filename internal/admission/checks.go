@@ -14,6 +14,7 @@ import (
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/object"
+	"github.com/kubeguard/kubeguard/internal/run"
 	"github.com/kubeguard/kubeguard/internal/suppress"
 )
 
@@ -61,6 +62,9 @@ func (r *Reviewer) runChecks(ctx context.Context, cfg *config.Config, req *admis
 	if mode == ModeOff {
 		return
 	}
+	if ctx.Err() != nil {
+		return
+	}
 	root, err := manifest.ParseYAML(req.Object.Raw)
 	if err != nil {
 		return // Pod Security already judged the object; nothing to add
@@ -75,22 +79,13 @@ func (r *Reviewer) runChecks(ctx context.Context, cfg *config.Config, req *admis
 			needs = append(needs, o)
 		}
 	}
-	cs := r.checks
-	if cfg != nil {
-		cs = make([]check.Check, 0, len(r.checks))
-		for _, c := range r.checks {
-			if !cfg.Disabled(c.ID) {
-				cs = append(cs, c)
-			}
-		}
+	// Disabled checks and parameters reload with the file, as exemptions
+	// do.
+	cs, opts := run.Apply(r.checks, cfg, r.cfg.CheckOptions)
+	fs, err := check.NewEngine(cs, check.NewContext(opts, needs)).RunContext(ctx, obj)
+	if ctx.Err() != nil {
+		return // answered already (timed out): the rest is wasted work
 	}
-	opts := r.cfg.CheckOptions
-	if cfg != nil {
-		// Parameters reload with the file, as exemptions do.
-		opts.AllowedRegistries = cfg.Parameters.AllowedRegistries
-		opts.TrustedHostPaths = cfg.Parameters.TrustedHostPaths
-	}
-	fs, err := check.NewEngine(cs, check.NewContext(opts, needs)).Run(obj)
 	if err != nil {
 		r.cfg.Logger.DebugContext(ctx, "kubeguard checks could not decode the object", "error", err)
 	}

@@ -1,8 +1,14 @@
 package check
 
 import (
+	"k8s.io/pod-security-admission/api"
+
+	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/object"
@@ -10,60 +16,318 @@ import (
 
 // Options are the settings checks read.
 type Options struct {
-	// PSSLevel is the Pod Security Standards level to evaluate: baseline or
-	// restricted.
-	PSSLevel string
-	// PSSVersion is the policy version: "latest" or "v1.N".
-	PSSVersion string
+	// PodSecurity is the Pod Security Standards level and version every
+	// pod template is held to, parsed once where the user gave it. Nil
+	// holds pod templates only to their namespace's labels (the webhook,
+	// where Pod Security Admission itself judges the request's level).
+	PodSecurity *api.LevelVersion
 	// AllowedRegistries, when set, are the only image registries (or
 	// registry/path prefixes) images may come from.
 	AllowedRegistries []string
+	// Namespace, when set, is the namespace objects that name none are
+	// applied to (kubectl apply -n): the engine gives it to them, and
+	// refuses objects naming another.
+	Namespace string
 	// TrustedHostPaths are hostPath prefixes the sensitive-mount check
 	// accepts (a log collector's /var/log, say).
 	TrustedHostPaths []string
+	// NoRBACDefaults leaves the API server's built-in roles out of the
+	// RBAC analysis checks ask for, which otherwise resolves a binding to
+	// cluster-admin, say, with the role every cluster has.
+	NoRBACDefaults bool
 }
 
 // Context is what checks see beyond the object at hand. It is read-only
 // once the main pass starts.
+//
+// The input may define one kind/namespace/name more than once: a
+// repository with envs/prod/app.yaml and envs/staging/app.yaml, each with
+// NetworkPolicy shop/web, or two twins of an example app. Such copies never
+// hide one another. Where two copies sit in different files, the files
+// below the directory they part at are separate file sets (envs/prod and
+// envs/staging): an object is related only to the objects of its own set
+// and of no set (envs/common.yaml), and of several copies in reach, to the
+// nearest (the last in its own file, else the one in the file sharing most
+// directories with it). For gives the context as seen from an object; the
+// duplicate-object check names every copy.
 type Context struct {
 	Options Options
-	index   map[string]map[string]*object.Object // kind -> namespace/name -> object
-	lists   map[string][]*object.Object          // kind -> objects by namespace/name
+	*index
+	// from is the object being checked, which Lookup and List answer
+	// for; nil outside a pass.
+	from *object.Object
+}
+
+// index is the shared part of a Context.
+type index struct {
+	byName map[string]map[string][]*object.Object // kind -> namespace/name -> copies in input order
+	lists  map[string][]*object.Object            // kind -> objects by namespace/name, first copy of each
+	// sets holds, for each directory where two copies of a name part
+	// ("" for the top), the entries below it that are separate file sets.
+	sets map[string]map[string]bool
+	// copied are the kinds with a name defined more than once.
+	copied map[string]bool
+	// inFile is the last copy of a name defined more than once, in each
+	// file that holds one.
+	inFile map[fileKey]*object.Object
+	// under is the first copy of a name defined more than once below
+	// each directory of its files.
+	under map[fileKey]*object.Object
+	// views caches List per kind and file set, as seen from objects
+	// with file sets: kind + "\x00" + view key -> []*object.Object.
+	views sync.Map
 }
 
 // NewContext indexes objects of the kinds checks need by kind and name.
 func NewContext(opts Options, objs []*object.Object) *Context {
-	c := &Context{Options: opts, index: map[string]map[string]*object.Object{}, lists: map[string][]*object.Object{}}
+	x := &index{byName: map[string]map[string][]*object.Object{}, lists: map[string][]*object.Object{}, copied: map[string]bool{}}
 	for _, o := range objs {
-		m := c.index[o.Ref.Kind]
-		if m == nil {
-			m = map[string]*object.Object{}
-			c.index[o.Ref.Kind] = m
+		if o.ApplyNamespace(opts.Namespace) != nil {
+			continue // refused: the main pass reports it
 		}
-		m[o.Ref.Namespace+"/"+o.Ref.Name] = o
+		m := x.byName[o.Ref.Kind]
+		if m == nil {
+			m = map[string][]*object.Object{}
+			x.byName[o.Ref.Kind] = m
+		}
+		k := o.Ref.Namespace + "/" + o.Ref.Name
+		m[k] = append(m[k], o)
 	}
-	for kind, m := range c.index {
+	for kind, m := range x.byName {
 		keys := make([]string, 0, len(m))
-		for k := range m {
+		for k, copies := range m {
 			keys = append(keys, k)
+			// Each copy against the first and the one before it: the
+			// parting directories of every copy, in linear time.
+			for i := 1; i < len(copies); i++ {
+				x.part(sourcePath(copies[0].Source), sourcePath(copies[i].Source))
+				x.part(sourcePath(copies[i-1].Source), sourcePath(copies[i].Source))
+			}
+			if len(copies) > 1 {
+				x.copied[kind] = true
+				if x.inFile == nil {
+					x.inFile = map[fileKey]*object.Object{}
+				}
+				if x.under == nil {
+					x.under = map[fileKey]*object.Object{}
+				}
+				for _, o := range copies {
+					p := filepath.ToSlash(sourcePath(o.Source))
+					x.inFile[fileKey{kind, k, sourcePath(o.Source)}] = o
+					for i := len(p); i >= 0; i-- {
+						if i == 0 || p[i-1] == '/' {
+							if dk := (fileKey{kind, k, p[:i]}); x.under[dk] == nil {
+								x.under[dk] = o
+							}
+						}
+					}
+				}
+			}
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			c.lists[kind] = append(c.lists[kind], m[k])
+			x.lists[kind] = append(x.lists[kind], m[k][0])
 		}
 	}
-	return c
+	return &Context{Options: opts, index: x}
+}
+
+// part records that files a and b are in separate file sets.
+func (x *index) part(a, b string) {
+	d, ca, cb, ok := parting(a, b)
+	if !ok {
+		return
+	}
+	if x.sets == nil {
+		x.sets = map[string]map[string]bool{}
+	}
+	if x.sets[d] == nil {
+		x.sets[d] = map[string]bool{}
+	}
+	x.sets[d][ca], x.sets[d][cb] = true, true
+}
+
+// parting splits two different slash-separated paths at the directory
+// they part at: that directory and the entry below it each path goes
+// through. ok is false for equal paths.
+func parting(a, b string) (dir, ca, cb string, ok bool) {
+	if a == b {
+		return "", "", "", false
+	}
+	a, b = filepath.ToSlash(a), filepath.ToSlash(b)
+	n := 0 // length of the common directory prefix, with its slash
+	for {
+		i, j := strings.IndexByte(a[n:], '/'), strings.IndexByte(b[n:], '/')
+		if i < 0 || j < 0 || a[n:n+i] != b[n:n+j] {
+			break
+		}
+		n += i + 1
+	}
+	next := func(p string) string {
+		if i := strings.IndexByte(p, '/'); i >= 0 {
+			return p[:i]
+		}
+		return p
+	}
+	return a[:n], next(a[n:]), next(b[n:]), true
+}
+
+// separate reports whether the files at a and b are in different file
+// sets.
+func (x *index) separate(a, b string) bool {
+	if len(x.sets) == 0 {
+		return false
+	}
+	d, ca, cb, ok := parting(a, b)
+	if !ok || ca == cb {
+		return false
+	}
+	set := x.sets[d]
+	return set[ca] && set[cb]
+}
+
+// viewKey names the file sets a file is in: the entries it goes through
+// below each parting directory. Files with equal keys see the same objects.
+func (x *index) viewKey(p string) string {
+	if len(x.sets) == 0 {
+		return ""
+	}
+	p = filepath.ToSlash(p)
+	var key strings.Builder
+	for n := 0; ; {
+		rest := p[n:]
+		e := rest
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			e = rest[:i]
+		}
+		if x.sets[p[:n]][e] {
+			key.WriteString(p[:n])
+			key.WriteString(e)
+			key.WriteByte(0)
+		}
+		if len(e) == len(rest) {
+			return key.String()
+		}
+		n += len(e) + 1
+	}
+}
+
+// For returns the context as seen from obj (see Context).
+func (c *Context) For(obj *object.Object) *Context {
+	if len(c.sets) == 0 {
+		return c
+	}
+	return &Context{Options: c.Options, index: c.index, from: obj}
+}
+
+// visible reports whether o is in the file set of the object the context
+// is seen from.
+func (c *Context) visible(o *object.Object) bool {
+	return c.from == nil || !c.separate(sourcePath(c.from.Source), sourcePath(o.Source))
 }
 
 // Lookup returns the indexed object of kind in namespace ns (empty for
 // cluster-scoped kinds) named name, or nil.
 func (c *Context) Lookup(kind, ns, name string) *object.Object {
-	return c.index[kind][ns+"/"+name]
+	key := ns + "/" + name
+	copies := c.byName[kind][key]
+	if len(copies) == 1 && c.visible(copies[0]) {
+		return copies[0]
+	}
+	if len(copies) < 2 {
+		return nil
+	}
+	// In its own file the last copy wins, as applying the file would
+	// leave it.
+	from := ""
+	if c.from != nil {
+		from = filepath.ToSlash(sourcePath(c.from.Source))
+		if o := c.inFile[fileKey{kind, key, sourcePath(c.from.Source)}]; o != nil {
+			return o
+		}
+	}
+	// Elsewhere the first copy in reach in the deepest directory that
+	// holds both from's file and a copy. under answers the first copy of
+	// each directory in constant time; when that one is out of reach, the
+	// first maxNearest copies are weighed, so that a name defined in
+	// thousands of files costs each lookup a bounded time.
+	for d := from; ; {
+		i := strings.LastIndexByte(d, '/')
+		d = d[:i+1] // "" past the top
+		if o := c.under[fileKey{kind, key, d}]; o != nil {
+			if c.visible(o) {
+				return o
+			}
+			for _, o := range copies[:min(len(copies), maxNearest)] {
+				if strings.HasPrefix(filepath.ToSlash(sourcePath(o.Source)), d) && c.visible(o) {
+					return o
+				}
+			}
+		}
+		if d == "" {
+			return nil
+		}
+		d = d[:len(d)-1]
+	}
 }
 
-// List returns the indexed objects of a kind, ordered by namespace and
-// name. The slice is shared: do not modify it.
-func (c *Context) List(kind string) []*object.Object { return c.lists[kind] }
+// maxNearest bounds the copies of one name Lookup weighs in a directory
+// whose first copy is out of reach.
+const maxNearest = 64
+
+// fileKey names the copies of one name in one file or, for under, one
+// directory (with its trailing slash; "" for the top).
+type fileKey struct{ kind, name, file string }
+
+// List returns the indexed objects of a kind in the file set of the object
+// the context is seen from, ordered by namespace and name, one copy of
+// each name. The slice is shared: do not modify it.
+func (c *Context) List(kind string) []*object.Object {
+	list := c.lists[kind]
+	if c.from == nil || len(c.sets) == 0 {
+		return list
+	}
+	from := sourcePath(c.from.Source)
+	// The objects in reach are the same for every file of a view, and
+	// cached; which copy of a name is nearest depends on the file, so a
+	// kind with copies is listed anew, at the cost of reading the list
+	// that every caller pays anyway.
+	key := kind + "\x00" + c.viewKey(from)
+	if v, ok := c.views.Load(key); ok {
+		return v.([]*object.Object)
+	}
+	out := make([]*object.Object, 0, len(list))
+	for _, o := range list {
+		if o = c.Lookup(kind, o.Ref.Namespace, o.Ref.Name); o != nil {
+			out = append(out, o)
+		}
+	}
+	if !c.copied[kind] {
+		c.views.Store(key, out)
+	}
+	return out
+}
+
+// Duplicates returns every copy of obj's kind/namespace/name in the index,
+// obj's own included, in input order, when there is more than one; nil
+// otherwise. obj is matched by its place in the input, so that it may be
+// the index's object or another reading of the same document.
+func (c *Context) Duplicates(obj *object.Object) []*object.Object {
+	copies := c.byName[obj.Ref.Kind][obj.Ref.Namespace+"/"+obj.Ref.Name]
+	if len(copies) < 2 || !slices.ContainsFunc(copies, func(o *object.Object) bool { return o.Source == obj.Source }) {
+		return nil
+	}
+	return copies
+}
+
+// sourcePath is the path an object was read from: its Helm template when
+// it has one (all of a chart's output comes from one stream).
+func sourcePath(l finding.Location) string {
+	if l.Template != "" {
+		return l.Template
+	}
+	return l.File
+}
 
 // Engine runs a list of checks over objects. It is safe for concurrent use.
 type Engine struct {
@@ -107,6 +371,18 @@ func (e *Engine) Run(obj *object.Object) ([]finding.Finding, error) {
 // copying each object's list into it (findings are a few hundred bytes
 // each, and a large scan has hundreds of thousands).
 func (e *Engine) RunAppend(dst []finding.Finding, obj *object.Object) ([]finding.Finding, error) {
+	return e.run(nil, dst, obj)
+}
+
+// RunContext is Run stopping between checks once ctx is done, with ctx's
+// error: an admission review that has been answered (timed out) must not
+// keep a core busy with the rest of the catalogue.
+func (e *Engine) RunContext(ctx context.Context, obj *object.Object) ([]finding.Finding, error) {
+	return e.run(ctx, nil, obj)
+}
+
+// run is RunAppend, watching ctx when it is not nil.
+func (e *Engine) run(ctx context.Context, dst []finding.Finding, obj *object.Object) ([]finding.Finding, error) {
 	var (
 		tmpl    *object.PodTemplate
 		decoded bool
@@ -114,11 +390,23 @@ func (e *Engine) RunAppend(dst []finding.Finding, obj *object.Object) ([]finding
 	// One pass serves every check of the object in turn: checks do not
 	// keep it (Run must not keep state), and a pass per check was an
 	// allocation per check and object.
-	pass := &Pass{Object: obj, Context: e.context, findings: &dst}
+	// An object the API server would refuse to decode is an input error,
+	// not an object to judge: checks reading its fields would see zero
+	// values and pass it.
+	if err := obj.ApplyNamespace(e.context.Options.Namespace); err != nil {
+		return dst, fmt.Errorf("%s: %w", obj.Ref, err)
+	}
+	if err := obj.CheckTypes(); err != nil {
+		return dst, fmt.Errorf("%s: %w", obj.Ref, err)
+	}
+	pass := &Pass{Object: obj, Context: e.context.For(obj), findings: &dst}
 	for i := range e.checks {
 		c := &e.checks[i]
 		if c.Run == nil {
 			continue
+		}
+		if ctx != nil && ctx.Err() != nil {
+			return dst, context.Cause(ctx)
 		}
 		wantsTemplate := e.wantsTemplate[i]
 		if !wantsTemplate && !slices.Contains(c.Kinds, obj.Ref.Kind) && !slices.Contains(c.Kinds, AnyKind) {

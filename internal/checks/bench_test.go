@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/pod-security-admission/api"
+
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/check/checktest"
 	"github.com/kubeguard/kubeguard/internal/cputime"
@@ -31,7 +33,7 @@ func BenchmarkCatalogue(b *testing.B) {
 			namespaces = append(namespaces, o)
 		}
 	}
-	engine := check.NewEngine(all, check.NewContext(check.Options{PSSLevel: "restricted", PSSVersion: "latest"}, namespaces))
+	engine := check.NewEngine(all, check.NewContext(check.Options{PodSecurity: &api.LevelVersion{Level: api.LevelRestricted, Version: api.LatestVersion()}}, namespaces))
 	filter := &suppress.Filter{Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	b.ReportAllocs()
 	start := cputime.Used()

@@ -67,14 +67,19 @@ func TestOneFilePerCheck(t *testing.T) {
 		if strings.HasPrefix(c.ID, "pss-") || c.Category == "kubeguard configuration" {
 			continue
 		}
-		files, _ := filepath.Glob(filepath.Join("*", c.ID+".go"))
+		pattern, testdata := filepath.Join("*", c.ID+".go"), "testdata"
+		if c.Scope == check.ScopeRBAC {
+			// Beside the analysis that finds them.
+			pattern, testdata = filepath.Join("..", "rbac", c.ID+".go"), filepath.Join("testdata", "checks")
+		}
+		files, _ := filepath.Glob(pattern)
 		if len(files) != 1 {
-			t.Errorf("check %s: want one file %s.go in a package under internal/checks, found %v", c.ID, c.ID, files)
+			t.Errorf("check %s: want one file %s, found %v", c.ID, pattern, files)
 			continue
 		}
 		dir := filepath.Dir(files[0])
 		for _, fx := range []string{c.ID + ".yaml", c.ID + "_ok.yaml"} {
-			if _, err := os.Stat(filepath.Join(dir, "testdata", fx)); err != nil {
+			if _, err := os.Stat(filepath.Join(dir, testdata, fx)); err != nil {
 				t.Errorf("check %s: fixture %v", c.ID, err)
 			}
 		}

@@ -2,7 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"github.com/kubeguard/kubeguard/internal/checks/rbac"
 	"io"
 	"strings"
 
@@ -25,12 +24,12 @@ func Markdown(w io.Writer, cs []check.Check) error {
 		fmt.Fprintf(&b, "\n## %s\n\n", c.ID)
 		fmt.Fprintf(&b, "**%s** — severity %s, category %s.\n\n", c.Title, c.Severity, c.Category)
 		fmt.Fprintf(&b, "%s\n\n", c.Rationale)
-		switch {
-		case len(c.Kinds) > 0:
+		switch c.Scope {
+		case check.ScopeObject, check.ScopeInput:
 			fmt.Fprintf(&b, "Applies to: %s.\n\n", kinds(c.Kinds))
-		case c.Category == rbac.Category:
+		case check.ScopeRBAC:
 			b.WriteString("Reported by `kubeguard rbac risks`, which reads roles, bindings and workloads together.\n\n")
-		default:
+		case check.ScopeConfig:
 			b.WriteString("Reported by the scan about its own configuration.\n\n")
 		}
 		fmt.Fprintf(&b, "Remediation:\n\n```\n%s\n```\n\n", c.Remediation)

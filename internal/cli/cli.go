@@ -5,15 +5,69 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strings"
+	"sync"
 )
 
-// Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
-var Version = "dev"
+// Version, when set at build time with
+// -ldflags "-X github.com/kubeguard/kubeguard/internal/cli.Version=v1.2.3",
+// is the version kubeguard reports; otherwise the Go toolchain's stamp in
+// the binary (the module version of 'go install ...@v1.2.3', or the
+// pseudo-version it derives from the VCS for a build in a clone) is.
+var Version string
+
+// version is the version reports and user agents carry (versionOf).
+var version = sync.OnceValue(func() string {
+	bi, _ := debug.ReadBuildInfo()
+	return versionOf(Version, bi)
+})
+
+// versionOf is the version set at build time when there is one, else the
+// module version of the build information when it is a version, else
+// "dev" (a build without VCS stamping, such as -buildvcs=false).
+func versionOf(set string, bi *debug.BuildInfo) string {
+	switch {
+	case set != "":
+		return set
+	case bi != nil && bi.Main.Version != "" && bi.Main.Version != "(devel)":
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// versionDetails is the version with what the build information says of
+// the source and the toolchain: the VCS revision and time, whether the
+// tree had uncommitted changes, the Go version.
+func versionDetails(set string, bi *debug.BuildInfo) string {
+	v := versionOf(set, bi)
+	if bi == nil {
+		return v
+	}
+	var parts []string
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	if rev := settings["vcs.revision"]; rev != "" {
+		parts = append(parts, "revision "+rev)
+	}
+	if t := settings["vcs.time"]; t != "" {
+		parts = append(parts, t)
+	}
+	if settings["vcs.modified"] == "true" {
+		parts = append(parts, "modified")
+	}
+	if bi.GoVersion != "" {
+		parts = append(parts, bi.GoVersion)
+	}
+	if len(parts) == 0 {
+		return v
+	}
+	return v + " (" + strings.Join(parts, ", ") + ")"
+}
 
 // Exit codes.
 const (
@@ -38,25 +92,32 @@ func commands() []command {
 		{"scan", "check manifests against the Kubernetes security model", runScan},
 		{"cluster", "check a live cluster: posture, Pod Security readiness, RBAC", runCluster},
 		{"checks", "list the checks with their documentation", runChecks},
+		{"explain", "show a check: rationale, fix, documentation", runExplain},
 		{"rbac", "analyse RBAC: can-i, who-can, risks, escalation paths", runRBAC},
 		{"netpol", "analyse NetworkPolicy: can-reach, matrix, exposure, diff", runNetpol},
+		{"audit", "analyse auditing: lint the audit policy, detect attacks in audit logs, roles from logs", runAudit},
+		{"node", "check a node's control-plane and kubelet configuration, encryption at rest and PKI", runNode},
 		{"webhook", "serve a validating admission webhook: Pod Security and kubeguard checks", runWebhook},
-		{"version", "print the version", func(_ context.Context, _ []string, io IO) int {
-			fmt.Fprintln(io.Stdout, "kubeguard", Version)
-			return ExitOK
-		}},
+		{"version", "print the version", runVersion},
 	}
 }
 
 // Run runs kubeguard with the given arguments (without the program name)
 // and returns the exit code.
 func Run(ctx context.Context, args []string, io IO) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	switch {
+	case len(args) == 0:
+		// Not asked for: the usage is the error.
+		usage(io.Stderr)
+		return ExitError
+	case args[0] == "--version":
+		return runVersion(ctx, args[1:], io)
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "help" && len(args) == 1:
 		usage(io.Stdout)
-		if len(args) == 0 {
-			return ExitError
-		}
 		return ExitOK
+	case args[0] == "help":
+		// help scan, help rbac can-i: the command's own --help.
+		return Run(ctx, append(args[1:len(args):len(args)], "--help"), io)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
@@ -81,45 +142,40 @@ Commands:
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
+Examples:
+  kubeguard scan examples/insecure/
+  helm template my-chart | kubeguard scan -o sarif --output kubeguard.sarif -
+  kubeguard cluster --context prod
+  kubeguard rbac who-can get secrets -n prod -f deploy/
+  kubeguard help scan
+
 Run 'kubeguard <command> --help' for a command's flags and examples.
 `)
 }
 
-// parse parses flags that may come before, between or after positional
-// arguments ("scan dir/ --level baseline"), and returns the positionals.
-// "--" ends flag parsing.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
+const versionHelp = `Usage: kubeguard version
 
-// usageError reports a bad command line and returns ExitError.
-func usageError(io IO, fs *flag.FlagSet, err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return ExitOK
-	}
-	fmt.Fprintf(io.Stderr, "kubeguard %s: %v\nRun 'kubeguard %s --help' for usage.\n", fs.Name(), err, fs.Name())
-	return ExitError
-}
+Prints kubeguard's version: the module version the binary was built
+from ('go install github.com/kubeguard/kubeguard/cmd/kubeguard@v1.2.3'), or
+for a build in a clone the pseudo-version the Go toolchain derives from the
+commit, then the VCS revision and time, "modified" when the tree had
+uncommitted changes, and the Go version. 'kubeguard --version' is the same.
 
-func oneOf(name, value string, allowed []string) error {
-	for _, a := range allowed {
-		if value == a {
-			return nil
-		}
+Examples:
+  kubeguard version
+  kubeguard --version
+`
+
+func runVersion(_ context.Context, args []string, io IO) int {
+	fs := newFlags("version", versionHelp)
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
-	return fmt.Errorf("invalid --%s %q (want one of %s)", name, value, strings.Join(allowed, ", "))
+	if len(pos) > 0 {
+		return fs.usageError(io, fmt.Errorf("unexpected argument %q", pos[0]))
+	}
+	bi, _ := debug.ReadBuildInfo()
+	fmt.Fprintln(io.Stdout, "kubeguard", versionDetails(Version, bi))
+	return ExitOK
 }

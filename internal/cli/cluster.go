@@ -1,33 +1,23 @@
 package cli
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
-	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
-	"github.com/kubeguard/kubeguard/internal/check"
-	"github.com/kubeguard/kubeguard/internal/checks"
-	"github.com/kubeguard/kubeguard/internal/checks/pss"
 	"github.com/kubeguard/kubeguard/internal/cluster"
 	"github.com/kubeguard/kubeguard/internal/config"
-	"github.com/kubeguard/kubeguard/internal/finding"
-	"github.com/kubeguard/kubeguard/internal/object"
-	"github.com/kubeguard/kubeguard/internal/rbac"
 	"github.com/kubeguard/kubeguard/internal/report"
-	"github.com/kubeguard/kubeguard/internal/suppress"
-	rbacv1 "k8s.io/api/rbac/v1"
-	kruntime "k8s.io/apimachinery/pkg/runtime"
+	"github.com/kubeguard/kubeguard/internal/run"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // ConnectOptions are the flags that reach a live cluster, shared by
@@ -39,24 +29,101 @@ type ConnectOptions struct {
 	Burst      int
 }
 
-func connectFlags(fs *flag.FlagSet, o *ConnectOptions) {
+func connectFlags(fs *flagSet, o *ConnectOptions) {
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig `file` (default: $KUBECONFIG, ~/.kube/config, or the pod's in-cluster configuration)")
 	fs.StringVar(&o.Context, "context", "", "kubeconfig `context` (default: the current context)")
 	fs.Float64Var(&o.QPS, "qps", cluster.DefaultQPS, "API requests per second (`n`)")
 	fs.IntVar(&o.Burst, "burst", cluster.DefaultBurst, "API request burst (`n`)")
 }
 
-// connect builds the clients of the connection.
-func (o *ConnectOptions) connect(wrap func(*cluster.Connection)) (*cluster.Clients, error) {
-	c := cluster.Connection{Kubeconfig: o.Kubeconfig, Context: o.Context, QPS: float32(o.QPS), Burst: o.Burst, UserAgent: "kubeguard/" + Version}
+// connect builds the clients of the connection, and says which server,
+// context and kubeconfig it reaches for errors to name. A kubeconfig that
+// cannot be used is an error naming the files tried and the context.
+func (o *ConnectOptions) connect(wrap func(*cluster.Connection)) (*cluster.Clients, string, error) {
+	c := cluster.Connection{Kubeconfig: o.Kubeconfig, Context: o.Context, QPS: float32(o.QPS), Burst: o.Burst, UserAgent: "kubeguard/" + version()}
 	if wrap != nil {
 		wrap(&c)
 	}
+	files, explicit := o.kubeconfigFiles()
+	var found []string
+	for _, f := range files {
+		if _, err := os.Stat(f); err == nil {
+			found = append(found, f)
+		}
+	}
+	if len(found) == 0 && explicit {
+		// client-go skips the missing files of $KUBECONFIG, and then
+		// falls back to the in-cluster configuration or gives up with
+		// advice about KUBERNETES_MASTER.
+		return nil, "", fmt.Errorf("no kubeconfig at %s (%s)", strings.Join(files, ", "), o.kubeconfigOrigin())
+	}
 	cfg, _, err := c.RESTConfig()
 	if err != nil {
-		return nil, err
+		if len(found) == 0 {
+			return nil, "", fmt.Errorf("no cluster to connect to: no kubeconfig at %s (give --kubeconfig FILE or set KUBECONFIG), and not running in a pod", strings.Join(files, ", "))
+		}
+		return nil, "", fmt.Errorf("%s: %w", o.kubeconfigText(found), errors.Unwrap(err))
 	}
-	return cluster.NewClients(cfg)
+	clients, err := cluster.NewClients(cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	target := cfg.Host + " (in-cluster configuration)"
+	if len(found) > 0 {
+		target = cfg.Host + " (" + o.kubeconfigText(found) + ")"
+	}
+	return clients, target, nil
+}
+
+// kubeconfigFiles are the kubeconfig files a connection reads, and whether
+// the user named them (--kubeconfig or $KUBECONFIG) rather than the
+// default ~/.kube/config.
+func (o *ConnectOptions) kubeconfigFiles() ([]string, bool) {
+	if o.Kubeconfig != "" {
+		return []string{o.Kubeconfig}, true
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	return rules.Precedence, os.Getenv(clientcmd.RecommendedConfigPathEnvVar) != ""
+}
+
+// kubeconfigOrigin says where the kubeconfig files came from.
+func (o *ConnectOptions) kubeconfigOrigin() string {
+	if o.Kubeconfig != "" {
+		return "--kubeconfig"
+	}
+	return "$" + clientcmd.RecommendedConfigPathEnvVar
+}
+
+// kubeconfigText names the kubeconfig files read and the context used:
+// kubeconfig /home/u/.kube/config, context "prod".
+func (o *ConnectOptions) kubeconfigText(files []string) string {
+	name := o.Context
+	if name == "" {
+		rules := clientcmd.NewDefaultClientConfigLoadingRules()
+		rules.ExplicitPath = o.Kubeconfig
+		if raw, err := rules.Load(); err == nil {
+			name = raw.CurrentContext
+		}
+	}
+	text := "kubeconfig " + strings.Join(files, ", ")
+	if name != "" {
+		text += fmt.Sprintf(", context %q", name)
+	}
+	return text
+}
+
+// rootCause is the network error under the layers of a failed request
+// (list, URL): "dial tcp 127.0.0.1:1: connect: connection refused".
+func rootCause(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return op
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return dns
+	}
+	return err
 }
 
 // ClusterOptions are the flags of kubeguard cluster.
@@ -104,27 +171,18 @@ Examples:
 
 Exit status: 0 no finding at or above --fail-on, 1 such findings, 2 usage
 errors, an unreachable cluster, or objects that could not be read.
-
-Flags:
 `
 
-func clusterFlags(o *ClusterOptions, w io.Writer) *flag.FlagSet {
-	fs := scanFlags(&o.Scan, w)
-	fs.Init("cluster", flag.ContinueOnError)
-	for _, name := range []string{"format", "o"} {
-		fs.Lookup(name).Usage = "output `format`: text, json, sarif, junit or policyreport"
-	}
+func clusterFlags(o *ClusterOptions) *flagSet {
+	fs := newFlags("cluster", clusterUsage)
+	checkFlags(fs, &o.Scan)
+	fs.Lookup("format").Usage = "output `format`: text, json, sarif, junit or policyreport"
 	fs.Lookup("config").Usage = "configuration `file` (" + config.FileName + ": disabled checks, parameters, exemptions); none by default"
 	fs.Lookup("workers").Usage = "objects checked in parallel (`n`; default: one per CPU)"
 	connectFlags(fs, &o.Connect)
-	fs.StringVar(&o.Namespace, "n", "", "check only this `namespace` (default: all namespaces)")
-	fs.StringVar(&o.Namespace, "namespace", "", "same as -n")
+	fs.StringVarP(&o.Namespace, "namespace", "n", "", "check only this `namespace` (default: all namespaces)")
 	fs.BoolVar(&o.WriteReports, "write-reports", false, "create or update the PolicyReports in the cluster")
 	fs.BoolVar(&o.Readiness, "readiness", false, "print only the Pod Security readiness of each namespace")
-	fs.Usage = func() {
-		fmt.Fprint(w, clusterUsage)
-		fs.PrintDefaults()
-	}
 	return fs
 }
 
@@ -136,57 +194,64 @@ func runCluster(ctx context.Context, args []string, io IO) int {
 // the requests through it.
 func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluster.Connection)) int {
 	var o ClusterOptions
-	fs := clusterFlags(&o, io.Stderr)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	fs := clusterFlags(&o)
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
 	if len(pos) > 0 {
-		return usageError(io, fs, fmt.Errorf("unexpected argument %q", pos[0]))
+		return fs.usageError(io, fmt.Errorf("unexpected argument %q", pos[0]))
 	}
-	if _, err := pss.LevelVersion(o.Scan.Level, o.Scan.PSSVersion); err != nil {
-		return usageError(io, fs, err)
-	}
-	failOn, err := finding.ParseSeverity(o.Scan.FailOn)
+	lv, err := checkScanFlags(fs, &o.Scan)
 	if err != nil {
-		return usageError(io, fs, fmt.Errorf("invalid --fail-on: %w", err))
+		return fs.usageError(io, err)
+	}
+	failOn, err := severityFlag("fail-on", o.Scan.FailOn)
+	if err != nil {
+		return fs.usageError(io, err)
 	}
 	formats := []string{"text", "json", "sarif", "junit", "policyreport"}
 	if o.Readiness {
 		formats = []string{"text", "json"}
 	}
 	if err := oneOf("format", o.Scan.Format, formats); err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
-	all, err := checks.All()
+	p, err := planFor(run.FrontCluster, o.Scan.settings(lv, nil))
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
 	}
-	cs, filter, opts, err := configure(&o.Scan, all)
+	clients, target, err := o.Connect.connect(wrap)
 	if err != nil {
-		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
-		return ExitError
-	}
-	clients, err := o.Connect.connect(wrap)
-	if err != nil {
-		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
+		fmt.Fprintf(io.Stderr, "kubeguard cluster: %v\n", err)
 		return ExitError
 	}
 	col := &cluster.Collector{Lister: clients, Metadata: clients, Namespace: o.Namespace}
 	prog := newProgress(io.Stderr)
 	col.Progress = prog.update
-	res := ScanCluster(ctx, col, cs, opts, o.Scan.Workers, filter)
+	res := run.ScanCluster(ctx, col, p.Checks, p.Options, o.Scan.Workers, p.Filter)
 	prog.done()
+	if res.Listed == 0 && res.Unreachable != nil {
+		// Every request failed to connect: one line says so, instead of
+		// one error per resource type, an empty report and readiness
+		// table, and a guess at permissions.
+		fmt.Fprintf(io.Stderr, "kubeguard cluster: cannot reach the API server at %s: %v\n", target, rootCause(res.Unreachable))
+		return ExitError
+	}
 	r := res.Report
-	r.Version = Version
+	r.Version = version()
 	for _, w := range res.Warnings {
 		fmt.Fprintf(io.Stderr, "kubeguard: warning: %v\n", w)
 	}
-	for _, e := range r.Errors {
-		fmt.Fprintf(io.Stderr, "kubeguard: %s\n", e.Error())
+	errw := errorsTo(o.Scan.Format, o.Scan.Output, io.Stdout, io.Stderr)
+	if o.Readiness {
+		errw = io.Stderr // the readiness table does not list them
 	}
-	code := exitStatus(r, failOn)
+	for _, e := range r.Errors {
+		fmt.Fprintf(errw, "kubeguard: %s\n", e.Error())
+	}
+	code = exitStatus(r, failOn)
 	if res.Listed == 0 {
 		// Every resource type was forbidden or missing: an empty report
 		// would read as a clean cluster.
@@ -194,7 +259,7 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 		code = ExitError
 	}
 	if o.WriteReports {
-		if err := cluster.WriteReports(ctx, clients.Dynamic, report.PolicyReports(r, time.Now().UTC(), o.Namespace)); err != nil {
+		if err := run.WriteReports(ctx, clients.Dynamic, report.PolicyReports(r, time.Now().UTC(), o.Namespace)); err != nil {
 			fmt.Fprintf(io.Stderr, "kubeguard: write reports: %v\n", err)
 			code = ExitError
 		}
@@ -209,7 +274,7 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	return code
 }
 
-func writeCluster(o *ClusterOptions, stdout io.Writer, res *ClusterResult) error {
+func writeCluster(o *ClusterOptions, stdout io.Writer, res *run.ClusterResult) error {
 	format := o.Scan.Format
 	var out report.Output
 	w, closeOut := stdout, func() error { return nil }
@@ -225,7 +290,7 @@ func writeCluster(o *ClusterOptions, stdout io.Writer, res *ClusterResult) error
 		out = report.PolicyReportYAML{Namespace: o.Namespace}
 	default:
 		var err error
-		out, w, closeOut, err = openOutput(format, o.Scan.Output, stdout)
+		out, w, closeOut, err = openOutput(format, o.Scan.Output, o.Scan.Compact, stdout)
 		if err != nil {
 			return err
 		}
@@ -249,304 +314,16 @@ func writeCluster(o *ClusterOptions, stdout io.Writer, res *ClusterResult) error
 	return err
 }
 
-// ClusterResult is what a live scan found.
-type ClusterResult struct {
-	Report    *report.Report
-	Readiness []cluster.NamespaceReadiness
-	// Warnings are resource types left out of the results.
-	Warnings []error
-	// Listed is the number of resource types read.
-	Listed int
-}
-
-// contextKinds maps the kinds checks read across the input to the
-// resources that hold them. Kinds not listed here (cert-manager's
-// Certificate) are not read from a cluster.
-var contextKinds = map[string]cluster.Resource{
-	"Namespace":     cluster.Namespaces,
-	"NetworkPolicy": cluster.NetworkPolicies,
-	"ResourceQuota": cluster.ResourceQuotas,
-	"LimitRange":    cluster.LimitRanges,
-	"Secret":        cluster.Secrets,
-}
-
-// liveScan is the state of one scan of a cluster.
-type liveScan struct {
-	col     *cluster.Collector
-	owners  *cluster.Owners
-	ready   *cluster.Readiness
-	builder rbac.Builder
-
-	mu       sync.Mutex
-	objects  []report.Object
-	findings []finding.Finding
-	errors   []finding.InputError
-	warnings []error
-	listed   int // resource types read
-}
-
-// each lists r and hands every object to fn; a resource left out becomes
-// a warning, any other failure an error of the report.
-func (s *liveScan) each(ctx context.Context, r cluster.Resource, fn func(*cluster.Item) error) {
-	err := s.col.Each(ctx, r, fn)
-	var w *cluster.Warning
-	switch {
-	case err == nil:
-		s.listed++
-	case errors.As(err, &w):
-		s.warnings = append(s.warnings, w)
-		if w.Listed() {
-			s.listed++
-		}
-	default:
-		s.mu.Lock()
-		s.errors = append(s.errors, finding.InputError{Location: finding.Location{File: "cluster"}, Message: err.Error()})
-		s.mu.Unlock()
-	}
-}
-
-func (s *liveScan) fail(ref finding.ObjectRef, err error) {
-	s.mu.Lock()
-	s.errors = append(s.errors, finding.InputError{Location: finding.Location{File: "cluster"}, Message: fmt.Sprintf("%s: %v", ref, err)})
-	s.mu.Unlock()
-}
-
-func refOf(it *cluster.Item) finding.ObjectRef {
-	return finding.ObjectRef{APIVersion: it.Resource.APIVersion(), Kind: it.Resource.Kind, Namespace: it.Meta.GetNamespace(), Name: it.Meta.GetName()}
-}
-
-// ScanCluster lists the cluster and runs the checks over every object, as
-// Scan does over manifests: the kinds checks read across the input, and
-// the RBAC objects, are listed first and kept; workloads and pods then
-// stream through the engine page by page, on every worker, and are not
-// kept (only a slim copy for the RBAC analysis of the workloads checked).
-// Pods and workloads owned by a workload of the scan are not checked: their
-// owner is, and its findings say how many running pods it has.
-func ScanCluster(ctx context.Context, col *cluster.Collector, cs []check.Check, opts check.Options, workers int, filter *suppress.Filter) *ClusterResult {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	eval, err := pss.NewEvaluator()
-	s := &liveScan{col: col, owners: cluster.NewOwners()}
-	if err != nil {
-		s.errors = append(s.errors, finding.InputError{Message: fmt.Sprintf("pod security evaluator: %v", err)})
-		return s.result(nil)
-	}
-	s.ready = cluster.NewReadiness(eval)
-
-	// Context kinds: indexed for the checks, and checked themselves.
-	var held []*object.Object
-	needs := append([]string{"Namespace"}, check.Needs(cs)...)
-	var listed []cluster.Resource
-	for _, kind := range needs {
-		r, ok := contextKinds[kind]
-		if !ok || slices.Contains(listed, r) {
-			continue
-		}
-		listed = append(listed, r)
-		s.each(ctx, r, func(it *cluster.Item) error {
-			if r == cluster.Namespaces && col.Namespace != "" && it.Meta.GetName() != col.Namespace {
-				return nil
-			}
-			obj, err := cluster.Object(it)
-			if err != nil {
-				s.fail(refOf(it), err)
-				return nil
-			}
-			held = append(held, obj)
-			if r == cluster.Namespaces {
-				s.ready.Namespace(obj.Ref.Name, obj.Labels)
-			}
-			return nil
-		})
-	}
-	engine := check.NewEngine(cs, check.NewContext(opts, held))
-
-	// The engine runs on every worker; the listing feeds them in order.
-	type job struct {
-		obj     *object.Object
-		counted bool // a pod attributed to an owner: readiness only
-		owner   finding.ObjectRef
-		it      *cluster.Item
-	}
-	jobs := make(chan job, 2*workers)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for j := range jobs {
-				s.run(engine, filter, j.it, j.obj, j.owner, j.counted)
-			}
-		})
-	}
-	for _, obj := range held {
-		jobs <- job{obj: obj}
-	}
-
-	// RBAC: kept whole in the policy, as the analysis needs them all.
-	rbacObjects := map[finding.ObjectRef]*object.Object{}
-	for _, r := range cluster.RBAC {
-		s.each(ctx, r, func(it *cluster.Item) error {
-			obj, err := cluster.Object(it)
-			if err == nil {
-				var typed bool
-				if typed, err = addRBAC(&s.builder, it); err == nil && typed {
-					s.addObject(obj)
-					rbacObjects[obj.Ref] = obj
-				} else if err == nil {
-					s.builder.Add(obj)
-				}
-			}
-			if err != nil {
-				s.fail(refOf(it), err)
-			}
-			return nil
-		})
-	}
-	for _, obj := range held {
-		if obj.Ref.Kind == "Namespace" {
-			s.builder.Add(obj)
-		}
-	}
-
-	// Workloads, owners first, then pods: streamed, not kept.
-	for _, r := range slices.Concat(cluster.Workloads, []cluster.Resource{cluster.Pods}) {
-		s.each(ctx, r, func(it *cluster.Item) error {
-			ref := refOf(it)
-			top, owned := s.owners.Add(it, ref)
-			if owned && r != cluster.Pods {
-				return nil
-			}
-			if !owned {
-				slim, err := cluster.Slim(it)
-				if err == nil {
-					s.builder.Add(slim)
-				}
-			}
-			jobs <- job{it: it, owner: top, counted: owned}
-			return nil
-		})
-	}
-	for _, r := range []cluster.Resource{cluster.Services, cluster.Ingresses} {
-		s.each(ctx, r, func(it *cluster.Item) error {
-			jobs <- job{it: it}
-			return nil
-		})
-	}
-	close(jobs)
-	wg.Wait()
-
-	policy := s.builder.Build()
-	for _, f := range rbac.Risks(policy) {
-		if col.Namespace != "" && f.Object.Namespace != col.Namespace {
-			continue
-		}
-		// Annotations on a role or binding waive its RBAC findings, as
-		// they do in manifests.
-		if obj := rbacObjects[f.Object]; obj != nil && filter != nil {
-			one := []finding.Finding{f}
-			filter.Apply(obj, one)
-			f = one[0]
-		}
-		s.findings = append(s.findings, f)
-	}
-	s.errors = append(s.errors, policy.Problems...)
-	return s.result(cs)
-}
-
-// run checks one object, converting it first when it comes as a listed
-// item. Pods are also judged for Pod Security readiness.
-func (s *liveScan) run(engine *check.Engine, filter *suppress.Filter, it *cluster.Item, obj *object.Object, owner finding.ObjectRef, counted bool) {
-	if obj == nil {
-		var err error
-		if obj, err = cluster.Object(it); err != nil {
-			s.fail(refOf(it), err)
-			return
-		}
-	}
-	if obj.Ref.Kind == cluster.Pods.Kind {
-		t, err := obj.PodTemplate()
-		if err != nil {
-			s.fail(obj.Ref, err)
-			return
-		}
-		s.ready.Pod(obj.Ref.Namespace, owner, t)
-		if counted {
-			return
-		}
-	}
-	if s.col.Namespace != "" && obj.Ref.Namespace == "" && obj.Ref.Kind != "Namespace" {
-		return
-	}
-	fs, err := engine.Run(obj)
-	if filter != nil {
-		filter.Apply(obj, fs)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.objects = append(s.objects, report.Object{Ref: obj.Ref})
-	s.findings = append(s.findings, fs...)
-	if err != nil {
-		s.errors = append(s.errors, finding.InputError{Location: finding.Location{File: "cluster"}, Message: err.Error()})
-	}
-}
-
-func (s *liveScan) addObject(obj *object.Object) {
-	if s.col.Namespace != "" && obj.Ref.Namespace != s.col.Namespace {
-		return
-	}
-	s.mu.Lock()
-	s.objects = append(s.objects, report.Object{Ref: obj.Ref})
-	s.mu.Unlock()
-}
-
-// result sorts what the scan found and says how many running pods each
-// workload's findings concern.
-func (s *liveScan) result(cs []check.Check) *ClusterResult {
-	for i := range s.findings {
-		f := &s.findings[i]
-		switch f.Object.Kind {
-		case "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob":
-			n := s.owners.Pods(f.Object)
-			pods := fmt.Sprintf("%d running pods", n)
-			if n == 1 {
-				pods = "1 running pod"
-			}
-			if f.Detail != "" {
-				f.Detail += " (" + pods + ")"
-			} else {
-				f.Detail = pods
-			}
-		}
-	}
-	cmpRef := func(a, b finding.ObjectRef) int {
-		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
-	}
-	slices.SortStableFunc(s.findings, func(a, b finding.Finding) int {
-		return cmp.Or(cmpRef(a.Object, b.Object), cmp.Compare(a.CheckID, b.CheckID), cmp.Compare(a.Path, b.Path))
-	})
-	slices.SortFunc(s.objects, func(a, b report.Object) int { return cmpRef(a.Ref, b.Ref) })
-	s.objects = slices.CompactFunc(s.objects, func(a, b report.Object) bool { return a.Ref == b.Ref })
-	r := &report.Report{Checks: cs, Objects: s.objects, Findings: s.findings, Errors: s.errors}
-	res := &ClusterResult{Report: r, Warnings: s.warnings, Listed: s.listed}
-	if s.ready != nil {
-		res.Readiness = s.ready.Result()
-		if ns := s.col.Namespace; ns != "" {
-			res.Readiness = slices.DeleteFunc(res.Readiness, func(n cluster.NamespaceReadiness) bool { return n.Namespace != ns })
-		}
-	}
-	return res
-}
-
 // writeReadiness prints the readiness table, or its JSON.
-func writeReadiness(w io.Writer, format string, rs []cluster.NamespaceReadiness) error {
+func writeReadiness(w io.Writer, format string, rs []run.NamespaceReadiness) error {
 	if format == "json" {
 		if rs == nil {
-			rs = []cluster.NamespaceReadiness{}
+			rs = []run.NamespaceReadiness{}
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
-			Namespaces []cluster.NamespaceReadiness `json:"namespaces"`
+			Namespaces []run.NamespaceReadiness `json:"namespaces"`
 		}{rs})
 	}
 	fmt.Fprintln(w, "Pod Security readiness (running pods, judged by the API server's Pod Security code):")
@@ -566,7 +343,7 @@ func writeReadiness(w io.Writer, format string, rs []cluster.NamespaceReadiness)
 	return tw.Flush()
 }
 
-func violators(vs []cluster.Violation) string {
+func violators(vs []run.Violation) string {
 	if len(vs) == 0 {
 		return "-"
 	}
@@ -619,84 +396,23 @@ func (p *progress) done() {
 	}
 }
 
-// loadRBACLive reads the RBAC state of a live cluster through the
-// collector kubeguard cluster uses: roles, bindings, ServiceAccounts,
-// legacy token Secrets (metadata only), CustomResourceDefinitions,
-// namespaces, and a slim copy of every workload and running pod not owned
-// by another workload.
-func loadRBACLive(ctx context.Context, o *RBACOptions, stderr io.Writer) (*rbacInput, error) {
-	clients, err := o.Connect.connect(o.wrap)
+// loadRBACLive reads the RBAC state of a live cluster, showing progress on
+// a terminal and saying the resource types left out.
+func loadRBACLive(ctx context.Context, o *RBACOptions, stderr io.Writer) (*run.RBACInput, error) {
+	clients, target, err := o.Connect.connect(o.wrap)
 	if err != nil {
 		return nil, err
 	}
 	col := &cluster.Collector{Lister: clients, Metadata: clients}
 	prog := newProgress(stderr)
 	col.Progress = prog.update
-	defer prog.done()
-	s := &liveScan{col: col, owners: cluster.NewOwners()}
-	add := func(slim bool) func(*cluster.Item) error {
-		return func(it *cluster.Item) error {
-			conv := cluster.Object
-			if slim {
-				if _, owned := s.owners.Add(it, refOf(it)); owned {
-					return nil
-				}
-				conv = cluster.Slim
-			}
-			obj, err := conv(it)
-			if err == nil {
-				var typed bool
-				if typed, err = addRBAC(&s.builder, it); err == nil && !typed {
-					s.builder.Add(obj)
-				}
-			}
-			if err != nil {
-				s.fail(refOf(it), err)
-				return nil
-			}
-			s.objects = append(s.objects, report.Object{Ref: obj.Ref})
-			return nil
-		}
+	in := run.LoadRBACLive(ctx, col)
+	prog.done()
+	if in.Listed == 0 && in.Unreachable != nil {
+		return nil, fmt.Errorf("cannot reach the API server at %s: %v", target, rootCause(in.Unreachable))
 	}
-	for _, r := range slices.Concat([]cluster.Resource{cluster.Namespaces}, cluster.RBAC) {
-		s.each(ctx, r, add(false))
-	}
-	for _, r := range slices.Concat(cluster.Workloads, []cluster.Resource{cluster.Pods}) {
-		s.each(ctx, r, add(true))
-	}
-	for _, w := range s.warnings {
+	for _, w := range in.Warnings {
 		fmt.Fprintf(stderr, "kubeguard: warning: %v\n", w)
 	}
-	in := &rbacInput{policy: s.builder.Build(), objects: s.objects, errors: s.errors}
-	in.errors = append(in.errors, in.policy.Problems...)
 	return in, nil
-}
-
-// addRBAC adds a role or binding to the policy as a typed value, and
-// reports whether it was one. Typed input has no source position, which
-// is what a live object is: the analysis then names no file or line.
-func addRBAC(b *rbac.Builder, it *cluster.Item) (bool, error) {
-	var in rbac.Input
-	var dst any
-	switch it.Resource {
-	case cluster.Roles:
-		in.Roles = make([]rbacv1.Role, 1)
-		dst = &in.Roles[0]
-	case cluster.ClusterRoles:
-		in.ClusterRoles = make([]rbacv1.ClusterRole, 1)
-		dst = &in.ClusterRoles[0]
-	case cluster.RoleBindings:
-		in.RoleBindings = make([]rbacv1.RoleBinding, 1)
-		dst = &in.RoleBindings[0]
-	case cluster.ClusterRoleBindings:
-		in.ClusterRoleBindings = make([]rbacv1.ClusterRoleBinding, 1)
-		dst = &in.ClusterRoleBindings[0]
-	default:
-		return false, nil
-	}
-	if err := kruntime.DefaultUnstructuredConverter.FromUnstructured(it.Raw, dst); err != nil {
-		return false, fmt.Errorf("decode: %w", err)
-	}
-	b.AddInput(in)
-	return true, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/kubeguard/kubeguard/internal/cluster/clustertest"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/report"
+	"github.com/kubeguard/kubeguard/internal/run"
 	"sigs.k8s.io/yaml"
 )
 
@@ -155,7 +156,7 @@ func TestClusterReadiness(t *testing.T) {
 		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
 	}
 	var got struct {
-		Namespaces []cluster.NamespaceReadiness `json:"namespaces"`
+		Namespaces []run.NamespaceReadiness `json:"namespaces"`
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatal(err)
@@ -164,20 +165,20 @@ func TestClusterReadiness(t *testing.T) {
 		v := map[string]string{"Deployment": "apps/v1", "CronJob": "batch/v1", "Pod": "v1"}[kind]
 		return finding.ObjectRef{APIVersion: v, Kind: kind, Namespace: "apps", Name: name}
 	}
-	want := []cluster.NamespaceReadiness{
+	want := []run.NamespaceReadiness{
 		{
 			Namespace: "apps", Pods: 5, Level: "privileged", Version: "latest",
-			Baseline: []cluster.Violation{
+			Baseline: []run.Violation{
 				{Owner: ref("Deployment", "web"), Pods: 3, Checks: []string{"privileged"}},
 				{Owner: ref("Pod", "debug"), Pods: 1, Checks: []string{"hostNamespaces"}},
 			},
-			Restricted: []cluster.Violation{
+			Restricted: []run.Violation{
 				{Owner: ref("CronJob", "backup"), Pods: 1, Checks: []string{"allowPrivilegeEscalation", "capabilities_restricted", "runAsNonRoot", "seccompProfile_restricted"}},
 				{Owner: ref("Deployment", "web"), Pods: 3, Checks: []string{"allowPrivilegeEscalation", "capabilities_restricted", "privileged", "runAsNonRoot", "seccompProfile_restricted"}},
 				{Owner: ref("Pod", "debug"), Pods: 1, Checks: []string{"allowPrivilegeEscalation", "capabilities_restricted", "hostNamespaces", "runAsNonRoot", "seccompProfile_restricted"}},
 			},
 		},
-		{Namespace: "secure", Pods: 1, Level: "restricted", Version: "latest", Enforce: "restricted", Baseline: []cluster.Violation{}, Restricted: []cluster.Violation{}},
+		{Namespace: "secure", Pods: 1, Level: "restricted", Version: "latest", Enforce: "restricted", Baseline: []run.Violation{}, Restricted: []run.Violation{}},
 	}
 	if d := cmp.Diff(want, got.Namespaces); d != "" {
 		t.Errorf("readiness (-want +got):\n%s", d)

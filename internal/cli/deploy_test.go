@@ -7,13 +7,16 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubeguard/kubeguard/internal/finding"
@@ -129,10 +132,64 @@ func TestDeployManifests(t *testing.T) {
 		if !slices.Contains(c.Args, "--cert=/tls/tls.crt") || !slices.Contains(c.Args, "--config=/etc/kubeguard/kubeguard.yaml") {
 			t.Errorf("args %q", c.Args)
 		}
+		// The memory bounds are tied to the container's limit: the soft
+		// limit under it, the in-flight budget an eighth of it, at least
+		// one review.
+		limit := c.Resources.Limits.Memory().Value()
+		var memlimit string
+		for _, e := range c.Env {
+			if e.Name == "GOMEMLIMIT" {
+				memlimit = e.Value
+			}
+		}
+		soft, err := resource.ParseQuantity(strings.TrimSuffix(memlimit, "B"))
+		if err != nil || soft.Value() > limit*9/10 {
+			t.Errorf("GOMEMLIMIT %q: want at most nine tenths of the memory limit %d", memlimit, limit)
+		}
+		flagValue := func(name string) int64 {
+			for _, a := range c.Args {
+				if v, ok := strings.CutPrefix(a, "--"+name+"="); ok {
+					n, err := strconv.ParseInt(v, 10, 64)
+					if err != nil {
+						t.Errorf("%s: %v", a, err)
+					}
+					return n
+				}
+			}
+			t.Errorf("args lack --%s", name)
+			return 0
+		}
+		inflight, body := flagValue("max-inflight-bytes"), flagValue("max-body-bytes")
+		if inflight > limit/8 || inflight < body || body <= 0 {
+			t.Errorf("--max-inflight-bytes=%d, --max-body-bytes=%d: want body <= in-flight <= limit/8 (%d)", inflight, body, limit/8)
+		}
 		for _, m := range c.VolumeMounts {
 			if m.SubPath != "" {
 				t.Errorf("volume %s mounted with subPath: updates would never reach the pod", m.Name)
 			}
+		}
+	})
+	t.Run("network policy", func(t *testing.T) {
+		var found bool
+		for _, np := range decodeDocs[networkingv1.NetworkPolicy](t, "policies.yaml", "NetworkPolicy") {
+			if np.Name != "kubeguard-webhook" {
+				continue
+			}
+			found = true
+			for _, r := range np.Spec.Egress {
+				dns := slices.ContainsFunc(r.Ports, func(p networkingv1.NetworkPolicyPort) bool { return p.Port != nil && p.Port.IntValue() == 53 })
+				if dns && (len(r.To) == 0 || slices.ContainsFunc(r.To, func(p networkingv1.NetworkPolicyPeer) bool { return p.PodSelector == nil || p.NamespaceSelector == nil })) {
+					t.Errorf("DNS egress reaches more than the cluster DNS pods: %+v", r.To)
+				}
+			}
+			for _, r := range np.Spec.Ingress {
+				if len(r.Ports) != 1 || r.Ports[0].Port.IntValue() != 8443 {
+					t.Errorf("ingress on %+v, want 8443 only", r.Ports)
+				}
+			}
+		}
+		if !found {
+			t.Error("no kubeguard-webhook NetworkPolicy")
 		}
 	})
 	t.Run("webhook configurations", func(t *testing.T) {

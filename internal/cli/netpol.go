@@ -5,15 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/kubeguard/kubeguard/internal/cluster"
 	"github.com/kubeguard/kubeguard/internal/finding"
-	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/netpol"
+	"github.com/kubeguard/kubeguard/internal/run"
 )
 
 // NetpolOptions are the flags of the kubeguard netpol commands.
@@ -82,24 +81,15 @@ func runNetpol(ctx context.Context, args []string, io IO) int {
 
 // netpolFlags makes the flag set of a netpol command with the input flags
 // (files, unless files is false, and the live cluster) and -o.
-func netpolFlags(name, usage string, o *NetpolOptions, files bool, formats []string, w io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("netpol "+name, flag.ContinueOnError)
-	fs.SetOutput(w)
+func netpolFlags(name, usage string, o *NetpolOptions, files bool, formats []string) *flagSet {
+	fs := newFlags("netpol "+name, usage)
 	if files {
-		list := (*stringList)(&o.Files)
-		fs.Var(list, "f", "manifest `path` to read (repeatable; - for standard input)")
-		fs.Var(list, "filename", "same as -f")
+		fs.StringArrayVarP(&o.Files, "filename", "f", nil, "manifest `path` to read (repeatable; - for standard input)")
 		fs.BoolVar(&o.Cluster, "cluster", false, "read the live cluster (see kubeguard cluster --help) instead of files")
 		connectFlags(fs, &o.Connect)
 	}
 	desc := "output `format`: " + strings.Join(formats, ", ")
-	fs.StringVar(&o.Format, "o", formats[0], desc)
-	fs.StringVar(&o.Format, "format", formats[0], "same as -o")
-	fs.Usage = func() {
-		fmt.Fprint(w, usage)
-		fmt.Fprint(w, "\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs.StringVarP(&o.Format, "format", "o", formats[0], desc)
 	return fs
 }
 
@@ -127,33 +117,8 @@ func loadNetpol(ctx context.Context, o *NetpolOptions, paths []string, stdin io.
 	if len(paths) == 0 {
 		return nil, errors.New("no input: give manifests with -f PATH (- for standard input), or --cluster")
 	}
-	var in netpol.Input
-	out := &netpolInput{}
-	src := &manifest.Source{Paths: paths, Stdin: stdin}
-	readErrs := manifest.Ordered(ctx, src, 0, func(u manifest.Unit) []netpol.Decoded {
-		ds := make([]netpol.Decoded, len(u.Objects))
-		for i, obj := range u.Objects {
-			ds[i] = netpol.Decode(obj)
-			if ds[i].Err != nil {
-				ds[i].Err = finding.InputError{Location: obj.Source, Message: ds[i].Err.Error()}
-			}
-		}
-		return ds
-	}, func(u manifest.Unit, ds []netpol.Decoded) {
-		// In input order: later definitions replace earlier ones.
-		out.errors = append(out.errors, u.Errors...)
-		for _, d := range ds {
-			if d.Err != nil {
-				out.errors = append(out.errors, d.Err.(finding.InputError))
-				continue
-			}
-			in.Add(d)
-		}
-	})
-	out.errors = append(readErrs, out.errors...)
-	n, errs := in.Build()
-	out.net, out.errors = n, append(out.errors, errs...)
-	return out, nil
+	n, errs := run.LoadNetpol(ctx, paths, stdin)
+	return &netpolInput{net: n, errors: errs}, nil
 }
 
 const canReachUsage = `Usage: kubeguard netpol can-reach SRC DST PORT[/PROTOCOL] -f PATH... [-o text|json]
@@ -186,36 +151,36 @@ Exit status: 0 yes, 1 no, 2 usage or input errors.
 
 func runCanReach(ctx context.Context, args []string, io IO) int {
 	var o NetpolOptions
-	fs := netpolFlags("can-reach", canReachUsage, &o, true, []string{"text", "json"}, io.Stderr)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	fs := netpolFlags("can-reach", canReachUsage, &o, true, []string{"text", "json"})
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
-	if err := oneOf("o", o.Format, []string{"text", "json"}); err != nil {
-		return usageError(io, fs, err)
+	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+		return fs.usageError(io, err)
 	}
 	if len(pos) != 3 {
-		return usageError(io, fs, errors.New("want SRC DST PORT[/PROTOCOL]"))
+		return fs.usageError(io, errors.New("want SRC DST PORT[/PROTOCOL]"))
 	}
 	proto, port, err := netpol.ParsePort(pos[2])
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	in, err := loadNetpol(ctx, &o, o.Files, io.Stdin, io.Stderr)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	in.warn(io.Stderr)
 	src, err := in.net.Lookup(pos[0])
 	if err != nil {
-		return usageError(io, fs, fmt.Errorf("SRC %w", err))
+		return fs.usageError(io, fmt.Errorf("SRC %w", err))
 	}
 	dst, err := in.net.Lookup(pos[1])
 	if err != nil {
-		return usageError(io, fs, fmt.Errorf("DST %w", err))
+		return fs.usageError(io, fmt.Errorf("DST %w", err))
 	}
 	if src.Workload == nil && dst.Workload == nil {
-		return usageError(io, fs, errors.New("SRC and DST are both outside the cluster: NetworkPolicy governs neither"))
+		return fs.usageError(io, errors.New("SRC and DST are both outside the cluster: NetworkPolicy governs neither"))
 	}
 	v := in.net.Explain(src, dst, proto, port)
 	if err := buffered(io.Stdout, func(w *bufio.Writer) error { return writeVerdict(w, o.Format, v) }); err != nil {

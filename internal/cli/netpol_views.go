@@ -41,20 +41,20 @@ var matrixFormats = []string{"text", "json", "csv", "dot", "mermaid"}
 
 func runMatrix(ctx context.Context, args []string, io IO) int {
 	var o NetpolOptions
-	fs := netpolFlags("matrix", matrixUsage, &o, true, matrixFormats, io.Stderr)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	fs := netpolFlags("matrix", matrixUsage, &o, true, matrixFormats)
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
-	if err := oneOf("o", o.Format, matrixFormats); err != nil {
-		return usageError(io, fs, err)
+	if err := oneOf("format", o.Format, matrixFormats); err != nil {
+		return fs.usageError(io, err)
 	}
 	if len(pos) > 0 {
-		return usageError(io, fs, fmt.Errorf("unexpected argument %q (input comes with -f)", pos[0]))
+		return fs.usageError(io, fmt.Errorf("unexpected argument %q (input comes with -f)", pos[0]))
 	}
 	in, err := loadNetpol(ctx, &o, o.Files, io.Stdin, io.Stderr)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	in.warn(io.Stderr)
 	if err := buffered(io.Stdout, func(w *bufio.Writer) error { return writeMatrix(w, o.Format, in.net) }); err != nil {
@@ -249,20 +249,20 @@ Exit status: 0, or 2 for usage or input errors.
 
 func runExposure(ctx context.Context, args []string, io IO) int {
 	var o NetpolOptions
-	fs := netpolFlags("exposure", exposureUsage, &o, true, []string{"text", "json"}, io.Stderr)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	fs := netpolFlags("exposure", exposureUsage, &o, true, []string{"text", "json"})
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
-	if err := oneOf("o", o.Format, []string{"text", "json"}); err != nil {
-		return usageError(io, fs, err)
+	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+		return fs.usageError(io, err)
 	}
 	if len(pos) > 0 {
-		return usageError(io, fs, fmt.Errorf("unexpected argument %q (input comes with -f)", pos[0]))
+		return fs.usageError(io, fmt.Errorf("unexpected argument %q (input comes with -f)", pos[0]))
 	}
 	in, err := loadNetpol(ctx, &o, o.Files, io.Stdin, io.Stderr)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	in.warn(io.Stderr)
 	exps := in.net.Exposures()
@@ -341,28 +341,28 @@ usage or input errors.
 
 func runNetpolDiff(ctx context.Context, args []string, io IO) int {
 	var o NetpolOptions
-	fs := netpolFlags("diff", netpolDiffUsage, &o, false, []string{"text", "json"}, io.Stderr)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	fs := netpolFlags("diff", netpolDiffUsage, &o, false, []string{"text", "json"})
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
-	if err := oneOf("o", o.Format, []string{"text", "json"}); err != nil {
-		return usageError(io, fs, err)
+	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+		return fs.usageError(io, err)
 	}
 	if len(pos) != 2 {
-		return usageError(io, fs, errors.New("want OLD NEW"))
+		return fs.usageError(io, errors.New("want OLD NEW"))
 	}
 	if pos[0] == "-" && pos[1] == "-" {
-		return usageError(io, fs, errors.New("only one side may be standard input"))
+		return fs.usageError(io, errors.New("only one side may be standard input"))
 	}
 	old, err := loadNetpol(ctx, &o, pos[:1], io.Stdin, io.Stderr)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	old.warn(io.Stderr)
 	new, err := loadNetpol(ctx, &o, pos[1:], io.Stdin, io.Stderr)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	new.warn(io.Stderr)
 	changes := netpol.Diff(old.net, new.net)

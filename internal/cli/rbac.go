@@ -5,28 +5,30 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
-	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
 	"github.com/kubeguard/kubeguard/internal/cluster"
 	"github.com/kubeguard/kubeguard/internal/finding"
-	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/rbac"
 	"github.com/kubeguard/kubeguard/internal/report"
+	"github.com/kubeguard/kubeguard/internal/run"
 	rbacv1 "k8s.io/api/rbac/v1"
 )
 
 // RBACOptions are the flags of the kubeguard rbac commands.
 type RBACOptions struct {
 	// Files are files, directories and - for standard input.
-	Files        []string
-	WithDefaults bool
+	Files []string
+	// NoDefaults leaves the API server's built-in roles and bindings out
+	// of the analysis, which includes them otherwise, as every cluster
+	// has them.
+	NoDefaults bool
 	// Namespace of the request (can-i, who-can); "default" when unset.
+	// For paths and risks, the namespace of namespaced objects that name
+	// none, as kubectl apply -n gives it.
 	Namespace     string
 	AllNamespaces bool
 	// As, AsServiceAccount (NS:NAME) and AsGroups name who asks (can-i).
@@ -41,13 +43,10 @@ type RBACOptions struct {
 	Connect ConnectOptions
 	// wrap, when set, hooks the connection (tests audit requests).
 	wrap func(*cluster.Connection)
+	// objectNamespace is Namespace for the commands where -n places
+	// objects (paths, risks).
+	objectNamespace string
 }
-
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (l *stringList) String() string     { return strings.Join(*l, ",") }
-func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 const rbacUsage = `Usage: kubeguard rbac <command> -f PATH... [flags]
 
@@ -72,33 +71,31 @@ Input (every command): -f/--filename PATH, repeatable: files, directories
 (searched recursively for .yaml, .yml and .json) and - for standard input;
 or --cluster (with --kubeconfig, --context) to read a live cluster, its
 Secrets as metadata only.
-Namespaced objects without a namespace are taken to be in "default".
---with-defaults adds the API server's built-in roles and bindings.
+Namespaced objects without a namespace are taken to be in "default" (paths
+and risks: in the namespace of -n, as kubectl apply -n puts them).
+The API server's built-in roles and bindings (cluster-admin, admin, edit,
+view, system:*) are part of every analysis of files, as they are of every
+cluster; --no-defaults leaves them out.
+
+Examples:
+  kubeguard rbac can-i list secrets --as-sa ci:deployer -n prod -f deploy/
+  kubeguard rbac who-can create pods/exec -A -f deploy/
+  kubeguard rbac risks -f deploy/
+  kubeguard rbac paths --cluster --context prod
 
 Run 'kubeguard rbac <command> --help' for a command's flags.
 `
 
-// rbacGCPercent is the garbage collector's target during an rbac command
-// (see runRBAC).
-const rbacGCPercent = 300
-
 func runRBAC(ctx context.Context, args []string, io IO) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(io.Stderr, rbacUsage)
+		return ExitError
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "help":
 		fmt.Fprint(io.Stdout, rbacUsage)
-		if len(args) == 0 {
-			return ExitError
-		}
 		return ExitOK
 	}
-	// The rbac commands allocate mostly YAML trees, garbage once each
-	// document is decoded, while what stays live (the compact policy, then
-	// the findings) is a tenth of it and grows slowly: at the default
-	// target the collector runs a dozen times over 24,000 objects, for
-	// little CPU each but a tenth of the command's. Fewer collections
-	// cost peak memory instead, and each page of it a page fault: at four
-	// times the live data the CPU time is that of higher targets, with a
-	// tenth fewer faults than at five times (BENCHMARKS.md).
-	defer collectAt(rbacGCPercent)()
+	defer run.CollectAt(run.RBACGCPercent)()
 	switch args[0] {
 	case "can-i":
 		return runCanI(ctx, args[1:], io)
@@ -113,42 +110,32 @@ func runRBAC(ctx context.Context, args []string, io IO) int {
 	return ExitError
 }
 
+// objectNamespaceFlags adds -n for the commands where it places objects.
+func objectNamespaceFlags(fs *flagSet, o *RBACOptions) {
+	fs.StringVarP(&o.objectNamespace, "namespace", "n", "", "`namespace` of namespaced objects without one, as kubectl apply -n gives it (default \"default\")")
+}
+
 // rbacFlags makes the flag set of an rbac command with the input flags.
-func rbacFlags(name, usage string, o *RBACOptions, w io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("rbac "+name, flag.ContinueOnError)
-	fs.SetOutput(w)
-	files := (*stringList)(&o.Files)
-	fs.Var(files, "f", "manifest `path` to read (repeatable; - for standard input)")
-	fs.Var(files, "filename", "same as -f")
-	fs.BoolVar(&o.WithDefaults, "with-defaults", false, "add the API server's built-in roles and bindings")
+func rbacFlags(name, usage string, o *RBACOptions) *flagSet {
+	fs := newFlags("rbac "+name, usage)
+	fs.StringArrayVarP(&o.Files, "filename", "f", nil, "manifest `path` to read (repeatable; - for standard input)")
+	fs.BoolVar(&o.NoDefaults, "no-defaults", false, "leave the API server's built-in roles and bindings out of the analysis")
+	// The built-in roles used to come only with --with-defaults: the flag
+	// stays accepted, and changes nothing.
+	fs.BoolFunc("with-defaults", "include the built-in roles and bindings (the default; kept for compatibility)", func(string) error { return nil })
 	fs.BoolVar(&o.Cluster, "cluster", false, "read the live cluster (see kubeguard cluster --help) instead of files")
 	connectFlags(fs, &o.Connect)
-	fs.Usage = func() {
-		fmt.Fprint(w, usage)
-		fmt.Fprint(w, "\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	return fs
 }
 
-func requestFlags(fs *flag.FlagSet, o *RBACOptions) {
-	fs.StringVar(&o.Namespace, "n", "", "`namespace` of the request (default \"default\"; ignored for cluster-scoped resources)")
-	fs.StringVar(&o.Namespace, "namespace", "", "same as -n")
-	fs.BoolVar(&o.AllNamespaces, "A", false, "all namespaces (see above)")
-	fs.BoolVar(&o.AllNamespaces, "all-namespaces", false, "same as -A")
-	fs.StringVar(&o.Format, "o", "text", "output `format`: text or json")
-	fs.StringVar(&o.Format, "format", "text", "same as -o")
+func requestFlags(fs *flagSet, o *RBACOptions) {
+	fs.StringVarP(&o.Namespace, "namespace", "n", "", "`namespace` of the request (default \"default\"; ignored for cluster-scoped resources)")
+	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "all namespaces (see above)")
+	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text or json")
 }
 
-// rbacInput is what the input held.
-type rbacInput struct {
-	policy  *rbac.Policy
-	objects []report.Object
-	errors  []finding.InputError // unreadable input and invalid objects
-}
-
-// loadRBAC reads the input with the scan loader and builds the policy.
-func loadRBAC(ctx context.Context, o *RBACOptions, stdin io.Reader, stderr io.Writer) (*rbacInput, error) {
+// loadRBAC reads the input the flags name and builds the policy.
+func loadRBAC(ctx context.Context, o *RBACOptions, stdin io.Reader, stderr io.Writer) (*run.RBACInput, error) {
 	if o.Cluster || o.Connect.Kubeconfig != "" || o.Connect.Context != "" {
 		if len(o.Files) > 0 {
 			return nil, errors.New("-f and --cluster exclude each other")
@@ -158,52 +145,24 @@ func loadRBAC(ctx context.Context, o *RBACOptions, stdin io.Reader, stderr io.Wr
 	if len(o.Files) == 0 {
 		return nil, errors.New("no input: give manifests with -f PATH (- for standard input), or --cluster")
 	}
-	var b rbac.Builder
-	if o.WithDefaults {
-		defs, err := rbac.Defaults()
-		if err != nil {
-			return nil, fmt.Errorf("--with-defaults: %w", err)
-		}
-		b.AddDefaults(defs)
+	return run.LoadRBAC(ctx, o.Files, stdin, !o.NoDefaults, o.objectNamespace)
+}
+
+// defaultsNote says whether the built-in roles are in the analysis, for
+// outputs to say.
+func defaultsNote(p *rbac.Policy) string {
+	if p.DefaultsLoaded {
+		return "the API server's built-in roles are included; --no-defaults leaves them out"
 	}
-	type unit struct {
-		objs    []report.Object
-		decoded []rbac.Decoded
-	}
-	in := &rbacInput{}
-	src := &manifest.Source{Paths: o.Files, Stdin: stdin}
-	readErrs := manifest.Ordered(ctx, src, 0, func(u manifest.Unit) unit {
-		// Decoding is the costly part: done here, on every core. The
-		// objects are not kept: what the analysis and its reports need of
-		// them is in what Decode returns.
-		objs := make([]report.Object, len(u.Objects))
-		ds := make([]rbac.Decoded, len(u.Objects))
-		for i, obj := range u.Objects {
-			objs[i] = report.Object{Ref: obj.Ref, Location: obj.Source}
-			ds[i] = rbac.Decode(obj)
-		}
-		return unit{objs, ds}
-	}, func(u manifest.Unit, d unit) {
-		// In input order, while later documents are still being read:
-		// later definitions replace earlier ones.
-		in.errors = append(in.errors, u.Errors...)
-		in.objects = append(in.objects, d.objs...)
-		for _, x := range d.decoded {
-			b.AddDecoded(x)
-		}
-	})
-	in.errors = append(readErrs, in.errors...)
-	in.policy = b.Build()
-	in.errors = append(in.errors, in.policy.Problems...)
-	return in, nil
+	return "the API server's built-in roles are left out, as --no-defaults asks"
 }
 
 // warn prints input errors and warnings to standard error.
-func (in *rbacInput) warn(w io.Writer) {
-	for _, e := range in.errors {
+func warn(w io.Writer, in *run.RBACInput) {
+	for _, e := range in.Errors {
 		fmt.Fprintf(w, "kubeguard: %s\n", e.Error())
 	}
-	for _, e := range in.policy.Warnings {
+	for _, e := range in.Policy.Warnings {
 		fmt.Fprintf(w, "kubeguard: warning: %s\n", e.Error())
 	}
 }
@@ -211,13 +170,13 @@ func (in *rbacInput) warn(w io.Writer) {
 // loadRequest loads the input, says its problems on stderr, and turns
 // VERB RESOURCE [NAME] into attributes, warning when the resource is not
 // recognised: the start of can-i and who-can.
-func loadRequest(ctx context.Context, o *RBACOptions, pos []string, stdin io.Reader, stderr io.Writer) (*rbacInput, rbac.Attributes, error) {
+func loadRequest(ctx context.Context, o *RBACOptions, pos []string, stdin io.Reader, stderr io.Writer) (*run.RBACInput, rbac.Attributes, error) {
 	in, err := loadRBAC(ctx, o, stdin, stderr)
 	if err != nil {
 		return nil, rbac.Attributes{}, err
 	}
-	in.warn(stderr)
-	a, warning, err := request(in.policy, o, pos)
+	warn(stderr, in)
+	a, warning, err := request(in.Policy, o, pos)
 	if err != nil {
 		return nil, a, err
 	}
@@ -255,12 +214,53 @@ func request(p *rbac.Policy, o *RBACOptions, pos []string) (a rbac.Attributes, w
 	if err != nil {
 		return a, "", err
 	}
+	var warnings []string
+	if w := verbWarning(a); w != "" {
+		warnings = append(warnings, w)
+	}
 	if base, _, _ := strings.Cut(pos[1], "/"); a.ResourceRequest && !strings.Contains(base, ".") {
 		if _, known := p.Namespaced(a.APIGroup, a.Resource); !known {
-			warning = fmt.Sprintf("%q is neither a built-in resource nor one of a CustomResourceDefinition of the input: asked for in the core API group (write RESOURCE.GROUP for another)", a.Resource)
+			warnings = append(warnings, fmt.Sprintf("%q is neither a built-in resource nor one of a CustomResourceDefinition of the input: asked for in the core API group (write RESOURCE.GROUP for another)", a.Resource))
 		}
 	}
-	return a, warning, nil
+	return a, strings.Join(warnings, "\nkubeguard: warning: "), nil
+}
+
+// resourceVerbs are the verbs the API server authorizes resource requests
+// with: the standard ones (kubectl api-resources -o wide), and the special
+// ones of the Kubernetes authorization documentation (use, bind, escalate,
+// impersonate, approve, sign, attest).
+var resourceVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection",
+	"use", "bind", "escalate", "impersonate", "approve", "sign", "attest", "*"}
+
+// nonResourceVerbs are the verbs of non-resource requests: the HTTP
+// method, lowercased.
+var nonResourceVerbs = []string{"get", "head", "options", "post", "put", "patch", "delete", "*"}
+
+// verbWarning says when a request's verb is none the API server
+// authorizes for that kind of request: a typo that would otherwise answer
+// no in silence. Rules may name any verb, so it is a warning, not an error.
+func verbWarning(a rbac.Attributes) string {
+	verbs := resourceVerbs
+	if !a.ResourceRequest {
+		verbs = nonResourceVerbs
+	}
+	if slices.Contains(verbs, a.Verb) {
+		return ""
+	}
+	best, bestD := "", 3
+	for _, v := range verbs {
+		if d := editDistance(a.Verb, v); d < bestD {
+			best, bestD = v, d
+		}
+	}
+	msg := fmt.Sprintf("%q is not a verb the API server authorizes", a.Verb)
+	if best != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", best)
+	} else {
+		msg += " (" + strings.Join(verbs[:len(verbs)-1], ", ") + ")"
+	}
+	return msg
 }
 
 // grantJSON is a grant in JSON output.
@@ -274,7 +274,7 @@ type grantJSON struct {
 	RuleText        string            `json:"ruleText"`
 	PolicyRule      rbacv1.PolicyRule `json:"policyRule"`
 	// Builtin marks grants through the API server's built-in bindings or
-	// roles (--with-defaults).
+	// roles, whose places in kubeguard's copy of them are not given.
 	Builtin        bool              `json:"builtin,omitempty"`
 	AggregatedFrom string            `json:"aggregatedFrom,omitempty"`
 	RuleLocation   *finding.Location `json:"ruleLocation,omitempty"`
@@ -287,7 +287,7 @@ func toGrantJSON(g rbac.Grant) grantJSON {
 		Binding: g.Binding.Ref(), Role: g.Role.Ref(), Rule: g.Rule, RuleText: rbac.RuleString(g.PolicyRule()),
 		PolicyRule: *g.PolicyRule(), Builtin: g.Binding.Default || g.Source().Role.Default, Path: g.String(),
 	}
-	if g.Binding.Origin != nil {
+	if g.Binding.Origin != nil && g.Binding.Origin.Source.File != rbac.DefaultsFile {
 		loc := g.Binding.Origin.Source
 		j.BindingLocation = &loc
 	}
@@ -295,7 +295,7 @@ func toGrantJSON(g rbac.Grant) grantJSON {
 	if src.Role != g.Role {
 		j.AggregatedFrom = fmt.Sprintf("%s rules[%d]", src.Role.Ref(), src.Index)
 	}
-	if loc, ok := src.Location(); ok {
+	if loc, ok := src.Location(); ok && loc.File != rbac.DefaultsFile {
 		j.RuleLocation = &loc
 	}
 	return j
@@ -308,12 +308,11 @@ func writeGrant(w io.Writer, indent string, g rbac.Grant) {
 	if j.BindingLocation != nil {
 		fmt.Fprintf(w, "%s  binding at %s\n", indent, j.BindingLocation)
 	}
-	if j.RuleLocation != nil {
-		builtin := ""
-		if j.RuleLocation.File == rbac.DefaultsFile {
-			builtin = " (built-in role, --with-defaults)"
-		}
-		fmt.Fprintf(w, "%s  rule at %s%s\n", indent, j.RuleLocation, builtin)
+	switch src := g.Source().Role; {
+	case j.RuleLocation != nil:
+		fmt.Fprintf(w, "%s  rule at %s\n", indent, j.RuleLocation)
+	case src.Origin != nil && src.Origin.Source.File == rbac.DefaultsFile:
+		fmt.Fprintf(w, "%s  rule of %s, built into the API server\n", indent, src.Ref())
 	}
 }
 
@@ -331,64 +330,71 @@ for cluster-scoped resources, and for namespaces is the namespace's name.
 -A asks for the request across all namespaces (list pods -A), which only
 ClusterRoleBindings can allow.
 
-Bindings to the built-in roles (admin, edit, view, system:*) grant nothing
-unless --with-defaults adds them; can-i says so when one applies.
+Bindings to the built-in roles (admin, edit, view, system:*) resolve to the
+API server's own rules; with --no-defaults they grant nothing, and can-i
+says so when one applies.
 
 Examples:
   # May the deployer ServiceAccount read Secrets in prod?
   kubeguard rbac can-i list secrets --as-sa ci:deployer -n prod -f deploy/
   # As a member of devs, through a binding to the built-in edit role:
-  kubeguard rbac can-i create deployments.apps --as alice --as-group devs -n team-a --with-defaults -f rbac/
+  kubeguard rbac can-i create deployments.apps --as alice --as-group devs -n team-a -f rbac/
   # A subresource, a named object, and the answer as JSON:
   kubeguard rbac can-i create pods/exec web-0 --as bob -n shop -o json -f rbac/
   # Across all namespaces, which only ClusterRoleBindings can grant:
   kubeguard rbac can-i list pods -A --as alice -f rbac/
   # A non-resource URL:
-  kubeguard rbac can-i get /healthz --as system:anonymous --with-defaults -f rbac/
+  kubeguard rbac can-i get /healthz --as system:anonymous -f rbac/
 
 Exit status: 0 yes, 1 no, 2 usage or input errors.
 `
 
 func runCanI(ctx context.Context, args []string, io IO) int {
 	var o RBACOptions
-	fs := rbacFlags("can-i", canIUsage, &o, io.Stderr)
+	fs := rbacFlags("can-i", canIUsage, &o)
 	requestFlags(fs, &o)
 	fs.StringVar(&o.As, "as", "", "user `name` to ask for")
 	fs.StringVar(&o.AsServiceAccount, "as-sa", "", "ServiceAccount to ask for, as `namespace:name`")
-	fs.Var((*stringList)(&o.AsGroups), "as-group", "`group` of the user (repeatable)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	fs.StringArrayVar(&o.AsGroups, "as-group", nil, "`group` of the user (repeatable)")
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
-	if err := oneOf("o", o.Format, []string{"text", "json"}); err != nil {
-		return usageError(io, fs, err)
+	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+		return fs.usageError(io, err)
 	}
 	var user rbac.User
 	switch {
 	case o.As != "" && o.AsServiceAccount != "":
-		return usageError(io, fs, errors.New("--as and --as-sa exclude each other"))
+		return fs.usageError(io, errors.New("--as and --as-sa exclude each other"))
 	case o.AsServiceAccount != "":
 		ns, name, ok := strings.Cut(o.AsServiceAccount, ":")
 		if !ok || ns == "" || name == "" || strings.Contains(name, ":") {
-			return usageError(io, fs, fmt.Errorf("--as-sa %q: want NAMESPACE:NAME", o.AsServiceAccount))
+			return fs.usageError(io, fmt.Errorf("--as-sa %q: want NAMESPACE:NAME", o.AsServiceAccount))
 		}
 		user = rbac.Authenticated(rbac.ServiceAccountUsername(ns, name), o.AsGroups...)
 	case o.As != "":
 		user = rbac.Authenticated(o.As, o.AsGroups...)
 	default:
-		return usageError(io, fs, errors.New("say who asks: --as USER or --as-sa NAMESPACE:NAME"))
+		return fs.usageError(io, errors.New("say who asks: --as USER or --as-sa NAMESPACE:NAME"))
 	}
 	in, a, err := loadRequest(ctx, &o, pos, io.Stdin, io.Stderr)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
-	d := rbac.NewAuthorizer(in.policy).Decide(user, a)
-	if err := buffered(io.Stdout, func(w *bufio.Writer) error { return writeDecision(w, o.Format, user, a, d, in.policy) }); err != nil {
+	d := rbac.NewAuthorizer(in.Policy).Decide(user, a)
+	if len(in.Errors) > 0 && !d.Allowed {
+		// RBAC only grants: what could not be read may hold the grant, so
+		// "no" would be a guess. "yes" stays true and is printed.
+		fmt.Fprintf(io.Stderr, "kubeguard rbac can-i: no answer: %d input %s (above), and a grant may be in what could not be read\n", len(in.Errors), plural(len(in.Errors), "error", "errors"))
+		return ExitError
+	}
+	if err := buffered(io.Stdout, func(w *bufio.Writer) error { return writeDecision(w, o.Format, user, a, d, in) }); err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
 	}
 	switch {
-	case len(in.errors) > 0:
+	case len(in.Errors) > 0:
 		return ExitError
 	case d.Allowed:
 		return ExitOK
@@ -396,12 +402,16 @@ func runCanI(ctx context.Context, args []string, io IO) int {
 	return ExitFindings
 }
 
-func writeDecision(w io.Writer, format string, u rbac.User, a rbac.Attributes, d rbac.Decision, p *rbac.Policy) error {
+func writeDecision(w io.Writer, format string, u rbac.User, a rbac.Attributes, d rbac.Decision, in *run.RBACInput) error {
+	p := in.Policy
 	var notes []string
+	if !in.Live {
+		notes = append(notes, defaultsNote(p))
+	}
 	for _, b := range d.Unresolved {
 		n := fmt.Sprintf("%s applies but refers to %s, which is not in the input", b.Ref(), b.RoleRefString())
 		if !p.DefaultsLoaded && b.RoleRef.Kind == rbac.KindClusterRole {
-			n += " (built-in roles need --with-defaults)"
+			n += " (the built-in roles are left out: --no-defaults)"
 		}
 		notes = append(notes, n)
 	}
@@ -456,45 +466,52 @@ Examples:
   # Who can read Secrets in prod?
   kubeguard rbac who-can get secrets -n prod -f deploy/
   # Who can exec into pods anywhere, the built-in roles included?
-  kubeguard rbac who-can create pods/exec -A --with-defaults -f deploy/
+  kubeguard rbac who-can create pods/exec -A -f deploy/
   # Who can impersonate system:masters, as JSON?
   kubeguard rbac who-can impersonate groups system:masters -f deploy/ -o json
 `
 
 func runWhoCan(ctx context.Context, args []string, io IO) int {
 	var o RBACOptions
-	fs := rbacFlags("who-can", whoCanUsage, &o, io.Stderr)
+	fs := rbacFlags("who-can", whoCanUsage, &o)
 	requestFlags(fs, &o)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
-	if err := oneOf("o", o.Format, []string{"text", "json"}); err != nil {
-		return usageError(io, fs, err)
+	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+		return fs.usageError(io, err)
 	}
 	in, a, err := loadRequest(ctx, &o, pos, io.Stdin, io.Stderr)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
-	grants := rbac.NewAuthorizer(in.policy).WhoCan(a, o.AllNamespaces)
-	if err := buffered(io.Stdout, func(w *bufio.Writer) error { return writeWhoCan(w, o.Format, a, o.AllNamespaces, grants) }); err != nil {
+	grants := rbac.NewAuthorizer(in.Policy).WhoCan(a, o.AllNamespaces)
+	note := ""
+	if !in.Live {
+		note = defaultsNote(in.Policy)
+	}
+	if err := buffered(io.Stdout, func(w *bufio.Writer) error {
+		return writeWhoCan(w, o.Format, termWidth(io.Stdout), a, o.AllNamespaces, grants, note)
+	}); err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
 	}
-	if len(in.errors) > 0 {
+	if len(in.Errors) > 0 {
 		return ExitError
 	}
 	return ExitOK
 }
 
-func writeWhoCan(w io.Writer, format string, a rbac.Attributes, anyNamespace bool, grants []rbac.SubjectGrant) error {
+func writeWhoCan(w io.Writer, format string, width int, a rbac.Attributes, anyNamespace bool, grants []rbac.SubjectGrant, note string) error {
 	if format == "json" {
 		out := struct {
 			Request rbac.Attributes `json:"request"`
 			// Superusers are always allowed.
 			Superusers []rbac.Identity `json:"superusers"`
 			Subjects   []grantJSON     `json:"subjects"`
-		}{Request: a, Superusers: []rbac.Identity{{Kind: "Group", Name: rbac.SystemMasters}}, Subjects: []grantJSON{}}
+			Note       string          `json:"note,omitempty"`
+		}{Request: a, Superusers: []rbac.Identity{{Kind: "Group", Name: rbac.SystemMasters}}, Subjects: []grantJSON{}, Note: note}
 		for _, g := range grants {
 			out.Subjects = append(out.Subjects, toGrantJSON(g.Grant))
 		}
@@ -506,10 +523,14 @@ func writeWhoCan(w io.Writer, format string, a rbac.Attributes, anyNamespace boo
 	if anyNamespace && a.ResourceRequest && a.Namespace == "" {
 		what = strings.TrimSuffix(what, " cluster-wide") + " in any namespace"
 	}
-	fmt.Fprintf(w, "who can %s:\n\n", what)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SUBJECT\tWHERE\tGRANT\tAT")
-	fmt.Fprintf(tw, "Group %s\tcluster-wide\tsuperuser group, allowed before RBAC\t\n", rbac.SystemMasters)
+	fmt.Fprintf(w, "who can %s:\n", what)
+	if note != "" {
+		fmt.Fprintf(w, "(%s)\n", note)
+	}
+	fmt.Fprintln(w)
+	t := &table{}
+	t.add("SUBJECT", "WHERE", "GRANT", "AT")
+	t.add("Group "+rbac.SystemMasters, "cluster-wide", "superuser group, allowed before RBAC", "")
 	for _, g := range grants {
 		where := "cluster-wide"
 		if g.Namespace != "" {
@@ -520,9 +541,20 @@ func writeWhoCan(w io.Writer, format string, a rbac.Attributes, anyNamespace boo
 		if j.RuleLocation != nil {
 			at = j.RuleLocation.String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\n", g.Subject, where, j.Path, j.RuleText, at)
+		t.add(g.Subject.String(), where, j.Path+" "+j.RuleText, at)
 	}
-	return tw.Flush()
+	if t.fits(width) {
+		return t.write(w, 0)
+	}
+	// Too wide for the terminal: a grant cut short would hide which rule
+	// allows, so each subject is a block instead of a row.
+	for _, r := range t.rows[1:] {
+		fmt.Fprintf(w, "%s  %s\n    %s\n", r[0], r[1], r[2])
+		if r[3] != "" {
+			fmt.Fprintf(w, "    rule at %s\n", r[3])
+		}
+	}
+	return nil
 }
 
 const risksUsage = `Usage: kubeguard rbac risks [--format text|json|sarif|junit] [--output FILE] [--fail-on SEVERITY] -f PATH...
@@ -539,8 +571,10 @@ and workloads that mount the token of a powerful ServiceAccount.
 Each finding names the subjects and the grant (binding -> role -> rule, with
 where the rule is written) and points at the binding, or at the rule or the
 workload. The API server's built-in roles and bindings (label
-kubernetes.io/bootstrapping=rbac-defaults, and all of --with-defaults) are
-used to resolve grants but are not reported.
+kubernetes.io/bootstrapping=rbac-defaults, and the copy kubeguard includes
+unless --no-defaults) are used to resolve grants but are not reported.
+-n NAMESPACE puts namespaced objects without a namespace there, as kubectl
+apply -n does, and refuses objects of another namespace as it does.
 
 Exit status: 0 no finding at or above --fail-on, 1 such findings,
 2 usage or input errors (unreadable files, invalid YAML, objects the API
@@ -549,41 +583,44 @@ server would reject).
 Examples:
   # Gate CI on high and critical risks in the manifests of a repository:
   kubeguard rbac risks -f deploy/
-  # Resolve bindings to admin, edit and view, and fail on medium risks too:
-  kubeguard rbac risks --with-defaults --fail-on medium -f deploy/
+  # Fail on medium risks too, for manifests applied with kubectl apply -n shop:
+  kubeguard rbac risks --fail-on medium -n shop -f deploy/
   # SARIF for code scanning:
   kubeguard rbac risks -f deploy/ --format sarif --output rbac.sarif
 `
 
 func runRisks(ctx context.Context, args []string, io IO) int {
 	var o RBACOptions
-	fs := rbacFlags("risks", risksUsage, &o, io.Stderr)
-	fs.StringVar(&o.Format, "format", "text", "output `format`: text, json, sarif or junit")
-	fs.StringVar(&o.Format, "o", "text", "shorthand for --format")
+	fs := rbacFlags("risks", risksUsage, &o)
+	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit")
 	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
-	fs.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` exists: info, low, medium, high or critical")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	failOnFlag(fs, &o.FailOn)
+	objectNamespaceFlags(fs, &o)
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
 	if len(pos) > 0 {
-		return usageError(io, fs, fmt.Errorf("unexpected argument %q (give input with -f)", pos[0]))
+		return fs.usageError(io, fmt.Errorf("unexpected argument %q (give input with -f)", pos[0]))
 	}
-	failOn, err := finding.ParseSeverity(o.FailOn)
+	failOn, err := severityFlag("fail-on", o.FailOn)
 	if err != nil {
-		return usageError(io, fs, fmt.Errorf("invalid --fail-on: %w", err))
+		return fs.usageError(io, err)
 	}
-	out, w, closeOut, err := openOutput(o.Format, o.Output, io.Stdout)
+	out, w, closeOut, err := openOutput(o.Format, o.Output, false, io.Stdout)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
 	in, err := loadRBAC(ctx, &o, io.Stdin, io.Stderr)
 	if err != nil {
 		closeOut()
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
-	in.warn(io.Stderr)
-	r := &report.Report{Version: Version, Checks: rbacchecks.Checks, Objects: in.objects, Findings: rbac.Risks(in.policy), Errors: in.errors}
+	warn(io.Stderr, in)
+	if !in.Live {
+		fmt.Fprintf(io.Stderr, "kubeguard: %s\n", defaultsNote(in.Policy))
+	}
+	r := &report.Report{Version: version(), Checks: rbac.Checks, Objects: in.Objects, Findings: rbac.Risks(in.Policy), Errors: in.Errors}
 	report.Sort(r.Findings)
 	if !writeReport(io.Stderr, out, w, closeOut, r) {
 		return ExitError
@@ -591,32 +628,51 @@ func runRisks(ctx context.Context, args []string, io IO) int {
 	return exitStatus(r, failOn)
 }
 
-const pathsUsage = `Usage: kubeguard rbac paths [-o text|json] -f PATH...
+const pathsUsage = `Usage: kubeguard rbac paths [-o text|json] [-n NAMESPACE] -f PATH...
 
 For each subject of the input's bindings that is not one of the cluster's own
-(system:* users and groups, kube-system ServiceAccounts), prints the shortest
-chain of identities it can take over that ends in cluster-admin power: every
-verb on every resource through a ClusterRoleBinding, system:masters, issuing
-client certificates, binding cluster-admin or escalating a ClusterRole.
+users or ServiceAccounts (system:* users, kube-system ServiceAccounts),
+prints the shortest chain of identities it can take over that ends in
+cluster-admin power: every verb on every resource through a
+ClusterRoleBinding, system:masters, issuing client certificates, binding
+cluster-admin or escalating a ClusterRole bound to it. Groups are subjects
+too (system:authenticated, system:serviceaccounts:<ns>, ...): a chain of a
+group is a chain of each of its members.
 
 Moves: creating pods or pod controllers in a namespace runs as any of its
-ServiceAccounts (so does binding or escalating a role there); impersonation
-becomes its targets; reading Secrets yields the ServiceAccounts of the legacy
-token Secrets in the input; serviceaccounts/token yields those
-ServiceAccounts; pods/exec (create, or get: enough over WebSocket before
-Kubernetes v1.35) yields the ServiceAccounts of the input's pods and
-workloads that mount a token; nodes/proxy yields those of every such pod on
-the nodes. Subjects with no chain are not listed.
+ServiceAccounts, and so do binding a role that runs pods there (bind with
+create or update on rolebindings, from the same binding or not), escalating
+a Role bound to the subject, and creating Secrets where it can read them (a
+kubernetes.io/service-account-token Secret the token controller fills);
+impersonation becomes its targets (groups only with a user to impersonate,
+as the API server requires); reading Secrets yields the ServiceAccounts of
+the legacy token Secrets in the input; serviceaccounts/token yields those
+ServiceAccounts; pods/exec and pods/attach (create, or get: enough over
+WebSocket before Kubernetes v1.35), pods/ephemeralcontainers and update on
+pods (a new image) yield the ServiceAccounts of the input's pods and
+workloads that mount a token, limited by resourceNames to Pods of those
+names; nodes/proxy and mutating webhook configurations yield those of every
+such pod; a pod that escapes to its node (where the namespace's Pod
+Security level allows it, after relabelling the namespace, or through a
+hostPath PersistentVolume) yields every token on the node. Subjects with no
+chain are not listed.
 
-Each chain is printed as a line of identities, then step by step with the
-binding, role and rule that allow each move and where they are written.
+Each identity on a chain is reported once, with its distance to power and
+its next move (binding, role and rule that allow it, and where they are
+written): a chain is read by following the next identity. The text output
+also spells out the first identities of each subject's chain.
+
+-n NAMESPACE puts namespaced objects without a namespace there, as kubectl
+apply -n does, and refuses objects of another namespace as it does.
 
 Exit status: 0, or 2 on usage or input errors. Use 'rbac risks' to gate CI.
 
 Examples:
-  kubeguard rbac paths --with-defaults -f deploy/
-  # The chains as JSON, one object per subject:
-  kubeguard rbac paths -o json -f deploy/ | jq '.chains[] | .summary'
+  kubeguard rbac paths -f deploy/
+  # Manifests applied with kubectl apply -n shop:
+  kubeguard rbac paths -n shop -f deploy/
+  # Each subject's distance and next identity as JSON:
+  kubeguard rbac paths -o json -f deploy/ | jq '.hops[] | select(.start) | [.summary, .distance]'
 `
 
 // stepJSON is a step of a chain in JSON output.
@@ -629,33 +685,45 @@ type stepJSON struct {
 
 func runPaths(ctx context.Context, args []string, io IO) int {
 	var o RBACOptions
-	fs := rbacFlags("paths", pathsUsage, &o, io.Stderr)
-	fs.StringVar(&o.Format, "o", "text", "output `format`: text or json")
-	fs.StringVar(&o.Format, "format", "text", "same as -o")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	fs := rbacFlags("paths", pathsUsage, &o)
+	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text or json")
+	objectNamespaceFlags(fs, &o)
+	pos, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
 	if len(pos) > 0 {
-		return usageError(io, fs, fmt.Errorf("unexpected argument %q (give input with -f)", pos[0]))
+		return fs.usageError(io, fmt.Errorf("unexpected argument %q (give input with -f)", pos[0]))
 	}
-	if err := oneOf("o", o.Format, []string{"text", "json"}); err != nil {
-		return usageError(io, fs, err)
+	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+		return fs.usageError(io, err)
 	}
 	in, err := loadRBAC(ctx, &o, io.Stdin, io.Stderr)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
-	in.warn(io.Stderr)
-	chains := rbac.Paths(in.policy)
-	if err := buffered(io.Stdout, func(w *bufio.Writer) error { return writePaths(w, o.Format, chains) }); err != nil {
+	warn(io.Stderr, in)
+	hops := rbac.Hops(in.Policy)
+	note := ""
+	if !in.Live {
+		note = defaultsNote(in.Policy)
+	}
+	if err := buffered(io.Stdout, func(w *bufio.Writer) error { return writePaths(w, o.Format, hops, note) }); err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
 	}
-	if len(in.errors) > 0 {
+	if len(in.Errors) > 0 {
 		return ExitError
 	}
 	return ExitOK
+}
+
+// plural picks the word for n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // buffered calls write with a buffer in front of w: the text outputs are
@@ -669,66 +737,110 @@ func buffered(w io.Writer, write func(*bufio.Writer) error) error {
 	return bw.Flush()
 }
 
-// chainSummary reads a chain as its identities: User alice →
-// ServiceAccount team-a/ci → cluster-admin.
-func chainSummary(c rbac.Chain) string {
-	parts := []string{c.Subject.String()}
-	for _, s := range c.Steps {
-		if s.To != nil {
-			parts = append(parts, s.To.String())
+// summaryHops is how many identities of a chain its summary spells out:
+// the summaries stay bounded, however long the chains.
+const summaryHops = 8
+
+// chainSummary reads the start of a chain as its identities: User alice →
+// ServiceAccount team-a/ci → cluster-admin, the identities past
+// summaryHops counted.
+func chainSummary(h rbac.Hop, by map[rbac.Identity]*rbac.Hop) string {
+	parts := []string{h.Subject.String()}
+	x := &h
+	for x.Step.To != nil {
+		if len(parts) == summaryHops {
+			return strings.Join(parts, " → ") + fmt.Sprintf(" → … (%d more steps) → cluster-admin", x.Distance)
 		}
+		parts = append(parts, x.Step.To.String())
+		x = by[*x.Step.To]
 	}
 	return strings.Join(append(parts, "cluster-admin"), " → ")
 }
 
-func writePaths(w io.Writer, format string, chains []rbac.Chain) error {
-	if format == "json" {
-		type chainJSON struct {
-			Subject rbac.Identity `json:"subject"`
-			// Summary is the chain as its identities, as text prints it.
-			Summary string     `json:"summary"`
-			Length  int        `json:"length"`
-			Steps   []stepJSON `json:"steps"`
+// hopJSON is an identity's next move in JSON output.
+type hopJSON struct {
+	Subject rbac.Identity `json:"subject"`
+	// Start marks a subject of the input's bindings.
+	Start bool `json:"start"`
+	// Distance is the number of steps to cluster-admin power.
+	Distance int `json:"distance"`
+	// Summary is the chain's first identities, as text prints it.
+	Summary string   `json:"summary"`
+	Step    stepJSON `json:"step"`
+}
+
+// writePaths writes the hops, each as it is rendered: the JSON is
+// streamed, one hop at a time, so that the output never sits in memory.
+func writePaths(w io.Writer, format string, hops []rbac.Hop, note string) error {
+	by := make(map[rbac.Identity]*rbac.Hop, len(hops))
+	starts := 0
+	for i := range hops {
+		by[hops[i].Subject] = &hops[i]
+		if hops[i].Start {
+			starts++
 		}
-		out := struct {
-			Chains []chainJSON `json:"chains"`
-		}{Chains: []chainJSON{}}
-		for _, c := range chains {
-			cj := chainJSON{Subject: c.Subject, Summary: chainSummary(c), Length: len(c.Steps)}
-			for _, s := range c.Steps {
-				sj := stepJSON{From: s.From, To: s.To, Action: s.Action, Grants: []grantJSON{}}
-				for _, g := range s.Grants {
-					sj.Grants = append(sj.Grants, toGrantJSON(g))
-				}
-				cj.Steps = append(cj.Steps, sj)
-			}
-			out.Chains = append(out.Chains, cj)
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
 	}
-	if len(chains) == 0 {
-		_, err := fmt.Fprintln(w, "no subject of the input can reach cluster-admin power")
+	if format == "json" {
+		bw := bufio.NewWriter(w)
+		fmt.Fprintf(bw, "{\n  \"builtinRoles\": %t,\n  \"hops\": [", strings.Contains(note, "included"))
+		for i, h := range hops {
+			j := hopJSON{Subject: h.Subject, Start: h.Start, Distance: h.Distance, Summary: chainSummary(h, by),
+				Step: stepJSON{From: h.Step.From, To: h.Step.To, Action: h.Step.Action, Grants: []grantJSON{}}}
+			for _, g := range h.Step.Grants {
+				j.Step.Grants = append(j.Step.Grants, toGrantJSON(g))
+			}
+			data, err := json.MarshalIndent(j, "    ", "  ")
+			if err != nil {
+				return err
+			}
+			if i > 0 {
+				bw.WriteByte(',')
+			}
+			bw.WriteString("\n    ")
+			bw.Write(data)
+		}
+		if len(hops) > 0 {
+			bw.WriteString("\n  ")
+		}
+		bw.WriteString("]\n}\n")
+		return bw.Flush()
+	}
+	if note != "" {
+		note = "(" + note + ")\n"
+	}
+	if starts == 0 {
+		_, err := fmt.Fprintf(w, "no subject of the input can reach cluster-admin power\n%s", note)
 		return err
 	}
 	subjects := "1 subject"
-	if len(chains) > 1 {
-		subjects = fmt.Sprintf("%d subjects", len(chains))
+	if starts > 1 {
+		subjects = fmt.Sprintf("%d subjects", starts)
 	}
-	fmt.Fprintf(w, "%s of the input can reach cluster-admin power.\n", subjects)
-	for _, c := range chains {
+	fmt.Fprintf(w, "%s of the input can reach cluster-admin power.\n%s", subjects, note)
+	for _, h := range hops {
 		steps := "1 step"
-		if len(c.Steps) > 1 {
-			steps = fmt.Sprintf("%d steps", len(c.Steps))
+		if h.Distance > 1 {
+			steps = fmt.Sprintf("%d steps", h.Distance)
 		}
-		fmt.Fprintf(w, "\n%s: %s\n  %s\n", c.Subject, steps, chainSummary(c))
-		for k, s := range c.Steps {
-			fmt.Fprintf(w, "  %d. %s %s\n", k+1, s.From, s.Action)
-			for _, g := range s.Grants {
-				writeGrant(w, "       ", g)
-			}
+		on := ""
+		if !h.Start {
+			on = ", on the chains above"
+		}
+		fmt.Fprintf(w, "\n%s: %s%s\n  %s\n", h.Subject, steps, on, chainSummary(h, by))
+		fmt.Fprintf(w, "  next: %s %s\n", h.Step.From, h.Step.Action)
+		for _, g := range h.Step.Grants {
+			writeGrant(w, "       ", g)
+		}
+		if h.Step.To != nil {
+			fmt.Fprintf(w, "  then as %s (%s)\n", *h.Step.To, stepsWord(h.Distance-1))
 		}
 	}
 	return nil
+}
+
+func stepsWord(n int) string {
+	if n == 1 {
+		return "1 step"
+	}
+	return fmt.Sprintf("%d steps", n)
 }

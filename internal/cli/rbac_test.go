@@ -80,9 +80,13 @@ func TestRBACCanI(t *testing.T) {
 		{"flags after positionals, long names", []string{"get", "deployments.apps/scale", "x", "--namespace=team-a", "--as=alice", "--filename", file}, ExitFindings, []string{"no\n"}, ""},
 		{"system:masters", []string{"escalate", "clusterroles", "--as", "root", "--as-group", "system:masters", "-f", file}, ExitOK,
 			[]string{"yes\n", "member of system:masters"}, ""},
-		{"unresolved role", []string{"get", "pods", "--as", "bob", "--as-group", "devs", "-n", "team-a", "-f", file}, ExitFindings,
-			[]string{"no\n", "note: RoleBinding/team-a/viewers applies but refers to ClusterRole/view, which is not in the input (built-in roles need --with-defaults)"}, ""},
-		{"non-resource URL", []string{"get", "/healthz", "--as-sa", "team-a:ci", "-f", file}, ExitFindings, []string{"no\n", "get /healthz"}, ""},
+		{"unresolved role", []string{"get", "pods", "--as", "bob", "--as-group", "devs", "-n", "team-a", "--no-defaults", "-f", file}, ExitFindings,
+			[]string{"no\n", "note: RoleBinding/team-a/viewers applies but refers to ClusterRole/view, which is not in the input (the built-in roles are left out: --no-defaults)",
+				"note: the API server's built-in roles are left out, as --no-defaults asks"}, ""},
+		{"non-resource URL", []string{"get", "/healthz", "--as-sa", "team-a:ci", "--no-defaults", "-f", file}, ExitFindings, []string{"no\n", "get /healthz"}, ""},
+		{"non-resource URL, the built-in roles included by default", []string{"get", "/healthz", "--as-sa", "team-a:ci", "-f", file}, ExitOK,
+			[]string{"yes\n", "ClusterRoleBinding/system:public-info-viewer → ClusterRole/system:public-info-viewer rules[0]",
+				"rule of ClusterRole/system:public-info-viewer, built into the API server", "note: the API server's built-in roles are included; --no-defaults leaves them out"}, ""},
 		{"stdin", []string{"create", "deployments", "--as", "alice", "-n", "team-a", "-f", "-"}, ExitOK, []string{"yes\n"}, ""},
 		{"no identity", []string{"get", "pods", "-f", file}, ExitError, nil, "--as USER or --as-sa"},
 		{"both identities", []string{"get", "pods", "--as", "a", "--as-sa", "b:c", "-f", file}, ExitError, nil, "exclude each other"},
@@ -94,11 +98,18 @@ func TestRBACCanI(t *testing.T) {
 			`kubeguard: warning: "podz" is neither a built-in resource nor one of a CustomResourceDefinition of the input: asked for in the core API group`},
 		{"service account name with a colon", []string{"get", "pods", "--as-sa", "a:b:c", "-f", file}, ExitError, nil, "want NAMESPACE:NAME"},
 		{"-n and -A", []string{"get", "pods", "--as", "a", "-n", "x", "-A", "-f", file}, ExitError, nil, "exclude each other"},
-		{"with defaults: the built-in view, aggregated", []string{"get", "pods", "--as", "bob", "--as-group", "devs", "-n", "team-a", "--with-defaults", "-f", file}, ExitOK,
-			[]string{"yes\n", "RoleBinding/team-a/viewers → ClusterRole/view rules[", "(aggregated from ClusterRole/system:aggregate-to-view rules[", "rule at internal/rbac/defaults/defaults.yaml:"}, ""},
+		{"by default: the built-in view, aggregated", []string{"get", "pods", "--as", "bob", "--as-group", "devs", "-n", "team-a", "-f", file}, ExitOK,
+			[]string{"yes\n", "RoleBinding/team-a/viewers → ClusterRole/view rules[", "(aggregated from ClusterRole/system:aggregate-to-view rules[",
+				"rule of ClusterRole/system:aggregate-to-view, built into the API server"}, ""},
+		{"--with-defaults, kept as a no-op", []string{"get", "pods", "--as", "bob", "--as-group", "devs", "-n", "team-a", "--with-defaults", "-f", file}, ExitOK,
+			[]string{"yes\n", "RoleBinding/team-a/viewers → ClusterRole/view rules["}, ""},
 		{"with defaults: view does not read secrets", []string{"get", "secrets", "--as", "bob", "--as-group", "devs", "-n", "team-a", "--with-defaults", "-f", file}, ExitFindings,
 			[]string{"no\n"}, ""},
-		{"missing file", []string{"get", "pods", "--as", "a", "-f", filepath.Join(t.TempDir(), "none.yaml")}, ExitError, []string{"no\n"}, "none.yaml: stat: no such file or directory"},
+		{"missing file", []string{"get", "pods", "--as", "a", "-f", filepath.Join(t.TempDir(), "none.yaml")}, ExitError, nil, "none.yaml: stat: no such file or directory\nkubeguard rbac can-i: no answer: 1 input error (above)"},
+		{"missing file beside a grant", []string{"create", "deployments", "--as", "alice", "-n", "team-a", "-f", file, "-f", filepath.Join(t.TempDir(), "none.yaml")}, ExitError, []string{"yes\n"}, "none.yaml: stat: no such file or directory"},
+		{"mistyped verb", []string{"gett", "pods", "--as", "a", "-f", file}, ExitFindings, []string{"no\n"}, `kubeguard: warning: "gett" is not a verb the API server authorizes (did you mean get?)`},
+		{"mistyped non-resource verb", []string{"gett", "/healthz", "--as", "a", "-f", file}, ExitFindings, []string{"no\n"}, `kubeguard: warning: "gett" is not a verb the API server authorizes (did you mean get?)`},
+		{"special verb", []string{"impersonate", "users", "--as", "a", "-f", file}, ExitFindings, []string{"no\n"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := runCLI(append([]string{"rbac", "can-i"}, tc.args...), rbacYAML)
@@ -162,19 +173,29 @@ func TestRBACWhoCan(t *testing.T) {
 	var got struct {
 		Subjects []struct {
 			Subject struct{ Kind, Namespace, Name string }
+			Builtin bool
 		}
 	}
 	if err := json.Unmarshal([]byte(stdout), &got); code != ExitOK || err != nil {
 		t.Fatalf("exit %d, %v", code, err)
 	}
+	// The built-in cluster-admin binding of system:masters is included.
+	if len(got.Subjects) != 2 || got.Subjects[0].Subject.Name != "ci" || got.Subjects[1].Subject.Name != "system:masters" || !got.Subjects[1].Builtin {
+		t.Errorf("team-b: %+v, want the cluster-wide ServiceAccount and the built-in binding of system:masters", got.Subjects)
+	}
+	code, stdout, _ = runCLI([]string{"rbac", "who-can", "create", "deployments", "-n", "team-b", "-o", "json", "--no-defaults", "-f", file}, "")
+	got.Subjects = nil
+	if err := json.Unmarshal([]byte(stdout), &got); code != ExitOK || err != nil {
+		t.Fatalf("exit %d, %v", code, err)
+	}
 	if len(got.Subjects) != 1 || got.Subjects[0].Subject.Name != "ci" {
-		t.Errorf("team-b: %+v, want only the cluster-wide ServiceAccount", got.Subjects)
+		t.Errorf("team-b, --no-defaults: %+v, want only the cluster-wide ServiceAccount", got.Subjects)
 	}
 }
 
 func TestRBACRisks(t *testing.T) {
 	file := writeRBAC(t)
-	code, stdout, stderr := runCLI([]string{"rbac", "risks", "-f", file}, "")
+	code, stdout, stderr := runCLI([]string{"rbac", "risks", "--no-defaults", "-f", file}, "")
 	if code != ExitFindings {
 		t.Fatalf("exit %d, want 1 (findings at high or above)\n%s%s", code, stdout, stderr)
 	}
@@ -237,10 +258,11 @@ func TestRBACPaths(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	for _, s := range []string{
-		"2 subjects of the input can reach cluster-admin power.\n",
+		"2 subjects of the input can reach cluster-admin power.\n(the API server's built-in roles are included; --no-defaults leaves them out)\n",
 		"\nUser alice: 2 steps\n  User alice → ServiceAccount team-a/ci → cluster-admin\n",
-		"  1. User alice creates deployments in namespace team-a whose pods run as ServiceAccount team-a/ci\n",
-		"  2. ServiceAccount team-a/ci holds every verb on every resource cluster-wide\n",
+		"  next: User alice creates deployments in namespace team-a whose pods run as ServiceAccount team-a/ci\n",
+		"  then as ServiceAccount team-a/ci (1 step)\n",
+		"\nServiceAccount team-a/ci: 1 step\n  ServiceAccount team-a/ci → cluster-admin\n  next: ServiceAccount team-a/ci holds every verb on every resource cluster-wide\n",
 	} {
 		if !strings.Contains(stdout, s) {
 			t.Errorf("stdout lacks %q:\n%s", s, stdout)
@@ -248,11 +270,13 @@ func TestRBACPaths(t *testing.T) {
 	}
 	code, stdout, _ = runCLI([]string{"rbac", "paths", "-o", "json", "-f", file}, "")
 	var got struct {
-		Chains []struct {
-			Subject struct{ Kind, Name string }
-			Summary string
-			Length  int
-			Steps   []struct {
+		BuiltinRoles bool
+		Hops         []struct {
+			Subject  struct{ Kind, Name string }
+			Start    bool
+			Summary  string
+			Distance int
+			Step     struct {
 				Action string
 				To     *struct{ Kind, Namespace, Name string }
 				Grants []struct {
@@ -266,25 +290,35 @@ func TestRBACPaths(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &got); code != ExitOK || err != nil {
 		t.Fatalf("exit %d, %v", code, err)
 	}
-	if len(got.Chains) != 2 {
-		t.Fatalf("chains %+v, want alice's and the ServiceAccount's", got.Chains)
+	if len(got.Hops) != 2 || !got.BuiltinRoles {
+		t.Fatalf("hops %+v, want alice's and the ServiceAccount's, the built-in roles included", got.Hops)
 	}
-	alice := got.Chains[1]
-	if alice.Subject.Name != "alice" || len(alice.Steps) != 2 || alice.Length != 2 || alice.Steps[0].To.Name != "ci" || alice.Steps[1].To != nil ||
+	alice := got.Hops[1]
+	if alice.Subject.Name != "alice" || !alice.Start || alice.Distance != 2 || alice.Step.To.Name != "ci" ||
 		alice.Summary != "User alice → ServiceAccount team-a/ci → cluster-admin" ||
-		alice.Steps[0].Grants[0].Binding != "RoleBinding/team-a/alice-deploys" || alice.Steps[0].Grants[0].Builtin ||
-		!cmp.Equal(alice.Steps[0].Grants[0].PolicyRule.Resources, []string{"deployments"}) {
+		alice.Step.Grants[0].Binding != "RoleBinding/team-a/alice-deploys" || alice.Step.Grants[0].Builtin ||
+		!cmp.Equal(alice.Step.Grants[0].PolicyRule.Resources, []string{"deployments"}) {
 		t.Errorf("alice: %+v", alice)
 	}
-	// Grants through the built-in roles say so.
-	code, stdout, _ = runCLI([]string{"rbac", "paths", "--with-defaults", "-f", "-"}, `apiVersion: rbac.authorization.k8s.io/v1
+	// Grants through the built-in roles name the role, not a place in
+	// kubeguard's copy of it; the built-in roles come without a flag.
+	code, stdout, _ = runCLI([]string{"rbac", "paths", "-f", "-"}, `apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
 metadata: {name: ops-admin}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
 subjects: [{kind: Group, name: ops}]
 `)
-	if want := "rule at internal/rbac/defaults/defaults.yaml:26:5 (built-in role, --with-defaults)"; code != ExitOK || !strings.Contains(stdout, want) {
-		t.Errorf("exit %d, stdout lacks %q:\n%s", code, want, stdout)
+	if want := "rule of ClusterRole/cluster-admin, built into the API server"; code != ExitOK || !strings.Contains(stdout, want) || strings.Contains(stdout, "defaults.yaml") {
+		t.Errorf("exit %d, stdout lacks %q or names kubeguard's copy:\n%s", code, want, stdout)
+	}
+	code, stdout, _ = runCLI([]string{"rbac", "paths", "--no-defaults", "-f", "-"}, `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: ops-admin}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: Group, name: ops}]
+`)
+	if want := "no subject of the input can reach cluster-admin power\n(the API server's built-in roles are left out, as --no-defaults asks)\n"; code != ExitOK || stdout != want {
+		t.Errorf("--no-defaults: exit %d, stdout %q, want %q", code, stdout, want)
 	}
 }
 
@@ -298,7 +332,7 @@ func TestRBACUsage(t *testing.T) {
 		{[]string{"rbac", "--help"}, ExitOK, "who-can"},
 		{[]string{"rbac", "nope"}, ExitError, `unknown command "nope"`},
 		{[]string{"rbac", "risks", "extra", "-f", "x"}, ExitError, `unexpected argument "extra"`},
-		{[]string{"rbac", "paths", "-o", "yaml", "-f", "x"}, ExitError, `invalid --o "yaml"`},
+		{[]string{"rbac", "paths", "-o", "yaml", "-f", "x"}, ExitError, `invalid --format "yaml" (want one of text, json)`},
 		{[]string{"rbac", "risks", "--fail-on", "urgent", "-f", "x"}, ExitError, "invalid --fail-on"},
 		{[]string{"rbac", "who-can", "--help"}, ExitOK, "Usage: kubeguard rbac who-can"},
 	} {
@@ -349,4 +383,69 @@ func benchRBACCommand(b *testing.B, args ...string) {
 		}
 	}
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+}
+
+// namespacelessYAML is written for kubectl apply -n shop: its namespaced
+// objects name no namespace, while the ClusterRoleBinding names the
+// ServiceAccount of shop that its Deployment runs as.
+const namespacelessYAML = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: god}
+rules:
+- {apiGroups: ["*"], resources: ["*"], verbs: ["*"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: shop-admin}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: god}
+subjects: [{kind: ServiceAccount, name: admin, namespace: shop}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      serviceAccountName: admin
+      containers: [{name: web, image: nginx}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: debug}
+rules:
+- {apiGroups: [""], resources: [pods/exec], verbs: [create]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: debug}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: debug}
+subjects: [{kind: User, name: dev}]
+`
+
+func TestRBACNamespace(t *testing.T) {
+	// Without -n the objects land in default, and the warning says why
+	// dev's route is missing.
+	code, stdout, stderr := runCLI([]string{"rbac", "paths", "--no-defaults", "-f", "-"}, namespacelessYAML)
+	if code != ExitOK || strings.Contains(stdout, "User dev") ||
+		!strings.Contains(stderr, `the input looks namespace-less: 3 namespaced objects name no namespace and are taken to be in "default", but bindings name ServiceAccounts of namespace shop`) {
+		t.Errorf("without -n: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	// With -n shop, as kubectl apply -n shop places them.
+	for _, flag := range []string{"-n", "--namespace"} {
+		code, stdout, stderr = runCLI([]string{"rbac", "paths", "--no-defaults", flag, "shop", "-f", "-"}, namespacelessYAML)
+		if want := "User dev: 2 steps\n  User dev → ServiceAccount shop/admin → cluster-admin\n  next: User dev execs into Deployment/shop/web, which runs as ServiceAccount shop/admin\n"; code != ExitOK || !strings.Contains(stdout, want) || stderr != "" {
+			t.Errorf("%s shop: exit %d, want %q\nstdout:\n%s\nstderr:\n%s", flag, code, want, stdout, stderr)
+		}
+	}
+	code, stdout, stderr = runCLI([]string{"rbac", "risks", "--no-defaults", "-n", "shop", "-o", "json", "-f", "-"}, namespacelessYAML)
+	if code != ExitFindings || !strings.Contains(stdout, `"namespace": "shop"`) || !strings.Contains(stdout, "rbac-pod-exec") {
+		t.Errorf("risks -n shop: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	// An object of another namespace is refused, as kubectl apply -n refuses it.
+	code, _, stderr = runCLI([]string{"rbac", "paths", "--no-defaults", "-n", "other", "-f", "-"}, namespacelessYAML+"---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: x, namespace: shop}\n")
+	if want := `the object's namespace "shop" does not match the namespace "other" given with -n (kubectl apply -n refuses it)`; code != ExitError || !strings.Contains(stderr, want) {
+		t.Errorf("mismatch: exit %d, stderr lacks %q:\n%s", code, want, stderr)
+	}
 }

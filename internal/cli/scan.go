@@ -2,23 +2,20 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"sync"
-	"time"
+	"strconv"
+	"strings"
 
-	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/checks"
 	"github.com/kubeguard/kubeguard/internal/checks/pss"
-	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
 	"github.com/kubeguard/kubeguard/internal/config"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/report"
-	"github.com/kubeguard/kubeguard/internal/suppress"
+	"github.com/kubeguard/kubeguard/internal/run"
+	"k8s.io/pod-security-admission/api"
 )
 
 // ScanOptions are the flags of kubeguard scan.
@@ -35,23 +32,18 @@ type ScanOptions struct {
 	Config         string
 	NoSuppressions bool
 	Baseline       string
+	// NoDefaults leaves the API server's built-in roles out of the RBAC
+	// analysis that rates automounted tokens.
+	NoDefaults bool
+	// Namespace is where objects without one are applied (-n).
+	Namespace string
+	// AllowEmpty accepts input with no Kubernetes object in it.
+	AllowEmpty bool
+	// Compact writes the text report one line per finding.
+	Compact bool
 }
 
-func scanFlags(o *ScanOptions, w io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
-	fs.SetOutput(w)
-	fs.StringVar(&o.Level, "level", "restricted", "Pod Security Standards `level` to check: baseline or restricted")
-	fs.StringVar(&o.PSSVersion, "pss-version", "latest", "Pod Security Standards `version`: latest or v1.N (v1.0 ... v1.37)")
-	fs.StringVar(&o.Format, "format", "text", "output `format`: text, json, sarif or junit")
-	fs.StringVar(&o.Format, "o", "text", "shorthand for --format")
-	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
-	fs.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` exists: low, medium, high or critical")
-	fs.IntVar(&o.Workers, "workers", 0, "documents checked in parallel (`n`; default: one per CPU)")
-	fs.StringVar(&o.Config, "config", "", "configuration `file` (default: the nearest "+config.FileName+" above the scanned paths)")
-	fs.BoolVar(&o.NoSuppressions, "no-suppressions", false, "ignore kubeguard.io/ignore annotations (strict CI); configured exemptions still apply")
-	fs.StringVar(&o.Baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail the scan")
-	fs.Usage = func() {
-		fmt.Fprint(w, `Usage: kubeguard scan [flags] PATH...
+const scanHelp = `Usage: kubeguard scan [flags] PATH...
 
 Checks Kubernetes manifests: files, directories (searched recursively for
 .yaml, .yml and .json) and - for standard input. Multi-document YAML, JSON,
@@ -65,6 +57,7 @@ it are also judged as Pod Security Admission would judge them.
 Examples:
   kubeguard scan deploy/
   helm template my-chart | kubeguard scan -
+  kubeguard scan -n argocd install.yaml    # as kubectl apply -n argocd -f install.yaml
   kustomize build overlays/prod | kubeguard scan --level baseline -o sarif --output kubeguard.sarif -
 
 Configuration (.kubeguard.yaml) disables checks, overrides severities, sets
@@ -76,63 +69,84 @@ for one container. Waived findings are still reported, marked suppressed.
 
 Exit status: 0 no finding at or above --fail-on, 1 such findings,
 2 usage or input errors (unreadable files, invalid YAML, objects without
-apiVersion or kind; the rest of the input is still scanned).
+apiVersion or kind; the rest of the input is still scanned), and input
+without any Kubernetes object (a mistyped path in CI scans nothing) unless
+--allow-empty is given.
 
-Flags:
-`)
-		fs.PrintDefaults()
-	}
+`
+
+func scanFlags(o *ScanOptions) *flagSet {
+	fs := newFlags("scan", scanHelp)
+	checkFlags(fs, o)
+	fs.BoolVar(&o.AllowEmpty, "allow-empty", false, "exit 0, not 2, when the input holds no Kubernetes object")
 	return fs
 }
 
-// gcPercent is the garbage collector's target during a scan (see runScan).
-const gcPercent = 200
+// checkFlags are the flags scan and cluster share: what to check, how to
+// report it and when to fail.
+func checkFlags(fs *flagSet, o *ScanOptions) {
+	fs.StringVar(&o.Level, "level", "restricted", "Pod Security Standards `level` to check: baseline or restricted")
+	fs.StringVar(&o.PSSVersion, "pss-version", "latest", fmt.Sprintf("Pod Security Standards `version`: latest or v1.0 ... %v", pss.NewestVersion()))
+	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit")
+	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
+	fs.BoolVar(&o.Compact, "compact", false, "text: one line per finding, without the fixes (kubeguard explain CHECK-ID shows them)")
+	failOnFlag(fs, &o.FailOn)
+	fs.IntVar(&o.Workers, "workers", 0, "documents checked in parallel (`n`; default: one per CPU)")
+	fs.StringVar(&o.Config, "config", "", "configuration `file` (default: the nearest "+config.FileName+" above the scanned paths)")
+	fs.BoolVar(&o.NoSuppressions, "no-suppressions", false, "ignore kubeguard.io/ignore annotations (strict CI); configured exemptions still apply")
+	fs.StringVar(&o.Baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail the scan")
+	fs.BoolVar(&o.NoDefaults, "no-defaults", false, "leave the API server's built-in roles (cluster-admin, admin, edit, view, system:*) out of the RBAC analysis of ServiceAccount tokens")
+}
+
+// checkScanFlags checks the values of the flags checkFlags adds, and
+// returns the Pod Security level and version they name.
+func checkScanFlags(fs *flagSet, o *ScanOptions) (*api.LevelVersion, error) {
+	if _, err := pss.LevelVersion(o.Level, "latest"); err != nil {
+		return nil, fmt.Errorf("invalid --level: %w", err)
+	}
+	lv, err := pss.LevelVersion(o.Level, o.PSSVersion)
+	if err != nil {
+		return nil, fmt.Errorf("invalid --pss-version: %w", err)
+	}
+	if fs.Changed("workers") && o.Workers < 1 {
+		return nil, fmt.Errorf("invalid --workers %d (want 1 or more)", o.Workers)
+	}
+	return &lv, nil
+}
 
 func runScan(ctx context.Context, args []string, io IO) int {
 	var o ScanOptions
-	fs := scanFlags(&o, io.Stderr)
-	paths, err := parse(fs, args)
-	if err != nil {
-		return usageError(io, fs, err)
+	fs := scanFlags(&o)
+	// Not in scanFlags, which cluster shares: its -n selects a namespace.
+	fs.StringVarP(&o.Namespace, "namespace", "n", "", "judge objects without a namespace as applied with kubectl apply -n `namespace`")
+	paths, code, ok := fs.parse(args, io)
+	if !ok {
+		return code
 	}
 	o.Paths = paths
 	if len(o.Paths) == 0 {
-		return usageError(io, fs, fmt.Errorf("no paths given (use - for standard input)"))
+		return fs.usageError(io, fmt.Errorf("no paths given (use - for standard input)"))
 	}
-	if _, err := pss.LevelVersion(o.Level, o.PSSVersion); err != nil {
-		return usageError(io, fs, err)
-	}
-	failOn, err := finding.ParseSeverity(o.FailOn)
+	lv, err := checkScanFlags(fs, &o)
 	if err != nil {
-		return usageError(io, fs, fmt.Errorf("invalid --fail-on: %w", err))
+		return fs.usageError(io, err)
 	}
-	out, w, closeOut, err := openOutput(o.Format, o.Output, io.Stdout)
+	failOn, err := severityFlag("fail-on", o.FailOn)
 	if err != nil {
-		return usageError(io, fs, err)
+		return fs.usageError(io, err)
 	}
-	all, err := checks.All()
+	out, w, closeOut, err := openOutput(o.Format, o.Output, o.Compact, io.Stdout)
 	if err != nil {
-		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
-		return ExitError
+		return fs.usageError(io, err)
 	}
-	cs, filter, opts, err := configure(&o, all)
+	p, err := planFor(run.FrontScan, o.settings(lv, o.Paths))
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
 	}
-	// The RBAC checks read roles, bindings and workloads together, which
-	// `kubeguard rbac risks` and `kubeguard cluster` do; a scan does not run
-	// them, so its report does not list them as checks that ran.
-	cs = slices.DeleteFunc(cs, func(c check.Check) bool { return c.Category == rbacchecks.Category })
-	// Little stays live during a scan (the held input, the documents being
-	// checked, the list of objects), so each collection is cheap, and the
-	// garbage they leave is many times that. Collecting at three times the
-	// live heap instead of twice takes about a fifth off the CPU time of a
-	// large scan; more saves less CPU than the page faults of the larger
-	// heap cost (BENCHMARKS.md).
-	defer collectAt(gcPercent)()
+	defer run.CollectAt(run.ScanGCPercent)()
 	src := &manifest.Source{Paths: o.Paths, Stdin: io.Stdin}
-	sum, err := scanTo(ctx, src, cs, opts, o.Workers, filter, out, w, io.Stderr)
+	sum, err := scanTo(ctx, src, p, o.Workers, out, w, errorsTo(o.Format, o.Output, io.Stdout, io.Stderr))
 	if cerr := closeOut(); err == nil {
 		err = cerr
 	}
@@ -140,17 +154,34 @@ func runScan(ctx context.Context, args []string, io IO) int {
 		fmt.Fprintf(io.Stderr, "kubeguard: write report: %v\n", err)
 		return ExitError
 	}
+	if sum.Objects == 0 && sum.Errors == 0 && !o.AllowEmpty {
+		// An empty directory, a directory without manifests, empty
+		// standard input: a gate that passes on nothing passes on a
+		// mistyped path.
+		fmt.Fprintf(io.Stderr, "kubeguard scan: no Kubernetes object found in %s (--allow-empty accepts that)\n", strings.Join(quoted(o.Paths), ", "))
+		return ExitError
+	}
 	return statusOf(sum, failOn)
+}
+
+// quoted names the paths as a command line does, standard input as such.
+func quoted(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		if p == "-" {
+			out[i] = "standard input"
+		} else {
+			out[i] = strconv.Quote(p)
+		}
+	}
+	return out
 }
 
 // scanTo scans src into a report in format out, written to w as the scan
 // goes (every scan format can be), and says each input error on stderr as
 // its place in the input is reached.
-func scanTo(ctx context.Context, src *manifest.Source, cs []check.Check, opts check.Options, workers int, filter *suppress.Filter, out report.Output, w, stderr io.Writer) (report.Summary, error) {
-	head := report.Head{Version: Version, Checks: cs}
-	if filter != nil {
-		head.Findings = filter.Expired()
-	}
+func scanTo(ctx context.Context, src *manifest.Source, p *run.Plan, workers int, out report.Output, w, stderr io.Writer) (report.Summary, error) {
+	head := report.Head{Version: version(), Checks: p.Checks, Findings: p.Filter.Expired()}
 	s, ok, err := report.NewStream(out, w, head)
 	if err != nil {
 		return report.Summary{}, err
@@ -158,7 +189,7 @@ func scanTo(ctx context.Context, src *manifest.Source, cs []check.Check, opts ch
 	if !ok {
 		return report.Summary{}, fmt.Errorf("%T cannot be written as the scan goes", out)
 	}
-	err = Scan(ctx, src, cs, opts, workers, filter, sayErrors{s, stderr})
+	err = run.Scan(ctx, src, p.Checks, p.Options, workers, p.Filter, sayErrors{s, stderr})
 	if err == nil {
 		err = s.Close()
 	}
@@ -211,9 +242,34 @@ func statusOf(sum report.Summary, failOn finding.Severity) int {
 	return ExitOK
 }
 
+// errorsTo is where input errors are said as they are met: standard
+// error, unless a text report written to standard output lands where
+// standard error does (one terminal, one pipe): that report names every
+// input error itself, and saying them on standard error too would print
+// each twice.
+func errorsTo(format, path string, stdout, stderr io.Writer) io.Writer {
+	if format != "text" || path != "" {
+		return stderr
+	}
+	o, ok1 := stdout.(*os.File)
+	e, ok2 := stderr.(*os.File)
+	if !ok1 || !ok2 {
+		return stderr
+	}
+	so, err1 := o.Stat()
+	se, err2 := e.Stat()
+	if err1 == nil && err2 == nil && os.SameFile(so, se) {
+		return io.Discard
+	}
+	return stderr
+}
+
 // openOutput picks the output format and destination. Colour is used only
 // for text written to a terminal, and never when NO_COLOR is set.
-func openOutput(format, path string, stdout io.Writer) (report.Output, io.Writer, func() error, error) {
+func openOutput(format, path string, compact bool, stdout io.Writer) (report.Output, io.Writer, func() error, error) {
+	if err := oneOf("format", format, report.Formats); err != nil {
+		return nil, nil, nil, err
+	}
 	color := false
 	if path == "" && format == "text" && os.Getenv("NO_COLOR") == "" {
 		if f, ok := stdout.(*os.File); ok {
@@ -222,7 +278,7 @@ func openOutput(format, path string, stdout io.Writer) (report.Output, io.Writer
 			}
 		}
 	}
-	out, err := report.New(format, report.Options{Color: color})
+	out, err := report.New(format, report.Options{Color: color, Compact: compact})
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -236,97 +292,16 @@ func openOutput(format, path string, stdout io.Writer) (report.Output, io.Writer
 	return out, f, f.Close, nil
 }
 
-// configure applies the configuration file and flags: the checks to run,
-// the suppression filter and the check options.
-func configure(o *ScanOptions, all []check.Check) ([]check.Check, *suppress.Filter, check.Options, error) {
-	opts := check.Options{PSSLevel: o.Level, PSSVersion: o.PSSVersion}
-	filter := &suppress.Filter{NoAnnotations: o.NoSuppressions, Now: time.Now().UTC()}
-	path := o.Config
-	if path == "" {
-		var err error
-		if path, err = config.Find(o.Paths); err != nil {
-			return nil, nil, opts, err
-		}
-	}
-	known := func(id string) bool { return slices.ContainsFunc(all, func(c check.Check) bool { return c.ID == id }) }
-	cs := all
-	if path != "" {
-		cfg, err := config.Load(path, known)
-		if err != nil {
-			return nil, nil, opts, fmt.Errorf("config: %w", err)
-		}
-		filter.Config = cfg
-		opts.AllowedRegistries = cfg.Parameters.AllowedRegistries
-		opts.TrustedHostPaths = cfg.Parameters.TrustedHostPaths
-		cs = slices.DeleteFunc(slices.Clone(all), func(c check.Check) bool { return cfg.Disabled(c.ID) })
-	}
-	if o.Baseline != "" {
-		b, err := suppress.LoadBaseline(o.Baseline)
-		if err != nil {
-			return nil, nil, opts, err
-		}
-		filter.Baseline = b
-	}
-	return cs, filter, opts, nil
+// settings are the run settings the scan flags give.
+func (o *ScanOptions) settings(lv *api.LevelVersion, searchFrom []string) run.Settings {
+	return run.Settings{ConfigFile: o.Config, SearchFrom: searchFrom, Baseline: o.Baseline, NoAnnotations: o.NoSuppressions, PodSecurity: lv, NoRBACDefaults: o.NoDefaults, Namespace: o.Namespace}
 }
 
-// Scan reads the source and runs the checks over every object, in parallel,
-// and hands each input document's objects, findings and errors to sink in
-// input order; the findings known before the scan (expired exemptions) are
-// not its to hand. Objects of the kinds checks need across the input
-// (Namespaces) are collected first in a cheap pass that parses only
-// documents naming them. The filter, when not nil, marks suppressed
-// findings. It returns the first error of sink.Write; the scan goes on
-// after one, so that every worker ends, but nothing more is written.
-func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts check.Options, workers int, filter *suppress.Filter, sink report.Sink) error {
-	engine := check.NewEngine(cs, check.NewContext(opts, src.Collect(check.Needs(cs))))
-	var (
-		parts    = sync.Pool{New: func() any { return new(report.Part) }}
-		findings = sync.Pool{New: func() any { return new([]finding.Finding) }}
-	)
-	// The errors of expanding the paths come first; then each file's
-	// documents, in order, as soon as the ones before them are done.
-	_, walkErrs := src.Files()
-	first := parts.Get().(*report.Part)
-	first.Errors = append(first.Errors, walkErrs...)
-	err := sink.Write(first)
-	manifest.Ordered(ctx, src, workers, func(u manifest.Unit) *report.Part {
-		p := parts.Get().(*report.Part)
-		p.Errors = append(p.Errors, u.Errors...)
-		buf := findings.Get().(*[]finding.Finding)
-		for _, obj := range u.Objects {
-			fs, err := engine.RunAppend((*buf)[:0], obj)
-			if filter != nil {
-				filter.Apply(obj, fs)
-			}
-			if err != nil {
-				p.Errors = append(p.Errors, finding.InputError{Location: obj.Source, Message: err.Error()})
-			}
-			sink.Encode(p, report.Object{Ref: obj.Ref, Location: obj.Source}, fs)
-			// The findings are encoded: the list is the next object's.
-			clear(fs)
-			*buf = fs
-		}
-		findings.Put(buf)
-		return p
-	}, func(_ manifest.Unit, p *report.Part) {
-		if err == nil {
-			err = sink.Write(p)
-		}
-		p.Reset()
-		parts.Put(p)
-	})
-	return err
-}
-
-// ScanReport is Scan into a whole report, with the expired exemptions
-// first.
-func ScanReport(ctx context.Context, src *manifest.Source, cs []check.Check, opts check.Options, workers int, filter *suppress.Filter) *report.Report {
-	var c report.Collector
-	if filter != nil {
-		c.Report.Findings = filter.Expired()
+// planFor is the checks a front runs with the settings applied.
+func planFor(f run.Front, s run.Settings) (*run.Plan, error) {
+	all, err := checks.All()
+	if err != nil {
+		return nil, err
 	}
-	Scan(ctx, src, cs, opts, workers, filter, &c) // a Collector's Write does not fail
-	c.Report.Checks = cs
-	return &c.Report
+	return run.Configure(run.Checks(all, f), all, s)
 }

@@ -7,10 +7,13 @@ import (
 	"io"
 	"testing"
 
+	"k8s.io/pod-security-admission/api"
+
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/checks"
+	"github.com/kubeguard/kubeguard/internal/corpus"
 	"github.com/kubeguard/kubeguard/internal/manifest"
-	"github.com/kubeguard/kubeguard/tools/corpus"
+	"github.com/kubeguard/kubeguard/internal/run"
 )
 
 // benchN is the size of the generated corpus the scan benchmarks use; the
@@ -64,12 +67,12 @@ func BenchmarkScanPipeline(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	opts := check.Options{PSSLevel: "restricted", PSSVersion: "latest"}
+	opts := check.Options{PodSecurity: &api.LevelVersion{Level: api.LevelRestricted, Version: api.LatestVersion()}}
 	dir, size := benchCorpus(b, *benchN, false)
 	b.SetBytes(size)
 	b.ReportAllocs()
 	for b.Loop() {
-		r := ScanReport(context.Background(), &manifest.Source{Paths: []string{dir}}, all, opts, 0, nil)
+		r := run.ScanReport(context.Background(), &manifest.Source{Paths: []string{dir}}, all, opts, 0, nil)
 		if len(r.Errors) > 0 || len(r.Findings) == 0 {
 			b.Fatalf("%d errors, %d findings", len(r.Errors), len(r.Findings))
 		}

@@ -11,10 +11,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/kubeguard/kubeguard/internal/checks"
+	"github.com/kubeguard/kubeguard/internal/corpus"
 	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/report"
-	"github.com/kubeguard/kubeguard/tools/corpus"
+	"github.com/kubeguard/kubeguard/internal/run"
+	"k8s.io/pod-security-admission/api"
 )
 
 // TestScanStreamsAsWhole holds the streamed report to the whole one: a
@@ -37,17 +38,15 @@ func TestScanStreamsAsWhole(t *testing.T) {
 		"exemptions:\n- checks: [pss-privileged]\n  namespace: team\n  reason: migrating\n  expires: 2020-01-31\n")
 	paths := []string{dir, filepath.Join(dir, "missing.yaml")}
 
-	all, err := checks.All()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, filter, opts, err := configure(&ScanOptions{Paths: paths, Level: "restricted", PSSVersion: "latest", Config: config}, all)
+	lv := api.LevelVersion{Level: api.LevelRestricted, Version: api.LatestVersion()}
+	o := &ScanOptions{Paths: paths, Config: config}
+	p, err := planFor(run.FrontScan, o.settings(&lv, paths))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The whole report, kept and written at the end, on one worker.
-	r := ScanReport(context.Background(), &manifest.Source{Paths: paths}, cs, opts, 1, filter)
-	r.Version = Version
+	r := run.ScanReport(context.Background(), &manifest.Source{Paths: paths}, p.Checks, p.Options, 1, p.Filter)
+	r.Version = version()
 	wholeSum := report.Summarize(r)
 	for _, format := range report.Formats {
 		t.Run(format, func(t *testing.T) {
@@ -59,7 +58,7 @@ func TestScanStreamsAsWhole(t *testing.T) {
 			if err := out.Write(&whole, r); err != nil {
 				t.Fatal(err)
 			}
-			sum, err := scanTo(context.Background(), &manifest.Source{Paths: paths}, cs, opts, 8, filter, out, &w, &stderr)
+			sum, err := scanTo(context.Background(), &manifest.Source{Paths: paths}, p, 8, out, &w, &stderr)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,7 +77,7 @@ func TestScanStreamsAsWhole(t *testing.T) {
 
 	// The objects come in input order: files in the order of the walk,
 	// documents by line.
-	many := ScanReport(context.Background(), &manifest.Source{Paths: paths}, cs, opts, 8, filter)
+	many := run.ScanReport(context.Background(), &manifest.Source{Paths: paths}, p.Checks, p.Options, 8, p.Filter)
 	files, _ := (&manifest.Source{Paths: paths}).Files()
 	pos := func(o report.Object) [2]int { return [2]int{slices.Index(files, o.Location.File), o.Location.Line} }
 	if !slices.IsSortedFunc(many.Objects, func(a, b report.Object) int {

@@ -1,8 +1,9 @@
 // Package cluster reads a live cluster for kubeguard: it connects with
 // client-go, lists every resource kind the checks and the RBAC analysis
 // read, page by page, and hands each object on as an object.Object so that
-// the same engine judges live objects and manifests. It only reads, except
-// for the PolicyReports a user asks it to write.
+// the same engine judges live objects and manifests. It collects and does
+// nothing else: it only reads, and what is made of the objects is the run
+// layer's (package run).
 package cluster
 
 import (

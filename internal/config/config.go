@@ -162,11 +162,11 @@ func Parse(file string, data []byte, known func(id string) bool) (*Config, error
 	c := &Config{Path: file}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
-	}
 	var root yaml.Node
 	_ = yaml.Unmarshal(data, &root)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, decodeError(file, &root, err)
+	}
 	lines := exemptionLines(&root)
 	var errs []error
 	bad := func(line int, format string, args ...any) {

@@ -73,7 +73,12 @@ exemptions:
 
 func TestParseErrors(t *testing.T) {
 	tests := []struct{ name, src, want string }{
-		{"unknown key", "checks:\n  disabel: [x]\n", "field disabel not found"},
+		{"unknown key", "checks:\n  disabel: [x]\n", `k.yaml:2: unknown key "disabel" under checks (want disable, severity)`},
+		{"unknown top-level key", "check:\n  disable: [x]\n", `k.yaml:1: unknown key "check" at the top level (want checks, parameters, exemptions)`},
+		{"unknown exemption key", "exemptions:\n- checks: [pss-privileged]\n  reason: r\n  namespaces: [a]\n", `k.yaml:4: unknown key "namespaces" in an exemption (want checks, namespace, kind, name, container, serviceAccount, image, reason, expires)`},
+		{"string for a list", "checks:\n  disable: pss-privileged\n", `k.yaml:2: want a list of strings, not a string ("pss-privileged")`},
+		{"list for a string", "exemptions:\n- checks: [pss-privileged]\n  reason: r\n  name: [a, b]\n", `k.yaml:4: want a string, not a list`},
+		{"bad severity with its line", "checks:\n  severity:\n    pss-privileged: high\n    pss-hostPorts: urgent\n", `k.yaml:4: checks.severity.pss-hostPorts: unknown severity "urgent" (want one of info, low, medium, high, critical)`},
 		{"unknown check", "checks:\n  disable: [no-such-check]\n", `k.yaml:2: checks.disable: unknown check "no-such-check"`},
 		{"unknown severity", "checks:\n  severity: {pss-privileged: urgent}\n", "unknown severity"},
 		{"no reason", "exemptions:\n- checks: [pss-privileged]\n  name: x\n", "k.yaml:2: exemption: reason is required"},

@@ -72,6 +72,9 @@ func (r ObjectRef) String() string {
 	return r.Kind + "/" + name
 }
 
+// StdinName is the file name of standard input in locations.
+const StdinName = "<stdin>"
+
 // Location is a position in an input. Line and Column are 1-based; zero
 // means unknown. Template names the Helm template a rendered document came
 // from (its "# Source:" comment), when there is one.

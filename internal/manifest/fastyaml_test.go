@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubeguard/kubeguard/tools/corpus"
+	"github.com/kubeguard/kubeguard/internal/corpus"
 	"gopkg.in/yaml.v3"
 )
 

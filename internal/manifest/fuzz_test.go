@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/kubeguard/kubeguard/internal/corpus"
 	"github.com/kubeguard/kubeguard/internal/object"
-	"github.com/kubeguard/kubeguard/tools/corpus"
 )
 
 // parseSeeds are inputs for FuzzParse beside generated manifests: the

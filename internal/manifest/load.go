@@ -25,7 +25,7 @@ const (
 )
 
 // StdinName is how standard input is named in locations.
-const StdinName = "<stdin>"
+const StdinName = finding.StdinName
 
 // Source reads the inputs named on a command line.
 type Source struct {
@@ -59,16 +59,34 @@ type Source struct {
 const MaxHeld = 16 << 20
 
 // Files expands Paths into the list of files to read, in a stable order.
-// Paths that cannot be walked become input errors.
+// A file reached more than once (a path given twice, a directory and a
+// file in it, ./a and a) is read once, where it is first reached: its
+// objects are not checked and reported twice. Paths that cannot be walked
+// become input errors.
 func (s *Source) Files() ([]string, []finding.InputError) {
 	if s.files != nil {
 		return s.files, s.walkErrs
 	}
 	var errs []finding.InputError
 	files := []string{}
+	seen := map[string]bool{}
+	add := func(paths ...string) {
+		for _, p := range paths {
+			key := p
+			if p != StdinName {
+				if abs, err := filepath.Abs(p); err == nil {
+					key = abs
+				}
+			}
+			if !seen[key] {
+				seen[key] = true
+				files = append(files, p)
+			}
+		}
+	}
 	for _, p := range s.Paths {
 		if p == "-" {
-			files = append(files, StdinName)
+			add(StdinName)
 			continue
 		}
 		info, err := os.Stat(p)
@@ -77,7 +95,7 @@ func (s *Source) Files() ([]string, []finding.InputError) {
 			continue
 		}
 		if !info.IsDir() {
-			files = append(files, p)
+			add(p)
 			continue
 		}
 		var found []string
@@ -99,18 +117,56 @@ func (s *Source) Files() ([]string, []finding.InputError) {
 			}
 			switch strings.ToLower(filepath.Ext(path)) {
 			case ".yaml", ".yml", ".json":
-				found = append(found, path)
+			default:
+				return nil
 			}
+			if !d.Type().IsRegular() {
+				// A named pipe hangs the read, a link to /dev/zero reads
+				// the size limit each time, and a pull request can commit
+				// either: only regular files, or links to them, are read.
+				info, err := os.Stat(path)
+				if err != nil {
+					errs = append(errs, inputError(path, err))
+					return nil
+				}
+				if !info.Mode().IsRegular() {
+					errs = append(errs, finding.InputError{Location: finding.Location{File: path},
+						Message: "skipped: " + irregular(d.Type(), info.Mode()) + ", not a regular file"})
+					return nil
+				}
+			}
+			found = append(found, path)
 			return nil
 		})
 		if err != nil {
 			errs = append(errs, inputError(p, err))
 		}
 		slices.Sort(found)
-		files = append(files, found...)
+		add(found...)
 	}
 	s.files, s.walkErrs = files, errs
 	return files, errs
+}
+
+// irregular names what a walked entry is instead of a regular file.
+func irregular(entry, target fs.FileMode) string {
+	what := "a special file"
+	switch {
+	case target&fs.ModeNamedPipe != 0:
+		what = "a named pipe"
+	case target&fs.ModeCharDevice != 0:
+		what = "a character device"
+	case target&fs.ModeDevice != 0:
+		what = "a device"
+	case target&fs.ModeSocket != 0:
+		what = "a socket"
+	case target.IsDir():
+		what = "a directory"
+	}
+	if entry&fs.ModeSymlink != 0 {
+		return "a symbolic link to " + what
+	}
+	return what
 }
 
 func inputError(path string, err error) finding.InputError {

@@ -127,3 +127,41 @@ func TestStreamUnits(t *testing.T) {
 		t.Errorf("units (-want +got):\n%s", diff)
 	}
 }
+
+// TestFilesOnce: a file reached more than once through the paths given is
+// read once, where it is first reached.
+func TestFilesOnce(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a, b := filepath.Join(dir, "a.yaml"), filepath.Join(sub, "b.yaml")
+	for _, f := range []string{a, b} {
+		if err := os.WriteFile(f, []byte(pod("p")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		paths []string
+		want  []string
+	}{
+		{"same file twice", []string{a, a}, []string{a}},
+		{"same directory twice", []string{dir, dir}, []string{a, b}},
+		{"a directory and a file in it", []string{b, dir}, []string{b, a}},
+		{"unclean spelling", []string{dir, sub + "/../sub/./b.yaml"}, []string{a, b}},
+		{"standard input twice", []string{"-", "-"}, []string{StdinName}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &Source{Paths: tc.paths}
+			files, errs := src.Files()
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			if diff := cmp.Diff(tc.want, files); diff != "" {
+				t.Errorf("files (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

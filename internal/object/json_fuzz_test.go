@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubeguard/kubeguard/tools/corpus"
+	"github.com/kubeguard/kubeguard/internal/corpus"
 	yamlv2 "go.yaml.in/yaml/v2"
 	"gopkg.in/yaml.v3"
 	sigsyaml "sigs.k8s.io/yaml"

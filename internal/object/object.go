@@ -5,6 +5,7 @@ package object
 
 import (
 	"fmt"
+	"reflect"
 	"sync"
 
 	"github.com/kubeguard/kubeguard/internal/finding"
@@ -338,11 +339,13 @@ func (o *Object) PodTemplate() (*PodTemplate, error) {
 		return nil, nil
 	}
 	t := &PodTemplate{Path: p, specPath: p.Key("spec"), metadataPath: p.Key("metadata")}
+	// A value of the wrong type is located at its own field: the API
+	// server refuses the object for it.
 	if err := o.Decode(t.MetadataPath(), &t.Metadata); err != nil {
-		return nil, fmt.Errorf("%s: %w", t.MetadataPath(), err)
+		return nil, o.fieldError(o.Field(t.MetadataPath()), reflect.TypeFor[metav1.ObjectMeta](), t.MetadataPath())
 	}
 	if err := o.Decode(t.SpecPath(), &t.Spec); err != nil {
-		return nil, fmt.Errorf("%s: %w", t.SpecPath(), err)
+		return nil, o.fieldError(o.Field(t.SpecPath()), reflect.TypeFor[corev1.PodSpec](), t.SpecPath())
 	}
 	applyDefaults(t)
 	return t, nil

@@ -3,9 +3,9 @@ package object_test
 import (
 	"testing"
 
+	"github.com/kubeguard/kubeguard/internal/corpus"
 	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/object"
-	"github.com/kubeguard/kubeguard/tools/corpus"
 )
 
 // BenchmarkPodTemplateParsed is BenchmarkPodTemplate on the trees a scan

@@ -77,15 +77,14 @@ func simpleTree(n *yaml.Node, depth int, nodes *int) bool {
 		if len(n.Content)%2 != 0 {
 			return false
 		}
+		keys := NewKeySet(len(n.Content) / 2)
 		for i := 0; i < len(n.Content); i += 2 {
 			k := n.Content[i]
 			if _, ok := scalarString(k); !ok || isMerge(k) || !utf8.ValidString(k.Value) {
 				return false
 			}
-			for j := 0; j < i; j += 2 {
-				if n.Content[j].Value == k.Value {
-					return false // duplicate keys: JSON merges them in ways not worth copying
-				}
+			if keys.Seen(n.Content, i) {
+				return false // duplicate keys: JSON merges them in ways not worth copying
 			}
 			if !simpleTree(n.Content[i+1], depth+1, nodes) {
 				return false

@@ -2,9 +2,13 @@ package rbac
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/kubeguard/kubeguard/internal/cputime"
 )
 
 // rulesOf renders a ClusterRole's effective rules, with their sources.
@@ -172,6 +176,54 @@ func TestAggregationCycle(t *testing.T) {
 		t.Errorf("a (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{want[0] + " from a[0]"}, rulesOf(p, "b")); diff != "" {
+		t.Errorf("b (-want +got):\n%s", diff)
+	}
+	if len(p.Warnings) != 0 {
+		t.Errorf("warnings: %v", p.Warnings)
+	}
+}
+
+// TestAggregationMutualIsLinear: 1,000 ClusterRoles that each select all
+// the others (465 KB) took 30 s and 1.8 GB when the controller's passes
+// were repeated until nothing changed, and 2,000 did not finish. Each
+// must end with every role's rule, aggregated once.
+func TestAggregationMutualIsLinear(t *testing.T) {
+	const n = 1000
+	var b strings.Builder
+	for i := range n {
+		b.WriteString(clusterRole(fmt.Sprintf("r%04d", i), `agg: "true"`,
+			fmt.Sprintf("aggregationRule:\n  clusterRoleSelectors:\n  - matchLabels: {agg: \"true\"}\nrules:\n- {verbs: [get], apiGroups: [\"\"], resources: [res%d]}", i)))
+	}
+	start := cputime.Used()
+	p := build(t, b.String())
+	if d := cputime.Used() - start; d > 10*time.Second {
+		t.Errorf("building the policy took %s of CPU", d)
+	}
+	for _, name := range []string{"r0000", "r0500", "r0999"} {
+		if got := len(p.ClusterRoles[name].Rules); got != n {
+			t.Errorf("%s has %d rules, want %d", name, got, n)
+		}
+	}
+	if len(p.Warnings) != n {
+		t.Errorf("%d warnings, want one per role of the cycle", len(p.Warnings))
+	}
+}
+
+// TestAggregationCycleWithOutsideRules: roles that select each other and
+// a leaf each settle on the leaves' rules;
+// the rules they were created with are replaced, and nothing is reported.
+func TestAggregationCycleWithOutsideRules(t *testing.T) {
+	p := build(t, clusterRole("a", "to-b: \"1\"", "aggregationRule:\n  clusterRoleSelectors:\n  - matchLabels: {to-a: \"1\"}\nrules:\n- {verbs: [delete], apiGroups: [\"\"], resources: [pods]}")+
+		clusterRole("b", "to-a: \"1\"", "aggregationRule:\n  clusterRoleSelectors:\n  - matchLabels: {to-b: \"1\"}")+
+		clusterRole("leaf-a", "to-a: \"1\"", "rules:\n- {verbs: [get], apiGroups: [\"\"], resources: [pods]}")+
+		clusterRole("leaf-b", "to-b: \"1\"", "rules:\n- {verbs: [list], apiGroups: [\"\"], resources: [pods]}"))
+	get, list := `{verbs: ["get"], apiGroups: [""], resources: ["pods"]} from leaf-a[0]`, `{verbs: ["list"], apiGroups: [""], resources: ["pods"]} from leaf-b[0]`
+	if diff := cmp.Diff([]string{get, list}, rulesOf(p, "a")); diff != "" {
+		t.Errorf("a (-want +got):\n%s", diff)
+	}
+	// b selects a first, which brings what the cycle shares in the
+	// cycle's order.
+	if diff := cmp.Diff([]string{get, list}, rulesOf(p, "b")); diff != "" {
 		t.Errorf("b (-want +got):\n%s", diff)
 	}
 	if len(p.Warnings) != 0 {

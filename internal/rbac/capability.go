@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/kubeguard/kubeguard/internal/check"
-	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
 	rbacv1 "k8s.io/api/rbac/v1"
 )
 
@@ -54,44 +53,73 @@ const (
 	probeCreateRB        = "create rolebindings"
 	probeWriteCR         = "update clusterroles"
 	probeWriteRoles      = "update roles"
+	probeUpdateRB        = "update rolebindings"
+	probeAttach          = "attach to pods"
+	probeEphemeral       = "add ephemeral containers to pods"
+	probeUpdatePods      = "change running pods"
+	probeCreateSecrets   = "create secrets"
+	probeMutating        = "write mutating admission webhooks"
+	probeNamespaces      = "modify namespaces"
+	probePV              = "create persistentvolumes"
+	probePVC             = "create persistentvolumeclaims"
 )
 
 var probes = []probe{
-	{name: probeSecrets, check: &rbacchecks.SecretsRead, verbs: []string{"get", "list", "watch"}, resources: []string{"secrets"}},
-	{name: probePods, check: &rbacchecks.WorkloadCreate, verbs: []string{"create"}, resources: []string{"pods"}},
-	{name: probeControllers, check: &rbacchecks.WorkloadCreate, verbs: []string{"create", "update", "patch"}, resources: []string{"replicationcontrollers"}},
-	{name: probeControllers, check: &rbacchecks.WorkloadCreate, verbs: []string{"create", "update", "patch"}, group: "apps",
+	{name: probeSecrets, check: &SecretsRead, verbs: []string{"get", "list", "watch"}, resources: []string{"secrets"}},
+	{name: probePods, check: &WorkloadCreate, verbs: []string{"create"}, resources: []string{"pods"}},
+	{name: probeControllers, check: &WorkloadCreate, verbs: []string{"create", "update", "patch"}, resources: []string{"replicationcontrollers"}},
+	{name: probeControllers, check: &WorkloadCreate, verbs: []string{"create", "update", "patch"}, group: "apps",
 		resources: []string{"deployments", "replicasets", "statefulsets", "daemonsets"}},
-	{name: probeControllers, check: &rbacchecks.WorkloadCreate, verbs: []string{"create", "update", "patch"}, group: "batch",
+	{name: probeControllers, check: &WorkloadCreate, verbs: []string{"create", "update", "patch"}, group: "batch",
 		resources: []string{"jobs", "cronjobs"}},
-	{name: "create persistentvolumes", check: &rbacchecks.PersistentVolumeCreate, verbs: []string{"create"}, resources: []string{"persistentvolumes"}, cluster: true},
-	{name: probeNodesProxy, check: &rbacchecks.NodesProxy, verbs: []string{"get", "create"}, resources: []string{"nodes/proxy"}, cluster: true},
-	{name: probeEscalateRoles, check: &rbacchecks.EscalateVerb, verbs: []string{"escalate"}, group: rbacGroup, resources: []string{"roles"}},
-	{name: probeEscalateCluster, check: &rbacchecks.EscalateVerb, verbs: []string{"escalate"}, group: rbacGroup, resources: []string{"clusterroles"}, cluster: true},
+	{name: probePV, check: &PersistentVolumeCreate, verbs: []string{"create"}, resources: []string{"persistentvolumes"}, cluster: true},
+	{name: probeNodesProxy, check: &NodesProxy, verbs: []string{"get", "create"}, resources: []string{"nodes/proxy"}, cluster: true},
+	{name: probeEscalateRoles, check: &EscalateVerb, verbs: []string{"escalate"}, group: rbacGroup, resources: []string{"roles"}},
+	{name: probeEscalateCluster, check: &EscalateVerb, verbs: []string{"escalate"}, group: rbacGroup, resources: []string{"clusterroles"}, cluster: true},
 	// bind is checked in the namespace of a RoleBinding for the Role or
 	// ClusterRole it refers to, cluster-wide for a ClusterRoleBinding.
-	{name: probeBind, check: &rbacchecks.BindVerb, verbs: []string{"bind"}, group: rbacGroup, resources: []string{"roles", "clusterroles"}},
-	{name: probeImpUsers, check: &rbacchecks.Impersonate, verbs: []string{"impersonate"}, resources: []string{"users"}, cluster: true},
-	{name: probeImpGroups, check: &rbacchecks.Impersonate, verbs: []string{"impersonate"}, resources: []string{"groups"}, cluster: true},
-	{name: probeImpSAs, check: &rbacchecks.Impersonate, verbs: []string{"impersonate"}, resources: []string{"serviceaccounts"}},
-	{name: "impersonate uids and user extras", check: &rbacchecks.Impersonate, verbs: []string{"impersonate"}, group: "authentication.k8s.io",
+	{name: probeBind, check: &BindVerb, verbs: []string{"bind"}, group: rbacGroup, resources: []string{"roles", "clusterroles"}},
+	{name: probeImpUsers, check: &Impersonate, verbs: []string{"impersonate"}, resources: []string{"users"}, cluster: true},
+	{name: probeImpGroups, check: &Impersonate, verbs: []string{"impersonate"}, resources: []string{"groups"}, cluster: true},
+	{name: probeImpSAs, check: &Impersonate, verbs: []string{"impersonate"}, resources: []string{"serviceaccounts"}},
+	{name: "impersonate uids and user extras", check: &Impersonate, verbs: []string{"impersonate"}, group: "authentication.k8s.io",
 		resources: []string{"uids", "userextras/*"}, cluster: true},
-	{name: probeTokens, check: &rbacchecks.TokenRequest, verbs: []string{"create"}, resources: []string{"serviceaccounts/token"}},
-	{name: "write admission webhook configurations", check: &rbacchecks.AdmissionWebhookWrite,
+	{name: probeTokens, check: &TokenRequest, verbs: []string{"create"}, resources: []string{"serviceaccounts/token"}},
+	{name: "write admission webhook configurations", check: &AdmissionWebhookWrite,
 		verbs: []string{"create", "update", "patch", "delete", "deletecollection"}, group: "admissionregistration.k8s.io",
 		resources: []string{"mutatingwebhookconfigurations", "validatingwebhookconfigurations"}, cluster: true},
-	{name: "modify namespaces", check: &rbacchecks.NamespaceModify, verbs: []string{"update", "patch"}, resources: []string{"namespaces"}},
+	{name: probeNamespaces, check: &NamespaceModify, verbs: []string{"update", "patch"}, resources: []string{"namespaces"}},
 	{name: probeCSRCreate, verbs: []string{"create"}, group: "certificates.k8s.io", resources: []string{"certificatesigningrequests"}, cluster: true},
-	{name: probeCSRApproval, verbs: []string{"update"}, group: "certificates.k8s.io", resources: []string{"certificatesigningrequests/approval"}, cluster: true},
+	{name: probeCSRApproval, verbs: []string{"update", "patch"}, group: "certificates.k8s.io", resources: []string{"certificatesigningrequests/approval"}, cluster: true},
 	{name: probeCSRApprove, verbs: []string{"approve"}, group: "certificates.k8s.io", resources: []string{"signers"}, cluster: true,
 		names: []string{"kubernetes.io/kube-apiserver-client", "kubernetes.io/*"}},
 	// Over WebSocket, kubectl's transport since v1.31, the API server
 	// authorized exec with get until v1.35 made it ask for create too
 	// (feature gate AuthorizePodWebsocketUpgradeCreatePermission, on by
 	// default): either verb execs on the clusters people run.
-	{name: probeExec, verbs: []string{"create", "get"}, resources: []string{"pods/exec"}},
+	{name: probeExec, check: &PodExec, verbs: []string{"create", "get"}, resources: []string{"pods/exec"}},
+	// attach, like exec, was authorized with get over WebSocket before
+	// v1.35.
+	{name: probeAttach, check: &PodExec, verbs: []string{"create", "get"}, resources: []string{"pods/attach"}},
+	// An ephemeral container joins a running pod and may mount its
+	// volumes, the ServiceAccount token's among them.
+	{name: probeEphemeral, check: &PodExec, verbs: []string{"update", "patch"}, resources: []string{"pods/ephemeralcontainers"}},
+	// A running pod's container images are the one part of its spec an
+	// update may change: the new image runs with the pod's token.
+	{name: probeUpdatePods, check: &PodExec, verbs: []string{"update", "patch"}, resources: []string{"pods"}},
+	// Creating a Secret of type kubernetes.io/service-account-token makes
+	// the token controller write a token of the ServiceAccount it names
+	// into it: with read access to Secrets, a token of any ServiceAccount
+	// of the namespace (reported with read access, in risks).
+	{name: probeCreateSecrets, verbs: []string{"create"}, resources: []string{"secrets"}},
+	{name: probeMutating, verbs: []string{"create", "update", "patch"}, group: "admissionregistration.k8s.io",
+		resources: []string{"mutatingwebhookconfigurations"}, cluster: true},
+	{name: probePVC, verbs: []string{"create"}, resources: []string{"persistentvolumeclaims"}},
 	{name: probeCreateCRB, verbs: []string{"create"}, group: rbacGroup, resources: []string{"clusterrolebindings"}, cluster: true},
 	{name: probeCreateRB, verbs: []string{"create"}, group: rbacGroup, resources: []string{"rolebindings"}},
+	// Updating a RoleBinding adds subjects to the role it already grants
+	// (roleRef cannot change), given bind on that role.
+	{name: probeUpdateRB, verbs: []string{"update", "patch"}, group: rbacGroup, resources: []string{"rolebindings"}},
 	{name: probeWriteCR, verbs: []string{"update", "patch"}, group: rbacGroup, resources: []string{"clusterroles"}, cluster: true},
 	{name: probeWriteRoles, verbs: []string{"update", "patch"}, group: rbacGroup, resources: []string{"roles"}},
 }
@@ -213,6 +241,12 @@ func probeHit(pi int, rule *rbacv1.PolicyRule, i int) (hit, bool) {
 			continue
 		}
 		for _, v := range pr.verbs {
+			// A create request names no object (the name is in the body,
+			// not the URL): a rule limited to names never allows it, but on
+			// a subresource of a named object (pods/exec).
+			if v == "create" && len(rule.ResourceNames) > 0 && !strings.Contains(res, "/") {
+				continue
+			}
 			if verbMatches(rule, v) {
 				if !slices.Contains(h.verbs, v) {
 					h.verbs = append(h.verbs, v)
@@ -274,6 +308,7 @@ type analysis struct {
 	powers    map[Identity]powers
 	rules     map[ruleRef]string // a grant of a rule as grantDetail renders it, but the binding
 	names     map[*Binding]string
+	reach     *reach // set for the risks
 }
 
 // ruleRef is rule i of a role.

@@ -7,7 +7,7 @@ import (
 
 // TestDefaults holds the embedded built-in roles to what an API server
 // creates, once tools/rbacdefaults has generated them; until then it checks
-// that --with-defaults fails with the error that says so.
+// that loading them fails with the error that says so.
 func TestDefaults(t *testing.T) {
 	objs, err := Defaults()
 	if errors.Is(err, ErrNoDefaults) {

@@ -16,8 +16,15 @@
 //   - aggregation: ClusterRoles with an aggregationRule get the rules the
 //     aggregation controller would write, nested aggregation included;
 //   - on top: who can do what (WhoCan), the RBAC good practices' privilege
-//     escalation risks as findings (Risks), and the shortest chains from a
-//     subject to cluster-admin power (Paths).
+//     escalation risks as findings (Risks, rated by what a grant reaches),
+//     and the shortest chains from a subject, groups included, to
+//     cluster-admin power (Hops reports each identity's next move once;
+//     Paths spells the chains out). The moves are the routes the API
+//     server allows, and only those: impersonating a group needs a user,
+//     create is never limited by resourceNames, exec-like rights named
+//     after a pod reach that Pod only, bind and escalate go through the
+//     roles they name. A pod that escapes to its node is a move to the
+//     node, and the node one to every token on it.
 //
 // Authorizer.Allowed answers as a SubjectAccessReview does, for exactly the
 // user and groups given; Authenticated adds the groups authentication

@@ -14,7 +14,7 @@ var (
 
 // DecodeGeneral decodes as Decode does, roles and bindings through the
 // general decoder only.
-func DecodeGeneral(o *object.Object) Decoded { return decode(o, false) }
+func DecodeGeneral(o *object.Object) Decoded { return decode(o, false, "") }
 
 // Contents are what a Decoded holds, for comparison.
 func (d Decoded) Contents() (*Role, *Binding, error) { return d.role, d.binding, d.err }

@@ -93,9 +93,18 @@ type Identity struct {
 	Name      string `json:"name"`
 }
 
+// KindNode is the kind of the escalation graph's node identity: the
+// credentials on a node that a pod escaped to its host holds, which no
+// binding names. Its empty name stands for any node the attacker's pod
+// may be placed on.
+const KindNode = "Node"
+
 // String renders the identity as kind and name, a ServiceAccount as
 // namespace/name.
 func (id Identity) String() string {
+	if id.Kind == KindNode && id.Name == "" {
+		return "Node (any)"
+	}
 	if id.Kind == rbacv1.ServiceAccountKind {
 		return id.Kind + " " + id.Namespace + "/" + id.Name
 	}
@@ -114,8 +123,13 @@ func (id Identity) User() User {
 			return User{Name: Anonymous, Groups: []string{AllUnauthenticated}}
 		}
 		// No User subject can be named so: the member is anonymous to RBAC
-		// beyond its groups.
-		return Authenticated("\x00member of "+id.Name, id.Name)
+		// beyond its groups. A member of a namespace's ServiceAccounts is a
+		// ServiceAccount, so in system:serviceaccounts too.
+		groups := []string{id.Name}
+		if strings.HasPrefix(id.Name, serviceAccountGroupPrefix) {
+			groups = append(groups, AllServiceAccounts)
+		}
+		return Authenticated("\x00member of "+id.Name, groups...)
 	}
 	return Authenticated(id.Name)
 }

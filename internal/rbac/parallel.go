@@ -54,6 +54,9 @@ type analyses struct {
 	p     *Policy
 	roles *roleTable
 	ans   []*analysis
+	// reach, when set, is what the risks know of the escalation graph;
+	// it is read only, by every analysis.
+	reach *reach
 }
 
 func newAnalyses(p *Policy, workers int) *analyses {
@@ -64,6 +67,7 @@ func newAnalyses(p *Policy, workers int) *analyses {
 func (a *analyses) get(w int) *analysis {
 	if a.ans[w] == nil {
 		a.ans[w] = newAnalysis(a.p, a.roles)
+		a.ans[w].reach = a.reach
 	}
 	return a.ans[w]
 }

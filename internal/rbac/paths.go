@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
+	"sync"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 )
@@ -45,28 +47,87 @@ type Chain struct {
 //   - nodes/proxy: the ServiceAccounts of every such Pod on the nodes.
 //
 // Subjects with no chain are left out. Chains are sorted by subject.
-func Paths(p *Policy) []Chain { return paths(p, 0) }
+//
+// Paths spells every chain out, which grows with the sum of their lengths:
+// Hops is the form whose size grows with the identities only.
+func Paths(p *Policy) []Chain { return Chains(hops(p, 0)) }
 
-// paths finds the chains on up to workers goroutines (every core when
-// workers <= 0).
-func paths(p *Policy, workers int) []Chain {
-	g := newGraph(p, workers)
-	var starts []Identity
+// Hop is an identity's first move on its shortest chain to
+// cluster-admin-equivalent power; following Step.To from hop to hop spells
+// the chain out.
+type Hop struct {
+	Subject Identity
+	// Start marks a subject of the input's bindings; the others are
+	// identities on their chains.
+	Start bool
+	// Distance is the number of moves to power, this one included.
+	Distance int
+	Step     Step
+}
+
+// Hops finds the starts Paths does, and reports, for each start that has
+// a chain and each identity on those chains, its next move and its
+// distance to power, every identity once: a start's hop, then the hops of
+// its chain not reported before. Starts come sorted.
+func Hops(p *Policy) []Hop { return hops(p, 0) }
+
+// Chains spells out the chain of every start of hops.
+func Chains(hops []Hop) []Chain {
+	by := make(map[Identity]*Hop, len(hops))
+	for i := range hops {
+		by[hops[i].Subject] = &hops[i]
+	}
+	var out []Chain
+	for _, h := range hops {
+		if !h.Start {
+			continue
+		}
+		c := Chain{Subject: h.Subject}
+		for x := &h; x != nil; {
+			c.Steps = append(c.Steps, x.Step)
+			if x.Step.To == nil {
+				break
+			}
+			x = by[*x.Step.To]
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// starts are the subjects of the input's bindings a chain may start
+// from: every one but the cluster's own users and ServiceAccounts
+// (system:* users, kube-system ServiceAccounts) and system:masters. Groups
+// are starts, system:authenticated and system:serviceaccounts:<ns>
+// included: a route one holds is a route for each of its members.
+func starts(p *Policy) []Identity {
+	var out []Identity
 	seen := map[Identity]bool{}
 	for _, b := range p.Bindings {
 		if b.Default {
 			continue
 		}
 		for i := range b.Subjects {
-			if id, ok := b.Identity(i); ok && !id.System() && !seen[id] {
-				seen[id] = true
-				starts = append(starts, id)
+			id, ok := b.Identity(i)
+			if !ok || seen[id] || id.Kind == rbacv1.GroupKind && id.Name == SystemMasters || id.Kind != rbacv1.GroupKind && id.System() {
+				continue
 			}
+			seen[id] = true
+			out = append(out, id)
 		}
 	}
-	slices.SortFunc(starts, compareIdentity)
-	return g.chains(starts)
+	slices.SortFunc(out, compareIdentity)
+	return out
 }
+
+// hops finds the hops on up to workers goroutines (every core when
+// workers <= 0).
+func hops(p *Policy, workers int) []Hop {
+	return newGraph(p, workers).hops(starts(p))
+}
+
+// paths finds the chains on up to workers goroutines.
+func paths(p *Policy, workers int) []Chain { return Chains(hops(p, workers)) }
 
 func compareIdentity(a, b Identity) int {
 	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
@@ -115,10 +176,25 @@ type graph struct {
 	groups  []Identity
 	nodes   map[Identity]*node
 	order   []*node
+	// open is the namespace cluster-wide pod creation escapes from: the
+	// first whose Pod Security level allows it, else kube-system.
+	open string
+	// roles are the Roles by namespace, built on first use.
+	rolesOnce sync.Once
+	roles     map[string][]*Role
+	// podByNS and podAll are podBindings, built on first use.
+	podOnce sync.Once
+	podByNS map[string][]*Binding
+	podAll  []*Binding
 }
 
-func newGraph(p *Policy, workers int) *graph {
-	g := &graph{p: p, ans: newAnalyses(p, workers), workers: workers, sas: map[string][]Identity{}, nodes: map[Identity]*node{}}
+func newGraph(p *Policy, workers int) *graph { return newGraphOf(newAnalyses(p, workers), workers) }
+
+// newGraphOf makes the graph of the analyses' policy, with their role
+// table.
+func newGraphOf(ans *analyses, workers int) *graph {
+	p := ans.p
+	g := &graph{p: p, ans: ans, workers: workers, sas: map[string][]Identity{}, nodes: map[Identity]*node{}}
 	seen := map[Identity]bool{}
 	addSA := func(ns, name string) {
 		id := Identity{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: name}
@@ -170,6 +246,13 @@ func newGraph(p *Policy, workers int) *graph {
 	for _, n := range slices.Sorted(maps.Keys(g.sas)) {
 		g.allSAs = append(g.allSAs, g.sas[n]...)
 	}
+	g.open = "kube-system"
+	for _, ns := range p.Namespaces {
+		if l, ok := p.PodSecurity[ns]; ok && (l == "" || l == "privileged") {
+			g.open = ns
+			break
+		}
+	}
 	return g
 }
 
@@ -202,6 +285,11 @@ func grantsOf(cs ...capability) []Grant {
 // analysis.
 func (g *graph) expand(an *analysis, n *node) {
 	id := n.id
+	m := &mover{n: n, targets: map[Identity]bool{}}
+	if id.Kind == KindNode {
+		g.fromNode(m)
+		return
+	}
 	pw := an.powersOf(id)
 	final := func(action string, gs ...Grant) {
 		if n.terminal == nil {
@@ -214,9 +302,18 @@ func (g *graph) expand(an *analysis, n *node) {
 	if pw.super != nil {
 		final("holds every verb on every resource cluster-wide", *pw.super)
 	}
-	for _, c := range pw.find(probeImpGroups, true) {
-		if c.allows(SystemMasters) {
-			final("impersonates group system:masters", c.grant)
+	// The API server refuses to impersonate groups, uids or extras
+	// without a user ("requested ... without impersonating a user"): a
+	// group is reached only with a user or ServiceAccount to impersonate.
+	var asUser *capability
+	if us := slices.Concat(pw.find(probeImpUsers, true), pw.find(probeImpSAs, false)); len(us) > 0 {
+		asUser = &us[0]
+	}
+	if asUser != nil {
+		for _, c := range pw.find(probeImpGroups, true) {
+			if c.allows(SystemMasters) {
+				final("impersonates a user in group system:masters", asUser.grant, c.grant)
+			}
 		}
 	}
 	if cs := pw.csr(); cs != nil {
@@ -229,37 +326,11 @@ func (g *graph) expand(an *analysis, n *node) {
 			}
 		}
 	}
-	if upd := pw.find(probeWriteCR, true); len(upd) > 0 {
-		if esc := pw.find(probeEscalateCluster, true); len(esc) > 0 {
-			final("escalates: writes any permission into a ClusterRole bound to it", esc[0].grant, upd[0].grant)
-		}
-	}
+	g.escalations(m, pw, final)
 	if n.terminal != nil {
 		return
 	}
-	m := &mover{n: n, targets: map[Identity]bool{}}
-	// Namespace takeover: bind or escalate a role in a namespace, then run
-	// pods there.
-	for _, c := range pw.find(probeBind, false) {
-		for rb := range pw.all {
-			if rb.probe.name == probeCreateRB && (rb.namespace == "" || rb.namespace == c.namespace) {
-				m.spread(c.namespace, func(sa Identity) string {
-					return "binds any role to itself " + where(c.namespace) + ", then runs pods as " + sa.String()
-				}, c.grant, rb.grant)
-				break
-			}
-		}
-	}
-	for _, c := range pw.find(probeEscalateRoles, false) {
-		for up := range pw.all {
-			if up.probe.name == probeWriteRoles && (up.namespace == "" || up.namespace == c.namespace) {
-				m.spread(c.namespace, func(sa Identity) string {
-					return "escalates a Role bound to it " + where(c.namespace) + ", then runs pods as " + sa.String()
-				}, c.grant, up.grant)
-				break
-			}
-		}
-	}
+	g.takeovers(an, m, pw)
 	for c := range pw.all {
 		switch c.probe.name {
 		case probePods, probeControllers:
@@ -277,9 +348,12 @@ func (g *graph) expand(an *analysis, n *node) {
 				}
 			}
 		case probeImpGroups:
+			if asUser == nil {
+				continue
+			}
 			for _, gr := range g.groups {
 				if c.allows(gr.Name) {
-					m.move(gr, func() string { return "impersonates " + gr.String() }, c.grant)
+					m.move(gr, func() string { return "impersonates a user in " + gr.String() }, asUser.grant, c.grant)
 				}
 			}
 		case probeImpSAs:
@@ -302,13 +376,28 @@ func (g *graph) expand(an *analysis, n *node) {
 				sa := Identity{Kind: rbacv1.ServiceAccountKind, Namespace: s.Namespace, Name: s.ServiceAccount}
 				m.move(sa, func() string { return fmt.Sprintf("reads token Secret %s/%s of %s", s.Namespace, s.Name, sa) }, c.grant)
 			}
-		case probeExec:
+		case probeCreateSecrets:
+			// The token controller fills a Secret of type
+			// kubernetes.io/service-account-token with a token of the
+			// ServiceAccount it names; reading it back needs read access to
+			// a name the creator chooses.
+			for r := range pw.all {
+				ns, ok := meet(c.namespace, r.namespace)
+				if r.probe.name != probeSecrets || !ok {
+					continue
+				}
+				m.spread(ns, func(sa Identity) string {
+					return fmt.Sprintf("creates a kubernetes.io/service-account-token Secret for %s %s and reads the token written into it", sa, where(ns))
+				}, c.grant, r.grant)
+				break
+			}
+		case probeExec, probeAttach, probeEphemeral, probeUpdatePods:
 			for _, w := range g.p.Workloads {
-				if c.namespace != "" && w.Namespace != c.namespace || !c.allows(w.Origin.Ref.Name) || !g.mounts(w) {
+				if c.namespace != "" && w.Namespace != c.namespace || !g.mounts(w) || !podNamed(c, w) {
 					continue
 				}
 				sa := w.identity()
-				m.move(sa, func() string { return fmt.Sprintf("execs into %s, which runs as %s", w.Origin.Ref, sa) }, c.grant)
+				m.move(sa, func() string { return fmt.Sprintf("%s %s, which runs as %s", podVerb[c.probe.name], w.Origin.Ref, sa) }, c.grant)
 			}
 		case probeNodesProxy:
 			for _, w := range g.p.Workloads {
@@ -320,7 +409,310 @@ func (g *graph) expand(an *analysis, n *node) {
 					return fmt.Sprintf("runs commands through the kubelet in %s, which runs as %s", w.Origin.Ref, sa)
 				}, c.grant)
 			}
+		case probeMutating:
+			for _, w := range g.p.Workloads {
+				if !g.mounts(w) {
+					continue
+				}
+				sa := w.identity()
+				m.move(sa, func() string {
+					return fmt.Sprintf("registers a mutating admission webhook that rewrites the pods of %s, which run as %s, when they are next created", w.Origin.Ref, sa)
+				}, c.grant)
+			}
 		}
+	}
+	if action, gs, ok := g.escape(pw); ok {
+		m.move(Identity{Kind: KindNode}, func() string { return action }, gs...)
+	}
+}
+
+// podVerb says what each way into a running pod does.
+var podVerb = map[string]string{
+	probeExec:       "execs into",
+	probeAttach:     "attaches to",
+	probeEphemeral:  "adds an ephemeral container to",
+	probeUpdatePods: "swaps the image of",
+}
+
+// podNamed reports whether a capability limited by resourceNames reaches
+// the pods of a workload: only a Pod of a name it lists, since the pods of
+// a controller are not named after it.
+func podNamed(c *capability, w *Workload) bool {
+	if len(c.names) == 0 {
+		return true
+	}
+	return w.Origin != nil && w.Origin.Ref.Kind == "Pod" && slices.Contains(c.names, w.Origin.Ref.Name)
+}
+
+// meet is the namespace where two permissions both hold ("" for every
+// namespace), ok false when nowhere.
+func meet(a, b string) (string, bool) {
+	switch {
+	case a == "":
+		return b, true
+	case b == "" || a == b:
+		return a, true
+	}
+	return "", false
+}
+
+// firstAllowing is the first capability that allows name.
+func firstAllowing(cs []capability, name string) (capability, bool) {
+	for _, c := range cs {
+		if c.allows(name) {
+			return c, true
+		}
+	}
+	return capability{}, false
+}
+
+// escalations are the moves of escalate with update on a role bound to
+// the identity: any permission written into a ClusterRole that a
+// ClusterRoleBinding grants it is power; into a role a RoleBinding grants
+// it, a namespace to run pods in. Only the roles the permissions name,
+// when they name some, and never an aggregated ClusterRole, whose rules
+// the aggregation controller rewrites.
+func (g *graph) escalations(m *mover, pw powers, final func(string, ...Grant)) {
+	escC, updC := pw.find(probeEscalateCluster, true), pw.find(probeWriteCR, true)
+	escR, updR := pw.find(probeEscalateRoles, false), pw.find(probeWriteRoles, false)
+	if len(escC)+len(escR) == 0 {
+		return
+	}
+	for _, r := range pw.refs {
+		b, role := r.b, r.b.role
+		if role.Aggregated() {
+			continue
+		}
+		esc, upd := escC, updC
+		if role.Kind == KindRole {
+			esc, upd = nil, nil
+			for _, c := range escR {
+				if c.namespace == "" || c.namespace == b.Namespace {
+					esc = append(esc, c)
+				}
+			}
+			for _, c := range updR {
+				if c.namespace == "" || c.namespace == b.Namespace {
+					upd = append(upd, c)
+				}
+			}
+		}
+		e, ok1 := firstAllowing(esc, role.Name)
+		u, ok2 := firstAllowing(upd, role.Name)
+		if !ok1 || !ok2 {
+			continue
+		}
+		if b.Cluster() {
+			final(fmt.Sprintf("escalates: writes any permission into %s, which %s grants it", role.Ref(), b.Ref()), e.grant, u.grant)
+			return
+		}
+		m.spread(b.Namespace, func(sa Identity) string {
+			return fmt.Sprintf("escalates %s, which %s grants it, then runs pods as %s", role.Ref(), b.Ref(), sa)
+		}, e.grant, u.grant)
+	}
+}
+
+// takeovers are the namespace takeovers through bind: a RoleBinding
+// created (or an existing one updated, which adds subjects to the role it
+// grants) to a role that runs pods, then pods as any ServiceAccount there.
+// bind and the rolebindings permission may come from different bindings;
+// bind limited to names binds only the roles named.
+func (g *graph) takeovers(an *analysis, m *mover, pw powers) {
+	binds := pw.find(probeBind, false)
+	if len(binds) == 0 {
+		return
+	}
+	for rb := range pw.all {
+		if rb.probe.name != probeCreateRB && rb.probe.name != probeUpdateRB {
+			continue
+		}
+		for _, c := range binds {
+			ns, ok := meet(c.namespace, rb.namespace)
+			if !ok {
+				continue
+			}
+			if rb.probe.name == probeCreateRB {
+				if role, ok := g.bindable(an, &c, ns); ok {
+					m.spread(ns, func(sa Identity) string {
+						return fmt.Sprintf("binds %s to itself %s, then runs pods as %s", role, where(ns), sa)
+					}, c.grant, rb.grant)
+				}
+				continue
+			}
+			for _, x := range g.podBindings(an, ns) {
+				if !rb.allows(x.Name) || !canBind(&c, x.RoleRef.Kind, x.RoleRef.Name) {
+					continue
+				}
+				m.spread(x.Namespace, func(sa Identity) string {
+					return fmt.Sprintf("adds itself to %s, which grants %s, then runs pods as %s", x.Ref(), x.role.Ref(), sa)
+				}, c.grant, rb.grant)
+			}
+		}
+	}
+}
+
+// canBind reports whether a bind capability covers a role.
+func canBind(c *capability, kind, name string) bool {
+	res := "roles"
+	if kind == KindClusterRole {
+		res = "clusterroles"
+	}
+	return slices.Contains(c.resources, res) && c.allows(name)
+}
+
+// bindable names a role that a bind capability lets the identity bind in
+// namespace ns ("" for every namespace) and that runs pods there.
+func (g *graph) bindable(an *analysis, c *capability, ns string) (string, bool) {
+	if slices.Contains(c.resources, "clusterroles") {
+		if len(c.names) == 0 {
+			// Every cluster has it, whatever the input holds.
+			return "ClusterRole cluster-admin", true
+		}
+		for _, name := range c.names {
+			if r := g.p.ClusterRoles[name]; r != nil && runsPods(an, r) {
+				return r.Ref(), true
+			}
+		}
+	}
+	if slices.Contains(c.resources, "roles") && ns != "" {
+		for _, r := range g.rolesIn(ns) {
+			if c.allows(r.Name) && runsPods(an, r) {
+				return r.Ref(), true
+			}
+		}
+	}
+	return "", false
+}
+
+// podBindings are the RoleBindings of namespace ns (of all when empty)
+// whose role runs pods there, in the policy's order: found once for the
+// graph, so that each identity that may update RoleBindings looks at
+// those only, not at every binding.
+func (g *graph) podBindings(an *analysis, ns string) []*Binding {
+	g.podOnce.Do(func() {
+		g.podByNS = map[string][]*Binding{}
+		for _, x := range g.p.Bindings {
+			if !x.Cluster() && x.role != nil && runsPods(an, x.role) {
+				g.podByNS[x.Namespace] = append(g.podByNS[x.Namespace], x)
+				g.podAll = append(g.podAll, x)
+			}
+		}
+	})
+	if ns == "" {
+		return g.podAll
+	}
+	return g.podByNS[ns]
+}
+
+// rolesIn are the Roles of a namespace, sorted by name.
+func (g *graph) rolesIn(ns string) []*Role {
+	g.rolesOnce.Do(func() {
+		g.roles = map[string][]*Role{}
+		for _, r := range g.p.Roles {
+			g.roles[r.Namespace] = append(g.roles[r.Namespace], r)
+		}
+		for _, l := range g.roles {
+			slices.SortFunc(l, func(a, b *Role) int { return cmp.Compare(a.Name, b.Name) })
+		}
+	})
+	return g.roles[ns]
+}
+
+// runsPods reports whether a role, bound in a namespace, lets its
+// subjects create pods or pod controllers there.
+func runsPods(an *analysis, r *Role) bool {
+	if _, ok := an.superRule(r); ok {
+		return true
+	}
+	for _, h := range an.roleHits(r) {
+		if (h.probe.name == probePods || h.probe.name == probeControllers) && slices.Contains(h.verbs, "create") {
+			return true
+		}
+	}
+	return false
+}
+
+// escape finds a way for the identity to run a pod that escapes to its
+// node (privileged, hostPID, a hostPath of / or of the container runtime's
+// socket): creating pods or pod controllers in a namespace whose Pod
+// Security level allows such pods, or after relabelling the namespace, or
+// through a hostPath PersistentVolume, which a pod mounts through a claim
+// that the Baseline level allows.
+func (g *graph) escape(pw powers) (string, []Grant, bool) {
+	const pod = "a pod that escapes to its node (privileged, hostPID, or a hostPath of / or the container runtime's socket)"
+	var relabel, pv, pvc []capability
+	for c := range pw.all {
+		switch c.probe.name {
+		case probeNamespaces:
+			relabel = append(relabel, *c)
+		case probePV:
+			pv = append(pv, *c)
+		case probePVC:
+			pvc = append(pvc, *c)
+		}
+	}
+	for c := range pw.all {
+		if c.probe.name != probePods && c.probe.name != probeControllers || !slices.Contains(c.verbs, "create") {
+			continue
+		}
+		ns := c.namespace
+		if ns == "" {
+			ns = g.open
+		}
+		level, known := g.p.PodSecurity[ns]
+		in := fmt.Sprintf("creates %s in namespace %s", c.resources[0], ns)
+		switch {
+		case level == "privileged":
+			return in + ": " + pod + ", which its Pod Security level (privileged) allows", []Grant{c.grant}, true
+		case level == "" && known:
+			return in + ": " + pod + ", which no Pod Security level enforced there forbids", []Grant{c.grant}, true
+		case !known:
+			return in + ": " + pod + " (the input holds no Namespace " + ns +
+				": no Pod Security level is enforced there unless the admission configuration sets a default)", []Grant{c.grant}, true
+		}
+		for _, r := range relabel {
+			if r.namespace == "" && r.allows(ns) || r.namespace == ns {
+				return fmt.Sprintf("relabels namespace %s to Pod Security level privileged, then %s: %s", ns, in, pod), []Grant{r.grant, c.grant}, true
+			}
+		}
+		if level != "restricted" && len(pv) > 0 {
+			for _, cl := range pvc {
+				if cl.namespace == "" || cl.namespace == ns {
+					return fmt.Sprintf("creates a hostPath PersistentVolume of the node's / and a claim for it, then %s: a pod that mounts the claim, which Pod Security level %s allows, and so the node's disk", in, level),
+						[]Grant{pv[0].grant, cl.grant, c.grant}, true
+				}
+			}
+		}
+	}
+	return "", nil, false
+}
+
+// fromNode are the moves of a node: the token of every pod on it that
+// mounts one. Where the input says where a workload runs, the move says
+// so; otherwise it assumes the two share a node, which spec.nodeName lets
+// the escaping pod choose.
+func (g *graph) fromNode(m *mover) {
+	for _, w := range g.p.Workloads {
+		if !g.mounts(w) {
+			continue
+		}
+		sa := w.identity()
+		m.move(sa, func() string {
+			where := "assuming it shares their node, which spec.nodeName lets it choose"
+			switch {
+			case w.Origin != nil && w.Origin.Ref.Kind == "DaemonSet":
+				where = "a DaemonSet runs on every node"
+			case w.NodeName != "":
+				where = "they run on node " + w.NodeName + " (spec.nodeName), where spec.nodeName places the escaping pod too"
+			case len(w.NodeSelector) > 0:
+				var sel []string
+				for _, k := range slices.Sorted(maps.Keys(w.NodeSelector)) {
+					sel = append(sel, k+"="+w.NodeSelector[k])
+				}
+				where = "they run on nodes labelled " + strings.Join(sel, ",") + ", where spec.nodeName places the escaping pod too"
+			}
+			return fmt.Sprintf("reads the token of the pods of %s from the node's disk (%s), which run as %s", w.Origin.Ref, where, sa)
+		})
 	}
 }
 
@@ -399,9 +791,10 @@ func (g *graph) node(id Identity) (*node, bool) {
 	return n, true
 }
 
-// chains explores the graph from the starts, then walks back from the
-// identities that hold power to find every start's shortest chain.
-func (g *graph) chains(starts []Identity) []Chain {
+// hops explores the graph from the starts, then walks back from the
+// identities that hold power to find every start's shortest chain, and
+// returns the first move of each identity on those chains, once.
+func (g *graph) hops(starts []Identity) []Hop {
 	// Breadth first, a level at a time: the nodes of a level expand
 	// together, then their targets become the next level in the order a
 	// first-in first-out queue would have created them.
@@ -477,10 +870,12 @@ func (g *graph) chains(starts []Identity) []Chain {
 		}
 	}
 	next := map[*node]*Step{}
+	dist := map[*node]int{}
 	var bfs []*node
 	for _, n := range g.order {
 		if n.terminal != nil {
 			next[n] = n.terminal
+			dist[n] = 1
 			bfs = append(bfs, n)
 		}
 	}
@@ -509,24 +904,28 @@ func (g *graph) chains(starts []Identity) []Chain {
 				s = b.sp.step(b.from.id, m.id)
 			}
 			next[b.from] = &s
+			dist[b.from] = dist[m] + 1
 			bfs = append(bfs, b.from)
 		}
 	}
-	var out []Chain
+	// Each start's chain, then the identities on it not reported yet:
+	// every identity once, so that the output grows with the identities,
+	// not with the sum of the chains' lengths.
+	var out []Hop
+	done := map[*node]bool{}
+	isStart := map[*node]bool{}
 	for _, s := range starts {
-		n := g.nodes[s]
-		if next[n] == nil {
-			continue
-		}
-		c := Chain{Subject: s}
-		for step := next[n]; step != nil; {
-			c.Steps = append(c.Steps, *step)
-			if step.To == nil {
+		isStart[g.nodes[s]] = true
+	}
+	for _, s := range starts {
+		for n := g.nodes[s]; n != nil && next[n] != nil && !done[n]; {
+			done[n] = true
+			out = append(out, Hop{Subject: n.id, Start: isStart[n], Distance: dist[n], Step: *next[n]})
+			if next[n].To == nil {
 				break
 			}
-			step = next[g.nodes[*step.To]]
+			n = g.nodes[*next[n].To]
 		}
-		out = append(out, c)
 	}
 	return out
 }

@@ -154,6 +154,8 @@ type Workload struct {
 	Namespace      string
 	ServiceAccount string
 	NodeName       string
+	// NodeSelector is the pod spec's nodeSelector.
+	NodeSelector map[string]string
 	// Automount is the pod's automountServiceAccountToken, nil when unset.
 	Automount *bool
 	// SpecPath is the pod spec's path in the object.
@@ -187,6 +189,10 @@ type Policy struct {
 	Warnings []finding.InputError
 	// DefaultsLoaded says whether the built-in roles are part of the policy.
 	DefaultsLoaded bool
+	// PodSecurity is the Pod Security level each Namespace object of the
+	// input enforces (label pod-security.kubernetes.io/enforce), "" when
+	// it carries no such label.
+	PodSecurity map[string]string
 
 	scopes  map[string]bool // group/resource -> namespaced, from CRDs
 	byUser  map[string][]subjectRef
@@ -222,6 +228,16 @@ type Builder struct {
 	p          Policy
 	namespaces map[string]bool
 	seen       map[string]finding.Location
+	// carried are the namespaces objects of the input name themselves
+	// (Namespace objects included); defaulted counts the namespaced
+	// objects that name none.
+	carried   map[string]bool
+	defaulted int
+	// Namespace is the namespace given to namespaced objects that name
+	// none (-n), set before adding objects decoded with DecodeIn for it;
+	// empty for "default", and then input that looks meant for another
+	// namespace is warned about.
+	Namespace string
 }
 
 func (b *Builder) init() {
@@ -231,6 +247,8 @@ func (b *Builder) init() {
 		b.p.scopes = map[string]bool{}
 		b.namespaces = map[string]bool{}
 		b.seen = map[string]finding.Location{}
+		b.carried = map[string]bool{}
+		b.p.PodSecurity = map[string]string{}
 	}
 }
 
@@ -272,20 +290,32 @@ type Decoded struct {
 	secret    *TokenSecret
 	workload  *Workload
 	namespace string // a namespace the object shows to exist
-	scopeKey  string // group/resource of a CustomResourceDefinition
-	scoped    bool   // whether that resource is namespaced
-	err       error
+	// defaulted marks a namespaced object without namespace, which took
+	// the default one.
+	defaulted bool
+	// level is a Namespace object's Pod Security enforce label.
+	level    string
+	scopeKey string // group/resource of a CustomResourceDefinition
+	scoped   bool   // whether that resource is namespaced
+	err      error
 }
 
 // Decode reads the parts of an object the analysis uses; kinds it does not
 // use yield nothing. It is safe for concurrent use.
-func Decode(o *object.Object) Decoded { return decode(o, true) }
+func Decode(o *object.Object) Decoded { return decode(o, true, "") }
+
+// DecodeIn decodes as Decode does, a namespaced object without namespace
+// taken to be in ns, as kubectl apply -n ns places it (its reference is
+// given the namespace); an object in another namespace is an error, as
+// kubectl apply -n refuses it. An empty ns is Decode.
+func DecodeIn(o *object.Object, ns string) Decoded { return decode(o, true, ns) }
 
 // decode reads an object, roles and bindings straight from the tree when
-// tree is set and their shape allows (see treeread.go).
-func decode(o *object.Object, tree bool) Decoded {
+// tree is set and their shape allows (see treeread.go); namespaced objects
+// without namespace are in ns ("default" when empty).
+func decode(o *object.Object, tree bool, ns string) Decoded {
 	d := Decoded{origin: newOrigin(o)}
-	if err := d.decode(o, tree); err != nil {
+	if err := d.decode(o, tree, ns); err != nil {
 		d.err = err
 	}
 	return d
@@ -305,6 +335,15 @@ func (b *Builder) AddDecoded(d Decoded) {
 	}
 	if d.namespace != "" {
 		b.namespaces[d.namespace] = true
+		if !d.defaulted {
+			b.carried[d.namespace] = true
+		}
+	}
+	if d.defaulted {
+		b.defaulted++
+	}
+	if d.origin != nil && d.origin.Ref.Kind == "Namespace" && d.origin.Ref.APIVersion == "v1" {
+		b.p.PodSecurity[d.namespace] = d.level
 	}
 	switch {
 	case d.role != nil:
@@ -328,12 +367,29 @@ func (b *Builder) problem(loc finding.Location, msg string) {
 	b.p.Problems = append(b.p.Problems, finding.InputError{Location: loc, Message: msg})
 }
 
-func (d *Decoded) decode(o *object.Object, tree bool) error {
+func (d *Decoded) decode(o *object.Object, tree bool, defNS string) error {
 	group, _, _ := strings.Cut(o.Ref.APIVersion, "/")
 	if !strings.Contains(o.Ref.APIVersion, "/") {
 		group = ""
 	}
 	ns := o.Ref.Namespace
+	// in is the namespace of a namespaced object.
+	in := func() (string, error) {
+		switch {
+		case ns == "" && defNS == "":
+			d.defaulted = true
+			return DefaultNamespace, nil
+		case ns == "":
+			// The object is in ns as kubectl apply -n puts it there: its
+			// reference says so in every report.
+			d.defaulted = true
+			o.Ref.Namespace, d.origin.Ref.Namespace = defNS, defNS
+			return defNS, nil
+		case defNS != "" && ns != defNS:
+			return "", fmt.Errorf("the object's namespace %q does not match the namespace %q given with -n (kubectl apply -n refuses it)", ns, defNS)
+		}
+		return ns, nil
+	}
 	switch {
 	case group == rbacGroup && (o.Ref.Kind == KindRole || o.Ref.Kind == KindClusterRole):
 		var v struct {
@@ -352,7 +408,11 @@ func (d *Decoded) decode(o *object.Object, tree bool) error {
 		}
 		d.role = &Role{Kind: o.Ref.Kind, Name: o.Ref.Name, Labels: o.Labels, Rules: v.Rules, Origin: d.origin}
 		if o.Ref.Kind == KindRole {
-			d.role.Namespace = orDefault(ns)
+			n, err := in()
+			if err != nil {
+				return err
+			}
+			d.role.Namespace, d.namespace = n, n
 		} else {
 			d.role.Aggregation = v.AggregationRule
 		}
@@ -374,7 +434,11 @@ func (d *Decoded) decode(o *object.Object, tree bool) error {
 		}
 		d.binding = &Binding{Kind: o.Ref.Kind, Name: o.Ref.Name, Labels: o.Labels, RoleRef: v.RoleRef, Subjects: v.Subjects, Origin: d.origin}
 		if o.Ref.Kind == KindRoleBinding {
-			d.binding.Namespace = orDefault(ns)
+			n, err := in()
+			if err != nil {
+				return err
+			}
+			d.binding.Namespace, d.namespace = n, n
 		}
 		d.origin.recordBinding(o, d.binding)
 	case group == "" && o.Ref.Kind == "ServiceAccount":
@@ -384,23 +448,32 @@ func (d *Decoded) decode(o *object.Object, tree bool) error {
 		if err := o.Decode(object.Path{}.Key("automountServiceAccountToken"), &v.Automount); err != nil {
 			return err
 		}
-		d.sa = &ServiceAccount{Namespace: orDefault(ns), Name: o.Ref.Name, Automount: v.Automount, Origin: d.origin}
-		d.namespace = orDefault(ns)
+		n, err := in()
+		if err != nil {
+			return err
+		}
+		d.sa = &ServiceAccount{Namespace: n, Name: o.Ref.Name, Automount: v.Automount, Origin: d.origin}
+		d.namespace = n
 	case group == "" && o.Ref.Kind == "Secret":
 		// Only the type and the annotations: never the data.
 		var typ string
 		if err := o.Decode(object.Path{}.Key("type"), &typ); err != nil {
 			return err
 		}
-		d.namespace = orDefault(ns)
+		n, err := in()
+		if err != nil {
+			return err
+		}
+		d.namespace = n
 		if typ == "kubernetes.io/service-account-token" {
 			d.secret = &TokenSecret{
-				Namespace: orDefault(ns), Name: o.Ref.Name,
+				Namespace: n, Name: o.Ref.Name,
 				ServiceAccount: o.Annotations["kubernetes.io/service-account.name"], Origin: d.origin,
 			}
 		}
 	case group == "" && o.Ref.Kind == "Namespace":
 		d.namespace = o.Ref.Name
+		d.level = o.Labels["pod-security.kubernetes.io/enforce"]
 	case group == "apiextensions.k8s.io" && o.Ref.Kind == "CustomResourceDefinition":
 		var v struct {
 			Group string `json:"group"`
@@ -423,15 +496,17 @@ func (d *Decoded) decode(o *object.Object, tree bool) error {
 		}
 		spec := p.Key("spec")
 		var v struct {
-			ServiceAccountName string `json:"serviceAccountName"`
-			ServiceAccount     string `json:"serviceAccount"`
-			NodeName           string `json:"nodeName"`
-			Automount          *bool  `json:"automountServiceAccountToken"`
+			ServiceAccountName string            `json:"serviceAccountName"`
+			ServiceAccount     string            `json:"serviceAccount"`
+			NodeName           string            `json:"nodeName"`
+			NodeSelector       map[string]string `json:"nodeSelector"`
+			Automount          *bool             `json:"automountServiceAccountToken"`
 		}
 		for _, f := range []struct {
 			key string
 			dst any
-		}{{"serviceAccountName", &v.ServiceAccountName}, {"serviceAccount", &v.ServiceAccount}, {"nodeName", &v.NodeName}, {"automountServiceAccountToken", &v.Automount}} {
+		}{{"serviceAccountName", &v.ServiceAccountName}, {"serviceAccount", &v.ServiceAccount}, {"nodeName", &v.NodeName},
+			{"nodeSelector", &v.NodeSelector}, {"automountServiceAccountToken", &v.Automount}} {
 			if err := o.Decode(spec.Key(f.key), f.dst); err != nil {
 				return fmt.Errorf("%s: %w", spec.Key(f.key), err)
 			}
@@ -445,11 +520,15 @@ func (d *Decoded) decode(o *object.Object, tree bool) error {
 		if sa == "" {
 			sa = "default"
 		}
+		n, err := in()
+		if err != nil {
+			return err
+		}
 		d.workload = &Workload{
-			Namespace: orDefault(ns), ServiceAccount: sa, NodeName: v.NodeName, Automount: v.Automount, SpecPath: spec, Origin: d.origin,
+			Namespace: n, ServiceAccount: sa, NodeName: v.NodeName, NodeSelector: v.NodeSelector, Automount: v.Automount, SpecPath: spec, Origin: d.origin,
 		}
 		d.origin.record(o, d.workload.serviceAccountPath())
-		d.namespace = orDefault(ns)
+		d.namespace = n
 	}
 	return nil
 }
@@ -590,7 +669,44 @@ func (b *Builder) Build() *Policy {
 		p.Namespaces = append(p.Namespaces, ns)
 	}
 	slices.Sort(p.Namespaces)
+	b.warnNamespaceless()
 	return p
+}
+
+// warnNamespaceless warns when objects without namespace were put in
+// "default" while the input's bindings name ServiceAccounts of namespaces
+// no object carries: manifests written for kubectl apply -n, whose
+// analysis then finds none of those ServiceAccounts' pods or Secrets.
+func (b *Builder) warnNamespaceless() {
+	if b.defaulted == 0 || b.Namespace != "" {
+		return
+	}
+	var missing []string
+	var at finding.Location
+	for _, x := range b.p.Bindings {
+		if x.Default {
+			continue
+		}
+		for i, s := range x.Subjects {
+			id, ok := x.Identity(i)
+			if !ok || s.Kind != rbacv1.ServiceAccountKind || s.Namespace == "" || b.carried[id.Namespace] || slices.Contains(missing, id.Namespace) {
+				continue
+			}
+			if len(missing) == 0 && x.Origin != nil {
+				at = x.Origin.Locate(subjectPath(i))
+			}
+			missing = append(missing, id.Namespace)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	slices.Sort(missing)
+	b.p.Warnings = append(b.p.Warnings, finding.InputError{Location: at, Message: fmt.Sprintf(
+		"the input looks namespace-less: %d namespaced objects name no namespace and are taken to be in %q, "+
+			"but bindings name ServiceAccounts of namespace %s, which no object carries; "+
+			"if the manifests are applied with kubectl apply -n NAMESPACE, give -n NAMESPACE",
+		b.defaulted, DefaultNamespace, strings.Join(missing, ", "))})
 }
 
 // resolve finds the role a binding refers to as the authorizer does: a

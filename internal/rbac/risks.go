@@ -6,25 +6,45 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/kubeguard/kubeguard/internal/check"
-	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/object"
 	rbacv1 "k8s.io/api/rbac/v1"
 )
 
-// userFacingRoles are the built-in ClusterRoles meant for binding, whose
-// rules come only with --with-defaults.
+// userFacingRoles are the built-in ClusterRoles meant for binding.
 var userFacingRoles = []string{"cluster-admin", "admin", "edit", "view"}
 
-// builtinRoleName reports whether a ClusterRole of that name is one the
-// API server creates.
-func builtinRoleName(kind, name string) bool {
-	return kind == KindClusterRole && (slices.Contains(userFacingRoles, name) || strings.HasPrefix(name, "system:"))
+// builtinRoles are the built-in roles of the embedded data, as
+// kind/namespace/name (see Role.Ref).
+var builtinRoles = sync.OnceValue(func() map[string]bool {
+	objs, _ := Defaults()
+	m := map[string]bool{}
+	for _, o := range objs {
+		if o.Ref.Kind == KindRole || o.Ref.Kind == KindClusterRole {
+			m[ref(o.Ref.Kind, o.Ref.Namespace, o.Ref.Name)] = true
+		}
+	}
+	return m
+})
+
+// builtinRoleName reports whether a role a binding of namespace ns refers
+// to is one the API server creates: a ClusterRole meant for binding or
+// named system:*, or a Role of the built-in data
+// (kube-system/extension-apiserver-authentication-reader, say).
+func builtinRoleName(kind, ns, name string) bool {
+	if kind == KindClusterRole && (slices.Contains(userFacingRoles, name) || strings.HasPrefix(name, "system:")) {
+		return true
+	}
+	if kind == KindClusterRole {
+		ns = ""
+	}
+	return builtinRoles()[ref(kind, ns, name)]
 }
 
-// Risks evaluates the RBAC checks (package internal/checks/rbac) over the
+// Risks evaluates the RBAC checks (rbac-*.go, this package) over the
 // policy. Built-in roles and bindings are used to resolve grants but are
 // not reported. Findings point at the binding (its roleRef, or the subject
 // at fault), at the rule for wildcards, and at the workload's
@@ -37,6 +57,13 @@ func Risks(p *Policy) []finding.Finding { return risks(p, 0) }
 // the findings are put together in the order one goroutine finds them.
 func risks(p *Policy, workers int) []finding.Finding {
 	ans := newAnalyses(p, workers)
+	ans.reach = newReach(p, ans, workers)
+	// The graph made some analyses before reach was known.
+	for _, an := range ans.ans {
+		if an != nil {
+			an.reach = ans.reach
+		}
+	}
 	var bindings []*Binding
 	for _, b := range p.Bindings {
 		if !b.Default {
@@ -77,7 +104,7 @@ func risks(p *Policy, workers int) []finding.Finding {
 			for i := c * chunk; i < min(len(mounted), (c+1)*chunk); i++ {
 				what, via := an.riskyPowers(an.powersOf(mounted[i]))
 				if len(what) > 0 {
-					powers[i] = riskyPower{what: strings.Join(what, "; "), via: strings.Join(via, "; ")}
+					powers[i] = riskyPower{what: strings.Join(what, "; "), via: strings.Join(via, "; "), distance: ans.reach.dist[mounted[i]]}
 				}
 			}
 		})
@@ -174,9 +201,12 @@ func (an *analysis) grantDetail(g Grant) string {
 	if !ok {
 		rule = g.roleRule() + " " + RuleString(g.PolicyRule())
 		if loc, ok := g.Source().Location(); ok {
-			rule += " at " + loc.String()
 			if loc.File == DefaultsFile {
-				rule += " (built-in role)"
+				// Where kubeguard keeps its copy means nothing to a user:
+				// the role is the API server's own.
+				rule += " (" + g.Source().Role.Ref() + " is built into the API server)"
+			} else {
+				rule += " at " + loc.String()
 			}
 		}
 		an.rules[k] = rule
@@ -202,11 +232,16 @@ func (an *analysis) bindingRisks(b *Binding) []finding.Finding {
 		path := subjectPath(i)
 		switch {
 		case s.Kind == rbacv1.GroupKind && s.Name == SystemMasters:
-			out = append(out, report(&rbacchecks.SystemMastersBinding, b.ObjectRef(), o, path, nil,
+			out = append(out, report(&SystemMastersBinding, b.ObjectRef(), o, path, nil,
 				fmt.Sprintf("%s binds %s to Group %s", b.Ref(), b.RoleRefString(), SystemMasters),
 				"members of system:masters are allowed everything before RBAC is consulted"))
 		case s.Kind == rbacv1.GroupKind && s.Name == AllUnauthenticated, s.Kind == rbacv1.UserKind && s.Name == Anonymous:
-			out = append(out, report(&rbacchecks.AnonymousBinding, b.ObjectRef(), o, path, nil,
+			var sev *finding.Severity
+			if b.role != nil && publicInfoOnly(b.role) {
+				// What the API server grants anonymous requests anyway.
+				sev = severity(finding.Info)
+			}
+			out = append(out, report(&AnonymousBinding, b.ObjectRef(), o, path, sev,
 				fmt.Sprintf("%s grants %s to %s %s: anyone who can reach the API server", b.Ref(), b.RoleRefString(), s.Kind, s.Name),
 				roleSummary(b)))
 		case s.Kind == rbacv1.GroupKind && (s.Name == AllAuthenticated || s.Name == AllServiceAccounts):
@@ -214,7 +249,7 @@ func (an *analysis) bindingRisks(b *Binding) []finding.Finding {
 			if s.Name == AllServiceAccounts {
 				who = "every ServiceAccount of every namespace"
 			}
-			out = append(out, report(&rbacchecks.AuthenticatedBinding, b.ObjectRef(), o, path, nil,
+			out = append(out, report(&AuthenticatedBinding, b.ObjectRef(), o, path, nil,
 				fmt.Sprintf("%s grants %s %s to Group %s: %s", b.Ref(), b.RoleRefString(), scope(b), s.Name, who),
 				roleSummary(b)))
 		}
@@ -265,15 +300,31 @@ func (an *analysis) bindingRisks(b *Binding) []finding.Finding {
 			}
 		}
 		reason := fmt.Sprintf("%s can %s", who, strings.Join(what, "; "))
-		if chk == &rbacchecks.NamespaceModify && !b.Cluster() {
+		if chk == &NamespaceModify && !b.Cluster() {
 			reason += " (its own Namespace object only)"
 		}
 		var sev *finding.Severity
-		if chk == &rbacchecks.SecretsRead && !slices.ContainsFunc(caps, func(c capability) bool { return len(c.names) == 0 }) {
+		if chk == &SecretsRead && !slices.ContainsFunc(caps, func(c capability) bool { return len(c.names) == 0 }) {
 			// Named Secrets are the recommended narrow grant.
 			sev = severity(finding.Low)
 		}
+		switch chk {
+		case &SecretsRead:
+			// As severe as the token Secrets it reads open.
+			if s, d := an.reach.powerfulSecret(caps); s != nil {
+				sev = severity(finding.Critical)
+				reason += fmt.Sprintf("; that includes token Secret %s/%s of ServiceAccount %s/%s, %s", s.Namespace, s.Name, s.Namespace, s.ServiceAccount, reachWords(d))
+			}
+		case &Impersonate:
+			if !an.impersonatesUsers(b, caps) {
+				sev = severity(finding.Medium)
+				reason += " (without impersonating a user, which no binding lets them do, the API server refuses these)"
+			}
+		}
 		out = append(out, report(chk, b.ObjectRef(), o, roleRefPath, sev, reason, "granted by "+strings.Join(via, "; ")))
+	}
+	if f, ok := an.mintRisk(b, who); ok {
+		out = append(out, f)
 	}
 	if b.Cluster() {
 		if f, ok := an.namespacedOnly(b, who); ok {
@@ -290,7 +341,7 @@ func clusterAdmin(b *Binding, who, what string) finding.Finding {
 		sev = nil
 		reason = fmt.Sprintf("%s can do everything in namespace %s, Roles and Secrets included, through %s", who, b.Namespace, b.Ref())
 	}
-	return report(&rbacchecks.ClusterAdminBinding, b.ObjectRef(), b.Origin, roleRefPath, sev, reason, "role: "+what)
+	return report(&ClusterAdminBinding, b.ObjectRef(), b.Origin, roleRefPath, sev, reason, "role: "+what)
 }
 
 // roleSummary says what a binding's role grants, briefly.
@@ -314,12 +365,12 @@ func (an *analysis) missingRole(b *Binding) (finding.Finding, bool) {
 		return finding.Finding{}, false // reported as invalid input
 	}
 	path := roleRefNamePath
-	if !an.p.DefaultsLoaded && builtinRoleName(b.RoleRef.Kind, b.RoleRef.Name) {
-		return report(&rbacchecks.BindingMissingRole, b.ObjectRef(), b.Origin, path, severity(finding.Info),
+	if !an.p.DefaultsLoaded && builtinRoleName(b.RoleRef.Kind, b.Namespace, b.RoleRef.Name) {
+		return report(&BindingMissingRole, b.ObjectRef(), b.Origin, path, severity(finding.Info),
 			fmt.Sprintf("%s refers to the built-in %s, whose rules are not in the input", b.Ref(), b.RoleRefString()),
-			"analyse with --with-defaults to resolve the API server's built-in roles"), true
+			"analyse without --no-defaults to resolve the API server's built-in roles"), true
 	}
-	return report(&rbacchecks.BindingMissingRole, b.ObjectRef(), b.Origin, path, nil,
+	return report(&BindingMissingRole, b.ObjectRef(), b.Origin, path, nil,
 		fmt.Sprintf("%s refers to %s, which is not in the input", b.Ref(), b.RoleRefString()),
 		"subjects: "+an.subjects(b)+"; whoever creates that role decides what they get"), true
 }
@@ -352,7 +403,7 @@ func (an *analysis) namespacedOnly(b *Binding, who string) (finding.Finding, boo
 			}
 		}
 	}
-	return report(&rbacchecks.ClusterBindingNamespacedOnly, b.ObjectRef(), b.Origin, kindPath, nil,
+	return report(&ClusterBindingNamespacedOnly, b.ObjectRef(), b.Origin, kindPath, nil,
 		fmt.Sprintf("%s grants %s only namespaced resources (%s), in every namespace", b.Ref(), who, strings.Join(res, ", ")),
 		"role: "+r.Ref()), true
 }
@@ -398,7 +449,7 @@ func (an *analysis) csrRisks() []finding.Finding {
 			if at == nil {
 				continue
 			}
-			out = append(out, report(&rbacchecks.CSRSigning, at.ObjectRef(), at.Origin, roleRefPath, nil,
+			out = append(out, report(&CSRSigning, at.ObjectRef(), at.Origin, roleRefPath, nil,
 				fmt.Sprintf("%s can request and approve client certificates for any user or group, system:masters included", id),
 				strings.Join(via, "; ")))
 		}
@@ -441,7 +492,7 @@ func (an *analysis) wildcards() []finding.Finding {
 			if len(fields) == 0 {
 				continue
 			}
-			out = append(out, report(&rbacchecks.Wildcard, r.ObjectRef(), r.Origin, rulePath(i).Key(fields[0]), nil,
+			out = append(out, report(&Wildcard, r.ObjectRef(), r.Origin, rulePath(i).Key(fields[0]), nil,
 				fmt.Sprintf("%s rules[%d] %s grants a wildcard in %s", r.Ref(), i, RuleString(rule), strings.Join(fields, ", ")), detail))
 		}
 	}
@@ -540,7 +591,12 @@ func serviceAccountsByIdentity(p *Policy) map[Identity]*ServiceAccount {
 // do, as the findings about its workloads say them (see riskyPowers):
 // joined once, for every workload that runs as it. Empty when nothing
 // does.
-type riskyPower struct{ what, via string }
+type riskyPower struct {
+	what, via string
+	// distance is the ServiceAccount's distance to cluster-admin power,
+	// 0 when it has no chain.
+	distance int
+}
 
 // workloadRisks reports the workloads that mount the token of a
 // ServiceAccount holding a risky permission; powers tells, for the
@@ -556,8 +612,16 @@ func workloadRisks(workloads []*Workload, sas map[Identity]*ServiceAccount, powe
 		if r.what == "" {
 			continue
 		}
-		out = append(out, report(&rbacchecks.PrivilegedTokenWorkload, w.Origin.Ref, w.Origin, w.serviceAccountPath(), nil,
-			"runs as "+id.String()+", which can "+r.what, "granted by "+r.via))
+		// The finding is as severe as what the token reaches.
+		sev, reason := (*finding.Severity)(nil), "runs as "+id.String()+", which can "+r.what
+		switch {
+		case r.distance == 1:
+			sev, reason = severity(finding.Critical), reason+"; the token holds cluster-admin power"
+		case r.distance > 1:
+			sev, reason = severity(finding.High), reason+fmt.Sprintf("; the token reaches cluster-admin power in %d steps (see rbac paths)", r.distance)
+		}
+		out = append(out, report(&PrivilegedTokenWorkload, w.Origin.Ref, w.Origin, w.serviceAccountPath(), sev,
+			reason, "granted by "+r.via))
 	}
 	return out
 }
@@ -573,4 +637,154 @@ func mountsToken(w *Workload, sa *ServiceAccount) bool {
 		return *sa.Automount
 	}
 	return true
+}
+
+// publicInfoOnly reports whether a role grants nothing but what the
+// built-in system:public-info-viewer grants every request, authenticated
+// or not: get on /healthz, /livez, /readyz, /version and /version/.
+func publicInfoOnly(r *Role) bool {
+	public := []string{"/healthz", "/livez", "/readyz", "/version", "/version/"}
+	for i := range r.Rules {
+		rule := &r.Rules[i]
+		if len(rule.Resources) > 0 || len(rule.APIGroups) > 0 || len(rule.ResourceNames) > 0 || len(rule.NonResourceURLs) == 0 {
+			return false
+		}
+		for _, v := range rule.Verbs {
+			if v != "get" {
+				return false
+			}
+		}
+		for _, u := range rule.NonResourceURLs {
+			if !slices.Contains(public, u) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// impersonatesUsers reports whether impersonation granted by a binding
+// can be used: the grant includes users or ServiceAccounts, or a subject
+// of the binding may impersonate some through another.
+func (an *analysis) impersonatesUsers(b *Binding, caps []capability) bool {
+	for _, c := range caps {
+		if c.probe.name == probeImpUsers || c.probe.name == probeImpSAs {
+			return true
+		}
+	}
+	for i := range b.Subjects {
+		id, ok := b.Identity(i)
+		if !ok {
+			continue
+		}
+		pw := an.powersOf(id)
+		if len(pw.find(probeImpUsers, true)) > 0 || len(pw.find(probeImpSAs, false)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// mintRisk reports a binding that grants creating Secrets where a subject
+// of it may also read them: it creates a Secret of type
+// kubernetes.io/service-account-token for any ServiceAccount there, which
+// the token controller fills with a token, and reads the token back.
+func (an *analysis) mintRisk(b *Binding, who string) (finding.Finding, bool) {
+	for _, c := range an.bindingCaps(b, 0) {
+		if c.probe.name != probeCreateSecrets {
+			continue
+		}
+		for i := range b.Subjects {
+			id, ok := b.Identity(i)
+			if !ok {
+				continue
+			}
+			for r := range an.powersOf(id).all {
+				ns, ok := meet(c.namespace, r.namespace)
+				if r.probe.name != probeSecrets || !ok {
+					continue
+				}
+				reason := fmt.Sprintf("%s can mint a token of any ServiceAccount %s: create a Secret of type kubernetes.io/service-account-token naming it, "+
+					"which the token controller fills, then read it (%s can %s)", who, where(ns), id, r.describe())
+				detail := "granted by " + an.grantDetail(c.grant) + "; read by " + an.grantDetail(r.grant)
+				return report(&TokenRequest, b.ObjectRef(), b.Origin, roleRefPath, nil, reason, detail), true
+			}
+		}
+	}
+	return finding.Finding{}, false
+}
+
+// reach is what the risks know of the escalation graph: the distance to
+// cluster-admin power of each ServiceAccount whose token a workload
+// mounts or a token Secret holds (absent when it has no chain), and the
+// token Secrets of those that have one, by namespace.
+type reach struct {
+	dist    map[Identity]int
+	secrets map[string][]*TokenSecret
+	all     []*TokenSecret
+}
+
+func newReach(p *Policy, ans *analyses, workers int) *reach {
+	r := &reach{dist: map[Identity]int{}, secrets: map[string][]*TokenSecret{}}
+	var starts []Identity
+	seen := map[Identity]bool{}
+	add := func(id Identity) {
+		if !seen[id] {
+			seen[id] = true
+			starts = append(starts, id)
+		}
+	}
+	for _, s := range p.TokenSecrets {
+		if s.ServiceAccount != "" {
+			add(Identity{Kind: rbacv1.ServiceAccountKind, Namespace: s.Namespace, Name: s.ServiceAccount})
+		}
+	}
+	sas := serviceAccountsByIdentity(p)
+	for _, w := range p.Workloads {
+		if mountsToken(w, sas[w.identity()]) {
+			add(w.identity())
+		}
+	}
+	if len(starts) == 0 {
+		return r
+	}
+	slices.SortFunc(starts, compareIdentity)
+	for _, h := range newGraphOf(ans, workers).hops(starts) {
+		r.dist[h.Subject] = h.Distance
+	}
+	for _, s := range p.TokenSecrets {
+		if r.dist[Identity{Kind: rbacv1.ServiceAccountKind, Namespace: s.Namespace, Name: s.ServiceAccount}] > 0 {
+			r.secrets[s.Namespace] = append(r.secrets[s.Namespace], s)
+			r.all = append(r.all, s)
+		}
+	}
+	return r
+}
+
+// powerfulSecret finds a token Secret that read access covers whose
+// ServiceAccount has a chain to power, and its distance.
+func (r *reach) powerfulSecret(caps []capability) (*TokenSecret, int) {
+	if r == nil {
+		return nil, 0
+	}
+	for _, c := range caps {
+		l := r.all
+		if c.namespace != "" {
+			l = r.secrets[c.namespace]
+		}
+		for _, s := range l {
+			if c.allows(s.Name) {
+				return s, r.dist[Identity{Kind: rbacv1.ServiceAccountKind, Namespace: s.Namespace, Name: s.ServiceAccount}]
+			}
+		}
+	}
+	return nil, 0
+}
+
+// reachWords says a distance to power.
+func reachWords(d int) string {
+	if d == 1 {
+		return "which holds cluster-admin power"
+	}
+	return fmt.Sprintf("which reaches cluster-admin power in %d steps (see rbac paths)", d)
 }

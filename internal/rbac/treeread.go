@@ -6,6 +6,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/kubeguard/kubeguard/internal/object"
 )
 
 // Roles and bindings are most of an RBAC input, and decoding them through
@@ -54,6 +56,7 @@ func plainTree(n *yaml.Node, depth int, budget *int) bool {
 		if len(n.Content)%2 != 0 {
 			return false
 		}
+		keys := object.NewKeySet(len(n.Content) / 2)
 		for i := 0; i < len(n.Content); i += 2 {
 			k := n.Content[i]
 			if _, ok := stringValue(k); !ok || k.Anchor != "" {
@@ -62,10 +65,8 @@ func plainTree(n *yaml.Node, depth int, budget *int) bool {
 			if *budget -= len(k.Value) + 8; *budget < 0 {
 				return false
 			}
-			for j := 0; j < i; j += 2 {
-				if n.Content[j].Value == k.Value {
-					return false
-				}
+			if keys.Seen(n.Content, i) {
+				return false
 			}
 			if !plainTree(n.Content[i+1], depth+1, budget) {
 				return false

@@ -3,6 +3,7 @@ package report
 import (
 	"flag"
 	"io"
+	"k8s.io/pod-security-admission/api"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -24,7 +25,7 @@ func benchReport(b *testing.B, n int) *Report {
 	if err != nil {
 		b.Fatal(err)
 	}
-	engine := check.NewEngine(all, check.NewContext(check.Options{PSSLevel: "restricted", PSSVersion: "latest"}, nil))
+	engine := check.NewEngine(all, check.NewContext(check.Options{PodSecurity: &api.LevelVersion{Level: api.LevelRestricted, Version: api.LatestVersion()}}, nil))
 	r := &Report{Version: "bench", Checks: all}
 	for _, o := range checktest.CorpusObjects(b, n) {
 		r.Objects = append(r.Objects, Object{Ref: o.Ref, Location: o.Source})

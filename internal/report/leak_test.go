@@ -12,12 +12,14 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/pod-security-admission/api"
+
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/checks"
-	"github.com/kubeguard/kubeguard/internal/cli"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/report"
+	"github.com/kubeguard/kubeguard/internal/run"
 )
 
 // TestReportsShowNoObjectContent scans manifests full of marked values
@@ -31,7 +33,7 @@ func TestReportsShowNoObjectContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := &manifest.Source{Paths: []string{filepath.Join("testdata", "leak", "manifests.yaml")}}
-	r := cli.ScanReport(context.Background(), src, all, check.Options{PSSLevel: "restricted", PSSVersion: "latest"}, 1, nil)
+	r := run.ScanReport(context.Background(), src, all, check.Options{PodSecurity: &api.LevelVersion{Level: api.LevelRestricted, Version: api.LatestVersion()}}, 1, nil)
 	r.Version = "test"
 	if len(r.Findings) == 0 || len(r.Errors) == 0 {
 		t.Fatalf("the fixture must give findings and an input error; got %d findings, %d errors", len(r.Findings), len(r.Errors))

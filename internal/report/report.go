@@ -40,6 +40,9 @@ type Output interface {
 type Options struct {
 	// Color turns on ANSI colours; set it only when writing to a terminal.
 	Color bool
+	// Compact writes the text report one line per finding, without the
+	// fixes ('kubeguard explain CHECK-ID' shows them).
+	Compact bool
 }
 
 // Formats lists the format names New accepts.

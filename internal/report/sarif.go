@@ -13,7 +13,6 @@ import (
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
-	"github.com/kubeguard/kubeguard/internal/manifest"
 )
 
 // SARIFSchema is the JSON schema SARIF reports name: the OASIS SARIF 2.1.0
@@ -397,7 +396,7 @@ func sarifPhysical(l finding.Location) *sarifPhysicalLocation {
 // sarifArtifact turns a path, as the user gave it, into a URI reference.
 // Standard input has no URI; a description keeps the region meaningful.
 func sarifArtifact(file string) sarifArtifactLocation {
-	if file == manifest.StdinName {
+	if file == finding.StdinName {
 		return sarifArtifactLocation{Description: &sarifMessage{Text: "standard input"}}
 	}
 	p := filepath.ToSlash(file)

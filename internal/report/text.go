@@ -14,6 +14,9 @@ import (
 type Text struct {
 	// Color turns on ANSI colours; the caller sets it only for a terminal.
 	Color bool
+	// Compact writes one line per finding instead of a group per object:
+	// where, severity, check, object, reason; no fix.
+	Compact bool
 }
 
 // Write implements Output.
@@ -34,6 +37,9 @@ func (t Text) part(b []byte, o *Object, fs []finding.Finding) []byte {
 func (t Text) appendGroup(b []byte, o *Object, fs []*finding.Finding) []byte {
 	if !slices.ContainsFunc(fs, active) {
 		return b
+	}
+	if t.Compact {
+		return t.appendLines(b, o, fs)
 	}
 	// Appended piece by piece: fmt was most of what the text report cost.
 	b = appendAll(b, t.paint("1", o.Ref.String()), "  ", t.paint("2", fileOf(o.Location)), "\n")
@@ -73,6 +79,30 @@ func (t Text) appendGroup(b []byte, o *Object, fs []*finding.Finding) []byte {
 	return append(b, '\n')
 }
 
+// appendLines appends a line per active finding, as compilers write
+// diagnostics: FILE:LINE:COL: SEVERITY CHECK-ID OBJECT [CONTAINERS]: REASON.
+// The detail and the fix are left to the full report and to explain.
+func (t Text) appendLines(b []byte, o *Object, fs []*finding.Finding) []byte {
+	for _, f := range fs {
+		if !active(f) {
+			continue
+		}
+		loc := f.Location.String()
+		switch {
+		case loc == "" && f.Path != "":
+			loc = f.Path
+		case loc == "":
+			loc = o.Location.String()
+		}
+		b = appendAll(b, t.paint("2", loc), ": ", t.severity(f.Severity), " ", t.paint("1", f.CheckID), " ", o.Ref.String())
+		if len(f.Containers) > 0 {
+			b = appendAll(b, " [", strings.Join(f.Containers, ","), "]")
+		}
+		b = appendAll(b, ": ", f.Reason, "\n")
+	}
+	return b
+}
+
 // object appends nothing: the text lists objects with findings only.
 func (t Text) object(b []byte, _ *Object) []byte { return b }
 
@@ -105,6 +135,9 @@ func (t Text) tail(s *Stream) error {
 	}
 	if sum.Errors > 0 {
 		fmt.Fprintf(w, ", %s", t.paint("31;1", plural(sum.Errors, "input error")))
+	}
+	if t.Compact && shown.total() > 0 {
+		w.WriteString("; 'kubeguard explain CHECK-ID' shows how to fix each")
 	}
 	_, err := w.WriteString("\n")
 	return err

@@ -29,6 +29,9 @@ func InvalidSuppression(known func(id string) bool) check.Check {
       kubeguard.io/ignore.proxy: "pss-runAsNonRoot -- injected by the mesh"`,
 		DocURL: "https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/",
 		Kinds:  []string{check.AnyKind},
+		// Whoever writes an object would be waiving their own findings, so
+		// admission never honours ignore annotations.
+		SkipAdmission: "admission does not honour ignore annotations",
 		Run: func(p *check.Pass) {
 			rules, bad := Rules(p.Object)
 			keys := make([]string, 0, len(bad))
@@ -60,6 +63,7 @@ func InvalidSuppression(known func(id string) bool) check.Check {
 // .kubeguard.yaml has passed its expiry date and so no longer applies.
 var ExpiredExemption = check.Check{
 	ID:       "expired-exemption",
+	Scope:    check.ScopeConfig,
 	Title:    "Exemption expired",
 	Severity: finding.Medium,
 	Category: "kubeguard configuration",

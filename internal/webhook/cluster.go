@@ -3,6 +3,8 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -52,6 +54,44 @@ func NewInformerCluster(client kubernetes.Interface) (*InformerCluster, error) {
 		return nil, fmt.Errorf("namespace informer: %w", err)
 	}
 	return &InformerCluster{client: client, factory: f, informer: inf, lister: ns.Lister()}, nil
+}
+
+// LogListErrors logs at info level, on log, why the namespace cache cannot
+// be filled (an API server that cannot be reached, a ServiceAccount that
+// may not list namespaces): without it the only sign is a /readyz that
+// stays unready. Errors the informer meets are logged as they come; the
+// informer retries a refused connection silently, so until the cache has
+// synced, every interval a list of one namespace asks the API server
+// directly and a failure is logged. Call it before Start; it returns at
+// once and logs until the cache syncs or ctx is done.
+func (c *InformerCluster) LogListErrors(ctx context.Context, log *slog.Logger, interval time.Duration) error {
+	err := c.informer.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
+		log.Info("cannot list or watch namespaces; not ready until the API server answers", "error", err.Error())
+	})
+	if err != nil {
+		return err
+	}
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if c.HasSynced() {
+				return
+			}
+			lctx, cancel := context.WithTimeout(ctx, interval)
+			_, err := c.client.CoreV1().Namespaces().List(lctx, metav1.ListOptions{Limit: 1})
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				log.Info("cannot list namespaces; not ready until the API server answers", "error", err.Error())
+			}
+		}
+	}()
+	return nil
 }
 
 // Start runs the informer until ctx is done.

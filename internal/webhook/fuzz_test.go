@@ -43,6 +43,10 @@ func FuzzHandler(f *testing.F) {
 		`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"3","kind":{"version":"v1","kind":"Namespace"},"resource":{"version":"v1","resource":"namespaces"},"name":"x","operation":"UPDATE","object":{"metadata":{"name":"x","labels":{"pod-security.kubernetes.io/enforce":"bogus"}}},"oldObject":{"metadata":{"name":"x"}}}}`,
 		`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"4","resource":{"resource":"pods"},"subResource":"ephemeralcontainers","operation":"UPDATE","object":"not an object"}}`,
 		`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"5","object":{"kind":"Pod","apiVersion":"v1","spec":{"containers":[{"name":"a","image":"x"}]},"metadata":{"annotations":{"kubeguard.io/ignore":"image-tag-latest -- mine"}}}}}`,
+		// A workload review without an object: it panicked inside Pod
+		// Security's library and --deny-workloads.
+		`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"7","kind":{"group":"apps","version":"v1","kind":"Deployment"},"resource":{"group":"apps","version":"v1","resource":"deployments"},"namespace":"ns","operation":"CREATE"}}`,
+		`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"8","kind":{"group":"apps","version":"v1","kind":"Deployment"},"resource":{"group":"apps","version":"v1","resource":"deployments"},"namespace":"ns","operation":"UPDATE","object":null,"oldObject":{"apiVersion":"apps/v1","kind":"Deployment"}}}`,
 		`{"request":null}`, `[]`, `null`, `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"6","object":{"a":{"b":{"c":[[[[[[[[[[]]]]]]]]]]}}}}}`,
 	} {
 		f.Add([]byte(s))

@@ -101,10 +101,10 @@ func (r *CertReloader) Run(ctx context.Context, interval time.Duration) {
 		ok, err := r.reload()
 		switch {
 		case err != nil:
-			r.metrics.reloadErrors.Add(1)
+			r.metrics.reloadErrors.Inc()
 			r.log.Warn("serving certificate not reloaded; the previous one stays", "error", err.Error())
 		case ok:
-			r.metrics.certReloads.Add(1)
+			r.metrics.certReloads.Inc()
 			r.log.Info("serving certificate reloaded", "cert", r.files.paths[0])
 		}
 	})
@@ -173,10 +173,10 @@ func (r *ConfigReloader) Run(ctx context.Context, interval time.Duration) {
 		ok, err := r.reload()
 		switch {
 		case err != nil:
-			r.metrics.reloadErrors.Add(1)
+			r.metrics.reloadErrors.Inc()
 			r.log.Warn("configuration not reloaded; the previous one stays", "error", err.Error())
 		case ok:
-			r.metrics.configReloads.Add(1)
+			r.metrics.configReloads.Inc()
 			r.log.Info("configuration reloaded", "path", r.files.paths[0], "exemptions", len(r.cfg.Load().Exemptions))
 		}
 	})

@@ -2,6 +2,8 @@ package webhook
 
 import (
 	"context"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"os"
 	"path/filepath"
 	"testing"
@@ -46,10 +48,10 @@ func TestConfigReloaderKeepsLastGoodConfiguration(t *testing.T) {
 		if got := len(r.Current().Exemptions); got != s.exemptions {
 			t.Errorf("%s: %d exemptions, want %d", s.name, got, s.exemptions)
 		}
-		if got := m.configReloads.Load(); got != s.reloads {
+		if got := count(t, m.configReloads); got != s.reloads {
 			t.Errorf("%s: %d reloads, want %d", s.name, got, s.reloads)
 		}
-		if got := m.reloadErrors.Load(); got != s.errors {
+		if got := count(t, m.reloadErrors); got != s.errors {
 			t.Errorf("%s: %d reload errors, want %d", s.name, got, s.errors)
 		}
 	}
@@ -100,4 +102,14 @@ func TestCertReloaderKeepsPairUntilBothFilesMatch(t *testing.T) {
 	if after, _ := r.GetCertificate(nil); after != cur {
 		t.Error("a missing file dropped the serving pair")
 	}
+}
+
+// count reads a counter's value.
+func count(t *testing.T, c prometheus.Counter) uint64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return uint64(m.GetCounter().GetValue())
 }

@@ -6,6 +6,7 @@ package webhook
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +15,10 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"runtime"
 	"runtime/debug"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,7 +46,22 @@ const (
 	MaxTimeout = 30 * time.Second
 	// DefaultShutdownTimeout bounds the drain of in-flight requests.
 	DefaultShutdownTimeout = 30 * time.Second
+	// DefaultMaxInflightBytes bounds the body bytes of the reviews in
+	// flight: four of the largest reviews, thousands of ordinary ones.
+	// Under deploy/'s settings (GOMEMLIMIT 200MiB, memory limit 256Mi)
+	// 40 parallel reviews of 7 MB peak at 221 MiB resident with it, and
+	// at 626 MiB without (TestMemoryUnderParallelLargeReviews,
+	// BENCHMARKS.md).
+	DefaultMaxInflightBytes = 32 << 20
+	// DefaultQueueWait is how long a review waits for its share of the
+	// memory budget, or for a worker, before it is turned away.
+	DefaultQueueWait = time.Second
 )
+
+// DefaultMaxReviews is how many reviews run at once when
+// Options.MaxReviews is zero: reviews are CPU-bound, and more than a few
+// per core only queue inside the scheduler.
+func DefaultMaxReviews() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
 // ReviewPath is where reviews are posted.
 const ReviewPath = "/validate"
@@ -70,47 +89,35 @@ type Options struct {
 	// ShutdownTimeout bounds the wait for in-flight requests;
 	// DefaultShutdownTimeout when zero.
 	ShutdownTimeout time.Duration
+	// MaxInflightBytes bounds the body bytes of the reviews being read,
+	// decoded or reviewed at once; DefaultMaxInflightBytes when zero. A
+	// review that does not fit waits up to QueueWait, then is answered
+	// 429 Too Many Requests, which the API server treats as a failed call
+	// (the webhook's failurePolicy decides), instead of the server being
+	// killed for its memory.
+	MaxInflightBytes int64
+	// MaxReviews bounds the reviews running at once; DefaultMaxReviews()
+	// when zero.
+	MaxReviews int
+	// QueueWait is how long a review waits for the memory budget or a
+	// worker; DefaultQueueWait when zero.
+	QueueWait time.Duration
+	// ClientCAs, when set, make reviews require a client certificate
+	// signed by one of them (the API server's, configured through its
+	// AdmissionConfiguration; see deploy/README.md). Health, readiness
+	// and metrics stay open to clients without one, such as the kubelet.
+	ClientCAs *x509.CertPool
+	// ClientNames, when set with ClientCAs, are the only subject common
+	// names or DNS names accepted from a client certificate.
+	ClientNames []string
 }
 
 // Server is the webhook's HTTPS server.
 type Server struct {
 	o        Options
 	draining atomic.Bool
-	workers  workers
-}
-
-// workers run reviews apart from the request's goroutine, so that a
-// review that overruns its timeout does not hold the answer, on goroutines
-// that outlive a review: decoding an object grows a goroutine's stack to
-// tens of kilobytes, and a fresh goroutine per review paid for that growth
-// every time (a tenth of the server's CPU). A worker waits for the next
-// review for a while and then exits, so they number what the load needs.
-type workers struct{ jobs chan func() }
-
-// workerIdle is how long a worker waits for another review.
-const workerIdle = 30 * time.Second
-
-// do runs f on an idle worker, or on a new one when none is idle.
-func (w *workers) do(f func()) {
-	select {
-	case w.jobs <- f:
-	default:
-		go w.work(f)
-	}
-}
-
-func (w *workers) work(f func()) {
-	idle := time.NewTimer(workerIdle)
-	defer idle.Stop()
-	for {
-		f()
-		idle.Reset(workerIdle)
-		select {
-		case f = <-w.jobs:
-		case <-idle.C:
-			return
-		}
-	}
+	workers  *workers
+	budget   *budget
 }
 
 // New checks the options and fills in defaults.
@@ -139,17 +146,72 @@ func New(o Options) (*Server, error) {
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = DefaultShutdownTimeout
 	}
-	return &Server{o: o, workers: workers{jobs: make(chan func())}}, nil
+	if o.MaxInflightBytes <= 0 {
+		o.MaxInflightBytes = DefaultMaxInflightBytes
+	}
+	if o.MaxInflightBytes < o.MaxBodyBytes {
+		return nil, fmt.Errorf("webhook: the in-flight budget (%d bytes) is smaller than one review (%d bytes)", o.MaxInflightBytes, o.MaxBodyBytes)
+	}
+	if o.MaxReviews <= 0 {
+		o.MaxReviews = DefaultMaxReviews()
+	}
+	if o.QueueWait <= 0 {
+		o.QueueWait = DefaultQueueWait
+	}
+	if len(o.ClientNames) > 0 && o.ClientCAs == nil {
+		return nil, errors.New("webhook: client names need client CAs")
+	}
+	s := &Server{o: o, workers: newWorkers(o.MaxReviews), budget: newBudget(o.MaxInflightBytes)}
+	o.Metrics.inflight = s.budget.inUse.Load
+	return s, nil
 }
 
-// TLSConfig is the server's TLS configuration: TLS 1.2 or later, the
-// certificate from the reloader at every handshake.
+// aeadSuites are the TLS 1.2 cipher suites offered: forward secret and
+// authenticated encryption only (the suites of TLS 1.3, which Go does not
+// let one configure). Go's default list still has the CBC-SHA1 ones.
+var aeadSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
+// TLSConfig is the server's TLS configuration: TLS 1.2 or later with
+// AEAD suites only, the certificate from the reloader at every handshake,
+// and, with ClientCAs, client certificates verified when given (reviews
+// then refuse a request without one; probes have none).
 func (s *Server) TLSConfig() *tls.Config {
-	return &tls.Config{
+	c := &tls.Config{
 		MinVersion:     tls.VersionTLS12,
+		CipherSuites:   aeadSuites,
 		GetCertificate: s.o.Certificates.GetCertificate,
 		NextProtos:     []string{"h2", "http/1.1"},
 	}
+	if s.o.ClientCAs != nil {
+		c.ClientCAs = s.o.ClientCAs
+		c.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	return c
+}
+
+// clientAllowed reports whether a review's client may be served: always
+// without ClientCAs, else only with a verified certificate, of one of
+// ClientNames when those are set.
+func (s *Server) clientAllowed(r *http.Request) bool {
+	if s.o.ClientCAs == nil {
+		return true
+	}
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
+		return false
+	}
+	if len(s.o.ClientNames) == 0 {
+		return true
+	}
+	leaf := r.TLS.VerifiedChains[0][0]
+	return slices.Contains(s.o.ClientNames, leaf.Subject.CommonName) ||
+		slices.ContainsFunc(leaf.DNSNames, func(n string) bool { return slices.Contains(s.o.ClientNames, n) })
 }
 
 // Handler routes reviews, health, readiness and metrics.
@@ -230,11 +292,16 @@ func (s *Server) serveReview(w http.ResponseWriter, r *http.Request) {
 		outcome = "denied"
 	}
 	status := http.StatusOK
-	if rerr != nil && (uid == "" || rerr.code == http.StatusGatewayTimeout) {
+	if rerr != nil && (uid == "" || rerr.code == http.StatusGatewayTimeout || rerr.code == http.StatusTooManyRequests) {
 		// Without a UID the API server cannot take the answer as a
-		// decision; and a review that ran out of time is the API
-		// server's failurePolicy to decide, not a denial.
+		// decision; and a review that ran out of time or was turned
+		// away for load is the API server's failurePolicy to decide,
+		// not a denial.
 		status = rerr.code
+	}
+	if status == http.StatusTooManyRequests {
+		outcome = "throttled"
+		w.Header().Set("Retry-After", "1")
 	}
 	body, err := json.Marshal(&admissionv1.AdmissionReview{TypeMeta: reviewTypeMeta, Response: resp})
 	if err != nil {
@@ -285,6 +352,9 @@ func (s *Server) review(w http.ResponseWriter, r *http.Request) (types.UID, *adm
 	if r.Method != http.MethodPost {
 		return "", nil, &reviewError{http.StatusMethodNotAllowed, "reviews are POSTed"}
 	}
+	if !s.clientAllowed(r) {
+		return "", nil, &reviewError{http.StatusUnauthorized, "reviews need a client certificate the server trusts"}
+	}
 	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/json" {
 		return "", nil, &reviewError{http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q: want application/json", r.Header.Get("Content-Type"))}
 	}
@@ -302,7 +372,34 @@ func (s *Server) review(w http.ResponseWriter, r *http.Request) (types.UID, *adm
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
 
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes))
+	// The body's share of the memory budget: its announced length, or
+	// the most a review may have when it is sent in chunks.
+	if r.ContentLength > s.o.MaxBodyBytes {
+		return "", nil, &reviewError{http.StatusRequestEntityTooLarge, fmt.Sprintf("review is over the limit of %d bytes", s.o.MaxBodyBytes)}
+	}
+	share := s.o.MaxBodyBytes
+	if r.ContentLength >= 0 {
+		share = r.ContentLength
+	}
+	wctx, wcancel := context.WithTimeout(ctx, s.o.QueueWait)
+	err := s.budget.acquire(wctx, share)
+	wcancel()
+	if err != nil {
+		return "", nil, &reviewError{http.StatusTooManyRequests, "too many reviews in flight: over the server's memory budget, try again"}
+	}
+	var releaseOnce sync.Once
+	release := func() { releaseOnce.Do(func() { s.budget.release(share) }) }
+	dispatched := false
+	defer func() {
+		if !dispatched {
+			release()
+		}
+	}()
+	// A body trickled in slowly holds its share only until the review's
+	// deadline, not the server's read timeout.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
+
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, share))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return "", nil, &reviewError{http.StatusRequestEntityTooLarge, fmt.Sprintf("review is over the limit of %d bytes", s.o.MaxBodyBytes)}
@@ -330,7 +427,12 @@ func (s *Server) review(w http.ResponseWriter, r *http.Request) (types.UID, *adm
 		stack []byte
 	}
 	done := make(chan result, 1)
-	s.workers.do(func() {
+	wctx, wcancel = context.WithTimeout(ctx, s.o.QueueWait)
+	defer wcancel()
+	dispatched = s.workers.do(wctx, func() {
+		// The decoded review is the worker's until it returns: its
+		// memory stays counted until then.
+		defer release()
 		defer func() {
 			if p := recover(); p != nil {
 				done <- result{panic: p, stack: debug.Stack()}
@@ -338,6 +440,12 @@ func (s *Server) review(w http.ResponseWriter, r *http.Request) (types.UID, *adm
 		}()
 		done <- result{resp: s.o.Reviewer.Review(ctx, review.Request)}
 	})
+	if !dispatched {
+		if ctx.Err() != nil {
+			return uid, nil, &reviewError{http.StatusGatewayTimeout, fmt.Sprintf("review did not finish within %s", timeout)}
+		}
+		return uid, nil, &reviewError{http.StatusTooManyRequests, "too many reviews in flight: no worker free, try again"}
+	}
 	select {
 	case res := <-done:
 		if res.panic != nil {

@@ -206,11 +206,13 @@ func TestHealthReadinessMetrics(t *testing.T) {
 	post(t, c, ts.URL+ReviewPath, "application/json", reviewBody(t, "u", "deny"))
 	_, body := get("/metrics")
 	for _, want := range []string{
-		`kubeguard_admission_decisions_total{mode="enforce",level="baseline",result="deny"} 1`,
+		`kubeguard_admission_decisions_total{level="baseline",mode="enforce",result="deny"} 1`,
 		`kubeguard_admission_requests_total{outcome="denied"} 1`,
 		`kubeguard_admission_request_duration_seconds_bucket{le="+Inf"} 1`,
 		`kubeguard_admission_request_duration_seconds_count 1`,
 		"# TYPE kubeguard_admission_request_duration_seconds histogram",
+		"# TYPE go_goroutines gauge",
+		"# TYPE process_resident_memory_bytes gauge",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)
@@ -339,7 +341,7 @@ func TestCertificateRotationUnderLoad(t *testing.T) {
 	if len(seen) != 4 {
 		t.Errorf("clients saw %d serving certificates, want 4 (the first and three rotations)", len(seen))
 	}
-	if got := m.certReloads.Load(); got != 3 {
+	if got := count(t, m.certReloads); got != 3 {
 		t.Errorf("certificate reloads = %d, want 3", got)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/kubeguard/kubeguard/tools/corpus"
+	"github.com/kubeguard/kubeguard/internal/corpus"
 )
 
 func main() {

@@ -1,6 +1,6 @@
 // Command rbacdefaults writes the API server's built-in RBAC roles and
 // bindings to internal/rbac/defaults/defaults.yaml, the data behind
-// `kubeguard rbac --with-defaults`. It reads them from a running
+// the `kubeguard rbac` commands (unless --no-defaults). It reads them from a running
 // kube-apiserver, so that the data is the server's, never hand-written:
 //
 //	go run ./tools/rbacdefaults --kubeconfig ~/.kube/config

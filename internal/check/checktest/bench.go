@@ -3,9 +3,9 @@ package checktest
 import (
 	"testing"
 
+	"github.com/kubeguard/kubeguard/internal/corpus"
 	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/object"
-	"github.com/kubeguard/kubeguard/tools/corpus"
 )
 
 // CorpusObjects parses the generated benchmark corpus of n workload objects

@@ -16,6 +16,7 @@ package checktest
 
 import (
 	"fmt"
+	"k8s.io/pod-security-admission/api"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -33,7 +34,7 @@ var wantComment = regexp.MustCompile(`#\s*want:\s*([A-Za-z0-9_,\- ]+)\s*$`)
 
 // DefaultOptions are the options Run uses: Pod Security Standards at
 // restricted, latest, and no check parameters.
-var DefaultOptions = check.Options{PSSLevel: "restricted", PSSVersion: "latest"}
+var DefaultOptions = check.Options{PodSecurity: &api.LevelVersion{Level: api.LevelRestricted, Version: api.LatestVersion()}}
 
 // Run checks every fixture in dir against checks with DefaultOptions. Each
 // fixture is scanned on its own: cross-object checks see the objects of

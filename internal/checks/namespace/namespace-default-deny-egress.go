@@ -32,6 +32,7 @@ var DefaultDenyEgress = check.Check{
 		"      ports:\n      - {protocol: UDP, port: 53}\n      - {protocol: TCP, port: 53}",
 	DocURL: "https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-policies",
 	Kinds:  []string{namespaceKind},
+	Scope:  check.ScopeInput,
 	Needs:  []string{networkPolicyKind},
 	Run: func(p *check.Pass) {
 		ns := p.Object
@@ -39,6 +40,7 @@ var DefaultDenyEgress = check.Check{
 			return
 		}
 		p.Report(check.Diagnostic{
+			Names:  []string{"my-namespace", ns.Ref.Name},
 			Path:   namePath,
 			Reason: "no default-deny egress NetworkPolicy",
 			Detail: "no NetworkPolicy in namespace " + quote(ns.Ref.Name) + " selects every pod (podSelector: {}) with policy type " +

@@ -26,6 +26,7 @@ var DefaultDenyIngress = check.Check{
 		"    namespace: my-namespace\n  spec:\n    podSelector: {}\n    policyTypes:\n    - Ingress",
 	DocURL: "https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-policies",
 	Kinds:  []string{namespaceKind},
+	Scope:  check.ScopeInput,
 	Needs:  []string{networkPolicyKind},
 	Run: func(p *check.Pass) {
 		ns := p.Object
@@ -33,6 +34,7 @@ var DefaultDenyIngress = check.Check{
 			return
 		}
 		p.Report(check.Diagnostic{
+			Names:  []string{"my-namespace", ns.Ref.Name},
 			Path:   namePath,
 			Reason: "no default-deny ingress NetworkPolicy",
 			Detail: "no NetworkPolicy in namespace " + quote(ns.Ref.Name) + " selects every pod (podSelector: {}) with policy type " +

@@ -27,6 +27,7 @@ var LimitRange = check.Check{
 		"    - type: PersistentVolumeClaim\n      max:\n        storage: 50Gi",
 	DocURL: "https://kubernetes.io/docs/concepts/policy/limit-range/",
 	Kinds:  []string{namespaceKind},
+	Scope:  check.ScopeInput,
 	Needs:  []string{"LimitRange"},
 	Run: func(p *check.Pass) {
 		ns := p.Object
@@ -40,6 +41,7 @@ var LimitRange = check.Check{
 			}
 		}
 		p.Report(check.Diagnostic{
+			Names:  []string{"my-namespace", ns.Ref.Name},
 			Path:   namePath,
 			Reason: "no LimitRange",
 			Detail: "no LimitRange in namespace " + quote(ns.Ref.Name) + " sets spec.limits, so containers get no default requests " +

@@ -16,7 +16,7 @@ import (
 // the exception is written down.
 var PSSEnforce = check.Check{
 	ID:       "namespace-pss-enforce",
-	Title:    "Namespace enforces no Pod Security level",
+	Title:    "Namespace does not enforce baseline or restricted",
 	Severity: finding.High,
 	Category: "Pod Security Admission",
 	Rationale: "The Pod Security Admission documentation and the Kubernetes security checklist ask that every namespace enforce a " +
@@ -40,6 +40,7 @@ var PSSEnforce = check.Check{
 		value, ok := ns.Labels[api.EnforceLevelLabel]
 		if !ok {
 			p.Report(check.Diagnostic{
+				Names:  []string{"my-namespace", ns.Ref.Name},
 				Path:   labelPath(api.EnforceLevelLabel),
 				Reason: "no Pod Security enforce label",
 				Detail: "namespace " + quote(ns.Ref.Name) + " has no " + api.EnforceLevelLabel + " label, so the API server enforces " +
@@ -49,6 +50,7 @@ var PSSEnforce = check.Check{
 		}
 		if level, err := api.ParseLevel(value); err == nil && level == api.LevelPrivileged {
 			p.Report(check.Diagnostic{
+				Names:  []string{"my-namespace", ns.Ref.Name},
 				Path:   labelPath(api.EnforceLevelLabel),
 				Reason: "Pod Security enforce level is privileged",
 				Detail: "namespace " + quote(ns.Ref.Name) + " sets " + api.EnforceLevelLabel + "=privileged: the API server admits " +

@@ -29,6 +29,7 @@ var ResourceQuota = check.Check{
 		"      secrets: \"50\"\n      configmaps: \"50\"\n      persistentvolumeclaims: \"10\"\n      count/jobs.batch: \"20\"",
 	DocURL: "https://kubernetes.io/docs/concepts/policy/resource-quotas/",
 	Kinds:  []string{namespaceKind},
+	Scope:  check.ScopeInput,
 	Needs:  []string{"ResourceQuota"},
 	Run: func(p *check.Pass) {
 		ns := p.Object
@@ -42,6 +43,7 @@ var ResourceQuota = check.Check{
 			}
 		}
 		p.Report(check.Diagnostic{
+			Names:  []string{"my-namespace", ns.Ref.Name},
 			Path:   namePath,
 			Reason: "no ResourceQuota",
 			Detail: "no ResourceQuota in namespace " + quote(ns.Ref.Name) + " sets spec.hard, so nothing bounds the compute, storage " +

@@ -1,7 +1,10 @@
 package namespace
 
 import (
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
@@ -36,6 +39,7 @@ var PodNoNetworkPolicy = check.Check{
 		"      ports:\n      - {protocol: TCP, port: 8080}",
 	DocURL: "https://kubernetes.io/docs/concepts/services-networking/network-policies/#the-two-sorts-of-pod-isolation",
 	Kinds:  []string{check.PodTemplates},
+	Scope:  check.ScopeInput,
 	Needs:  []string{networkPolicyKind, namespaceKind},
 	Run: func(p *check.Pass) {
 		t := p.Template
@@ -69,10 +73,31 @@ var PodNoNetworkPolicy = check.Check{
 		if len(policies) == 0 {
 			detail = where + " has no NetworkPolicy"
 		}
+		// The example selects these pods by their own labels.
+		selector := "matchLabels: {}"
+		if len(podLabels) > 0 {
+			keys := slices.Sorted(maps.Keys(podLabels))
+			lines := make([]string, len(keys))
+			for i, k := range keys {
+				lines[i] = strconv.Quote(k) + ": " + strconv.Quote(podLabels[k])
+			}
+			selector = "matchLabels:\n        " + strings.Join(lines, "\n        ")
+		}
 		p.Report(check.Diagnostic{
+			Names: []string{"name: web", "name: " + p.Object.Ref.Name, "my-namespace", orDefault(ns),
+				"matchLabels:\n        app: web", selector},
 			Path:   t.MetadataPath().Key("labels"),
 			Reason: "pods selected by no NetworkPolicy",
 			Detail: detail + ": the pods accept traffic from anywhere and may connect anywhere",
 		})
 	},
+}
+
+// orDefault is the namespace an object without one lands in, when applied
+// without -n.
+func orDefault(ns string) string {
+	if ns == "" {
+		return "default"
+	}
+	return ns
 }

@@ -42,6 +42,7 @@ var IngressTLSSecretMissing = check.Check{
 		"    issuerRef:\n      name: letsencrypt\n      kind: ClusterIssuer",
 	DocURL: "https://kubernetes.io/docs/concepts/services-networking/ingress/#tls",
 	Kinds:  []string{ingressKind},
+	Scope:  check.ScopeInput,
 	Needs:  []string{"Secret", "Certificate"},
 	Run: func(p *check.Pass) {
 		spec, ok := ingressSpec(p.Object)

@@ -46,7 +46,12 @@ var IngressTLS = check.Check{
 			if len(hosts) > 0 && len(hosts) == len(spec.Rules) && spec.DefaultBackend == nil {
 				served = strings.Join(hosts, ", ")
 			}
+			var names []string
+			if len(hosts) > 0 {
+				names = []string{"shop-example-com-tls", strings.ReplaceAll(hosts[0], ".", "-") + "-tls", "shop.example.com", hosts[0]}
+			}
 			p.Report(check.Diagnostic{
+				Names:  names,
 				Path:   specPath.Key("tls"),
 				Reason: "no TLS",
 				Detail: "Ingress " + name + " has no spec.tls: it serves " + served + " over plain HTTP",

@@ -1,6 +1,7 @@
 package pss_test
 
 import (
+	"k8s.io/pod-security-admission/api"
 	"strings"
 	"testing"
 
@@ -99,7 +100,7 @@ metadata:
 					namespaces = append(namespaces, o)
 				}
 			}
-			ctx := check.NewContext(check.Options{PSSLevel: "baseline", PSSVersion: "latest"}, namespaces)
+			ctx := check.NewContext(check.Options{PodSecurity: &api.LevelVersion{Level: api.LevelBaseline, Version: api.LatestVersion()}}, namespaces)
 			fs, err := check.NewEngine(pss.Checks(e), ctx).Run(objs[len(objs)-1])
 			if err != nil {
 				t.Fatal(err)
@@ -138,7 +139,7 @@ metadata: {name: p, namespace: prod}
 spec:
   containers: [{name: c, image: nginx:1.27}]
 `)
-	ctx := check.NewContext(check.Options{PSSLevel: "baseline", PSSVersion: "latest"}, objs[:1])
+	ctx := check.NewContext(check.Options{PodSecurity: &api.LevelVersion{Level: api.LevelBaseline, Version: api.LatestVersion()}}, objs[:1])
 	fs, err := check.NewEngine(pss.Checks(e), ctx).Run(objs[1])
 	if err != nil {
 		t.Fatal(err)
@@ -155,5 +156,104 @@ spec:
 	want := []string{"pss-allowPrivilegeEscalation", "pss-capabilities_restricted", "pss-runAsNonRoot", "pss-seccompProfile_restricted"}
 	if diff := cmp.Diff(want, ids); diff != "" {
 		t.Errorf("check IDs (-want +got):\n%s", diff)
+	}
+}
+
+// TestRestrictedKeepsBaselineSeverity checks that a pod breaking baseline
+// controls is reported under the baseline checks, at their severity, at
+// --level restricted too, where upstream reports only the restricted checks
+// that override them.
+func TestRestrictedKeepsBaselineSeverity(t *testing.T) {
+	e, err := pss.NewEvaluator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := parseAll(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: x}
+spec:
+  securityContext:
+    runAsNonRoot: true
+    seccompProfile: {type: Unconfined}
+  containers:
+  - name: c
+    image: nginx:1.27
+    securityContext:
+      allowPrivilegeEscalation: false
+      capabilities:
+        add: ["SYS_ADMIN", "NET_RAW"]
+    volumeMounts: [{name: h, mountPath: /h}]
+  volumes:
+  - name: h
+    hostPath: {path: /data}
+`)
+	for _, level := range []string{"baseline", "restricted"} {
+		t.Run(level, func(t *testing.T) {
+			lv, err := pss.LevelVersion(level, "latest")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := check.NewContext(check.Options{PodSecurity: &lv}, nil)
+			fs, err := check.NewEngine(pss.Checks(e), ctx).Run(objs[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, f := range fs {
+				got[f.CheckID] = f.Severity.String()
+			}
+			for _, id := range []string{"pss-capabilities_baseline", "pss-hostPathVolumes", "pss-seccompProfile_baseline"} {
+				if got[id] != "high" {
+					t.Errorf("%s: severity %q, want high (findings %v)", id, got[id], got)
+				}
+			}
+		})
+	}
+}
+
+// TestFixText: the fixes are written in the object's own terms: a
+// container's Unconfined seccomp profile is fixed in that container (a
+// pod-level profile does not override it), runAsNonRoot comes with a user
+// (an image that runs as root would not start otherwise), and the
+// container is named.
+func TestFixText(t *testing.T) {
+	e, err := pss.NewEvaluator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := parseAll(t, `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: payments}
+spec:
+  template:
+    spec:
+      containers:
+      - name: api-server
+        image: nginx:1.27
+        securityContext:
+          allowPrivilegeEscalation: false
+          capabilities: {drop: [ALL]}
+          seccompProfile: {type: Unconfined}
+`)
+	ctx := check.NewContext(check.Options{PodSecurity: &api.LevelVersion{Level: api.LevelRestricted, Version: api.LatestVersion()}}, nil)
+	fs, err := check.NewEngine(pss.Checks(e), ctx).Run(objs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixes := map[string]string{}
+	for _, f := range fs {
+		fixes[f.CheckID] = f.Remediation
+	}
+	for id, want := range map[string][]string{
+		"pss-seccompProfile_baseline": {"        containers:\n        - name: api-server\n          securityContext:\n            seccompProfile:\n              type: RuntimeDefault"},
+		"pss-runAsNonRoot":            {"runAsNonRoot: true", "runAsUser: 10001", "Deployment \"api\""},
+	} {
+		for _, w := range want {
+			if !strings.Contains(fixes[id], w) {
+				t.Errorf("%s: fix lacks %q:\n%s", id, w, fixes[id])
+			}
+		}
 	}
 }

@@ -3,7 +3,9 @@ package pss
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
@@ -34,7 +36,7 @@ var metas = map[policy.CheckID]meta{
 	"capabilities_baseline": {"Non-default capabilities added", finding.High,
 		"Baseline: adding capabilities beyond the container runtime's default set must be disallowed.",
 		"Remove the capabilities from securityContext.capabilities.add; only the runtime's default set is allowed."},
-	"capabilities_restricted": {"Capabilities not dropped", finding.Medium,
+	"capabilities_restricted": {"Capabilities not restricted", finding.Medium,
 		"Restricted: containers must drop ALL capabilities and may only add back NET_BIND_SERVICE.",
 		"Set in every container:\n  securityContext:\n    capabilities:\n      drop: [\"ALL\"]\nand add back at most NET_BIND_SERVICE."},
 	"hostNamespaces": {"Host namespaces shared", finding.Critical,
@@ -73,7 +75,7 @@ var metas = map[policy.CheckID]meta{
 	"seccompProfile_baseline": {"Seccomp unconfined", finding.High,
 		"Baseline: the seccomp profile must not be explicitly set to Unconfined.",
 		"Remove the Unconfined profile, or set:\n  securityContext:\n    seccompProfile:\n      type: RuntimeDefault"},
-	"seccompProfile_restricted": {"Seccomp profile not set", finding.Medium,
+	"seccompProfile_restricted": {"Seccomp profile not RuntimeDefault or Localhost", finding.Medium,
 		"Restricted: a seccomp profile must be set to RuntimeDefault or Localhost.",
 		"Set at pod level:\n  securityContext:\n    seccompProfile:\n      type: RuntimeDefault"},
 	"sysctls": {"Unsafe sysctls", finding.High,
@@ -117,6 +119,9 @@ func Checks(e *Evaluator) []check.Check {
 			Kinds:       []string{check.PodTemplates},
 			Needs:       []string{"Namespace"},
 			Run:         run(e, id),
+			// The webhook runs the upstream plugin itself, which answers
+			// for these, message for message.
+			SkipAdmission: "Pod Security Admission answers for it",
 		})
 	}
 	return out
@@ -146,13 +151,18 @@ func run(e *Evaluator, id policy.CheckID) func(*check.Pass) {
 		if i := slices.IndexFunc(spots, func(s spot) bool { return p.Object.Field(s.path) != nil }); i > 0 && p.Object.Field(at) == nil {
 			at = spots[i].path
 		}
-		p.Report(check.Diagnostic{
+		d := check.Diagnostic{
 			Path:       at,
 			Containers: containers,
 			Reason:     r.Reason,
 			Detail:     r.Detail,
 			Admission:  r.admission,
-		})
+		}
+		if ops := fixOps(p.Object, id, p.Template, spots); len(ops) > 0 {
+			d.Remediation = "Change " + p.Object.Ref.Kind + " " + strconv.Quote(p.Object.Ref.Name) +
+				" so (its own fields; null removes one; as a strategic merge patch):\n" + renderFix(p.Object, ops)
+		}
+		p.Report(d)
 	}
 }
 
@@ -183,9 +193,9 @@ func evaluate(e *Evaluator, p *check.Pass) verdicts {
 			}
 		}
 	}
-	eval := e.Pod(&t.Metadata, &t.Spec)
-	if lv, err := e.scanLevel(p.Context.Options.PSSLevel, p.Context.Options.PSSVersion); err == nil {
-		add(eval(lv), "")
+	eval := withOverridden(e.Pod(&t.Metadata, &t.Spec))
+	if lv := p.Context.Options.PodSecurity; lv != nil {
+		add(eval(*lv), "")
 	}
 	ns := p.Object.Ref.Namespace
 	nsObj := p.Context.Lookup("Namespace", "", ns)
@@ -214,6 +224,38 @@ func evaluate(e *Evaluator, p *check.Pass) verdicts {
 		}
 	}
 	return out
+}
+
+// withOverridden makes a restricted evaluation also answer the baseline
+// checks that upstream's restricted checks override (capabilities_baseline
+// by capabilities_restricted, seccompProfile_baseline by
+// seccompProfile_restricted, hostPathVolumes by restrictedVolumes, procMount
+// by procMount_restricted). Upstream reports only the overriding check at
+// restricted, which is right for admission (one verdict suffices to reject)
+// but hides what is wrong: an added SYS_ADMIN, a seccomp profile of
+// Unconfined or a hostPath would come out as the milder restricted verdict
+// ("drop ALL", "set a profile") at the stricter level. The baseline verdicts
+// are upstream's own, at baseline and the same version; a baseline check
+// that restricted does not override fails at both levels alike, so adding
+// the baseline failures not already present adds exactly the overridden
+// ones.
+func withOverridden(eval func(api.LevelVersion) []Result) func(api.LevelVersion) []Result {
+	return func(lv api.LevelVersion) []Result {
+		results := eval(lv)
+		if lv.Level != api.LevelRestricted {
+			return results
+		}
+		var extra []Result
+		for _, r := range eval(api.LevelVersion{Level: api.LevelBaseline, Version: lv.Version}) {
+			if !slices.ContainsFunc(results, func(x Result) bool { return x.ID == r.ID }) {
+				extra = append(extra, r)
+			}
+		}
+		if extra == nil {
+			return results
+		}
+		return slices.Concat(results, extra)
+	}
 }
 
 // Pod Security Admission modes, for noteKey.
@@ -252,22 +294,6 @@ func (e *Evaluator) note(k noteKey) string {
 	return v.(string)
 }
 
-// scanLevel is LevelVersion, parsed once per scan rather than per object.
-func (e *Evaluator) scanLevel(level, version string) (api.LevelVersion, error) {
-	type parsed struct {
-		lv  api.LevelVersion
-		err error
-	}
-	k := [2]string{level, version}
-	if v, ok := e.levels.Load(k); ok {
-		p := v.(parsed)
-		return p.lv, p.err
-	}
-	lv, err := LevelVersion(level, version)
-	e.levels.Store(k, parsed{lv, err})
-	return lv, err
-}
-
 // LevelVersion parses a level and version as the --level and --pss-version
 // flags take them.
 func LevelVersion(level, version string) (api.LevelVersion, error) {
@@ -279,8 +305,29 @@ func LevelVersion(level, version string) (api.LevelVersion, error) {
 		version = "latest"
 	}
 	v, err := api.ParseVersion(strings.TrimSpace(version))
+	newest := NewestVersion()
 	if err != nil {
-		return api.LevelVersion{}, fmt.Errorf("unknown Pod Security Standards version %q (want latest or v1.N)", version)
+		return api.LevelVersion{}, fmt.Errorf("unknown Pod Security Standards version %q (want latest or v1.0 ... %v)", version, newest)
+	}
+	if !v.Latest() && newest.Older(v) {
+		// The API server evaluates a namespace label of a later version
+		// as latest; a flag asking for it is a mistake to say.
+		return api.LevelVersion{}, fmt.Errorf("policy version %q is newer than %v, the newest Pod Security Standards version this kubeguard knows (want latest or v1.0 ... %v)", version, newest, newest)
 	}
 	return api.LevelVersion{Level: l, Version: v}, nil
 }
+
+// NewestVersion is the newest concrete policy version the vendored Pod
+// Security library defines: the highest version at which one of its
+// checks changed. Every later version evaluates as it does.
+var NewestVersion = sync.OnceValue(func() api.Version {
+	newest := api.MajorMinorVersion(1, 0)
+	for _, c := range policy.DefaultChecks() {
+		for _, v := range c.Versions {
+			if newest.Older(v.MinimumVersion) {
+				newest = v.MinimumVersion
+			}
+		}
+	}
+	return newest
+})

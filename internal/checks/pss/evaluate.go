@@ -36,7 +36,6 @@ type Evaluator struct {
 	real, probe policy.Evaluator
 	order       sync.Map // api.LevelVersion -> []policy.CheckID
 	notes       sync.Map // noteKey -> admission note
-	levels      sync.Map // [level, version] -> the LevelVersion they parse to
 	checks      map[policy.CheckID]policy.Check
 }
 
@@ -114,7 +113,7 @@ func (e *Evaluator) Pod(meta *metav1.ObjectMeta, spec *corev1.PodSpec) func(api.
 		lv      api.LevelVersion
 		results []Result
 	}
-	var done []entry // at most four: scan, enforce, audit, warn
+	var done []entry // a few: scan, enforce, audit, warn, and baseline beside restricted
 	return func(lv api.LevelVersion) []Result {
 		for _, d := range done {
 			if d.lv == lv {

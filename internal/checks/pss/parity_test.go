@@ -73,7 +73,11 @@ func scanFile(t *testing.T, e *pss.Evaluator, path, level, version string) ([]*o
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine := check.NewEngine(pss.Checks(e), check.NewContext(check.Options{PSSLevel: level, PSSVersion: version}, nil))
+	lv, err := pss.LevelVersion(level, version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := check.NewEngine(pss.Checks(e), check.NewContext(check.Options{PodSecurity: &lv}, nil))
 	var objs []*object.Object
 	var fs []finding.Finding
 	for _, d := range manifest.Split(data) {

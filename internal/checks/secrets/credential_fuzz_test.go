@@ -33,3 +33,36 @@ func FuzzCredentialLines(f *testing.F) {
 		}
 	})
 }
+
+// FuzzArgCredentials feeds arbitrary command lines and image references
+// to their readers: they must not panic, every argument they blame must
+// exist, and what they say about it never holds a word of the input longer
+// than a flag name (the value is never shown).
+func FuzzArgCredentials(f *testing.F) {
+	for _, seed := range []string{
+		"mysql -uroot -pS3cretPw db\x00--password=Hunter2Longer",
+		"--api-token\x00Tk4nX8bQ2mV7zL1",
+		"sh\x00-c\x00PGPASSWORD=Pg9vLx2Qw8Rt psql -h db",
+		"--source=postgres://u:Zr8mQ3xT6wP@db/x",
+		"user:pw@registry.example.com/app:1",
+		"--\x00-p\x00=\x00--=",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		argv := strings.Split(text, "\x00")
+		imageCredentials(text)
+		for i, whats := range argCredentials(argv) {
+			if i < 0 || i >= len(argv) {
+				t.Fatalf("argument %d of %d blamed", i, len(argv))
+			}
+			for _, what := range whats {
+				for _, w := range strings.Fields(argv[i]) {
+					if len(w) >= 12 && !strings.HasPrefix(w, "-") && strings.Contains(what, w) {
+						t.Fatalf("%q shows %q", what, w)
+					}
+				}
+			}
+		}
+	})
+}

@@ -3,6 +3,7 @@ package secrets
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kubeguard/kubeguard/internal/check"
@@ -17,8 +18,12 @@ import (
 // documented in credential.go. The finding names the key and the field,
 // and the kind of credential; it never carries the value.
 //
-// The kubectl.kubernetes.io/last-applied-configuration annotation is not
-// read: it repeats the object, whose fields are judged themselves.
+// Container commands and arguments (--password=..., mysql -p..., a URL
+// with a password, PGPASSWORD=... in a shell command) and image references
+// with a user and password before the registry are read too. The
+// kubectl.kubernetes.io/last-applied-configuration annotation repeats the
+// object, whose fields are judged themselves, except on a Secret: there it
+// holds the Secret's data, in its metadata.
 var HardcodedCredential = check.Check{
 	ID:       "hardcoded-credential",
 	Title:    "Credential hard-coded in a manifest",
@@ -40,6 +45,18 @@ var HardcodedCredential = check.Check{
 	Run: func(p *check.Pass) {
 		o := p.Object
 		annotationCredentials(p, object.Path{}.Keys("metadata", "annotations"), o.Annotations)
+		if o.Ref.APIVersion == "v1" && o.Ref.Kind == "Secret" {
+			const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+			if keys := lastAppliedData(o.Annotations[lastApplied]); len(keys) > 0 {
+				p.Report(check.Diagnostic{
+					Path:   object.Path{}.Keys("metadata", "annotations", lastApplied),
+					Reason: "Secret data repeated in an annotation",
+					Detail: "annotation " + quote(lastApplied) + " of Secret " + quote(o.Ref.Name) + " repeats its data (keys " +
+						strings.Join(quoteAll(keys), ", ") + ") in the Secret's metadata, which metadata-only readers see and which is never " +
+						"encrypted apart from the object" + notShown,
+				})
+			}
+		}
 		if o.Ref.APIVersion == "v1" && o.Ref.Kind == "ConfigMap" {
 			configMapCredentials(p)
 		}
@@ -51,6 +68,34 @@ var HardcodedCredential = check.Check{
 			annotationCredentials(p, t.MetadataPath().Key("annotations"), t.Metadata.Annotations)
 		}
 		for _, c := range t.Containers() {
+			if imageCredentials(c.Image) {
+				p.Report(check.Diagnostic{
+					Path:       c.Path.Key("image"),
+					Containers: []string{c.Name},
+					Reason:     "credential in an image reference",
+					Detail:     "the image reference of container " + quote(c.Name) + " carries a user and password before its registry" + notShown,
+				})
+			}
+			argv := slices.Concat(c.Command, c.Args)
+			if len(argv) > 0 {
+				found := argCredentials(argv)
+				for i := range argv {
+					whats := found[i]
+					if len(whats) == 0 {
+						continue
+					}
+					field, at := "command", i
+					if i >= len(c.Command) {
+						field, at = "args", i-len(c.Command)
+					}
+					p.Report(check.Diagnostic{
+						Path:       c.Path.Key(field).Index(at),
+						Containers: []string{c.Name},
+						Reason:     "credential hard-coded in a command line",
+						Detail:     field + "[" + strconv.Itoa(at) + "] of container " + quote(c.Name) + " holds " + and(whats) + notShown,
+					})
+				}
+			}
 			for k, e := range c.Env {
 				if e.ValueFrom != nil {
 					continue

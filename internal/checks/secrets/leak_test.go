@@ -32,6 +32,7 @@ func TestFindingsShowNoValue(t *testing.T) {
 			"hunter2-but-longer",
 			"bm90LWEta2V5", "BEGIN RSA PRIVATE KEY",
 			"T0000FAKE", "notARealWebhookPath",
+			"Qz7pW3vK9m", "My5qlR00tPw", "Pg9vLx2Qw8Rt", "Tk4nX8bQ2mV7zL1", "Zr8mQ3xT6wP", "TGFzdEFwcGxpZWRQdw==",
 		},
 		"secret-in-manifest.yaml": {
 			"c2hvcA==", "bm90LWEtcmVhbC1wYXNzd29yZA==", "not-a-real-password",

@@ -38,6 +38,7 @@ var DefaultServiceAccount = check.Check{
 		p.Report(check.Diagnostic{
 			Path:   path,
 			Reason: "runs as the default ServiceAccount",
+			Names:  []string{"serviceAccountName: web", "serviceAccountName: " + p.Object.Ref.Name, "name: web", "name: " + p.Object.Ref.Name, "namespace: shop", "namespace: " + orDefault(p.Object.Ref.Namespace)},
 			Detail: detail + ": it shares that identity, and whatever is granted to it, with every pod of the namespace that names none",
 		})
 	},

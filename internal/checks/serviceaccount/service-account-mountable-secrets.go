@@ -46,6 +46,7 @@ var MountableSecrets = check.Check{
 		"or stop the pod from using it, and mount Secrets as secret volumes rather than projected ones, which the restriction does not cover.",
 	DocURL: "https://kubernetes.io/docs/reference/kubernetes-api/authentication-resources/service-account-v1/",
 	Kinds:  []string{check.PodTemplates},
+	Scope:  check.ScopeInput,
 	Needs:  []string{serviceAccountKind},
 	Run: func(p *check.Pass) {
 		name, _, _ := podServiceAccountName(p.Template)

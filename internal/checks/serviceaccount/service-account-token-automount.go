@@ -2,19 +2,33 @@ package serviceaccount
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
+	"github.com/kubeguard/kubeguard/internal/rbac"
 )
 
 // TokenAutomount reports pods and pod templates that get their
 // ServiceAccount's API token mounted automatically: the pod's
 // automountServiceAccountToken is not false and, when the pod does not set
 // it, neither is the ServiceAccount's (the pod's setting wins, as in the
-// API server's ServiceAccount admission plugin). When the ServiceAccount
-// holds a permission the RBAC good practices call a privilege escalation
-// risk, through the bindings of the input as package rbac evaluates them,
-// the finding is high and says which.
+// API server's ServiceAccount admission plugin).
+//
+// It is rated by what the token can do beyond what the workload evidently
+// needs. A workload whose own ServiceAccount (not the namespace's shared
+// default) is named by a binding of the input evidently calls the API: the
+// install grants it access on purpose, and turning the token off would
+// break it (ingress-nginx, cert-manager, argo-cd, kube-state-metrics). Its
+// token gets no finding for those grants, or a low one naming the risky
+// ones for review; `kubeguard rbac risks` judges the grants themselves. A risky permission the token carries otherwise (the
+// default ServiceAccount's, a group's such as system:serviceaccounts, a
+// user name's) is beyond that need: the finding then has the severity
+// `rbac risks` gives the permission and says which. Rules limited by
+// resourceNames count only for the names they give (get on one named
+// Secret is not reading Secrets). A workload with no grant in the input
+// gets a low finding: most applications never call the API.
 //
 // The finding points at the pod's automountServiceAccountToken, or where
 // it belongs: the pod spec is where the fix for this pod goes, even when
@@ -27,17 +41,16 @@ var TokenAutomount = check.Check{
 	Rationale: "The Kubernetes security checklist asks that ServiceAccount tokens not be mounted in pods that do not need them, " +
 		"and the ServiceAccount documentation shows how to opt out of automounting. Every container of a pod that mounts one can " +
 		"act as its ServiceAccount against the API server, and so can whoever runs code in it; most applications never call the " +
-		"API. The RBAC good practices add that tokens of powerful ServiceAccounts should reach as few pods as possible: such a " +
-		"token is the escalation path from one compromised container to the cluster (high severity).",
+		"API. The RBAC good practices add that tokens of powerful ServiceAccounts should reach as few pods as possible: a token " +
+		"carrying a risky permission the workload was not evidently granted is the escalation path from one compromised " +
+		"container to the cluster (rated as `kubeguard rbac risks` rates the permission).",
 	Remediation: "Turn automounting off in the pod spec (or on the ServiceAccount, for every pod that uses it):\n" +
 		"  spec:\n    automountServiceAccountToken: false\n" +
-		"and where a container does call the API, mount a short-lived token for it alone:\n" +
-		"    volumes:\n    - name: api-token\n      projected:\n        sources:\n        - serviceAccountToken:\n" +
-		"            path: token\n            expirationSeconds: 3600\n" +
-		"    containers:\n    - name: app\n      volumeMounts:\n      - name: api-token\n" +
-		"        mountPath: /var/run/secrets/kubernetes.io/serviceaccount\n        readOnly: true",
+		"and where a container does call the API, give it alone a short-lived token, with the CA bundle and the namespace " +
+		"that client libraries read beside it:\n" + projectedToken,
 	DocURL: "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/#opt-out-of-api-credential-automounting",
 	Kinds:  []string{check.PodTemplates},
+	Scope:  check.ScopeInput,
 	Needs:  slices.Concat([]string{serviceAccountKind}, rbacKinds),
 	Run: func(p *check.Pass) {
 		t := p.Template
@@ -61,17 +74,81 @@ var TokenAutomount = check.Check{
 			why = "the pod does not set automountServiceAccountToken: false (its ServiceAccount " + quote(name) +
 				" is not in the input, and mounts by default)"
 		}
+		powers, named := tokenPowers(p, sa, name)
+		evident := named && name != defaultName
+		var beyond, granted []rbac.TokenPower
+		worst := finding.Low
+		for _, pw := range powers {
+			if evident && pw.Direct {
+				granted = append(granted, pw)
+				continue
+			}
+			beyond = append(beyond, pw)
+			worst = max(worst, pw.Severity)
+		}
 		d := check.Diagnostic{
 			Path:   t.SpecPath().Key("automountServiceAccountToken"),
 			Reason: "ServiceAccount token mounted automatically",
 			Detail: "every container gets an API token of ServiceAccount " + quote(name) + ": " + why,
 		}
-		if reason, detail, ok := riskyPowers(p, sa, name); ok {
-			high := finding.High
-			d.Severity = &high
-			d.Reason = "token of a powerful ServiceAccount mounted automatically"
-			d.Detail = why + "; the pod " + reason + "; " + detail
+		switch {
+		case len(beyond) > 0:
+			d.Severity = &worst
+			d.Reason = "token carries powers beyond the workload's own grants"
+			d.Detail = why + "; the token of ServiceAccount " + quote(name) + " can " + describePowers(beyond)
+			if name == defaultName {
+				d.Detail += ": the namespace's default ServiceAccount is shared by every pod that names none"
+			}
+		case evident && len(granted) > 0:
+			// The token is needed; what it may do is for the grants'
+			// review, not a reason to fail the workload.
+			d.Reason = "token of a ServiceAccount granted risky permissions"
+			d.Detail = why + "; the input grants ServiceAccount " + quote(name) + " API access, so the workload needs its token, " +
+				"which can " + describePowers(granted) + ": review those grants with kubeguard rbac risks"
+			d.Remediation = "Keep the token: the workload calls the API. Review the grants (kubeguard rbac risks), and when only " +
+				"one container calls the API, turn automounting off and mount the token in that container alone, with the CA " +
+				"bundle and the namespace beside it:\n  spec:\n    automountServiceAccountToken: false\n" + projectedToken
+		case evident:
+			return // the install grants this ServiceAccount API access: the workload needs its token
 		}
 		p.Report(d)
 	},
+}
+
+// projectedToken is a projected volume holding what automounting gives a
+// container: a token, the cluster's CA bundle and the namespace, at the
+// path client libraries read them from.
+const projectedToken = "  spec:\n    volumes:\n    - name: api-token\n      projected:\n        sources:\n" +
+	"        - serviceAccountToken:\n            path: token\n            expirationSeconds: 3600\n" +
+	"        - configMap:\n            name: kube-root-ca.crt\n            items:\n            - key: ca.crt\n              path: ca.crt\n" +
+	"        - downwardAPI:\n            items:\n            - path: namespace\n              fieldRef:\n                fieldPath: metadata.namespace\n" +
+	"    containers:\n    - name: app\n      volumeMounts:\n      - name: api-token\n" +
+	"        mountPath: /var/run/secrets/kubernetes.io/serviceaccount\n        readOnly: true"
+
+// maxPowers bounds the permissions a finding names.
+const maxPowers = 4
+
+// describePowers names a token's risky permissions, one grant of each,
+// the worst first; cluster-admin's rule says it all.
+func describePowers(powers []rbac.TokenPower) string {
+	powers = slices.Clone(powers)
+	slices.SortStableFunc(powers, func(a, b rbac.TokenPower) int { return int(b.Severity) - int(a.Severity) })
+	var parts []string
+	seen := map[string]bool{}
+	for _, pw := range powers {
+		if seen[pw.Power] {
+			continue
+		}
+		seen[pw.Power] = true
+		if len(parts) < maxPowers {
+			parts = append(parts, pw.Power+" ("+pw.Grant+", by "+pw.Binding.String()+")")
+		}
+		if pw.Power == rbac.PowerAll {
+			break
+		}
+	}
+	if more := len(seen) - len(parts); more > 0 {
+		parts = append(parts, strconv.Itoa(more)+" more")
+	}
+	return strings.Join(parts, "; ")
 }

@@ -18,7 +18,6 @@ import (
 	"sync"
 
 	"github.com/kubeguard/kubeguard/internal/check"
-	rbacchecks "github.com/kubeguard/kubeguard/internal/checks/rbac"
 	"github.com/kubeguard/kubeguard/internal/object"
 	"github.com/kubeguard/kubeguard/internal/rbac"
 	corev1 "k8s.io/api/core/v1"
@@ -34,6 +33,7 @@ var Checks = []check.Check{
 	DefaultServiceAccount,
 	LegacyToken,
 	MountableSecrets,
+	SubjectNamespace,
 }
 
 const (
@@ -100,31 +100,29 @@ func serviceAccount(p *check.Pass, name string) *account {
 // its ServiceAccount.
 var rbacKinds = []string{rbac.KindRoleBinding, rbac.KindClusterRoleBinding, rbac.KindRole, rbac.KindClusterRole}
 
-// riskyPowers asks package rbac whether the pod's ServiceAccount holds a
-// permission the RBAC good practices call a privilege escalation risk,
-// through the bindings of the input: it returns the rbac-privileged-token-
-// workload finding's reason and detail, ok false when there is none.
+// tokenPowers asks package rbac which risky permissions the pod's
+// ServiceAccount's token carries through the bindings of the input, and
+// whether a binding of the input names the ServiceAccount itself (the
+// install grants its own ServiceAccount API access: the workload evidently
+// calls the API).
 //
-// The analysis is package rbac's, unchanged (`kubeguard rbac risks` gives
-// the same answer); this only chooses its input. A policy of every RBAC
-// object for every pod would cost the whole RBAC analysis per pod, so the
-// policy holds only the bindings with a subject that can be the
-// ServiceAccount (its name, its user name, or one of the groups its tokens
-// carry; package rbac decides which really are), the roles they refer to,
-// and every ClusterRole when one of those aggregates others. A binding to
-// a ClusterRole the input does not define, cluster-admin say, is resolved
-// with the API server's built-in role of that name: every cluster has it.
-func riskyPowers(p *check.Pass, sa *account, name string) (reason, detail string, ok bool) {
+// The analysis is package rbac's (the probes and severities of `kubeguard
+// rbac risks`); this only chooses its input. A policy of every RBAC object
+// for every pod would cost the whole RBAC analysis per pod, so the policy
+// holds only the bindings with a subject that can be the ServiceAccount
+// (its name, its user name, or one of the groups its tokens carry; package
+// rbac decides which really are), the roles they refer to, and every
+// ClusterRole when one of those aggregates others. A binding to a
+// ClusterRole the input does not define, cluster-admin say, is resolved
+// with the API server's built-in role of that name, as every cluster has
+// it (unless --no-defaults).
+func tokenPowers(p *check.Pass, sa *account, name string) (powers []rbac.TokenPower, named bool) {
 	ctx := p.Context
 	if len(ctx.List(rbac.KindRoleBinding)) == 0 && len(ctx.List(rbac.KindClusterRoleBinding)) == 0 {
-		return "", "", false // the usual scan of workloads alone
+		return nil, false // the usual scan of workloads alone
 	}
-	ns := p.Object.Ref.Namespace
-	rbacNS := ns
-	if rbacNS == "" {
-		rbacNS = rbac.DefaultNamespace
-	}
-	user := rbac.Identity{Kind: rbacv1.ServiceAccountKind, Namespace: rbacNS, Name: name}.User()
+	id := rbac.Identity{Kind: rbacv1.ServiceAccountKind, Namespace: orDefault(p.Object.Ref.Namespace), Name: name}
+	user := id.User()
 	var (
 		b         rbac.Builder
 		found     bool
@@ -138,11 +136,19 @@ func riskyPowers(p *check.Pass, sa *account, name string) (reason, detail string
 				continue
 			}
 			var v struct {
-				RoleRef rbacv1.RoleRef `json:"roleRef"`
+				RoleRef  rbacv1.RoleRef   `json:"roleRef"`
+				Subjects []rbacv1.Subject `json:"subjects"`
 			}
 			if o.Decode(object.Path{}, &v) != nil {
 				continue
 			}
+			named = named || slices.ContainsFunc(v.Subjects, func(s rbacv1.Subject) bool {
+				ns := s.Namespace
+				if ns == "" && kind == rbac.KindRoleBinding {
+					ns = o.Ref.Namespace // a RoleBinding's subject defaults to its namespace, as the authorizer reads it
+				}
+				return s.Kind == rbacv1.ServiceAccountKind && s.Name == name && orDefault(ns) == id.Namespace
+			})
 			b.Add(o)
 			found = true
 			var r *object.Object
@@ -151,7 +157,7 @@ func riskyPowers(p *check.Pass, sa *account, name string) (reason, detail string
 				r = ctx.Lookup(rbac.KindRole, o.Ref.Namespace, v.RoleRef.Name)
 			case rbac.KindClusterRole:
 				r = ctx.Lookup(rbac.KindClusterRole, "", v.RoleRef.Name)
-				if r == nil {
+				if r == nil && !ctx.Options.NoRBACDefaults {
 					r = builtinClusterRoles()[v.RoleRef.Name]
 					builtin = builtin || r != nil
 				}
@@ -163,7 +169,7 @@ func riskyPowers(p *check.Pass, sa *account, name string) (reason, detail string
 		}
 	}
 	if !found {
-		return "", "", false
+		return nil, false
 	}
 	if aggregate {
 		candidates := ctx.List(rbac.KindClusterRole)
@@ -184,13 +190,15 @@ func riskyPowers(p *check.Pass, sa *account, name string) (reason, detail string
 	if sa != nil {
 		b.Add(sa.Object)
 	}
-	b.Add(p.Object)
-	for _, f := range rbac.Risks(b.Build()) {
-		if f.CheckID == rbacchecks.PrivilegedTokenWorkload.ID && f.Object == p.Object.Ref {
-			return f.Reason, f.Detail, true
-		}
+	return rbac.TokenPowers(b.Build(), id), named
+}
+
+// orDefault is the namespace an object without one lands in.
+func orDefault(ns string) string {
+	if ns == "" {
+		return rbac.DefaultNamespace
 	}
-	return "", "", false
+	return ns
 }
 
 // builtinClusterRoles are the API server's built-in ClusterRoles by name,

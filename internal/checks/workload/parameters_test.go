@@ -46,7 +46,8 @@ func TestSensitiveHostPaths(t *testing.T) {
 		{path: "/run", want: "/run/docker.sock", contains: true},
 		{path: "/var/run", want: "/run/docker.sock", contains: true},
 		{path: "/run/k3s", want: "/run/k3s/containerd", contains: true},
-		{path: "/var/log"},
+		{path: "/var/log", want: "/var/log"}, // when mounted writable (the log-mount escape)
+		{path: "/opt/cni/bin", want: "/opt/cni"},
 		{path: "/run/xtables.lock"},
 		{path: "/sys/fs/cgroup"},
 		{path: "/sys", want: "/sys"},

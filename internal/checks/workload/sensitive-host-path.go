@@ -16,31 +16,44 @@ type sensitiveHostPath struct {
 	// only path itself is (/etc is, /etc/ssl/certs is not).
 	subtree bool
 	what    string
+	// writable says the path is sensitive only when a container may
+	// write to it (a read-only /var/log is a log collector's).
+	writable bool
 }
 
 // sensitiveHostPaths are written with /run for /var/run, which is a
 // symbolic link to it on every current distribution. A host path that
 // contains one of these (/var, /run) exposes it as well.
 var sensitiveHostPaths = []sensitiveHostPath{
-	{"/", false, "the node's whole filesystem"},
-	{"/run/docker.sock", false, "the Docker socket, which controls every container on the node"},
-	{"/run/cri-dockerd.sock", false, "the cri-dockerd socket, which controls every container on the node"},
-	{"/run/containerd", true, "containerd's socket and state, which control every container on the node"},
-	{"/run/k3s/containerd", true, "k3s's containerd socket, which controls every container on the node"},
-	{"/run/crio", true, "the CRI-O socket, which controls every container on the node"},
-	{"/run/podman", true, "the Podman socket, which controls every container on the node"},
-	{"/etc", false, "the node's configuration: users, passwords, cron jobs, services"},
-	{"/etc/kubernetes", true, "the node's Kubernetes configuration, certificates and kubeconfigs"},
-	{"/root", true, "the node's root home directory, with its SSH keys and kubeconfigs"},
-	{"/proc", true, "the host's processes, including PID 1's view of the host filesystem"},
-	{"/sys", false, "the host's kernel and device interfaces"},
-	{"/dev", false, "the host's devices, including its disks"},
-	{"/boot", true, "the node's kernel and boot loader"},
-	{"/var/lib/kubelet", true, "the kubelet's credentials and every pod's volumes, Secrets included"},
-	{"/var/lib/etcd", true, "etcd's data, which holds every Secret of the cluster"},
-	{"/var/lib/docker", true, "Docker's storage, the filesystems of every container"},
-	{"/var/lib/containerd", true, "containerd's storage, the filesystems of every container"},
-	{"/var/lib/containers", true, "CRI-O's and Podman's storage, the filesystems of every container"},
+	{"/", false, "the node's whole filesystem", false},
+	{"/run/docker.sock", false, "the Docker socket, which controls every container on the node", false},
+	{"/run/cri-dockerd.sock", false, "the cri-dockerd socket, which controls every container on the node", false},
+	{"/run/containerd", true, "containerd's socket and state, which control every container on the node", false},
+	{"/run/k3s/containerd", true, "k3s's containerd socket, which controls every container on the node", false},
+	{"/run/crio", true, "the CRI-O socket, which controls every container on the node", false},
+	{"/run/podman", true, "the Podman socket, which controls every container on the node", false},
+	{"/etc", false, "the node's configuration: users, passwords, cron jobs, services", false},
+	{"/etc/kubernetes", true, "the node's Kubernetes configuration, certificates and kubeconfigs", false},
+	{"/root", true, "the node's root home directory, with its SSH keys and kubeconfigs", false},
+	{"/proc", true, "the host's processes, including PID 1's view of the host filesystem", false},
+	{"/sys", false, "the host's kernel and device interfaces", false},
+	{"/dev", false, "the host's devices, including its disks", false},
+	{"/boot", true, "the node's kernel and boot loader", false},
+	{"/var/lib/kubelet", true, "the kubelet's credentials and every pod's volumes, Secrets included", false},
+	{"/var/lib/etcd", true, "etcd's data, which holds every Secret of the cluster", false},
+	{"/var/lib/docker", true, "Docker's storage, the filesystems of every container", false},
+	{"/var/lib/containerd", true, "containerd's storage, the filesystems of every container", false},
+	{"/var/lib/containers", true, "CRI-O's and Podman's storage, the filesystems of every container", false},
+	{"/opt/cni", true, "the CNI plugins, programs the kubelet runs as root on the node", false},
+	{"/etc/cni", true, "the CNI configuration, which names the programs the kubelet runs as root", false},
+	{"/usr", true, "the node's programs, which the node runs as root", true},
+	{"/bin", true, "the node's programs, which the node runs as root", true},
+	{"/sbin", true, "the node's programs, which the node runs as root", true},
+	{"/lib", true, "the node's libraries, which every program of the node loads", true},
+	// The log-mount escape: a writable /var/log lets a pod plant a
+	// symbolic link that the kubelet, serving logs as root, follows to any
+	// file of the node.
+	{"/var/log", true, "the node's logs: writable, a symbolic link planted in it makes the kubelet serve any file of the node (the log-mount escape)", true},
 }
 
 // SensitiveHostPath reports hostPath volumes that reach the container
@@ -78,7 +91,7 @@ var SensitiveHostPath = check.Check{
 				continue
 			}
 			s, contains, ok := sensitive(hp)
-			if !ok {
+			if !ok || s.writable && !contains && !mountedWritable(t, v.Name) {
 				continue
 			}
 			what := s.what
@@ -137,6 +150,19 @@ func sensitive(p string) (s sensitiveHostPath, contains, ok bool) {
 		}
 	}
 	return sensitiveHostPath{}, false, false
+}
+
+// mountedWritable reports whether a container mounts the volume without
+// readOnly.
+func mountedWritable(t *object.PodTemplate, volume string) bool {
+	for _, c := range t.Containers() {
+		for _, m := range c.VolumeMounts {
+			if m.Name == volume && !m.ReadOnly {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // mountedBy names the containers, of every kind, that mount a volume.

@@ -85,3 +85,21 @@ func (s *Server) ClientAs(user string, groups ...string) (kubernetes.Interface, 
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: groups}
 	return kubernetes.NewForConfig(cfg)
 }
+
+// ConfigAs returns a client configuration that authenticates as one of
+// Options.Users with its own token, so that requests are the user's own
+// (audit events name the user, not an impersonator), or anonymously when
+// user is "system:anonymous".
+func (s *Server) ConfigAs(user string) (*rest.Config, error) {
+	cfg := rest.CopyConfig(s.Config)
+	cfg.BearerToken = ""
+	if user == "system:anonymous" {
+		return cfg, nil
+	}
+	tok, ok := s.Tokens[user]
+	if !ok {
+		return nil, fmt.Errorf("no token for user %q: add it to Options.Users", user)
+	}
+	cfg.BearerToken = tok
+	return cfg, nil
+}

@@ -44,6 +44,15 @@ type Options struct {
 	StartTimeout time.Duration
 	// Log, if not nil, is told of builds and of where the logs are.
 	Log io.Writer
+	// Users are extra identities of the static token file; Start gives each
+	// a token, in Server.Tokens.
+	Users []User
+}
+
+// User is an identity of the static token file.
+type User struct {
+	Name   string
+	Groups []string
 }
 
 // AdminUser is the user name of the admin token, a member of
@@ -66,6 +75,15 @@ type Server struct {
 	Version string
 	// LogDir holds etcd.log and kube-apiserver.log.
 	LogDir string
+	// Tokens are the bearer tokens of Options.Users, by user name.
+	Tokens map[string]string
+	// EtcdURL is etcd's client URL (plain HTTP on loopback), for tests
+	// that read what the API server stored.
+	EtcdURL string
+	// ServiceAccountKeyFile is the PEM private key the server signs
+	// ServiceAccount tokens with: what kube-controller-manager's token
+	// controller signs legacy token Secrets with, for tests that run it.
+	ServiceAccountKeyFile string
 
 	dir       string
 	etcd, api *process
@@ -161,9 +179,12 @@ func start(ctx context.Context, bins Binaries, opts Options) (s *Server, err err
 		return nil, err
 	}
 	s = &Server{dir: dir, LogDir: filepath.Join(dir, "logs"), Version: bins.KubernetesVersion}
+	// The error returns set s to nil: stop what was started through a
+	// copy, or a server that fails to start leaves etcd running.
+	started := s
 	defer func() {
 		if err != nil {
-			s.Stop()
+			started.Stop()
 		}
 	}()
 	for _, d := range []string{s.LogDir, filepath.Join(dir, "etcd"), filepath.Join(dir, "pki"), filepath.Join(dir, "certs")} {
@@ -177,6 +198,7 @@ func start(ctx context.Context, bins Binaries, opts Options) (s *Server, err err
 		return nil, err
 	}
 	clientURL := "http://127.0.0.1:" + strconv.Itoa(ports[0])
+	s.EtcdURL = clientURL
 	peerURL := "http://127.0.0.1:" + strconv.Itoa(ports[1])
 	s.etcd, err = startProcess("etcd", filepath.Join(s.LogDir, "etcd.log"), bins.Etcd,
 		"--name=e2e",
@@ -201,13 +223,24 @@ func start(ctx context.Context, bins Binaries, opts Options) (s *Server, err err
 		return nil, err
 	}
 	tokenFile := filepath.Join(pki, "tokens.csv")
-	if err := os.WriteFile(tokenFile, []byte(fmt.Sprintf("%s,%s,%s-uid,\"system:masters\"\n", s.AdminToken, AdminUser, AdminUser)), 0o600); err != nil {
+	tokens := fmt.Sprintf("%s,%s,%s-uid,\"system:masters\"\n", s.AdminToken, AdminUser, AdminUser)
+	s.Tokens = map[string]string{}
+	for _, u := range opts.Users {
+		tok, err := randomToken()
+		if err != nil {
+			return nil, err
+		}
+		s.Tokens[u.Name] = tok
+		tokens += fmt.Sprintf("%s,%s,%s-uid,\"%s\"\n", tok, u.Name, u.Name, strings.Join(u.Groups, ","))
+	}
+	if err := os.WriteFile(tokenFile, []byte(tokens), 0o600); err != nil {
 		return nil, err
 	}
 	saKey, saPub := filepath.Join(pki, "sa.key"), filepath.Join(pki, "sa.pub")
 	if err := writeKeyPair(saKey, saPub); err != nil {
 		return nil, err
 	}
+	s.ServiceAccountKeyFile = saKey
 
 	modes := opts.AuthorizationModes
 	if len(modes) == 0 {
@@ -391,6 +424,12 @@ func (s *Server) Stop() {
 		}
 	}
 	s.dir = ""
+}
+
+// PIDs returns the process IDs of kube-apiserver and etcd, whose
+// /proc/PID/cmdline is the command line they run with.
+func (s *Server) PIDs() (apiserver, etcd int) {
+	return s.api.cmd.Process.Pid, s.etcd.cmd.Process.Pid
 }
 
 // KeepLogs makes Stop leave LogDir in place, for a failed run.

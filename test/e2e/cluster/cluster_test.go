@@ -29,6 +29,7 @@ import (
 	"github.com/kubeguard/kubeguard/internal/cluster"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/report"
+	kgrun "github.com/kubeguard/kubeguard/internal/run"
 	"github.com/kubeguard/kubeguard/test/e2e/apiserver"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -529,12 +530,12 @@ func TestCluster(t *testing.T) {
 			t.Fatalf("exit %d\n%s", code, stderr)
 		}
 		var got struct {
-			Namespaces []cluster.NamespaceReadiness `json:"namespaces"`
+			Namespaces []kgrun.NamespaceReadiness `json:"namespaces"`
 		}
 		if err := json.Unmarshal([]byte(out), &got); err != nil {
 			t.Fatal(err)
 		}
-		byName := map[string]cluster.NamespaceReadiness{}
+		byName := map[string]kgrun.NamespaceReadiness{}
 		for _, n := range got.Namespaces {
 			byName[n.Namespace] = n
 		}
@@ -562,7 +563,7 @@ func TestReadinessMatchesAdmission(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	var got struct {
-		Namespaces []cluster.NamespaceReadiness `json:"namespaces"`
+		Namespaces []kgrun.NamespaceReadiness `json:"namespaces"`
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatal(err)
@@ -636,7 +637,7 @@ func installCRDs(t *testing.T) {
 		create(t, "", crds)
 		d := dyn(t)
 		deadline := time.Now().Add(60 * time.Second)
-		for _, gvr := range []schema.GroupVersionResource{cluster.PolicyReports, cluster.ClusterPolicyReports} {
+		for _, gvr := range []schema.GroupVersionResource{kgrun.PolicyReports, kgrun.ClusterPolicyReports} {
 			for {
 				_, err := d.Resource(gvr).List(t.Context(), metav1.ListOptions{Limit: 1})
 				if err == nil {
@@ -662,7 +663,7 @@ func TestWriteReports(t *testing.T) {
 		if code != cli.ExitFindings {
 			t.Fatalf("run %d: exit %d\n%s", i, code, stderr)
 		}
-		u, err := d.Resource(cluster.PolicyReports).Namespace(apps).Get(t.Context(), report.PolicyReportName, metav1.GetOptions{})
+		u, err := d.Resource(kgrun.PolicyReports).Namespace(apps).Get(t.Context(), report.PolicyReportName, metav1.GetOptions{})
 		if err != nil {
 			t.Fatalf("%s report: %v", want, err)
 		}
@@ -682,7 +683,7 @@ func TestWriteReports(t *testing.T) {
 		if strings.Contains(string(j), secretValue) {
 			t.Error("the written report holds the Secret's value")
 		}
-		if _, err := d.Resource(cluster.ClusterPolicyReports).Get(t.Context(), report.PolicyReportName, metav1.GetOptions{}); err != nil {
+		if _, err := d.Resource(kgrun.ClusterPolicyReports).Get(t.Context(), report.PolicyReportName, metav1.GetOptions{}); err != nil {
 			t.Errorf("cluster report: %v", err)
 		}
 	}

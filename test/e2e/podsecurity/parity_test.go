@@ -118,7 +118,7 @@ func TestParityWithAPIServer(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				engine := check.NewEngine(pss.Checks(e), check.NewContext(check.Options{PSSLevel: level, PSSVersion: r.label}, nil))
+				engine := check.NewEngine(pss.Checks(e), check.NewContext(check.Options{PodSecurity: &lv}, nil))
 				for _, kind := range []string{"pass", "fail"} {
 					files, err := filepath.Glob(filepath.Join(root, level, r.dir, kind, "*.yaml"))
 					if err != nil || len(files) == 0 {

@@ -434,7 +434,7 @@ func TestAuthenticatedIdentities(t *testing.T) {
 	}
 }
 
-// TestCLICanI runs `kubeguard rbac can-i --with-defaults -o json` over the
+// TestCLICanI runs `kubeguard rbac can-i --with-defaults -o json` (the flag now a no-op: the built-in roles are included by default) over the
 // world's manifests for a sample of requests, and holds its answer (and
 // exit status) to a SubjectAccessReview of the request the CLI says it
 // asked, which must be the one intended up to the namespace the CLI drops

@@ -1,6 +1,6 @@
 // Package rbac holds kubeguard's RBAC analysis to a real kube-apiserver:
 //
-//   - the built-in roles and bindings kubeguard ships (--with-defaults) are
+//   - the built-in roles and bindings kubeguard ships (included unless --no-defaults) are
 //     what the API server creates, object for object;
 //   - aggregation: kubeguard's rules for every aggregated ClusterRole are
 //     the rules the upstream cluster role aggregation controller writes.

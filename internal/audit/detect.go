@@ -1,0 +1,631 @@
+package audit
+
+import (
+	"cmp"
+
+	"fmt"
+	jsonv2 "github.com/go-json-experiment/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kubeguard/kubeguard/internal/check"
+	"github.com/kubeguard/kubeguard/internal/finding"
+)
+
+const auditLogDoc = "https://kubernetes.io/docs/tasks/debug/debug-cluster/audit/"
+
+// The log detections. Like the policy checks they carry metadata only:
+// a Detector runs them over a stream of events.
+var (
+	LogExec = check.Check{
+		ID: "audit-log-exec", Title: "Commands run in, attached to or forwarded from a container", Severity: finding.High, Category: Category, Scope: check.ScopeAudit,
+		Rationale:   "exec, attach, port-forward and ephemeral containers give a shell or a network path inside a workload, with its ServiceAccount token and mounted Secrets; attackers use them to move from API access into the cluster's workloads.",
+		Remediation: "Confirm who ran them and why; restrict pods/exec, pods/attach, pods/portforward and pods/ephemeralcontainers to break-glass roles.",
+		DocURL:      "https://kubernetes.io/docs/concepts/security/rbac-good-practices/",
+	}
+	LogSecretHarvest = check.Check{
+		ID: "audit-log-secret-harvest", Title: "One identity read many Secrets in a short time", Severity: finding.High, Category: Category, Scope: check.ScopeAudit,
+		Rationale:   "Reading many Secrets in a short window, or listing them across every namespace, is how stolen credentials are used to collect more; routine workloads read the few Secrets they mount.",
+		Remediation: "Check the identity's activity and rotate the Secrets it read; grant get on named Secrets instead of list or watch.",
+		DocURL:      "https://kubernetes.io/docs/concepts/security/secrets-good-practices/",
+	}
+	LogAnonymous = check.Check{
+		ID: "audit-log-anonymous", Title: "Anonymous requests beyond the public endpoints", Severity: finding.Medium, Category: Category, Scope: check.ScopeAudit,
+		Rationale:   "Anonymous requests to anything but health, version and service-account issuer discovery are probing, or use access that was granted to system:anonymous or system:unauthenticated by mistake.",
+		Remediation: "Find the source; remove bindings to system:anonymous and system:unauthenticated, or disable --anonymous-auth.",
+		DocURL:      "https://kubernetes.io/docs/reference/access-authn-authz/authentication/#anonymous-requests",
+	}
+	LogEscalationDenied = check.Check{
+		ID: "audit-log-escalation-denied", Title: "Refused attempts to escalate privileges", Severity: finding.High, Category: Category, Scope: check.ScopeAudit,
+		Rationale:   "Refused bind, escalate and impersonate requests and refused writes to roles and bindings are attempts to gain power the identity lacks; legitimate clients do not retry what RBAC refuses.",
+		Remediation: "Find out who holds the identity's credentials; rotate them if its owner did not make these requests.",
+		DocURL:      "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#privilege-escalation-risks",
+	}
+	LogClusterAdminGrant = check.Check{
+		ID: "audit-log-cluster-admin-grant", Title: "cluster-admin power granted", Severity: finding.Critical, Category: Category, Scope: check.ScopeAudit,
+		Rationale:   "A binding to cluster-admin, or a role allowing every verb on every resource, gives its subjects the whole cluster; it is an attacker's first persistence step.",
+		Remediation: "Confirm the grant was intended; remove it and grant a narrower role.",
+		DocURL:      "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#least-privilege",
+	}
+	LogPrivilegedPod = check.Check{
+		ID: "audit-log-privileged-pod", Title: "Privileged or host-namespace pod created", Severity: finding.High, Category: Category, Scope: check.ScopeAudit,
+		Rationale:   "A privileged container, host namespaces or a hostPath volume give a pod its node: from there every pod's Secrets on the node and the kubelet's credentials are reachable.",
+		Remediation: "Check the creator; enforce the baseline or restricted Pod Security Standard on the namespace.",
+		DocURL:      "https://kubernetes.io/docs/concepts/security/pod-security-standards/",
+	}
+	LogTokenReuse = check.Check{
+		ID: "audit-log-token-reuse", Title: "A bound ServiceAccount token used from several addresses", Severity: finding.High, Category: Category, Scope: check.ScopeAudit,
+		Rationale:   "A bound token belongs to one pod, which has one address; the same credential ID seen from several addresses means the token was copied out of its pod.",
+		Remediation: "Delete the pod the token was bound to (which invalidates the token) and find where it was copied to.",
+		DocURL:      "https://kubernetes.io/docs/reference/access-authn-authz/service-accounts-admin/#bound-service-account-tokens",
+	}
+)
+
+// LogChecks lists the log detections, for reports.
+var LogChecks = []check.Check{LogExec, LogSecretHarvest, LogAnonymous, LogEscalationDenied, LogClusterAdminGrant, LogPrivilegedPod, LogTokenReuse}
+
+// DetectOptions tune the detections.
+type DetectOptions struct {
+	// SecretReads distinct Secrets read by one identity within
+	// SecretWindow make a harvest; 10 and 10 minutes when zero.
+	SecretReads  int
+	SecretWindow time.Duration
+	// Routine are more identities (user names; a trailing * matches a
+	// prefix) whose Secret reads and pod creations are routine, beside
+	// the control plane's own.
+	Routine []string
+}
+
+// maxIDs bounds the audit IDs and addresses a finding lists.
+const (
+	maxIDs   = 10
+	maxAddrs = 8
+)
+
+// Detector runs the log detections over events, keeping state across
+// them. Its memory grows with the identities, pods and tokens seen, not
+// with the number of events.
+type Detector struct {
+	opts    DetectOptions
+	groups  map[groupKey]*group
+	order   []*group
+	secrets map[string]*secretWindow
+	tokens  map[string]*group
+}
+
+type groupKey struct{ check, key string }
+
+// group is the evidence of one finding: the events that make it.
+type group struct {
+	check    check.Check
+	severity finding.Severity
+	object   finding.ObjectRef
+	loc      finding.Location
+	user     string
+	verbs    []string
+	what     []string
+	addrs    []string
+	ids      []string
+	count    int
+	first    time.Time
+	last     time.Time
+	reason   string
+	// allowed counts the requests that succeeded, for detections whose
+	// severity depends on it.
+	allowed int
+}
+
+type secretWindow struct {
+	last    map[string]secretRead
+	flagged *group
+}
+
+// secretRead is the last read of one Secret in a window.
+type secretRead struct {
+	at  time.Time
+	id  string
+	ip  string
+	loc finding.Location
+}
+
+// NewDetector returns a detector with opts.
+func NewDetector(opts DetectOptions) *Detector {
+	if opts.SecretReads <= 0 {
+		opts.SecretReads = 10
+	}
+	if opts.SecretWindow <= 0 {
+		opts.SecretWindow = 10 * time.Minute
+	}
+	return &Detector{opts: opts, groups: map[groupKey]*group{}, secrets: map[string]*secretWindow{}, tokens: map[string]*group{}}
+}
+
+// routine reports whether an identity is the control plane's own, or one
+// the options call routine: its Secret reads and pod creations are its job.
+func (d *Detector) routine(u *UserInfo) bool {
+	n := u.Username
+	switch n {
+	case "system:kube-controller-manager", "system:kube-scheduler", "system:apiserver", "system:kube-proxy":
+		return true
+	}
+	if strings.HasPrefix(n, "system:node:") || strings.HasPrefix(n, "system:serviceaccount:kube-system:") {
+		return true
+	}
+	for _, r := range d.opts.Routine {
+		if p, ok := strings.CutSuffix(r, "*"); ok && strings.HasPrefix(n, p) || r == n {
+			return true
+		}
+	}
+	return false
+}
+
+// add records e as evidence of the finding (c, key), creating it with
+// make when it is new, and returns it.
+func (d *Detector) add(c check.Check, key string, e *Event, what string) *group {
+	k := groupKey{c.ID, key}
+	g := d.groups[k]
+	if g == nil {
+		g = &group{check: c, severity: c.Severity, loc: e.Location, user: e.Identity().Username, first: e.Received}
+		if e.Object != nil {
+			g.object = finding.ObjectRef{Kind: resourceName(e), Namespace: e.Object.Namespace, Name: e.Object.Name}
+		}
+		d.groups[k] = g
+		d.order = append(d.order, g)
+	}
+	g.count++
+	if len(g.ids) < maxIDs && !slices.Contains(g.ids, e.AuditID) {
+		g.ids = append(g.ids, e.AuditID)
+	}
+	if ip := e.SourceIP(); ip != "" && !slices.Contains(g.addrs, ip) && len(g.addrs) < maxAddrs {
+		g.addrs = append(g.addrs, ip)
+	}
+	if !slices.Contains(g.verbs, e.Verb) && len(g.verbs) < maxIDs {
+		g.verbs = append(g.verbs, e.Verb)
+	}
+	if what != "" && !slices.Contains(g.what, what) && len(g.what) < maxIDs {
+		g.what = append(g.what, what)
+	}
+	t := e.Received
+	if t.IsZero() {
+		t = e.Timestamp
+	}
+	if g.first.IsZero() || t.Before(g.first) {
+		g.first = t
+	}
+	if t.After(g.last) {
+		g.last = t
+	}
+	return g
+}
+
+func resourceName(e *Event) string {
+	_, r, s := e.Resource()
+	if s != "" {
+		return r + "/" + s
+	}
+	return r
+}
+
+func target(e *Event) string {
+	if e.Object == nil {
+		return e.URI
+	}
+	s := resourceName(e)
+	if e.Object.APIGroup != "" {
+		s += "." + e.Object.APIGroup
+	}
+	switch {
+	case e.Object.Namespace != "" && e.Object.Name != "":
+		return s + " " + e.Object.Namespace + "/" + e.Object.Name
+	case e.Object.Name != "":
+		return s + " " + e.Object.Name
+	case e.Object.Namespace != "":
+		return s + " in " + e.Object.Namespace
+	}
+	return s + " in all namespaces"
+}
+
+// Handle runs the detections on one event.
+func (d *Detector) Handle(e *Event) {
+	// One request is one event at ResponseComplete (or Panic); the other
+	// stages repeat it.
+	if e.Stage != StageResponseComplete && e.Stage != StagePanic {
+		return
+	}
+	id := e.Identity()
+	group, resource, sub := e.Resource()
+	core := group == "" && e.Object != nil
+	rbacWrite := group == "rbac.authorization.k8s.io" && isWrite(e.Verb)
+	switch {
+	case core && resource == "pods" && (sub == "exec" || sub == "attach" || sub == "portforward"),
+		core && resource == "pods" && sub == "ephemeralcontainers" && (e.Verb == "update" || e.Verb == "patch"):
+		key := id.Username + "\x00" + e.Object.Namespace + "/" + e.Object.Name + "\x00" + sub
+		g := d.add(LogExec, key, e, target(e))
+		g.reason = fmt.Sprintf("%s used pods/%s on %s/%s", id.Username, sub, e.Object.Namespace, e.Object.Name)
+		if e.Succeeded() {
+			g.allowed++
+		}
+	}
+	if core && resource == "secrets" && sub == "" && (e.Verb == "get" || e.Verb == "list" || e.Verb == "watch") && e.Succeeded() && !d.routine(id) {
+		d.secretRead(e, id)
+	}
+	if anonymous(id) && !publicPath(e) {
+		g := d.add(LogAnonymous, e.SourceIP(), e, target(e))
+		g.object = finding.ObjectRef{Kind: "SourceAddress", Name: e.SourceIP()}
+		g.reason = fmt.Sprintf("anonymous requests from %s to non-public endpoints", e.SourceIP())
+		if e.Succeeded() {
+			g.allowed++
+		}
+	}
+	if e.Denied() && (e.Verb == "bind" || e.Verb == "escalate" || e.Verb == "impersonate" || rbacWrite ||
+		(e.Status != nil && strings.Contains(e.Status.Message, "cannot impersonate"))) {
+		g := d.add(LogEscalationDenied, e.User.Username, e, e.Verb+" "+target(e))
+		g.object = finding.ObjectRef{Kind: "User", Name: e.User.Username}
+		g.reason = fmt.Sprintf("%s was refused privilege-escalating requests", e.User.Username)
+	}
+	// The API server's own bootstrap writes cluster-admin and its binding
+	// on every start.
+	if e.Succeeded() && (e.Verb == "create" || e.Verb == "update" || e.Verb == "patch") && id.Username != "system:apiserver" {
+		switch {
+		case group == "rbac.authorization.k8s.io" && (resource == "clusterrolebindings" || resource == "rolebindings") && sub == "":
+			d.bindingGrant(e)
+		case group == "rbac.authorization.k8s.io" && (resource == "clusterroles" || resource == "roles") && sub == "":
+			d.roleGrant(e)
+		case sub == "" && podTemplateResource(group, resource) && !d.routine(id):
+			d.podCreated(e)
+		}
+	}
+	if cred := firstExtra(id, "authentication.kubernetes.io/credential-id"); cred != "" && strings.HasPrefix(id.Username, "system:serviceaccount:") {
+		d.tokenUse(e, id, cred)
+	}
+}
+
+func isWrite(verb string) bool {
+	switch verb {
+	case "create", "update", "patch", "delete", "deletecollection":
+		return true
+	}
+	return false
+}
+
+func firstExtra(u *UserInfo, key string) string {
+	if v := u.Extra[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+func anonymous(u *UserInfo) bool {
+	return u.Username == "system:anonymous" || slices.Contains(u.Groups, "system:unauthenticated")
+}
+
+// publicPath reports whether a request is to an endpoint the API server
+// serves to anonymous clients by default (system:public-info-viewer and
+// service-account issuer discovery).
+func publicPath(e *Event) bool {
+	if e.Object != nil {
+		return false
+	}
+	p, _, _ := strings.Cut(e.URI, "?")
+	for _, pub := range []string{"/healthz", "/livez", "/readyz"} {
+		if p == pub || strings.HasPrefix(p, pub+"/") {
+			return true
+		}
+	}
+	switch p {
+	case "/version", "/version/", "/.well-known/openid-configuration", "/openid/v1/jwks":
+		return true
+	}
+	return false
+}
+
+func (d *Detector) secretRead(e *Event, id *UserInfo) {
+	t := e.Received
+	w := d.secrets[id.Username]
+	if w == nil {
+		w = &secretWindow{last: map[string]secretRead{}}
+		d.secrets[id.Username] = w
+	}
+	if w.flagged != nil {
+		if t.Sub(w.flagged.last) <= d.opts.SecretWindow {
+			d.add(LogSecretHarvest, w.flagged.reason, e, target(e))
+			return
+		}
+		w.flagged = nil
+	}
+	if e.Object.Name == "" && e.Object.Namespace == "" {
+		// Every Secret of the cluster at once.
+		g := d.add(LogSecretHarvest, id.Username+"\x00cluster-wide", e, target(e))
+		g.object = finding.ObjectRef{Kind: "User", Name: id.Username}
+		g.reason = fmt.Sprintf("%s read the Secrets of every namespace (%s)", id.Username, e.Verb)
+		return
+	}
+	key := e.Object.Namespace + "/" + e.Object.Name
+	if e.Object.Name == "" {
+		key = e.Object.Namespace + "/*"
+	}
+	w.last[key] = secretRead{at: t, id: e.AuditID, ip: e.SourceIP(), loc: e.Location}
+	if len(w.last) < d.opts.SecretReads {
+		return
+	}
+	for k, r := range w.last {
+		if t.Sub(r.at) > d.opts.SecretWindow {
+			delete(w.last, k)
+		}
+	}
+	if len(w.last) < d.opts.SecretReads {
+		return
+	}
+	reason := fmt.Sprintf("%s read %d or more distinct Secrets within %s", id.Username, d.opts.SecretReads, d.opts.SecretWindow)
+	g := d.add(LogSecretHarvest, reason, e, target(e))
+	g.object = finding.ObjectRef{Kind: "User", Name: id.Username}
+	g.reason = reason
+	// The evidence is the window's reads, earliest first.
+	reads := make([]secretRead, 0, len(w.last))
+	for _, r := range w.last {
+		reads = append(reads, r)
+	}
+	slices.SortFunc(reads, func(a, b secretRead) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.loc.Line, b.loc.Line)
+	})
+	g.count, g.ids, g.first, g.loc = len(reads), g.ids[:0], reads[0].at, reads[0].loc
+	for _, r := range reads {
+		if len(g.ids) < maxIDs {
+			g.ids = append(g.ids, r.id)
+		}
+		if r.ip != "" && !slices.Contains(g.addrs, r.ip) && len(g.addrs) < maxAddrs {
+			g.addrs = append(g.addrs, r.ip)
+		}
+	}
+	g.what = g.what[:0]
+	w.flagged = g
+	clear(w.last)
+}
+
+// binding is the part of a (Cluster)RoleBinding the detections read.
+type binding struct {
+	RoleRef struct {
+		Kind string `json:"kind"`
+		Name string `json:"name"`
+	} `json:"roleRef"`
+	Subjects []struct {
+		Kind      string `json:"kind"`
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"subjects"`
+}
+
+func (d *Detector) bindingGrant(e *Event) {
+	var b binding
+	req, resp := e.bodies()
+	if jsonv2.Unmarshal(req, &b) != nil || b.RoleRef.Name == "" {
+		// A patch's body is the patch; the response holds the binding.
+		b = binding{}
+		jsonv2.Unmarshal(resp, &b)
+	}
+	if b.RoleRef.Name == "" && e.Object.Name == "cluster-admin" {
+		b.RoleRef.Kind, b.RoleRef.Name = "ClusterRole", "cluster-admin"
+	}
+	if b.RoleRef.Kind != "ClusterRole" || b.RoleRef.Name != "cluster-admin" {
+		return
+	}
+	var subjects []string
+	for _, s := range b.Subjects {
+		n := s.Kind + " " + s.Name
+		if s.Namespace != "" {
+			n = s.Kind + " " + s.Namespace + "/" + s.Name
+		}
+		subjects = append(subjects, n)
+	}
+	g := d.add(LogClusterAdminGrant, e.AuditID, e, e.Verb+" "+target(e))
+	scope := "cluster-wide"
+	if e.Object.Namespace != "" {
+		scope = "in namespace " + e.Object.Namespace
+	}
+	g.reason = fmt.Sprintf("%s bound cluster-admin %s to %s", e.Identity().Username, scope, orUnknown(strings.Join(subjects, ", ")))
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "subjects the log does not record (level Metadata)"
+	}
+	return s
+}
+
+func (d *Detector) roleGrant(e *Event) {
+	var r struct {
+		Rules []struct {
+			APIGroups []string `json:"apiGroups"`
+			Resources []string `json:"resources"`
+			Verbs     []string `json:"verbs"`
+		} `json:"rules"`
+	}
+	if !e.Body(&r) {
+		return
+	}
+	for _, rule := range r.Rules {
+		if slices.Contains(rule.APIGroups, "*") && slices.Contains(rule.Resources, "*") && slices.Contains(rule.Verbs, "*") {
+			g := d.add(LogClusterAdminGrant, e.AuditID, e, e.Verb+" "+target(e))
+			g.reason = fmt.Sprintf("%s wrote %s allowing every verb on every resource", e.Identity().Username, target(e))
+			return
+		}
+	}
+}
+
+func podTemplateResource(group, resource string) bool {
+	switch {
+	case group == "" && (resource == "pods" || resource == "replicationcontrollers" || resource == "podtemplates"):
+		return true
+	case group == "apps" && (resource == "deployments" || resource == "daemonsets" || resource == "statefulsets" || resource == "replicasets"):
+		return true
+	case group == "batch" && (resource == "jobs" || resource == "cronjobs"):
+		return true
+	}
+	return false
+}
+
+// podSpec is the part of a pod spec the detections read.
+type podSpec struct {
+	HostNetwork bool `json:"hostNetwork"`
+	HostPID     bool `json:"hostPID"`
+	HostIPC     bool `json:"hostIPC"`
+	Containers  []struct {
+		Name            string `json:"name"`
+		SecurityContext *struct {
+			Privileged *bool `json:"privileged"`
+		} `json:"securityContext"`
+	} `json:"containers"`
+	InitContainers []struct {
+		Name            string `json:"name"`
+		SecurityContext *struct {
+			Privileged *bool `json:"privileged"`
+		} `json:"securityContext"`
+	} `json:"initContainers"`
+	Volumes []struct {
+		Name     string    `json:"name"`
+		HostPath *struct{} `json:"hostPath"`
+	} `json:"volumes"`
+}
+
+func (d *Detector) podCreated(e *Event) {
+	var o struct {
+		Spec struct {
+			podSpec
+			Template struct {
+				Spec podSpec `json:"spec"`
+			} `json:"template"`
+			JobTemplate struct {
+				Spec struct {
+					Template struct {
+						Spec podSpec `json:"spec"`
+					} `json:"template"`
+				} `json:"spec"`
+			} `json:"jobTemplate"`
+		} `json:"spec"`
+	}
+	if !e.Body(&o) {
+		return
+	}
+	var why []string
+	for _, s := range []*podSpec{&o.Spec.podSpec, &o.Spec.Template.Spec, &o.Spec.JobTemplate.Spec.Template.Spec} {
+		if s.HostNetwork {
+			why = append(why, "hostNetwork")
+		}
+		if s.HostPID {
+			why = append(why, "hostPID")
+		}
+		if s.HostIPC {
+			why = append(why, "hostIPC")
+		}
+		for _, c := range s.Containers {
+			if c.SecurityContext != nil && c.SecurityContext.Privileged != nil && *c.SecurityContext.Privileged {
+				why = append(why, "privileged container "+c.Name)
+			}
+		}
+		for _, c := range s.InitContainers {
+			if c.SecurityContext != nil && c.SecurityContext.Privileged != nil && *c.SecurityContext.Privileged {
+				why = append(why, "privileged init container "+c.Name)
+			}
+		}
+		for _, v := range s.Volumes {
+			if v.HostPath != nil {
+				why = append(why, "hostPath volume "+v.Name)
+			}
+		}
+	}
+	if len(why) == 0 {
+		return
+	}
+	g := d.add(LogPrivilegedPod, e.AuditID, e, e.Verb+" "+target(e))
+	g.reason = fmt.Sprintf("%s created %s with %s", e.Identity().Username, target(e), strings.Join(why, ", "))
+}
+
+func (d *Detector) tokenUse(e *Event, id *UserInfo, cred string) {
+	g := d.tokens[cred]
+	if g == nil {
+		g = &group{check: LogTokenReuse, severity: LogTokenReuse.Severity, loc: e.Location, user: id.Username,
+			object: finding.ObjectRef{Kind: "ServiceAccount", Name: id.Username}, first: e.Received}
+		d.tokens[cred] = g
+	}
+	g.count++
+	if e.Received.After(g.last) {
+		g.last = e.Received
+	}
+	ip := e.SourceIP()
+	if ip == "" || slices.Contains(g.addrs, ip) || len(g.addrs) >= maxAddrs {
+		return
+	}
+	// The first request from each address is the evidence.
+	g.addrs = append(g.addrs, ip)
+	if len(g.ids) < maxIDs {
+		g.ids = append(g.ids, e.AuditID)
+	}
+	if len(g.addrs) == 2 {
+		g.loc = e.Location
+		d.order = append(d.order, g)
+	}
+	pod := firstExtra(id, "authentication.kubernetes.io/pod-name")
+	g.reason = fmt.Sprintf("the bound token %s of %s (pod %s) was used from %d addresses", cred, id.Username, orNone(pod), len(g.addrs))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// Findings returns the findings, in the order their first event came.
+func (d *Detector) Findings() []finding.Finding {
+	var out []finding.Finding
+	for _, g := range d.order {
+		sev, reason := g.severity, g.reason
+		switch g.check.ID {
+		case LogExec.ID:
+			if g.allowed == 0 {
+				sev, reason = finding.Medium, reason+" (none succeeded)"
+			}
+		case LogAnonymous.ID:
+			if g.allowed > 0 {
+				sev, reason = finding.High, fmt.Sprintf("%s; %d of them allowed", reason, g.allowed)
+			}
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "user %s", g.user)
+		if len(g.addrs) > 0 {
+			fmt.Fprintf(&b, " from %s", strings.Join(g.addrs, ", "))
+		}
+		if len(g.what) > 0 {
+			fmt.Fprintf(&b, "; %s", strings.Join(g.what, "; "))
+		} else if len(g.verbs) > 0 {
+			fmt.Fprintf(&b, "; verbs %s", strings.Join(g.verbs, ", "))
+		}
+		fmt.Fprintf(&b, "; %d request%s from %s to %s; audit IDs %s", g.count, plural(g.count),
+			g.first.UTC().Format(time.RFC3339), g.last.UTC().Format(time.RFC3339), strings.Join(g.ids, ", "))
+		if g.count > len(g.ids) {
+			fmt.Fprintf(&b, " (first %d)", len(g.ids))
+		}
+		out = append(out, finding.Finding{
+			CheckID: g.check.ID, Title: g.check.Title, Severity: sev, Category: g.check.Category,
+			Object: g.object, Location: g.loc, Reason: reason, Detail: b.String(),
+			Remediation: g.check.Remediation, DocURL: g.check.DocURL,
+		})
+	}
+	slices.SortStableFunc(out, func(a, b finding.Finding) int {
+		if c := strings.Compare(a.Location.File, b.Location.File); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Location.Line, b.Location.Line)
+	})
+	return out
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

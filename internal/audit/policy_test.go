@@ -1,0 +1,161 @@
+package audit
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestLintFixtures lints each policy under testdata/policy and compares the
+// findings with the "# want: check-id ..." comments on the lines they must
+// point at.
+func TestLintFixtures(t *testing.T) {
+	files, err := filepath.Glob("testdata/policy/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for i, line := range strings.Split(string(data), "\n") {
+				_, ids, ok := strings.Cut(line, "# want:")
+				if !ok {
+					continue
+				}
+				for _, id := range strings.Fields(ids) {
+					want = append(want, fmt.Sprintf("%d:%s", i+1, id))
+				}
+			}
+			p, err := LoadPolicy(file, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range p.Lint() {
+				if f.Location.File != file {
+					t.Errorf("finding in %q, want %q", f.Location.File, file)
+				}
+				got = append(got, fmt.Sprintf("%d:%s", f.Location.Line, f.CheckID))
+			}
+			slices.Sort(want)
+			slices.Sort(got)
+			if diff := cmp.Diff(want, got); diff != "" {
+				for _, f := range p.Lint() {
+					t.Logf("%d %s: %s %s", f.Location.Line, f.CheckID, f.Reason, f.Detail)
+				}
+				t.Errorf("findings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLintJSONPolicy(t *testing.T) {
+	data := []byte(`{
+  "apiVersion": "audit.k8s.io/v1",
+  "kind": "Policy",
+  "omitStages": ["RequestReceived"],
+  "rules": [
+    {"level": "Request", "verbs": ["create"], "resources": [{"group": "authentication.k8s.io", "resources": ["tokenreviews"]}]},
+    {"level": "Metadata"}
+  ]
+}`)
+	p, err := LoadPolicy("p.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := p.Lint()
+	if len(fs) != 1 || fs[0].CheckID != PolicySensitiveBody.ID || fs[0].Location.Line != 6 {
+		t.Fatalf("want one %s on line 6, got %+v", PolicySensitiveBody.ID, fs)
+	}
+}
+
+func TestLoadPolicyRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name, policy, want string
+	}{
+		{"bad level", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Everything\n", "p.yaml:4:"},
+		{"no rules", "apiVersion: audit.k8s.io/v1\nkind: Policy\n", "no rules"},
+		{"wrong version", "apiVersion: audit.k8s.io/v1beta1\nkind: Policy\nrules:\n- level: Metadata\n", "p.yaml:2:"},
+		{"bad stage", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  omitStages: [Whenever]\n", "p.yaml:5:"},
+		{"resource and url", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  nonResourceURLs: [/x]\n  resources: [{group: \"\"}]\n", "p.yaml:"},
+		{"not yaml", "{", "p.yaml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := LoadPolicy("p.yaml", []byte(tc.policy))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestEvaluate(t *testing.T) {
+	data, err := os.ReadFile("testdata/policy/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := LoadPolicy("good.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		req  Request
+		want Decision
+	}{
+		{Request{User: "system:kube-proxy", Verb: "watch", Resource: "endpoints"}, Decision{Level: "None", Stages: []string{}, Rule: 0, Line: 6}},
+		{Request{User: "system:kube-proxy", Verb: "list", Resource: "endpoints"}, Decision{Level: "Metadata", Stages: []string{"ResponseComplete"}, Rule: 6, Line: 32}},
+		{Request{User: "alice", Verb: "get", Resource: "secrets", Namespace: "a", Name: "s"}, Decision{Level: "Metadata", Stages: []string{"ResponseComplete"}, Rule: 2, Line: 14}},
+		{Request{User: "alice", Verb: "create", Resource: "pods", Subresource: "exec", Namespace: "a", Name: "p"}, Decision{Level: "Request", Stages: []string{"ResponseStarted", "ResponseComplete"}, Rule: 4, Line: 24}},
+		{Request{User: "alice", Verb: "watch", APIGroup: "apps", Resource: "deployments", Namespace: "a"}, Decision{Level: "RequestResponse", Stages: []string{"ResponseStarted", "ResponseComplete"}, Rule: 5, Line: 28}},
+		{Request{User: "alice", Verb: "get", Path: "/healthz/etcd"}, Decision{Level: "None", Stages: []string{}, Rule: 1, Line: 12}},
+	} {
+		t.Run(tc.req.String(), func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, p.Evaluate(&tc.req)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEvaluateDefault(t *testing.T) {
+	p, err := LoadPolicy("p.yaml", []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  users: [bob]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := p.Evaluate(&Request{User: "alice", Verb: "get", Resource: "pods"})
+	if d.Level != LevelNone || d.Rule != -1 {
+		t.Fatalf("got %+v, want the default None", d)
+	}
+	d = p.Evaluate(&Request{User: "bob", Verb: "get", Resource: "pods"})
+	if d.Level != LevelMetadata || d.Rule != 0 || !slices.Equal(d.Stages, []string{StageRequestReceived, StageResponseComplete}) {
+		t.Fatalf("got %+v, want rule 0 at Metadata with RequestReceived", d)
+	}
+}
+
+// TestLintBounded holds the lint to a bound on a policy that names many
+// values in every dimension: it reports that the policy is too large
+// instead of evaluating without end.
+func TestLintBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n")
+	for i := range 200 {
+		fmt.Fprintf(&b, "- level: Metadata\n  users: [u%d]\n  userGroups: [g%d]\n  namespaces: [n%d]\n  verbs: [v%d]\n  resources: [{group: g%d, resources: [r%d], resourceNames: [x%d]}]\n", i, i, i, i, i, i, i)
+	}
+	p, err := LoadPolicy("big.yaml", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := p.Lint()
+	if len(fs) == 0 || !strings.Contains(fs[len(fs)-1].Reason, "too many") {
+		t.Fatalf("want a too-large finding, got %d findings", len(fs))
+	}
+}

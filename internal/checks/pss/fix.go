@@ -1,0 +1,279 @@
+package pss
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kubeguard/kubeguard/internal/object"
+	"gopkg.in/yaml.v3"
+	"k8s.io/pod-security-admission/policy"
+)
+
+// op is one change of a fix: set the field at path to value, or remove it.
+type op struct {
+	path   object.Path
+	value  any // a string, bool, int, []string or map[string]any
+	remove bool
+}
+
+// nonRootUID is the user a fix runs containers as when they name none: an
+// image that runs as root by default does not start with runAsNonRoot
+// alone.
+const nonRootUID = 10001
+
+// baselineCapabilities are the capabilities baseline lets a container add:
+// the container runtime's default set.
+var baselineCapabilities = []string{"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+	"NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
+
+// fixOps are the changes that clear a failed check at its spots, written
+// where the violation is: a container's own field for a container's
+// setting (a pod-level seccomp profile does not override a container's
+// Unconfined), the pod's for the pod's. nil when no change is known.
+func fixOps(o *object.Object, id policy.CheckID, t *object.PodTemplate, spots []spot) []op {
+	var ops []op
+	set := func(p object.Path, v any) { ops = append(ops, op{path: p, value: v}) }
+	remove := func(p object.Path) { ops = append(ops, op{path: p, remove: true}) }
+	annotation := func(s spot) bool {
+		return len(s.path) > 0 && len(s.path) >= 2 && s.path[len(s.path)-2].Key == "annotations"
+	}
+	for _, s := range spots {
+		p := s.path
+		if slices.Equal(p, t.SpecPath()) {
+			continue // nothing precise known
+		}
+		switch id {
+		case "allowPrivilegeEscalation":
+			set(p, false)
+		case "privileged", "windowsHostProcess":
+			set(p, false)
+		case "hostNamespaces":
+			set(p, false)
+		case "procMount", "procMount_restricted":
+			set(p, "Default")
+		case "runAsUser":
+			set(p, nonRootUID)
+		case "seLinuxOptions":
+			remove(p)
+		case "hostPorts", "hostProbesAndHostLifecycle":
+			remove(p)
+		case "appArmorProfile", "seccompProfile_baseline", "seccompProfile_restricted":
+			if annotation(s) {
+				remove(p)
+			} else {
+				set(p, "RuntimeDefault")
+			}
+		case "runAsNonRoot":
+			set(p, true)
+			// runAsNonRoot alone stops an image that runs as root from
+			// starting: name a user where none is.
+			sc := p[:len(p)-1]
+			if !hasNonZero(o, sc.Key("runAsUser")) && !hasNonZero(o, t.SpecPath().Keys("securityContext", "runAsUser")) {
+				set(sc.Key("runAsUser"), nonRootUID)
+			}
+		case "capabilities_baseline":
+			set(p, keep(o, p, baselineCapabilities))
+		case "capabilities_restricted":
+			caps := p[:len(p)-1]
+			set(caps.Key("drop"), []string{"ALL"})
+			if o.Field(caps.Key("add")) != nil {
+				set(caps.Key("add"), keep(o, caps.Key("add"), []string{"NET_BIND_SERVICE"}))
+			}
+		case "hostPathVolumes", "restrictedVolumes":
+			if len(p) > 0 && p[len(p)-1].Key != "" {
+				remove(p)
+				set(p[:len(p)-1].Key("emptyDir"), map[string]any{})
+			}
+		case "sysctls":
+			// sysctls is replaced whole by a patch: write the list
+			// without the unsafe ones.
+			list := p[:len(p)-2]
+			if !slices.ContainsFunc(ops, func(x op) bool { return slices.Equal(x.path, list) }) {
+				set(list, safeSysctls(o, list, spots))
+			}
+		}
+	}
+	// One change per field, the first: spots may repeat a field.
+	var out []op
+	for _, x := range ops {
+		if !slices.ContainsFunc(out, func(y op) bool { return slices.Equal(x.path, y.path) }) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// hasNonZero reports whether the field at p is set to something other
+// than 0.
+func hasNonZero(o *object.Object, p object.Path) bool {
+	n := o.Field(p)
+	return n != nil && n.Kind == yaml.ScalarNode && n.Value != "0" && n.Value != "" && n.Tag != "!!null"
+}
+
+// keep is the string list at p without the items not in allowed.
+func keep(o *object.Object, p object.Path, allowed []string) []string {
+	out := []string{}
+	if n := o.Field(p); n != nil && n.Kind == yaml.SequenceNode {
+		for _, c := range n.Content {
+			if slices.Contains(allowed, c.Value) && !slices.Contains(out, c.Value) {
+				out = append(out, c.Value)
+			}
+		}
+	}
+	return out
+}
+
+// safeSysctls is the pod's sysctls list without those at the spots.
+func safeSysctls(o *object.Object, list object.Path, spots []spot) []any {
+	out := []any{}
+	n := o.Field(list)
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return out
+	}
+	for i := range n.Content {
+		bad := slices.ContainsFunc(spots, func(s spot) bool {
+			return slices.Equal(s.path, list.Index(i).Key("name"))
+		})
+		if bad {
+			continue
+		}
+		var v map[string]any
+		if o.Decode(list.Index(i), &v) == nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// mergeKeys are the keys that identify an item of a list in a strategic
+// merge patch, by the list's field name.
+var mergeKeys = map[string]string{
+	"containers": "name", "initContainers": "name", "ephemeralContainers": "name", "volumes": "name",
+	"ports": "containerPort", "env": "name", "volumeMounts": "mountPath",
+}
+
+// renderFix writes ops as the object's own YAML: the path from the
+// object's root to each changed field, list items named by their merge key
+// (a container by its name), a removed field as null. Applied as a
+// strategic merge patch (kubectl patch, or by hand) it is the fix.
+func renderFix(o *object.Object, ops []op) string {
+	type node struct {
+		key      string
+		item     string // "name: web" for a list item
+		children []*node
+		value    any
+		leaf     bool
+	}
+	root := &node{}
+	for _, x := range ops {
+		n := root
+		for i, e := range x.path {
+			label := e.Key
+			item := ""
+			if e.Key == "" {
+				mk := "name"
+				if i > 0 {
+					if k, ok := mergeKeys[x.path[i-1].Key]; ok {
+						mk = k
+					}
+				}
+				v := ""
+				if f := o.Field(append(slices.Clone(x.path[:i+1]), object.Elem{Key: mk})); f != nil {
+					v = f.Value
+				}
+				if v == "" {
+					mk, v = "#", strconv.Itoa(e.Index)
+				}
+				item = mk + ": " + v
+				label = "[" + item + "]"
+			}
+			var c *node
+			for _, ch := range n.children {
+				if ch.key == label {
+					c = ch
+				}
+			}
+			if c == nil {
+				c = &node{key: label, item: item}
+				n.children = append(n.children, c)
+			}
+			n = c
+		}
+		n.leaf, n.value = true, x.value
+		if x.remove {
+			n.value = nil
+		}
+	}
+	var b strings.Builder
+	var write func(n *node, indent string)
+	write = func(n *node, indent string) {
+		for _, c := range n.children {
+			if c.item != "" {
+				if strings.HasPrefix(c.item, "#") {
+					fmt.Fprintf(&b, "%s- # item %s\n", indent, strings.TrimPrefix(c.item, "#: "))
+				} else {
+					fmt.Fprintf(&b, "%s- %s\n", indent, c.item)
+				}
+				write(c, indent+"  ")
+				continue
+			}
+			if c.leaf {
+				v := yamlValue(c.value, indent+"  ")
+				if !strings.HasPrefix(v, "\n") {
+					v = " " + v
+				}
+				fmt.Fprintf(&b, "%s%s:%s\n", indent, yamlKey(c.key), v)
+				continue
+			}
+			fmt.Fprintf(&b, "%s%s:\n", indent, yamlKey(c.key))
+			// A list's items sit at the key's indentation, as kubectl
+			// writes them.
+			if len(c.children) > 0 && c.children[0].item != "" {
+				write(c, indent)
+			} else {
+				write(c, indent+"  ")
+			}
+		}
+	}
+	write(root, "  ")
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// yamlKey quotes a key that is not a plain word.
+func yamlKey(k string) string {
+	if strings.ContainsAny(k, ":#/ ") {
+		return strconv.Quote(k)
+	}
+	return k
+}
+
+// yamlValue writes a fix's value in flow style.
+func yamlValue(v any, indent string) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return v
+	case []string:
+		q := make([]string, len(v))
+		for i, s := range v {
+			q[i] = strconv.Quote(s)
+		}
+		return "[" + strings.Join(q, ", ") + "]"
+	case map[string]any:
+		if len(v) == 0 {
+			return "{}"
+		}
+	}
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	s := strings.TrimRight(string(b), "\n")
+	if strings.Contains(s, "\n") || strings.HasPrefix(s, "- ") {
+		return "\n" + indent + strings.ReplaceAll(s, "\n", "\n"+indent)
+	}
+	return s
+}

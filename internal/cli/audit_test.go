@@ -1,0 +1,161 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestAuditPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		code     int
+		contains []string
+	}{
+		{"bad policy fails the gate", []string{"audit", "policy", "../audit/testdata/policy/bad.yaml"}, ExitFindings,
+			[]string{"audit-policy-sensitive-body", "bad.yaml:13", "audit-policy-wrong-group", "bad.yaml:19"}},
+		{"good policy passes", []string{"audit", "policy", "../audit/testdata/policy/good.yaml"}, ExitOK, []string{"1 object scanned"}},
+		{"sarif", []string{"audit", "policy", "-o", "sarif", "../audit/testdata/policy/bad.yaml"}, ExitFindings, []string{`"ruleId": "audit-policy-none-broad"`}},
+		{"explain", []string{"audit", "policy", "../audit/testdata/policy/good.yaml", "--explain", "get", "secrets", "--namespace", "a"}, ExitOK,
+			[]string{"level:   Metadata", "stages:  ResponseComplete", "good.yaml:14"}},
+		{"explain default", []string{"audit", "policy", "-", "--explain", "get", "pods"}, ExitOK, []string{"level:   None", "default level None"}},
+		{"missing file", []string{"audit", "policy", "nope.yaml"}, ExitError, nil},
+		{"explain without request", []string{"audit", "policy", "x.yaml", "--explain"}, ExitError, nil},
+		{"unknown subcommand", []string{"audit", "frob"}, ExitError, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stdin := "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  users: [bob]\n"
+			code, stdout, stderr := runCLI(tc.args, stdin)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
+			}
+			for _, s := range tc.contains {
+				if !strings.Contains(stdout, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, stdout)
+				}
+			}
+		})
+	}
+}
+
+func TestAuditPolicyRefused(t *testing.T) {
+	code, _, stderr := runCLI([]string{"audit", "policy", "-"}, "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Loud\n")
+	if code != ExitError || !strings.Contains(stderr, "<stdin>:4:") {
+		t.Fatalf("exit %d, stderr %q: want 2 and <stdin>:4", code, stderr)
+	}
+}
+
+func TestAuditPolicyExplainJSON(t *testing.T) {
+	code, stdout, stderr := runCLI([]string{"audit", "policy", "../audit/testdata/policy/good.yaml", "--explain", "-o", "json", "watch", "deployments", "--namespace", "a"}, "")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var d struct {
+		Level  string
+		Stages []string
+		Rule   int
+	}
+	if err := json.Unmarshal([]byte(stdout), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Level != "RequestResponse" || d.Rule != 5 || strings.Join(d.Stages, ",") != "ResponseStarted,ResponseComplete" {
+		t.Fatalf("got %+v", d)
+	}
+}
+
+func auditLine(id, user, verb, resource, sub, ns, name string, code int) string {
+	b, _ := json.Marshal(map[string]any{
+		"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", "auditID": id, "stage": "ResponseComplete",
+		"verb": verb, "requestURI": "/x", "user": map[string]any{"username": user}, "sourceIPs": []string{"192.0.2.1"},
+		"objectRef":                map[string]any{"resource": resource, "subresource": sub, "namespace": ns, "name": name},
+		"responseStatus":           map[string]any{"code": code},
+		"requestReceivedTimestamp": "2026-12-06T10:00:00.000000Z", "stageTimestamp": "2026-12-06T10:00:00.100000Z",
+	})
+	return string(b) + "\n"
+}
+
+func TestAuditLog(t *testing.T) {
+	exec := auditLine("id-1", "alice", "create", "pods", "exec", "prod", "web", 101)
+	routine := auditLine("id-2", "bob", "get", "pods", "", "prod", "web", 200)
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		stdin    string
+		code     int
+		contains []string
+		stderr   string
+	}{
+		{"exec found", []string{"audit", "log", "-"}, routine + exec, ExitFindings, []string{"audit-log-exec", "alice", "id-1", "192.0.2.1", "<stdin>:2"}, ""},
+		{"routine passes", []string{"audit", "log", "-"}, routine, ExitOK, []string{"no findings"}, ""},
+		{"malformed line", []string{"audit", "log", "-o", "json", "-"}, "{oops\n" + exec, ExitError, []string{`"checkID": "audit-log-exec"`, `"line": 1`}, "<stdin>:1: not an audit event"},
+		{"until excludes", []string{"audit", "log", "--until", "2026-12-06T09:00:00Z", "-"}, exec, ExitOK, nil, ""},
+		{"since includes", []string{"audit", "log", "--since", "2026-12-06T09:00:00Z", "-"}, exec, ExitFindings, nil, ""},
+		{"bad since", []string{"audit", "log", "--since", "yesterday", "-"}, exec, ExitError, nil, "invalid --since"},
+		{"no files", []string{"audit", "log"}, "", ExitError, nil, "no log files"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(tc.args, tc.stdin)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
+			}
+			for _, s := range tc.contains {
+				if !strings.Contains(stdout, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, stdout)
+				}
+			}
+			if !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("stderr lacks %q: %s", tc.stderr, stderr)
+			}
+		})
+	}
+}
+
+func TestAuditRBAC(t *testing.T) {
+	log := auditLine("1", "system:serviceaccount:ci:deployer", "get", "pods", "", "a", "p1", 200) +
+		auditLine("2", "system:serviceaccount:ci:deployer", "list", "pods", "", "a", "", 200) +
+		auditLine("3", "system:serviceaccount:ci:deployer", "create", "pods", "exec", "a", "p1", 101) +
+		auditLine("4", "alice", "delete", "nodes", "", "", "n1", 200)
+	dir := t.TempDir()
+	logFile := dir + "/audit.log"
+	existing := dir + "/rbac.yaml"
+	if err := os.WriteFile(logFile, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(existing, []byte(`apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: lister, namespace: a}
+rules: [{apiGroups: [""], resources: [pods], verbs: [list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: lister, namespace: a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: lister}
+subjects: [{kind: ServiceAccount, name: deployer, namespace: ci}]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI([]string{"audit", "rbac", "--serviceaccount", "ci/deployer", logFile}, "")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, s := range []string{"kind: Role\n", "namespace: a", "- pods/exec", "resourceNames:\n  - p1", "- list", "kind: ServiceAccount", "name: deployer"} {
+		if !strings.Contains(stdout, s) {
+			t.Errorf("output lacks %q:\n%s", s, stdout)
+		}
+	}
+	if strings.Contains(stdout, "nodes") {
+		t.Errorf("another user's request in the roles:\n%s", stdout)
+	}
+	code, stdout, stderr = runCLI([]string{"audit", "rbac", "--serviceaccount", "ci/deployer", "-f", existing, logFile}, "")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.Contains(stdout, "- list") || !strings.Contains(stdout, "- get") || !strings.Contains(stdout, "pods/exec") {
+		t.Errorf("with -f, want only get and exec:\n%s", stdout)
+	}
+	if code, _, _ := runCLI([]string{"audit", "rbac", logFile}, ""); code != ExitError {
+		t.Errorf("no identity: exit %d", code)
+	}
+}

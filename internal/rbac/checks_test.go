@@ -1,0 +1,55 @@
+package rbac_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/kubeguard/kubeguard/internal/check"
+	"github.com/kubeguard/kubeguard/internal/check/checktest"
+	"github.com/kubeguard/kubeguard/internal/finding"
+	"github.com/kubeguard/kubeguard/internal/manifest"
+	"github.com/kubeguard/kubeguard/internal/rbac"
+)
+
+func TestCheckRegistry(t *testing.T) {
+	if err := check.Validate(rbac.Checks); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range rbac.Checks {
+		if c.Category != rbac.Category || c.Run != nil || len(c.Kinds) > 0 {
+			t.Errorf("check %s: want category %s and no kinds or Run (the analysis runs it)", c.ID, rbac.Category)
+		}
+		if _, err := os.Stat(c.ID + ".go"); err != nil {
+			t.Errorf("check %s: %v", c.ID, err)
+		}
+	}
+}
+
+// TestFixtures runs the RBAC analysis over each fixture on its own, with
+// the checktest harness: <id>.yaml must fire <id> where a "# want: <id>"
+// comment says, <id>_ok.yaml must fire nothing, and every finding of any
+// RBAC check must be expected.
+func TestCheckFixtures(t *testing.T) {
+	checktest.Fixtures(t, filepath.Join("testdata", "checks"), rbac.Checks, true, func(t *testing.T, path string) []finding.Finding {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b rbac.Builder
+		for _, d := range manifest.Split(data) {
+			objs, errs := manifest.Parse(path, d)
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			for _, o := range objs {
+				b.Add(o)
+			}
+		}
+		p := b.Build()
+		for _, e := range append(p.Problems, p.Warnings...) {
+			t.Errorf("input problem: %s", e.Error())
+		}
+		return rbac.Risks(p)
+	})
+}
