@@ -239,6 +239,8 @@ pod of every namespace, from every address outside the cluster, and from
 some address outside it; the ports on which it may connect to some
 address outside the cluster; and, called out, to the cloud metadata
 address 169.254.169.254, which hands out the node's cloud credentials.
+Then the NetworkPolicies that select no workload of the input: a typo in
+a label, or pods defined elsewhere.
 
 Examples:
   kubeguard netpol exposure -f k8s/

@@ -82,6 +82,7 @@ func checkInput(t *testing.T, data []byte) {
 			}
 		})
 		n.Exposures()
+		n.Idle()
 	}
 }
 
