@@ -10,6 +10,7 @@ import (
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/checks/input"
 	"github.com/kubeguard/kubeguard/internal/checks/namespace"
+	"github.com/kubeguard/kubeguard/internal/checks/netpol"
 	"github.com/kubeguard/kubeguard/internal/checks/network"
 	"github.com/kubeguard/kubeguard/internal/checks/pss"
 	"github.com/kubeguard/kubeguard/internal/checks/secrets"
@@ -34,7 +35,7 @@ func All() ([]check.Check, error) {
 			err = fmt.Errorf("pod security evaluator: %w", err)
 			return
 		}
-		all = slices.Concat(pss.Checks(e), workload.Checks, namespace.Checks, network.Checks, serviceaccount.Checks, secrets.Checks, input.Checks, rbac.Checks)
+		all = slices.Concat(pss.Checks(e), workload.Checks, namespace.Checks, netpol.Checks, network.Checks, serviceaccount.Checks, secrets.Checks, input.Checks, rbac.Checks)
 		ids := map[string]bool{}
 		for _, c := range all {
 			ids[c.ID] = true

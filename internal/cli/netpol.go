@@ -215,6 +215,23 @@ type sideJSON struct {
 	By       []ruleJSON    `json:"allowedBy,omitempty"`
 	Refusals []refusalJSON `json:"refusals,omitempty"`
 	Notes    []string      `json:"notes,omitempty"`
+	// Admin and Baseline are the decisions of the cluster-scoped tiers.
+	Admin    *tierJSON `json:"admin,omitempty"`
+	Baseline *tierJSON `json:"baseline,omitempty"`
+}
+
+type tierJSON struct {
+	Policy   string            `json:"policy"`
+	Rule     string            `json:"rule"`
+	Action   string            `json:"action"`
+	Location *finding.Location `json:"location,omitempty"`
+}
+
+func toTierJSON(d *netpol.TierDecision) *tierJSON {
+	if d == nil {
+		return nil
+	}
+	return &tierJSON{Policy: d.Policy.Ref(), Rule: d.String(), Action: string(d.Action), Location: locPtr(d.Location)}
 }
 
 type ruleJSON struct {
@@ -237,7 +254,7 @@ func locPtr(l finding.Location) *finding.Location {
 }
 
 func toSideJSON(s netpol.Side) sideJSON {
-	j := sideJSON{Governed: s.Governed, Isolated: s.Isolated, Allowed: s.Allowed, Notes: s.Notes}
+	j := sideJSON{Governed: s.Governed, Isolated: s.Isolated, Allowed: s.Allowed, Notes: s.Notes, Admin: toTierJSON(s.Admin), Baseline: toTierJSON(s.Baseline)}
 	for _, r := range s.By {
 		j.By = append(j.By, ruleJSON{Policy: r.Policy.Ref(), Rule: fmt.Sprintf("spec.%s[%d]", r.Direction, r.Index), Location: locPtr(r.Location)})
 	}
@@ -270,7 +287,30 @@ func writeVerdict(w io.Writer, format string, v netpol.Verdict) error {
 	return nil
 }
 
+// tierLine says what a tier's rule did.
+func tierLine(w io.Writer, what, tier string, d *netpol.TierDecision) {
+	at := ""
+	if d.Location.File != "" {
+		at = " at " + d.Location.String()
+	}
+	verdict := map[netpol.Action]string{netpol.Accept: "accepted", netpol.Deny: "denied", netpol.Pass: "passed on"}[d.Action]
+	fmt.Fprintf(w, "%s: %s by the %s tier: %s%s\n", what, verdict, tier, d, at)
+}
+
 func writeSide(w io.Writer, what string, s netpol.Side) {
+	if s.Admin != nil {
+		tierLine(w, what, "Admin", s.Admin)
+		if s.Admin.Action != netpol.Pass {
+			return
+		}
+	}
+	if s.Baseline != nil {
+		tierLine(w, what, "Baseline", s.Baseline)
+		if s.Baseline.Action != netpol.Pass {
+			fmt.Fprintf(w, "%s: (no NetworkPolicy isolates it, so the Baseline tier decides)\n", what)
+			return
+		}
+	}
 	switch {
 	case !s.Governed:
 		fmt.Fprintf(w, "%s: allowed (outside the cluster: NetworkPolicy does not govern it)\n", what)

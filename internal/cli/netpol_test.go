@@ -189,7 +189,12 @@ func TestNetpolMatrix(t *testing.T) {
 }
 
 func TestNetpolExposure(t *testing.T) {
-	file := writeNetpolFile(t, "m.yaml", matrixYAML)
+	file := writeNetpolFile(t, "m.yaml", matrixYAML+`- apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicy
+  metadata: {name: typo, namespace: x}
+  spec:
+    podSelector: {matchLabels: {app: bb}}
+`)
 	code, stdout, stderr := runCLI([]string{"netpol", "exposure", "-f", file}, "")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -199,10 +204,14 @@ func TestNetpolExposure(t *testing.T) {
 		"  from some address outside:          -\n",
 		"  to the metadata address 169.254.169.254: all  <- can reach the cloud metadata service",
 		"x/deployment/b\n  from every pod of every namespace:  all\n",
+		"NetworkPolicies that select no workload of the input (a label typo, or pods defined elsewhere):\n  x/typo at " + file + ":",
 	} {
 		if !strings.Contains(stdout, s) {
 			t.Errorf("output lacks %q:\n%s", s, stdout)
 		}
+	}
+	if strings.Contains(stdout, "  x/a at ") {
+		t.Errorf("x/a selects a pod, yet is listed as idle:\n%s", stdout)
 	}
 }
 

@@ -239,6 +239,8 @@ pod of every namespace, from every address outside the cluster, and from
 some address outside it; the ports on which it may connect to some
 address outside the cluster; and, called out, to the cloud metadata
 address 169.254.169.254, which hands out the node's cloud credentials.
+Then the NetworkPolicies that select no workload of the input: a typo in
+a label, or pods defined elsewhere.
 
 Examples:
   kubeguard netpol exposure -f k8s/
@@ -290,6 +292,8 @@ func writeExposure(w *bufio.Writer, format string, exps []netpol.Exposure, n *ne
 		out := struct {
 			Workloads  []exposureJSON `json:"workloads"`
 			OutOfScope []string       `json:"outOfScope,omitempty"`
+			// Idle are the NetworkPolicies that select no workload of the input.
+			Idle []string `json:"idlePolicies,omitempty"`
 		}{Workloads: []exposureJSON{}}
 		for _, e := range exps {
 			out.Workloads = append(out.Workloads, exposureJSON{
@@ -299,6 +303,9 @@ func writeExposure(w *bufio.Writer, format string, exps []netpol.Exposure, n *ne
 		}
 		for _, o := range n.OutOfScope {
 			out.OutOfScope = append(out.OutOfScope, o.ID())
+		}
+		for _, p := range n.Idle() {
+			out.Idle = append(out.Idle, p.Ref())
 		}
 		b, err := json.MarshalIndent(out, "", "  ")
 		if err != nil {
@@ -321,6 +328,16 @@ func writeExposure(w *bufio.Writer, format string, exps []netpol.Exposure, n *ne
 		}
 	}
 	writeOutOfScopeText(w, n)
+	if idle := n.Idle(); len(idle) > 0 {
+		w.WriteString("\nNetworkPolicies that select no workload of the input (a label typo, or pods defined elsewhere):\n")
+		for _, p := range idle {
+			at := ""
+			if p.Source.File != "" {
+				at = " at " + p.Source.String()
+			}
+			fmt.Fprintf(w, "  %s%s\n", p.Ref(), at)
+		}
+	}
 	return nil
 }
 

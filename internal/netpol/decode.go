@@ -18,7 +18,10 @@ type Decoded struct {
 	Namespace *Namespace
 	Workload  *Workload
 	Policy    *Policy
-	Err       error
+	// ClusterPolicy is a ClusterNetworkPolicy, AdminNetworkPolicy or
+	// BaselineAdminNetworkPolicy.
+	ClusterPolicy *ClusterPolicy
+	Err           error
 }
 
 var (
@@ -51,6 +54,12 @@ func Decode(o *object.Object) Decoded {
 			p.EgressRules = append(p.EgressRules, loc)
 		}
 		return Decoded{Policy: p}
+	case isClusterPolicy(ref.APIVersion, ref.Kind):
+		p, err := decodeClusterPolicy(o)
+		if err != nil {
+			return Decoded{Err: fmt.Errorf("%s %s: %w", ref.Kind, ref.Name, err)}
+		}
+		return Decoded{ClusterPolicy: p}
 	case ref.APIVersion == "v1" && ref.Kind == "PodTemplate":
 		return Decoded{} // creates no pod
 	}
@@ -110,6 +119,8 @@ type Input struct {
 	Namespaces []Namespace
 	Workloads  []*Workload
 	Policies   []*Policy
+	// ClusterPolicies are the cluster-scoped policies.
+	ClusterPolicies []*ClusterPolicy
 }
 
 // Add adds one decoded object.
@@ -121,10 +132,13 @@ func (in *Input) Add(d Decoded) {
 		in.Workloads = append(in.Workloads, d.Workload)
 	case d.Policy != nil:
 		in.Policies = append(in.Policies, d.Policy)
+	case d.ClusterPolicy != nil:
+		in.ClusterPolicies = append(in.ClusterPolicies, d.ClusterPolicy)
 	}
 }
 
 // Build indexes what was added (see Build).
 func (in *Input) Build() (*Network, []finding.InputError) {
-	return Build(in.Namespaces, in.Workloads, in.Policies)
+	n, errs := Build(in.Namespaces, in.Workloads, in.Policies)
+	return n, append(errs, n.setClusterPolicies(in.ClusterPolicies)...)
 }

@@ -33,6 +33,30 @@ type Side struct {
 	Refusals []Refusal
 	// Notes are caveats: an ipBlock matched by a pod IP.
 	Notes []string
+	// Admin is the decision of the Admin tier of cluster-scoped policies
+	// (before NetworkPolicy), Baseline that of the Baseline tier (for
+	// pods NetworkPolicy does not isolate); nil when no rule matched.
+	Admin, Baseline *TierDecision
+}
+
+// TierDecision is the rule of a cluster-scoped policy that decided.
+type TierDecision struct {
+	Policy   *ClusterPolicy
+	Rule     int
+	RuleName string
+	Action   Action
+	Location finding.Location
+	// Direction is "ingress" or "egress".
+	Direction string
+}
+
+// String renders the decision as Kind/name spec.ingress[0] ("name").
+func (d *TierDecision) String() string {
+	s := fmt.Sprintf("%s spec.%s[%d]", d.Policy.Ref(), d.Direction, d.Rule)
+	if d.RuleName != "" {
+		s += fmt.Sprintf(" (%q)", d.RuleName)
+	}
+	return s
 }
 
 // RuleRef names one rule of a policy.
@@ -64,13 +88,58 @@ func (n *Network) Explain(src, dst Endpoint, proto Protocol, port int) Verdict {
 	v := Verdict{Src: src, Dst: dst, Protocol: proto, Port: port}
 	v.Egress.Allowed, v.Ingress.Allowed = true, true
 	if src.Workload != nil {
-		v.Egress = n.explainSide(n.egressOf[src.Workload.index], "egress", src, dst, proto, port)
+		v.Egress = n.explainTiers(src.Workload, n.egressOf[src.Workload.index], "egress", src, dst, proto, port)
 	}
 	if dst.Workload != nil {
-		v.Ingress = n.explainSide(n.ingressOf[dst.Workload.index], "ingress", src, dst, proto, port)
+		v.Ingress = n.explainTiers(dst.Workload, n.ingressOf[dst.Workload.index], "ingress", src, dst, proto, port)
 	}
 	v.Allowed = v.Egress.Allowed && v.Ingress.Allowed
 	return v
+}
+
+// explainTiers explains one direction through the Admin tier, NetworkPolicy
+// and the Baseline tier.
+func (n *Network) explainTiers(subject *Workload, ps []int32, dir string, src, dst Endpoint, proto Protocol, port int) Side {
+	var ap, bp []*clusterPolicy
+	if n.adminOf != nil {
+		ap, bp = n.adminOf[subject.index], n.baselineOf[subject.index]
+	}
+	ingress := dir == "ingress"
+	peer := dst
+	if ingress {
+		peer = src
+	}
+	admin := firstDecision(ap, dir, peer, dst, proto, port)
+	if admin != nil && admin.Action != Pass {
+		return Side{Governed: true, Isolated: len(ps) > 0, Allowed: admin.Action == Accept, Admin: admin}
+	}
+	s := n.explainSide(ps, dir, src, dst, proto, port)
+	s.Admin = admin
+	if s.Isolated {
+		return s
+	}
+	if s.Baseline = firstDecision(bp, dir, peer, dst, proto, port); s.Baseline != nil && s.Baseline.Action != Pass {
+		s.Allowed = s.Baseline.Action == Accept
+	}
+	return s
+}
+
+// firstDecision is the first rule of a tier's policies, in evaluation
+// order, that matches the peer and the port.
+func firstDecision(ps []*clusterPolicy, dir string, peer, dst Endpoint, proto Protocol, port int) *TierDecision {
+	for _, c := range ps {
+		rules := c.outs
+		if dir == "ingress" {
+			rules = c.inRules
+		}
+		for i := range rules {
+			r := &rules[i]
+			if m, _ := r.matches(peer); m && r.portsTo(dst).Has(proto, port) {
+				return &TierDecision{Policy: c.ClusterPolicy, Rule: r.index, RuleName: r.Name, Action: r.Action, Location: r.Location, Direction: dir}
+			}
+		}
+	}
+	return nil
 }
 
 func (n *Network) explainSide(ps []int32, dir string, src, dst Endpoint, proto Protocol, port int) Side {

@@ -1,6 +1,7 @@
 package netpol
 
 import (
+	"k8s.io/apimachinery/pkg/labels"
 	"net/netip"
 	"slices"
 	"strings"
@@ -193,4 +194,37 @@ func Diff(old, new *Network) []Change {
 		}
 	}
 	return out
+}
+
+// Idle are the valid NetworkPolicies whose podSelector selects no
+// workload of the input: a typo in a label, or pods that are gone. The
+// input may not hold every pod (a scan of one repository): the caller
+// says so.
+func (n *Network) Idle() []*Policy {
+	used := make([]bool, len(n.policies))
+	for _, lists := range [][][]int32{n.ingressOf, n.egressOf} {
+		for _, ps := range lists {
+			for _, i := range ps {
+				used[i] = true
+			}
+		}
+	}
+	var out []*Policy
+	for i, c := range n.policies {
+		if !used[i] && !c.selectsAnyIn(n.byNS[c.Namespace]) {
+			out = append(out, c.Policy)
+		}
+	}
+	return out
+}
+
+// selectsAnyIn reports whether the policy selects one of ws, whatever its
+// types (a policy of no type selects pods it does not isolate).
+func (c *policy) selectsAnyIn(ws []*Workload) bool {
+	for _, w := range ws {
+		if c.selector.Matches(labels.Set(w.Labels)) {
+			return true
+		}
+	}
+	return false
 }

@@ -111,3 +111,14 @@ func ParsePort(s string) (Protocol, int, error) {
 	}
 	return p, n, nil
 }
+
+// Isolates says which directions the policy isolates the pods it selects
+// in, its policyTypes as the API server defaults them: Ingress always, and
+// Egress when the policy has egress rules, unless the types are declared.
+func (p *Policy) Isolates() (ingress, egress bool) {
+	c, err := compile(p)
+	if err != nil {
+		return false, false
+	}
+	return c.ingress, c.egress
+}

@@ -30,6 +30,54 @@ type Network struct {
 	// ingressOf and egressOf list, per workload, the policies that select
 	// it with that policy type.
 	ingressOf, egressOf [][]int32
+
+	// ClusterPolicies are the valid cluster-scoped policies.
+	ClusterPolicies []*ClusterPolicy
+	// adminOf and baselineOf list, per workload, the cluster policies of
+	// that tier whose subject selects it, in evaluation order; nil when the
+	// input has none.
+	adminOf, baselineOf [][]*clusterPolicy
+}
+
+// setClusterPolicies adds the cluster-scoped policies. Of two of the same
+// kind and name the later replaces the earlier.
+func (n *Network) setClusterPolicies(ps []*ClusterPolicy) []finding.InputError {
+	var errs []finding.InputError
+	var compiled []*clusterPolicy
+	pos := map[string]int{}
+	for _, p := range ps {
+		c, err := compileCluster(p)
+		if err != nil {
+			errs = append(errs, finding.InputError{Location: p.Source, Message: fmt.Sprintf("%s: %v", p.Ref(), err)})
+			continue
+		}
+		if i, ok := pos[p.Ref()]; ok {
+			compiled[i] = c
+			continue
+		}
+		pos[p.Ref()] = len(compiled)
+		compiled = append(compiled, c)
+	}
+	if len(compiled) == 0 {
+		return errs
+	}
+	sortClusterPolicies(compiled)
+	n.adminOf = make([][]*clusterPolicy, len(n.Workloads))
+	n.baselineOf = make([][]*clusterPolicy, len(n.Workloads))
+	for _, c := range compiled {
+		n.ClusterPolicies = append(n.ClusterPolicies, c.ClusterPolicy)
+		for _, w := range n.Workloads {
+			if !c.subject.selects(w) {
+				continue
+			}
+			if c.Tier == AdminTier {
+				n.adminOf[w.index] = append(n.adminOf[w.index], c)
+			} else {
+				n.baselineOf[w.index] = append(n.baselineOf[w.index], c)
+			}
+		}
+	}
+	return errs
 }
 
 // Build indexes the input. Of two namespaces, workloads or policies of the
@@ -178,8 +226,24 @@ func (n *Network) Allowed(src, dst Endpoint) PortSet {
 	return s
 }
 
-// ingress is the ports on which dst's ingress policies let src in.
+// ingress is the ports on which dst lets src in, through every tier.
 func (n *Network) ingress(src Endpoint, dst *Workload) PortSet {
+	if n.adminOf == nil {
+		return n.npIngress(src, dst)
+	}
+	return n.decide(dst, true, src, Endpoint{Workload: dst}, func() PortSet { return n.npIngress(src, dst) }, len(n.ingressOf[dst.index]) > 0)
+}
+
+// egress is the ports on which src may reach dst, through every tier.
+func (n *Network) egress(src *Workload, dst Endpoint) PortSet {
+	if n.adminOf == nil {
+		return n.npEgress(src, dst)
+	}
+	return n.decide(src, false, dst, dst, func() PortSet { return n.npEgress(src, dst) }, len(n.egressOf[src.index]) > 0)
+}
+
+// npIngress is the ports on which dst's NetworkPolicies let src in.
+func (n *Network) npIngress(src Endpoint, dst *Workload) PortSet {
 	ps := n.ingressOf[dst.index]
 	if len(ps) == 0 {
 		return AllPorts()
@@ -200,8 +264,8 @@ func (n *Network) ingress(src Endpoint, dst *Workload) PortSet {
 	return s
 }
 
-// egress is the ports on which src's egress policies let it reach dst.
-func (n *Network) egress(src *Workload, dst Endpoint) PortSet {
+// npEgress is the ports on which src's NetworkPolicies let it reach dst.
+func (n *Network) npEgress(src *Workload, dst Endpoint) PortSet {
 	ps := n.egressOf[src.index]
 	if len(ps) == 0 {
 		return AllPorts()
