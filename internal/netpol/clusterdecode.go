@@ -109,7 +109,7 @@ func decodeClusterPolicy(o *object.Object) (*ClusterPolicy, error) {
 }
 
 func (j peerJSON) peer() ClusterPeer {
-	return ClusterPeer{Namespaces: j.Namespaces, Pods: j.Pods, Networks: j.Networks, Nodes: j.Nodes, DomainNames: j.DomainNames}
+	return ClusterPeer(j)
 }
 
 func (r cnpRule) rule(v1alpha1, ingress bool) (ClusterRule, error) {

@@ -117,7 +117,7 @@ func (d *dataplane) allowed(src, host, proto string, port int) (bool, error) {
 		add(networkingv1.SchemeGroupVersion.WithKind("NetworkPolicy"), &nps.Items[i])
 	}
 	for i := range cnps.Items {
-		add(v1beta1.SchemeGroupVersion.WithKind("ClusterNetworkPolicy"), &cnps.Items[i])
+		add(schema.GroupVersionKind{Group: v1beta1.GroupName, Version: v1beta1.GroupVersion.Version, Kind: "ClusterNetworkPolicy"}, &cnps.Items[i])
 	}
 	n := load(d.t, buf.Bytes())
 	s, err := n.Lookup(src)
@@ -201,7 +201,7 @@ func TestConformance(t *testing.T) {
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
-	if err := v1beta1.AddToScheme(scheme); err != nil {
+	if err := v1beta1.Install(scheme); err != nil {
 		t.Fatal(err)
 	}
 	c := fake.NewClientBuilder().WithScheme(scheme).Build()
