@@ -35,8 +35,7 @@ func decodeTree(n *yaml.Node, v any) bool {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || !rv.Elem().IsZero() {
 		return false
 	}
-	nodes := 0
-	if !simpleTree(n, 0, &nodes) {
+	if !simpleGate.Plain(n) {
 		return false
 	}
 	// Straight into v, which is zero: a failure sets it back to zero,
@@ -56,44 +55,12 @@ const (
 	treeMaxNodes = 1 << 18
 )
 
-// simpleTree reports whether the tree under n has none of the constructs
-// decodeTree leaves to the JSON path.
-func simpleTree(n *yaml.Node, depth int, nodes *int) bool {
-	*nodes++
-	if depth > treeMaxDepth || *nodes > treeMaxNodes || n.Style&yaml.TaggedStyle != 0 {
-		return false
-	}
-	switch n.Kind {
-	case yaml.ScalarNode:
-		return utf8.ValidString(n.Value)
-	case yaml.SequenceNode:
-		for _, c := range n.Content {
-			if !simpleTree(c, depth+1, nodes) {
-				return false
-			}
-		}
-		return true
-	case yaml.MappingNode:
-		if len(n.Content)%2 != 0 {
-			return false
-		}
-		keys := NewKeySet(len(n.Content) / 2)
-		for i := 0; i < len(n.Content); i += 2 {
-			k := n.Content[i]
-			if _, ok := scalarString(k); !ok || isMerge(k) || !utf8.ValidString(k.Value) {
-				return false
-			}
-			if keys.Seen(n.Content, i) {
-				return false // duplicate keys: JSON merges them in ways not worth copying
-			}
-			if !simpleTree(n.Content[i+1], depth+1, nodes) {
-				return false
-			}
-		}
-		return true
-	}
-	return false // documents and aliases
-}
+// simpleGate takes the trees without the constructs decodeTree leaves to
+// the JSON path: keys that are not plain strings, merge keys.
+var simpleGate = TreeGate{MaxDepth: treeMaxDepth, MaxNodes: treeMaxNodes, Key: func(k *yaml.Node) bool {
+	_, ok := scalarString(k)
+	return ok && !isMerge(k) && utf8.ValidString(k.Value)
+}}
 
 // decodeValue decodes n into v, which is settable and zero, by plan, v's
 // type's.

@@ -27,55 +27,15 @@ const (
 	treeMaxBytes = 1 << 20
 )
 
-// plainTree reports whether the tree under n is made only of mappings with
-// distinct plain string keys, sequences and untagged scalars in valid
-// UTF-8 that are not infinities or NaN (plain scalars starting with '.',
-// '+' or '-' are left out): a tree that converts to JSON without error,
-// whatever it holds. budget counts the bytes of its scalars down.
-func plainTree(n *yaml.Node, depth int, budget *int) bool {
-	if depth > treeMaxDepth || n.Style&yaml.TaggedStyle != 0 || n.Anchor != "" {
-		return false
-	}
-	switch n.Kind {
-	case yaml.ScalarNode:
-		if *budget -= len(n.Value) + 8; *budget < 0 {
-			return false
-		}
-		if v := n.Value; n.Style == 0 && v != "" && (v[0] == '.' || v[0] == '+' || v[0] == '-') {
-			return false
-		}
-		return utf8.ValidString(n.Value)
-	case yaml.SequenceNode:
-		for _, c := range n.Content {
-			if !plainTree(c, depth+1, budget) {
-				return false
-			}
-		}
-		return true
-	case yaml.MappingNode:
-		if len(n.Content)%2 != 0 {
-			return false
-		}
-		keys := object.NewKeySet(len(n.Content) / 2)
-		for i := 0; i < len(n.Content); i += 2 {
-			k := n.Content[i]
-			if _, ok := stringValue(k); !ok || k.Anchor != "" {
-				return false
-			}
-			if *budget -= len(k.Value) + 8; *budget < 0 {
-				return false
-			}
-			if keys.Seen(n.Content, i) {
-				return false
-			}
-			if !plainTree(n.Content[i+1], depth+1, budget) {
-				return false
-			}
-		}
-		return true
-	}
-	return false // documents and aliases
-}
+// plainGate takes trees made only of mappings with distinct plain string
+// keys, sequences and untagged scalars in valid UTF-8 that are not
+// infinities or NaN (plain scalars starting with '.', '+' or '-' are left
+// out), without anchors, within treeMaxBytes: trees that convert to JSON
+// without error, whatever they hold.
+var plainGate = object.TreeGate{MaxDepth: treeMaxDepth, MaxBytes: treeMaxBytes, Strict: true, Key: func(k *yaml.Node) bool {
+	_, ok := stringValue(k)
+	return ok
+}}
 
 // stringValue is the string a scalar decodes to, ok false when it is not
 // plainly a string: quoted scalars, and plain ones that start with a
@@ -154,7 +114,7 @@ func into[T any](n *yaml.Node, read func(*yaml.Node) (T, bool), dst func(key str
 
 // readRules reads a role's rules from its root mapping.
 func readRules(root *yaml.Node) (rules []rbacv1.PolicyRule, ok bool) {
-	if budget := treeMaxBytes; !plainTree(root, 0, &budget) {
+	if !plainGate.Plain(root) {
 		return nil, false
 	}
 	ok = fields(root, func(key string, v *yaml.Node) bool {
@@ -194,7 +154,7 @@ func readRules(root *yaml.Node) (rules []rbacv1.PolicyRule, ok bool) {
 
 // readBinding reads a binding's roleRef and subjects from its root mapping.
 func readBinding(root *yaml.Node) (ref rbacv1.RoleRef, subjects []rbacv1.Subject, ok bool) {
-	if budget := treeMaxBytes; !plainTree(root, 0, &budget) {
+	if !plainGate.Plain(root) {
 		return ref, nil, false
 	}
 	ok = fields(root, func(key string, v *yaml.Node) bool {
