@@ -113,8 +113,16 @@ func TestLiveEtcdTLS(t *testing.T) {
 		}
 	})
 
-	// kubeguard's verdict on the command line etcd runs with.
-	n := node.ReadPaths(node.Host{}, []string{"/proc/" + strconv.Itoa(cmd.Process.Pid) + "/cmdline"})
+	// kubeguard's verdict on the command line etcd runs with. The kernel
+	// may show an empty command line for a moment after the start, so the
+	// read is retried for a few seconds.
+	var n *node.Node
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		n = node.ReadPaths(node.Host{}, []string{"/proc/" + strconv.Itoa(cmd.Process.Pid) + "/cmdline"})
+		if len(n.Components) == 1 || time.Now().After(deadline) {
+			break
+		}
+	}
 	if len(n.Components) != 1 || n.Components[0].Component != node.Etcd {
 		t.Fatalf("read %d components, errors %v", len(n.Components), n.Errors)
 	}
