@@ -270,11 +270,49 @@ func wordString(n *yaml.Node) bool {
 	return false
 }
 
+// hugeExponent reports whether s is a number with a decimal exponent of
+// more than six digits ("1e-99999999"). Such a string is a valid quantity
+// to resource.ParseQuantity, which rounds it by computing ten to that power:
+// seconds at seven digits, hours beyond. Every object decoded from input
+// passes through here, so a quantity field cannot hang a scan or a review.
+func hugeExponent(s string) bool {
+	if len(s) < 9 || !(s[0] >= '0' && s[0] <= '9' || s[0] == '+' || s[0] == '-' || s[0] == '.') {
+		return false
+	}
+	i := strings.IndexAny(s, "eE")
+	if i < 1 {
+		return false
+	}
+	digits := s[i+1:]
+	if digits != "" && (digits[0] == '+' || digits[0] == '-') {
+		digits = digits[1:]
+	}
+	digits = strings.TrimLeft(digits, "0")
+	if len(digits) <= 6 {
+		return false
+	}
+	for j := 0; j < len(digits); j++ {
+		if digits[j] < '0' || digits[j] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// errHugeExponent names the place of a number hugeExponent refuses,
+// never its text.
+func errHugeExponent(n *yaml.Node) error {
+	return fmt.Errorf("line %d: a number with an exponent of more than six digits is not accepted (as a quantity it would take hours to parse)", n.Line)
+}
+
 func (e *encoder) scalar(n *yaml.Node) error {
 	if len(e.buf)+len(n.Value) > maxJSONSize {
 		return ErrExpansion
 	}
 	if plainString(n) {
+		if hugeExponent(n.Value) {
+			return errHugeExponent(n)
+		}
 		e.buf = jsonstring.Append(e.buf, n.Value)
 		return nil
 	}
@@ -286,6 +324,9 @@ func (e *encoder) scalar(n *yaml.Node) error {
 	case nil:
 		e.buf = append(e.buf, "null"...)
 	case string:
+		if hugeExponent(v) {
+			return errHugeExponent(n)
+		}
 		e.buf = jsonstring.Append(e.buf, v)
 	case bool:
 		e.buf = strconv.AppendBool(e.buf, v)
