@@ -46,3 +46,21 @@ func TestHugeExponentQuantities(t *testing.T) {
 		}
 	}
 }
+
+// TestNoJSONFormErrorWithholdsValue: a number JSON cannot hold is refused
+// by its line, without its text.
+func TestNoJSONFormErrorWithholdsValue(t *testing.T) {
+	for _, v := range []string{"-.Inf", ".nan", "+.inf"} {
+		var root yaml.Node
+		if err := yaml.Unmarshal([]byte("k: "+v+"\n"), &root); err != nil {
+			t.Fatal(err)
+		}
+		err := withJSON(&root, func([]byte) error { return nil })
+		if err == nil {
+			t.Fatalf("%s: converted", v)
+		}
+		if strings.Contains(err.Error(), v) || !strings.Contains(err.Error(), "line 1") {
+			t.Errorf("%s: %v", v, err)
+		}
+	}
+}

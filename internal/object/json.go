@@ -336,7 +336,7 @@ func (e *encoder) scalar(n *yaml.Node) error {
 		e.buf = strconv.AppendUint(e.buf, v, 10)
 	case float64:
 		if math.IsInf(v, 0) || math.IsNaN(v) {
-			return fmt.Errorf("line %d: %s has no JSON form", n.Line, n.Value)
+			return fmt.Errorf("line %d: an infinite or not-a-number value has no JSON form", n.Line)
 		}
 		e.buf = appendFloat(e.buf, v)
 	}
