@@ -27,7 +27,8 @@ type TreeGate struct {
 
 // Plain reports whether the tree under n is made only of mappings with
 // distinct keys that g.Key accepts, sequences, and untagged scalars in
-// valid UTF-8, within g's bounds. It is linear in the tree: duplicate keys
+// valid UTF-8 and not numbers the JSON path refuses (hugeExponent),
+// within g's bounds. It is linear in the tree: duplicate keys
 // are found with a KeySet.
 func (g *TreeGate) Plain(n *yaml.Node) bool {
 	nodes, bytes := 0, 0
@@ -51,7 +52,8 @@ func (g *TreeGate) plain(n *yaml.Node, depth int, nodes, bytes *int) bool {
 		if v := n.Value; g.Strict && n.Style == 0 && v != "" && (v[0] == '.' || v[0] == '+' || v[0] == '-') {
 			return false
 		}
-		return utf8.ValidString(n.Value)
+		// The JSON path refuses it wherever it is, known field or not.
+		return utf8.ValidString(n.Value) && !hugeExponent(n.Value)
 	case yaml.SequenceNode:
 		for _, c := range n.Content {
 			if !g.plain(c, depth+1, nodes, bytes) {
