@@ -34,27 +34,9 @@ Run 'kubeguard audit <command> --help' for a command's flags and examples.
 `
 
 func runAudit(ctx context.Context, args []string, io IO) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		w := io.Stdout
-		if len(args) == 0 {
-			w = io.Stderr
-		}
-		fmt.Fprint(w, auditUsage)
-		if len(args) == 0 {
-			return ExitError
-		}
-		return ExitOK
-	}
-	switch args[0] {
-	case "policy":
-		return runAuditPolicy(ctx, args[1:], io)
-	case "log":
-		return runAuditLog(ctx, args[1:], io)
-	case "rbac":
-		return runAuditRBAC(ctx, args[1:], io)
-	}
-	fmt.Fprintf(io.Stderr, "kubeguard audit: unknown command %q\n\n%s", args[0], auditUsage)
-	return ExitError
+	return runGroup(ctx, "audit", auditUsage, []subcommand{
+		{"policy", runAuditPolicy}, {"log", runAuditLog}, {"rbac", runAuditRBAC},
+	}, args, io)
 }
 
 // AuditPolicyOptions are the flags of kubeguard audit policy.

@@ -188,3 +188,31 @@ func runVersion(_ context.Context, args []string, io IO) int {
 	fmt.Fprintln(io.Stdout, "kubeguard", versionDetails(Version, bi))
 	return ExitOK
 }
+
+// subcommand is one command of a group: the can-i of kubeguard rbac.
+type subcommand struct {
+	name string
+	run  func(ctx context.Context, args []string, io IO) int
+}
+
+// runGroup runs the command of a group (rbac, netpol, audit, webhook) that
+// args name. Without one, the group's usage goes to standard error and the
+// exit is ExitError; -h, --help or help print it on standard output; an
+// unknown command is said, with the usage, on standard error.
+func runGroup(ctx context.Context, group, usage string, subs []subcommand, args []string, io IO) int {
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(io.Stderr, usage)
+		return ExitError
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "help":
+		fmt.Fprint(io.Stdout, usage)
+		return ExitOK
+	}
+	for _, c := range subs {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], io)
+		}
+	}
+	fmt.Fprintf(io.Stderr, "kubeguard %s: unknown command %q\n\n%s", group, args[0], usage)
+	return ExitError
+}

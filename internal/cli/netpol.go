@@ -58,25 +58,9 @@ Run 'kubeguard netpol <command> --help' for a command's flags.
 `
 
 func runNetpol(ctx context.Context, args []string, io IO) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(io.Stdout, netpolUsage)
-		if len(args) == 0 {
-			return ExitError
-		}
-		return ExitOK
-	}
-	switch args[0] {
-	case "can-reach":
-		return runCanReach(ctx, args[1:], io)
-	case "matrix":
-		return runMatrix(ctx, args[1:], io)
-	case "exposure":
-		return runExposure(ctx, args[1:], io)
-	case "diff":
-		return runNetpolDiff(ctx, args[1:], io)
-	}
-	fmt.Fprintf(io.Stderr, "kubeguard netpol: unknown command %q\n\n%s", args[0], netpolUsage)
-	return ExitError
+	return runGroup(ctx, "netpol", netpolUsage, []subcommand{
+		{"can-reach", runCanReach}, {"matrix", runMatrix}, {"exposure", runExposure}, {"diff", runNetpolDiff},
+	}, args, io)
 }
 
 // netpolFlags makes the flag set of a netpol command with the input flags

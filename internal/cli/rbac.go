@@ -87,27 +87,10 @@ Run 'kubeguard rbac <command> --help' for a command's flags.
 `
 
 func runRBAC(ctx context.Context, args []string, io IO) int {
-	switch {
-	case len(args) == 0:
-		fmt.Fprint(io.Stderr, rbacUsage)
-		return ExitError
-	case args[0] == "-h" || args[0] == "--help" || args[0] == "help":
-		fmt.Fprint(io.Stdout, rbacUsage)
-		return ExitOK
-	}
 	defer run.CollectAt(run.RBACGCPercent)()
-	switch args[0] {
-	case "can-i":
-		return runCanI(ctx, args[1:], io)
-	case "who-can":
-		return runWhoCan(ctx, args[1:], io)
-	case "risks":
-		return runRisks(ctx, args[1:], io)
-	case "paths":
-		return runPaths(ctx, args[1:], io)
-	}
-	fmt.Fprintf(io.Stderr, "kubeguard rbac: unknown command %q\n\n%s", args[0], rbacUsage)
-	return ExitError
+	return runGroup(ctx, "rbac", rbacUsage, []subcommand{
+		{"can-i", runCanI}, {"who-can", runWhoCan}, {"risks", runRisks}, {"paths", runPaths},
+	}, args, io)
 }
 
 // objectNamespaceFlags adds -n for the commands where it places objects.

@@ -145,24 +145,13 @@ Examples:
 `
 
 func runWebhook(ctx context.Context, args []string, io IO) int {
-	if len(args) > 0 {
-		switch args[0] {
-		case "serve":
-			return runWebhookServe(ctx, args[1:], io)
-		case "certs":
-			return runWebhookCerts(args[1:], io)
-		case "-h", "--help", "help":
-			webhookUsage(io.Stdout)
-			return ExitOK
-		}
-		fmt.Fprintf(io.Stderr, "kubeguard webhook: unknown command %q\n\n", args[0])
-	}
-	webhookUsage(io.Stderr)
-	return ExitError
+	return runGroup(ctx, "webhook", webhookUsage, []subcommand{
+		{"serve", runWebhookServe},
+		{"certs", func(_ context.Context, args []string, io IO) int { return runWebhookCerts(args, io) }},
+	}, args, io)
 }
 
-func webhookUsage(w io.Writer) {
-	fmt.Fprint(w, `Usage: kubeguard webhook <command> [flags]
+const webhookUsage = `Usage: kubeguard webhook <command> [flags]
 
 Runs kubeguard as a validating admission webhook: Pod Security Admission
 as the API server does it, plus exemptions that reload, the kubeguard
@@ -178,8 +167,7 @@ Examples:
   kubectl apply -k deploy/
 
 Run 'kubeguard webhook <command> --help' for its flags and examples.
-`)
-}
+`
 
 // webhookGCPercent is the garbage collector's target while serving (see
 // runWebhookServe).
