@@ -52,6 +52,10 @@ var encoderSeeds = []string{
 //   - mappings whose keys render to the same JSON key ("1" and 1, "true"
 //     and true): YAMLToJSON goes through a Go map, so which value wins is
 //     random from run to run there;
+//   - a collection as a mapping key where yaml.v2 reads less than the
+//     whole document ("{} :" is an empty mapping to it, and a mapping
+//     with a mapping key to yaml.v3): the encoder refuses such a key as
+//     yaml.v3's own decoder does, and no manifest writes one;
 //   - the non-specific tag "!" ("a: ! 5"): YAML makes such a scalar a
 //     string and the YAML 1.1 decoder does, but yaml.v3 drops the tag while
 //     building its node tree and resolves the scalar as if it were plain,
@@ -92,6 +96,10 @@ func FuzzEncoderMatchesYAMLToJSON(f *testing.F) {
 		case gotErr != nil:
 			if errors.Is(gotErr, ErrExpansion) || strings.Contains(gotErr.Error(), "nesting deeper") {
 				return // deliberate limits
+			}
+			var v3 any
+			if yaml.Unmarshal(data, &v3) != nil {
+				return // refused by yaml.v3 too: the parsers' languages differ
 			}
 			t.Fatalf("encoder refused what YAMLToJSON accepts:\ninput: %q\nerror: %v\nYAMLToJSON: %s", data, gotErr, want)
 		case wantErr != nil:
