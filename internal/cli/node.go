@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kubeguard/kubeguard/internal/audit"
+	"github.com/kubeguard/kubeguard/internal/checks"
 	"github.com/kubeguard/kubeguard/internal/config"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/node"
@@ -128,8 +129,7 @@ func NodeReport(o NodeOptions, now time.Time) (*report.Report, error) {
 	cs := node.Checks()
 	filter := &suppress.Filter{NoAnnotations: true, Now: now.UTC()}
 	if o.Config != "" {
-		known := func(id string) bool { return slices.ContainsFunc(cs, func(c node.Check) bool { return c.ID == id }) }
-		cfg, err := config.Load(o.Config, known)
+		cfg, err := config.Load(o.Config, checks.Known)
 		if err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}

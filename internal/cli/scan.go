@@ -332,5 +332,5 @@ func planFor(f run.Front, s run.Settings) (*run.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return run.Configure(run.Checks(all, f), all, s)
+	return run.Configure(run.Checks(all, f), checks.Known, s)
 }

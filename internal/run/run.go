@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
-	"slices"
 	"time"
 
 	"k8s.io/pod-security-admission/api"
@@ -98,7 +97,7 @@ type Plan struct {
 }
 
 // Configure applies the settings to the checks a front runs.
-func Configure(cs []check.Check, all []check.Check, s Settings) (*Plan, error) {
+func Configure(cs []check.Check, known func(id string) bool, s Settings) (*Plan, error) {
 	now := s.Now
 	if now.IsZero() {
 		now = time.Now().UTC()
@@ -116,7 +115,6 @@ func Configure(cs []check.Check, all []check.Check, s Settings) (*Plan, error) {
 		}
 	}
 	if path != "" {
-		known := func(id string) bool { return slices.ContainsFunc(all, func(c check.Check) bool { return c.ID == id }) }
 		cfg, err := config.Load(path, known)
 		if err != nil {
 			return nil, fmt.Errorf("config: %w", err)
