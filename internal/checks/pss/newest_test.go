@@ -26,4 +26,3 @@ func TestNewestVersion(t *testing.T) {
 		t.Errorf("no check is revised at NewestVersion %v", newest)
 	}
 }
-
