@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -167,7 +168,7 @@ only write kubeguard makes; it needs the PolicyReport CRDs).
 
 Examples:
   kubeguard cluster
-  kubeguard cluster --context prod -n payments -o sarif --output prod.sarif
+  kubeguard cluster --context prod -n payments -o sarif --output-file prod.sarif
   kubeguard cluster --readiness
   kubeguard cluster -o policyreport | kubectl apply -f -
 
@@ -216,11 +217,11 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	if err != nil {
 		return fs.usageError(io, err)
 	}
-	formats := []string{"text", "json", "sarif", "junit", "policyreport"}
+	formats := append(slices.Clone(report.Formats), "policyreport")
 	if o.Readiness {
 		formats = []string{"text", "json"}
 	}
-	if err := oneOf("format", o.Scan.Format, formats); err != nil {
+	if err := oneOf("output", o.Scan.Format, formats); err != nil {
 		return fs.usageError(io, err)
 	}
 	p, err := planFor(run.FrontCluster, o.Scan.settings(lv, nil))
@@ -292,7 +293,7 @@ func writeCluster(o *ClusterOptions, stdout io.Writer, res *run.ClusterResult) e
 		if o.Scan.Output != "" {
 			f, err := os.Create(o.Scan.Output)
 			if err != nil {
-				return fmt.Errorf("--output: %w", err)
+				return fmt.Errorf("--output-file: %w", err)
 			}
 			w, closeOut = f, f.Close
 		}

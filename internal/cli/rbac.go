@@ -114,7 +114,7 @@ func rbacFlags(name, usage string, o *RBACOptions) *flagSet {
 func requestFlags(fs *flagSet, o *RBACOptions) {
 	fs.StringVarP(&o.Namespace, "namespace", "n", "", "`namespace` of the request (default \"default\"; ignored for cluster-scoped resources)")
 	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "all namespaces (see above)")
-	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text or json")
+	fs.formatFlag(&o.Format, "text", "output `format`: text or json")
 }
 
 // loadRBAC reads the input the flags name and builds the policy.
@@ -344,7 +344,7 @@ func runCanI(ctx context.Context, args []string, io IO) int {
 	if !ok {
 		return code
 	}
-	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+	if err := oneOf("output", o.Format, []string{"text", "json"}); err != nil {
 		return fs.usageError(io, err)
 	}
 	var user rbac.User
@@ -468,7 +468,7 @@ func runWhoCan(ctx context.Context, args []string, io IO) int {
 	if !ok {
 		return code
 	}
-	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+	if err := oneOf("output", o.Format, []string{"text", "json"}); err != nil {
 		return fs.usageError(io, err)
 	}
 	in, a, err := loadRequest(ctx, &o, pos, io.Stdin, io.Stderr)
@@ -546,7 +546,7 @@ func writeWhoCan(w io.Writer, format string, width int, a rbac.Attributes, anyNa
 	return nil
 }
 
-const risksUsage = `Usage: kubeguard rbac risks [--format text|json|sarif|junit] [--output FILE] [--fail-on SEVERITY] -f PATH...
+const risksUsage = `Usage: kubeguard rbac risks [-o text|json|sarif|junit] [--output-file FILE] [--fail-on SEVERITY] -f PATH...
 
 Reports the privilege escalation risks named by the Kubernetes RBAC good
 practices, as findings of the checks listed by 'kubeguard checks' in the
@@ -575,14 +575,14 @@ Examples:
   # Fail on medium risks too, for manifests applied with kubectl apply -n shop:
   kubeguard rbac risks --fail-on medium -n shop -f deploy/
   # SARIF for code scanning:
-  kubeguard rbac risks -f deploy/ --format sarif --output rbac.sarif
+  kubeguard rbac risks -f deploy/ -o sarif --output-file rbac.sarif
 `
 
 func runRisks(ctx context.Context, args []string, io IO) int {
 	var o RBACOptions
 	fs := rbacFlags("risks", risksUsage, &o)
-	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit")
-	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
+	fs.formatFlag(&o.Format, "text", "output `format`: text, json, sarif or junit")
+	fs.StringVar(&o.Output, "output-file", "", "write the report to `file` instead of standard output")
 	failOnFlag(fs, &o.FailOn)
 	objectNamespaceFlags(fs, &o)
 	pos, code, ok := fs.parse(args, io)
@@ -675,7 +675,7 @@ type stepJSON struct {
 func runPaths(ctx context.Context, args []string, io IO) int {
 	var o RBACOptions
 	fs := rbacFlags("paths", pathsUsage, &o)
-	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text or json")
+	fs.formatFlag(&o.Format, "text", "output `format`: text or json")
 	objectNamespaceFlags(fs, &o)
 	pos, code, ok := fs.parse(args, io)
 	if !ok {
@@ -684,7 +684,7 @@ func runPaths(ctx context.Context, args []string, io IO) int {
 	if len(pos) > 0 {
 		return fs.usageError(io, fmt.Errorf("unexpected argument %q (give input with -f)", pos[0]))
 	}
-	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+	if err := oneOf("output", o.Format, []string{"text", "json"}); err != nil {
 		return fs.usageError(io, err)
 	}
 	in, err := loadRBAC(ctx, &o, io.Stdin, io.Stderr)

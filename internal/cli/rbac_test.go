@@ -209,11 +209,11 @@ func TestRBACRisks(t *testing.T) {
 		t.Errorf("--fail-on critical: exit %d, want 1 (the ClusterRoleBinding to a god role is critical)", code)
 	}
 	out := filepath.Join(t.TempDir(), "report.json")
-	code, _, stderr = runCLI([]string{"rbac", "risks", "--format", "json", "--output", out, "--fail-on", "critical", "-f", "-"}, rbacYAML+"---\nkind: [unclosed\n")
+	code, _, stderr = runCLI([]string{"rbac", "risks", "--format", "json", "--output-file", out, "--fail-on", "critical", "-f", "-"}, rbacYAML+"---\nkind: [unclosed\n")
 	if code != ExitError || !strings.Contains(stderr, "<stdin>:31: invalid YAML") {
 		t.Errorf("invalid YAML: exit %d, want 2; %s", code, stderr)
 	}
-	code, _, stderr = runCLI([]string{"rbac", "risks", "--format", "json", "--output", out, "--fail-on", "critical", "-f", file}, "")
+	code, _, stderr = runCLI([]string{"rbac", "risks", "--format", "json", "--output-file", out, "--fail-on", "critical", "-f", file}, "")
 	if code != ExitFindings {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -333,7 +333,7 @@ func TestRBACUsage(t *testing.T) {
 		{[]string{"rbac", "--help"}, ExitOK, "who-can"},
 		{[]string{"rbac", "nope"}, ExitError, `unknown command "nope"`},
 		{[]string{"rbac", "risks", "extra", "-f", "x"}, ExitError, `unexpected argument "extra"`},
-		{[]string{"rbac", "paths", "-o", "yaml", "-f", "x"}, ExitError, `invalid --format "yaml" (want one of text, json)`},
+		{[]string{"rbac", "paths", "-o", "yaml", "-f", "x"}, ExitError, `invalid --output "yaml" (want one of text, json)`},
 		{[]string{"rbac", "risks", "--fail-on", "urgent", "-f", "x"}, ExitError, "invalid --fail-on"},
 		{[]string{"rbac", "who-can", "--help"}, ExitOK, "Usage: kubeguard rbac who-can"},
 	} {
