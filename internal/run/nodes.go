@@ -49,6 +49,14 @@ type NodesResult struct {
 // are read all the same.
 func ScanNodes(ctx context.Context, l NodeLister, proxy ConfigzGetter, cs []node.Check, filter *suppress.Filter, now time.Time) *NodesResult {
 	res := &NodesResult{}
+	if filter != nil {
+		// The objects judged are command lines and configurations, not
+		// API objects: annotations do not apply; exemptions, severity
+		// overrides and the baseline do.
+		f := *filter
+		f.NoAnnotations = true
+		filter = &f
+	}
 	fail := func(where, msg string) {
 		res.Errors = append(res.Errors, finding.InputError{Location: finding.Location{File: where}, Message: msg})
 	}
@@ -128,6 +136,24 @@ func ScanNodes(ctx context.Context, l NodeLister, proxy ConfigzGetter, cs []node
 	}
 	slices.SortFunc(res.Objects, func(a, b report.Object) int { return compareRefs(a.Ref, b.Ref) })
 	return res
+}
+
+// AddTo adds the nodes' results to a live scan's report, in the report's
+// order: by object (namespace, kind, name), then check and path.
+func (res *NodesResult) AddTo(r *report.Report) {
+	r.Objects = append(r.Objects, res.Objects...)
+	slices.SortFunc(r.Objects, func(a, b report.Object) int { return compareLive(a.Ref, b.Ref) })
+	r.Objects = slices.CompactFunc(r.Objects, func(a, b report.Object) bool { return a.Ref == b.Ref })
+	r.Findings = append(r.Findings, res.Findings...)
+	slices.SortStableFunc(r.Findings, func(a, b finding.Finding) int {
+		return cmp.Or(compareLive(a.Object, b.Object), cmp.Compare(a.CheckID, b.CheckID), cmp.Compare(a.Path, b.Path))
+	})
+	r.Errors = append(r.Errors, res.Errors...)
+}
+
+// compareLive orders objects as a live scan's report does.
+func compareLive(a, b finding.ObjectRef) int {
+	return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
 }
 
 func compareRefs(a, b finding.ObjectRef) int {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kubeguard/kubeguard/internal/cluster"
 	"github.com/kubeguard/kubeguard/internal/node"
+	"github.com/kubeguard/kubeguard/internal/suppress"
 )
 
 // fakeNodes serves mirror pods, nodes and configz answers.
@@ -69,7 +70,9 @@ func TestScanNodes(t *testing.T) {
 		configz: map[string]string{"cp": insecure, "w-bad": `{"kubeletconfig":{"readOnlyPort":{}}}`},
 		errs:    map[string]error{"w-403": &cluster.NodeError{Node: "w-403", Status: 403}},
 	}
-	res := ScanNodes(context.Background(), f, f, node.Checks(), nil, time.Now())
+	// A cluster scan's filter reads annotations; the node's objects have
+	// none to read.
+	res := ScanNodes(context.Background(), f, f, node.Checks(), &suppress.Filter{}, time.Now())
 	var got []string
 	for _, fd := range res.Findings {
 		got = append(got, fmt.Sprintf("%s %s %s", fd.Object, fd.CheckID, fd.Path))
