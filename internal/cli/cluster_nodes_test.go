@@ -54,7 +54,7 @@ func TestClusterNodesOptIn(t *testing.T) {
 	if code != ExitError {
 		t.Errorf("exit %d, want %d (the kubelet could not be read)", code, ExitError)
 	}
-	if !strings.Contains(stderr, "node/cp-1") || !strings.Contains(stderr, "kubelet not judged: node cp-1") {
+	if !strings.Contains(stderr, "node/cp-1") || !strings.Contains(stderr, "kubelet not judged: not found (404)") {
 		t.Errorf("stderr does not name the node:\n%s", stderr)
 	}
 	var r struct {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kubeguard/kubeguard/internal/cluster"
@@ -113,7 +114,7 @@ func ScanNodes(ctx context.Context, l NodeLister, proxy ConfigzGetter, cs []node
 			if errors.As(err, &ne) && ne.Status != 403 && !cluster.NodeReady(it) {
 				msg += " (the Node is not Ready)"
 			}
-			fail("node/"+name, "kubelet not judged: "+msg)
+			fail("node/"+name, "kubelet not judged: "+strings.TrimPrefix(msg, "node "+name+": "))
 		} else {
 			res.Nodes++
 		}
