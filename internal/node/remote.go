@@ -92,6 +92,15 @@ func ReadConfigz(node string, data []byte) (*KubeletNode, error) {
 	if err := strictJSON(raw, &kc); err != nil || kc == nil {
 		return nil, errors.New("configz answer: kubeletconfig is not an object")
 	}
+	// The kubelet sets the kind of what it serves (setConfigz in
+	// k8s.io/kubernetes cmd/kubelet/app/server.go); anything else of
+	// that name is not its configuration.
+	if k, ok := kc["kind"]; ok && k != "KubeletConfiguration" {
+		return nil, errors.New("configz answer: kubeletconfig is not a KubeletConfiguration")
+	}
+	if v, ok := kc["apiVersion"]; ok && v != "kubelet.config.k8s.io/v1beta1" && v != "kubelet.config.k8s.io/v1" {
+		return nil, errors.New("configz answer: kubeletconfig is not of apiVersion kubelet.config.k8s.io/v1beta1")
+	}
 	cfg := &KubeletConfig{Loc: finding.Location{File: "kubeletconfig"}, Fields: map[string]Setting{}}
 	paths := kubeletConfigPaths()
 	slices.Sort(paths)
@@ -220,6 +229,14 @@ func Remote(components []*CommandLine, kubelet *KubeletNode) *Node {
 	n.Remote = true
 	n.Components = components
 	n.Kubelet = kubelet
+	// Findings name their container by a lookup, not a search of the
+	// components: a node with many mirror pods costs no more per finding.
+	n.containers = make(map[containerKey]string, len(components))
+	for _, c := range components {
+		if c.Container != "" {
+			n.containers[containerKey{c.Ref, c.Loc.File}] = c.Container
+		}
+	}
 	return n
 }
 
@@ -259,10 +276,18 @@ func Unjudged(n *Node) []string {
 func remoteFinding(n *Node, f *finding.Finding) {
 	path := f.Location.File
 	f.Location, f.Path = finding.Location{}, path
-	for _, c := range n.Components {
-		if c.Ref == f.Object && c.Container != "" && (path == c.Loc.File || strings.HasPrefix(path, c.Loc.File+".")) {
-			f.Containers = []string{c.Container}
-			return
-		}
+	prefix := path
+	if i := strings.IndexByte(path, ']'); i >= 0 {
+		prefix = path[:i+1]
 	}
+	if name, ok := n.containers[containerKey{f.Object, prefix}]; ok {
+		f.Containers = []string{name}
+	}
+}
+
+// containerKey names a container of a pod by its field path
+// (spec.containers[0]).
+type containerKey struct {
+	ref  finding.ObjectRef
+	path string
 }

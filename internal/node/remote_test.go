@@ -224,6 +224,8 @@ func TestReadConfigzErrors(t *testing.T) {
 		{"null kubeletconfig", `{"kubeletconfig":null}`, "not an object"},
 		{"kubeletconfig a string", `{"kubeletconfig":"x"}`, "not an object"},
 		{"trailing data", `{"kubeletconfig":{}} {}`, "data after"},
+		{"another kind", `{"kubeletconfig":{"kind":"KubeProxyConfiguration"}}`, "not a KubeletConfiguration"},
+		{"another version", `{"kubeletconfig":{"apiVersion":"kubelet.config.k8s.io/v9","kind":"KubeletConfiguration"}}`, "not of apiVersion"},
 		{"object for a value", `{"kubeletconfig":{"readOnlyPort":{"v":"SECRET-VALUE"}}}`, "kubeletconfig.readOnlyPort: not a value"},
 		{"scalar for an object", `{"kubeletconfig":{"authentication":"SECRET-VALUE"}}`, "authentication is not an object"},
 		{"list of numbers", `{"kubeletconfig":{"tlsCipherSuites":[1]}}`, "not a list of strings"},
@@ -306,4 +308,21 @@ func FuzzReadConfigz(f *testing.F) {
 		}
 		Evaluate(Remote(nil, k), Checks(), Options{Now: now})
 	})
+}
+
+// TestMirrorPodContainers: a component in a pod's second container, given
+// by args only, is found, and its findings name that container and its
+// argument; the first container is not judged.
+func TestMirrorPodContainers(t *testing.T) {
+	comps := MirrorPod("kube-system", "sched-n1", []Container{
+		{Name: "log-shipper", Image: "busybox", Command: []string{"sh", "-c", "tail -F /var/log/x"}},
+		{Name: "kube-scheduler", Image: "registry.k8s.io/kube-scheduler:v1.36.3", Args: []string{"--v=2", "--profiling=true", "--bind-address=127.0.0.1"}},
+	})
+	if len(comps) != 1 || comps[0].Component != Scheduler || comps[0].Version != "v1.36.3" {
+		t.Fatalf("command lines %+v", comps)
+	}
+	fs, _ := Evaluate(Remote(comps, nil), Checks(), Options{Now: now})
+	if len(fs) != 1 || fs[0].CheckID != "scheduler-profiling" || fs[0].Path != "spec.containers[1].args[1]" || !slices.Equal(fs[0].Containers, []string{"kube-scheduler"}) {
+		t.Errorf("findings %+v", fs)
+	}
 }
