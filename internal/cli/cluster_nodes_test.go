@@ -40,7 +40,7 @@ spec:
 // does not come through is an error naming its node (exit 2).
 func TestClusterNodesOptIn(t *testing.T) {
 	s := clustertest.New(t, clustertest.Objects(t, mirrorFixture)...)
-	code, out, stderr := runFake(t, s, "-o", "json")
+	code, out, _ := runFake(t, s, "-o", "json")
 	for _, r := range s.Requests() {
 		if strings.Contains(r.Path, "/nodes") {
 			t.Errorf("without --nodes: %s %s", r.Method, r.Path)
@@ -50,7 +50,7 @@ func TestClusterNodesOptIn(t *testing.T) {
 		t.Errorf("node checks ran without --nodes (exit %d)", code)
 	}
 
-	code, out, stderr = runFake(t, s, "--nodes", "-o", "json")
+	code, out, stderr := runFake(t, s, "--nodes", "-o", "json")
 	if code != ExitError {
 		t.Errorf("exit %d, want %d (the kubelet could not be read)", code, ExitError)
 	}
