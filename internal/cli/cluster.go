@@ -180,7 +180,8 @@ which kubeguard's own RBAC analysis reports as risky: nodes/proxy also lets
 its holder run commands in every pod through the kubelet API. The scanner's
 ClusterRole (deploy/scanner) does not grant it; bind
 deploy/scanner/nodes-rbac.yaml to add it, knowingly. A node that cannot be
-read (NotReady, forbidden) is an error naming it, and the others are judged.
+read (NotReady, forbidden) is an error naming it, and the others are judged;
+-n does not narrow it: the control plane serves every namespace.
 The files the flags name (EncryptionConfiguration, audit policy,
 AuthorizationConfiguration, certificates) are on the nodes and are not
 judged this way: run 'kubeguard node' there (deploy/node-scanner).
