@@ -14,13 +14,11 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/kubeguard/kubeguard/internal/checks"
 	"github.com/kubeguard/kubeguard/internal/cluster"
 	"github.com/kubeguard/kubeguard/internal/config"
 	"github.com/kubeguard/kubeguard/internal/node"
 	"github.com/kubeguard/kubeguard/internal/report"
 	"github.com/kubeguard/kubeguard/internal/run"
-	"k8s.io/client-go/tools/clientcmd"
 )
 
 // ConnectOptions are the flags that reach a live cluster, shared by
@@ -47,72 +45,15 @@ func (o *ConnectOptions) connect(wrap func(*cluster.Connection)) (*cluster.Clien
 	if wrap != nil {
 		wrap(&c)
 	}
-	files, explicit := o.kubeconfigFiles()
-	var found []string
-	for _, f := range files {
-		if _, err := os.Stat(f); err == nil {
-			found = append(found, f)
-		}
-	}
-	if len(found) == 0 && explicit {
-		// client-go skips the missing files of $KUBECONFIG, and then
-		// falls back to the in-cluster configuration or gives up with
-		// advice about KUBERNETES_MASTER.
-		return nil, "", fmt.Errorf("no kubeconfig at %s (%s)", strings.Join(files, ", "), o.kubeconfigOrigin())
-	}
-	cfg, _, err := c.RESTConfig()
+	cfg, target, err := c.Resolve()
 	if err != nil {
-		if len(found) == 0 {
-			return nil, "", fmt.Errorf("no cluster to connect to: no kubeconfig at %s (give --kubeconfig FILE or set KUBECONFIG), and not running in a pod", strings.Join(files, ", "))
-		}
-		return nil, "", fmt.Errorf("%s: %w", o.kubeconfigText(found), errors.Unwrap(err))
+		return nil, "", err
 	}
 	clients, err := cluster.NewClients(cfg)
 	if err != nil {
 		return nil, "", err
 	}
-	target := cfg.Host + " (in-cluster configuration)"
-	if len(found) > 0 {
-		target = cfg.Host + " (" + o.kubeconfigText(found) + ")"
-	}
 	return clients, target, nil
-}
-
-// kubeconfigFiles are the kubeconfig files a connection reads, and whether
-// the user named them (--kubeconfig or $KUBECONFIG) rather than the
-// default ~/.kube/config.
-func (o *ConnectOptions) kubeconfigFiles() ([]string, bool) {
-	if o.Kubeconfig != "" {
-		return []string{o.Kubeconfig}, true
-	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	return rules.Precedence, os.Getenv(clientcmd.RecommendedConfigPathEnvVar) != ""
-}
-
-// kubeconfigOrigin says where the kubeconfig files came from.
-func (o *ConnectOptions) kubeconfigOrigin() string {
-	if o.Kubeconfig != "" {
-		return "--kubeconfig"
-	}
-	return "$" + clientcmd.RecommendedConfigPathEnvVar
-}
-
-// kubeconfigText names the kubeconfig files read and the context used:
-// kubeconfig /home/u/.kube/config, context "prod".
-func (o *ConnectOptions) kubeconfigText(files []string) string {
-	name := o.Context
-	if name == "" {
-		rules := clientcmd.NewDefaultClientConfigLoadingRules()
-		rules.ExplicitPath = o.Kubeconfig
-		if raw, err := rules.Load(); err == nil {
-			name = raw.CurrentContext
-		}
-	}
-	text := "kubeconfig " + strings.Join(files, ", ")
-	if name != "" {
-		text += fmt.Sprintf(", context %q", name)
-	}
-	return text
 }
 
 // rootCause is the network error under the layers of a failed request
@@ -193,7 +134,7 @@ only write kubeguard makes; it needs the PolicyReport CRDs).
 
 Examples:
   kubeguard cluster
-  kubeguard cluster --context prod -n payments -o sarif --output prod.sarif
+  kubeguard cluster --context prod -n payments -o sarif --output-file prod.sarif
   kubeguard cluster --readiness
   kubeguard cluster -o policyreport | kubectl apply -f -
   kubeguard cluster --nodes --fail-on high   # needs nodes/proxy: see above
@@ -251,14 +192,14 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	if o.NodeTimeout <= 0 {
 		return fs.usageError(io, fmt.Errorf("invalid --node-timeout %s (want a positive duration)", o.NodeTimeout))
 	}
-	formats := []string{"text", "json", "sarif", "junit", "policyreport"}
+	formats := append(slices.Clone(report.Formats), "policyreport")
 	if o.Readiness {
 		formats = []string{"text", "json"}
 	}
-	if err := oneOf("format", o.Scan.Format, formats); err != nil {
+	if err := oneOf("output", o.Scan.Format, formats); err != nil {
 		return fs.usageError(io, err)
 	}
-	p, err := clusterPlan(o.Nodes, o.Scan.settings(lv, nil))
+	p, err := planFor(run.FrontCluster, o.Scan.settings(lv, nil))
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
@@ -321,19 +262,6 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	return code
 }
 
-// clusterPlan is the plan of kubeguard cluster: with --nodes, a
-// configuration may also name the node checks.
-func clusterPlan(nodes bool, s run.Settings) (*run.Plan, error) {
-	if !nodes {
-		return planFor(run.FrontCluster, s)
-	}
-	all, err := checks.All()
-	if err != nil {
-		return nil, err
-	}
-	return run.Configure(run.Checks(all, run.FrontCluster), append(slices.Clip(all), node.Metadata(node.Checks())...), s)
-}
-
 // scanNodes judges the control plane and kubelets (--nodes) and adds what
 // it found to the cluster's report.
 func scanNodes(ctx context.Context, o *ClusterOptions, col *cluster.Collector, clients *cluster.Clients, p *run.Plan, r *report.Report, io IO) {
@@ -362,7 +290,7 @@ func writeCluster(o *ClusterOptions, stdout io.Writer, res *run.ClusterResult) e
 		if o.Scan.Output != "" {
 			f, err := os.Create(o.Scan.Output)
 			if err != nil {
-				return fmt.Errorf("--output: %w", err)
+				return fmt.Errorf("--output-file: %w", err)
 			}
 			w, closeOut = f, f.Close
 		}
