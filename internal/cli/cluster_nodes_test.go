@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -84,5 +86,37 @@ func TestClusterNodesOptIn(t *testing.T) {
 	}
 	if !proxied {
 		t.Error("the kubelet's configuration was not asked through the node proxy")
+	}
+}
+
+// TestClusterNodesConfig: a configuration disables node checks and
+// overrides their severity under --nodes as under kubeguard node.
+func TestClusterNodesConfig(t *testing.T) {
+	s := clustertest.New(t, clustertest.Objects(t, mirrorFixture)...)
+	cfg := filepath.Join(t.TempDir(), ".kubeguard.yaml")
+	if err := os.WriteFile(cfg, []byte("checks:\n  disable: [apiserver-anonymous-auth]\n  severity:\n    apiserver-profiling: critical\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, out, stderr := runFake(t, s, "--nodes", "--config", cfg, "-o", "json")
+	var r struct {
+		Findings []finding.Finding `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var profiling bool
+	for _, f := range r.Findings {
+		if f.CheckID == "apiserver-anonymous-auth" {
+			t.Errorf("a disabled check reported: %s", f.Reason)
+		}
+		if f.CheckID == "apiserver-profiling" {
+			profiling = true
+			if f.Severity != finding.Critical {
+				t.Errorf("apiserver-profiling is %s, configured critical", f.Severity)
+			}
+		}
+	}
+	if !profiling {
+		t.Errorf("no apiserver-profiling finding:\n%s", out)
 	}
 }
