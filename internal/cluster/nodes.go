@@ -239,7 +239,10 @@ func refusal(code int, body []byte) string {
 	case code == http.StatusForbidden && fromServer:
 		return "forbidden by the API server: reading a kubelet's configuration needs get on nodes/proxy for kubeguard's identity (deploy/scanner/nodes-rbac.yaml)" + msg
 	case code == http.StatusForbidden:
-		return "the kubelet refused the API server (403): the API server's kubelet client identity (--kubelet-client-certificate) needs get on nodes/proxy from the kubelet's authorizer (kubeadm binds it to system:kubelet-api-admin)"
+		// The kubelet authorizes /configz as nodes/configz (with the
+		// KubeletFineGrainedAuthz gate) or nodes/proxy (pkg/kubelet/
+		// server/auth.go in k8s.io/kubernetes).
+		return "the kubelet refused the API server (403): the API server's kubelet client identity (--kubelet-client-certificate) needs get on nodes/configz or nodes/proxy from the kubelet's authorizer (kubeadm binds it to system:kubelet-api-admin)"
 	case code == http.StatusUnauthorized && fromServer:
 		return "the API server did not authenticate kubeguard (401)" + msg
 	case code == http.StatusUnauthorized:
