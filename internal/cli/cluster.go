@@ -16,6 +16,7 @@ import (
 
 	"github.com/kubeguard/kubeguard/internal/cluster"
 	"github.com/kubeguard/kubeguard/internal/config"
+	"github.com/kubeguard/kubeguard/internal/node"
 	"github.com/kubeguard/kubeguard/internal/report"
 	"github.com/kubeguard/kubeguard/internal/run"
 )
@@ -81,6 +82,11 @@ type ClusterOptions struct {
 	// Readiness prints the Pod Security readiness of each namespace
 	// instead of the findings.
 	Readiness bool
+	// Nodes also judges the control plane's static pods and every
+	// kubelet's running configuration with the checks of kubeguard node.
+	Nodes bool
+	// NodeTimeout bounds the read of each kubelet's configuration.
+	NodeTimeout time.Duration
 }
 
 const clusterUsage = `Usage: kubeguard cluster [flags]
@@ -103,6 +109,24 @@ code, and the pods that violate baseline and restricted: whether setting
 pod-security.kubernetes.io/enforce=restricted would let them be re-created.
 It ends the text report; --readiness prints only it (text or json).
 
+Nodes (--nodes, opt-in): also judges what runs the cluster with the checks
+of 'kubeguard node': the flags of kube-apiserver, kube-controller-manager,
+kube-scheduler and etcd, from the mirror pods of their static pods in
+kube-system (annotation kubernetes.io/config.mirror), and each kubelet's
+running configuration (defaults applied, flags merged), read through the
+API server's node proxy: GET /api/v1/nodes/NAME/proxy/configz, one node at a
+time. Findings name the Pod and its container's argument, or the Node and
+the configuration field. It needs list on nodes and get on nodes/proxy,
+which kubeguard's own RBAC analysis reports as risky: nodes/proxy also lets
+its holder run commands in every pod through the kubelet API. The scanner's
+ClusterRole (deploy/scanner) does not grant it; bind
+deploy/scanner/nodes-rbac.yaml to add it, knowingly. A node that cannot be
+read (NotReady, forbidden) is an error naming it, and the others are judged;
+-n does not narrow it: the control plane serves every namespace.
+The files the flags name (EncryptionConfiguration, audit policy,
+AuthorizationConfiguration, certificates) are on the nodes and are not
+judged this way: run 'kubeguard node' there (deploy/node-scanner).
+
 Output: the formats of scan, and policyreport: wgpolicyk8s.io/v1alpha2
 PolicyReports (one per namespace) and a ClusterPolicyReport as YAML.
 --write-reports also creates or updates those reports in the cluster (the
@@ -113,6 +137,7 @@ Examples:
   kubeguard cluster --context prod -n payments -o sarif --output-file prod.sarif
   kubeguard cluster --readiness
   kubeguard cluster -o policyreport | kubectl apply -f -
+  kubeguard cluster --nodes --fail-on high   # needs nodes/proxy: see above
 
 Exit status: 0 no finding at or above --fail-on, 1 such findings, 2 usage
 errors, an unreachable cluster, or objects that could not be read.
@@ -129,6 +154,8 @@ func clusterFlags(o *ClusterOptions) *flagSet {
 	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "check all namespaces (the default; as kubectl's -A)")
 	fs.BoolVar(&o.WriteReports, "write-reports", false, "create or update the PolicyReports in the cluster")
 	fs.BoolVar(&o.Readiness, "readiness", false, "print only the Pod Security readiness of each namespace")
+	fs.BoolVar(&o.Nodes, "nodes", false, "also judge the control plane's static pods and each kubelet's configuration (needs get on nodes/proxy, a risky permission: see above)")
+	fs.DurationVar(&o.NodeTimeout, "node-timeout", cluster.DefaultNodeTimeout, "with --nodes, give up on a kubelet that has not answered within this `duration`")
 	return fs
 }
 
@@ -158,6 +185,12 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	failOn, err := severityFlag("fail-on", o.Scan.FailOn)
 	if err != nil {
 		return fs.usageError(io, err)
+	}
+	if o.Nodes && o.Readiness {
+		return fs.usageError(io, errors.New("--nodes and --readiness exclude each other"))
+	}
+	if o.NodeTimeout <= 0 {
+		return fs.usageError(io, fmt.Errorf("invalid --node-timeout %s (want a positive duration)", o.NodeTimeout))
 	}
 	formats := append(slices.Clone(report.Formats), "policyreport")
 	if o.Readiness {
@@ -196,6 +229,9 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	for _, w := range res.Warnings {
 		fmt.Fprintf(io.Stderr, "kubeguard: warning: %v\n", w)
 	}
+	if o.Nodes {
+		scanNodes(ctx, &o, col, clients, p, r, io)
+	}
 	errw := errorsTo(o.Scan.Format, o.Scan.Output, io.Stdout, io.Stderr)
 	if o.Readiness {
 		errw = io.Stderr // the readiness table does not list them
@@ -224,6 +260,25 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 		code = ExitOK
 	}
 	return code
+}
+
+// scanNodes judges the control plane and kubelets (--nodes) and adds what
+// it found to the cluster's report.
+func scanNodes(ctx context.Context, o *ClusterOptions, col *cluster.Collector, clients *cluster.Clients, p *run.Plan, r *report.Report, io IO) {
+	cs := node.Checks()
+	if p.Filter != nil && p.Filter.Config != nil {
+		cs = slices.DeleteFunc(cs, func(c node.Check) bool { return p.Filter.Config.Disabled(c.ID) })
+	}
+	proxy := *clients.Proxy
+	proxy.Timeout = o.NodeTimeout
+	quiet := *col
+	quiet.Progress = nil
+	nr := run.ScanNodes(ctx, &quiet, &proxy, cs, p.Filter, time.Now())
+	for _, u := range nr.Unjudged {
+		fmt.Fprintf(io.Stderr, "kubeguard: warning: %s\n", u)
+	}
+	r.Checks = append(r.Checks, node.Metadata(cs)...)
+	nr.AddTo(r)
 }
 
 func writeCluster(o *ClusterOptions, stdout io.Writer, res *run.ClusterResult) error {

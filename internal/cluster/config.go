@@ -132,6 +132,9 @@ func (c Connection) Resolve() (cfg *rest.Config, target string, err error) {
 type Clients struct {
 	Dynamic  dynamic.Interface
 	Metadata metadata.Interface
+	// Proxy reads kubelets' configuration through the node proxy, for
+	// --nodes only.
+	Proxy *NodeProxy
 }
 
 // NewClients makes the clients of a configuration.
@@ -146,7 +149,11 @@ func NewClients(cfg *rest.Config) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metadata client: %w", err)
 	}
-	return &Clients{Dynamic: d, Metadata: m}, nil
+	p, err := NewNodeProxy(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Clients{Dynamic: d, Metadata: m, Proxy: p}, nil
 }
 
 // MetadataAccept is the only representation the metadata client asks for.
