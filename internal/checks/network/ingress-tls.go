@@ -20,10 +20,10 @@ var IngressTLS = check.Check{
 	Rationale: "The Kubernetes Ingress documentation secures an Ingress by naming, in spec.tls, the hosts to serve over TLS and " +
 		"the Secret holding their certificate; a host left out is served over plain HTTP, where credentials, session cookies " +
 		"and data cross the network in clear text and can be read or altered in transit.",
-	Remediation: "Serve every host over TLS, with a certificate Secret in the Ingress's namespace:\n" +
-		"  spec:\n    tls:\n    - hosts:\n      - shop.example.com\n      secretName: shop-example-com-tls\n" +
-		"    rules:\n    - host: shop.example.com\n      http:\n        paths:\n        - path: /\n          pathType: Prefix\n" +
-		"          backend:\n            service:\n              name: shop\n              port:\n                number: 80",
+	// Only spec.tls: the rules, backends included, stay as they are.
+	Remediation: "Serve every host over TLS: add the hosts of the rules to spec.tls, with a certificate Secret in the " +
+		"Ingress's namespace, and leave the rules as they are:\n" +
+		"  spec:\n    tls:\n    - hosts:\n      - shop.example.com\n      secretName: shop-example-com-tls",
 	DocURL: "https://kubernetes.io/docs/concepts/services-networking/ingress/#tls",
 	Kinds:  []string{ingressKind},
 	Run: func(p *check.Pass) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
+	"github.com/kubeguard/kubeguard/internal/object"
 	"github.com/kubeguard/kubeguard/internal/rbac"
 )
 
@@ -47,7 +48,7 @@ var TokenAutomount = check.Check{
 	Remediation: "Turn automounting off in the pod spec (or on the ServiceAccount, for every pod that uses it):\n" +
 		"  spec:\n    automountServiceAccountToken: false\n" +
 		"and where a container does call the API, give it alone a short-lived token, with the CA bundle and the namespace " +
-		"that client libraries read beside it:\n" + projectedToken,
+		"that client libraries read beside it:\n" + underSpec(object.Path{}.Key("spec"), projectedToken("app")),
 	DocURL: "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/#opt-out-of-api-credential-automounting",
 	Kinds:  []string{check.PodTemplates},
 	Scope:  check.ScopeInput,
@@ -105,11 +106,12 @@ var TokenAutomount = check.Check{
 			d.Reason = "token of a ServiceAccount granted risky permissions"
 			d.Detail = why + "; the input grants ServiceAccount " + saRef(p.Object.Ref.Namespace, name) + " API access, so the workload needs its token, " +
 				"which can " + describePowers(granted) + ": review those grants with kubeguard rbac risks"
-			d.Remediation = "Keep the token: the workload calls the API. Review the grants (kubeguard rbac risks), and when only " +
-				"one container calls the API, turn automounting off and mount the token in that container alone, with the CA " +
-				"bundle and the namespace beside it:\n  spec:\n    automountServiceAccountToken: false\n" + projectedToken
+			d.Remediation = fix(t, true)
 		case evident:
 			return // the install grants this ServiceAccount API access: the workload needs its token
+		}
+		if d.Remediation == "" {
+			d.Remediation = fix(t, false)
 		}
 		p.Report(d)
 	},
@@ -117,13 +119,56 @@ var TokenAutomount = check.Check{
 
 // projectedToken is a projected volume holding what automounting gives a
 // container: a token, the cluster's CA bundle and the namespace, at the
-// path client libraries read them from.
-const projectedToken = "  spec:\n    volumes:\n    - name: api-token\n      projected:\n        sources:\n" +
-	"        - serviceAccountToken:\n            path: token\n            expirationSeconds: 3600\n" +
-	"        - configMap:\n            name: kube-root-ca.crt\n            items:\n            - key: ca.crt\n              path: ca.crt\n" +
-	"        - downwardAPI:\n            items:\n            - path: namespace\n              fieldRef:\n                fieldPath: metadata.namespace\n" +
-	"    containers:\n    - name: app\n      volumeMounts:\n      - name: api-token\n" +
-	"        mountPath: /var/run/secrets/kubernetes.io/serviceaccount\n        readOnly: true"
+// path client libraries read them from. Its lines are at the pod spec's
+// level; container names the container that calls the API.
+func projectedToken(container string) string {
+	return "volumes:\n- name: api-token\n  projected:\n    sources:\n" +
+		"    - serviceAccountToken:\n        path: token\n        expirationSeconds: 3600\n" +
+		"    - configMap:\n        name: kube-root-ca.crt\n        items:\n        - key: ca.crt\n          path: ca.crt\n" +
+		"    - downwardAPI:\n        items:\n        - path: namespace\n          fieldRef:\n            fieldPath: metadata.namespace\n" +
+		"containers:\n- name: " + container + "\n  volumeMounts:\n  - name: api-token\n" +
+		"    mountPath: /var/run/secrets/kubernetes.io/serviceaccount\n    readOnly: true"
+}
+
+// underSpec writes lines (YAML at the pod spec's level) under the keys of
+// spec, where the object keeps its pod spec (spec of a Pod,
+// spec.template.spec of a Deployment), indented as a manifest is.
+func underSpec(spec object.Path, lines string) string {
+	var b strings.Builder
+	indent := "  "
+	for _, e := range spec {
+		b.WriteString(indent + e.Key + ":\n")
+		indent += "  "
+	}
+	for i, l := range strings.Split(lines, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(indent + l)
+	}
+	return b.String()
+}
+
+// fix is the finding's remediation for template t: turn automounting off
+// and, where a container calls the API, mount a token in it alone; the
+// snippets are written where t's object keeps its pod spec and name its
+// first container.
+func fix(t *object.PodTemplate, keep bool) string {
+	container := "app"
+	if cs := t.Containers(); len(cs) > 0 && cs[0].Name != "" {
+		container = cs[0].Name
+	}
+	off := underSpec(t.SpecPath(), "automountServiceAccountToken: false")
+	mount := underSpec(t.SpecPath(), projectedToken(container))
+	if keep {
+		return "Keep the token: the workload calls the API. Review the grants (kubeguard rbac risks), and when only " +
+			"one container calls the API, turn automounting off and mount the token in that container alone, with the CA " +
+			"bundle and the namespace beside it:\n" + underSpec(t.SpecPath(), "automountServiceAccountToken: false\n"+projectedToken(container))
+	}
+	return "Turn automounting off in the pod spec (or on the ServiceAccount, for every pod that uses it):\n" + off +
+		"\nand where a container does call the API, give it alone a short-lived token, with the CA bundle and the namespace " +
+		"that client libraries read beside it:\n" + mount
+}
 
 // maxPowers bounds the permissions a finding names.
 const maxPowers = 4

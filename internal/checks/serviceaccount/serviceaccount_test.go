@@ -160,3 +160,55 @@ func TestTokenAutomountNoRBACDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenAutomountFixFitsObject: the fix is written where the object
+// keeps its pod spec (spec.template.spec of a Deployment, deeper for a
+// CronJob) and names the object's own container, so that applying it as
+// written fixes the object.
+func TestTokenAutomountFixFitsObject(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "in.yaml")
+	const in = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: storefront, image: shop/web:1.0}]
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: report, namespace: shop}
+spec:
+  schedule: "@daily"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: reporter, image: shop/report:1.0}]
+`
+	if err := os.WriteFile(path, []byte(in), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := checktest.Scan(path, []check.Check{serviceaccount.TokenAutomount}, checktest.DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"web":    {"  spec:\n    template:\n      spec:\n        automountServiceAccountToken: false\n", "- name: storefront\n"},
+		"report": {"  spec:\n    jobTemplate:\n      spec:\n        template:\n          spec:\n            automountServiceAccountToken: false\n", "- name: reporter\n"},
+	}
+	for _, f := range got {
+		for _, s := range want[f.Object.Name] {
+			if !strings.Contains(f.Remediation, s) {
+				t.Errorf("%s: fix lacks %q:\n%s", f.Object.Name, s, f.Remediation)
+			}
+		}
+		delete(want, f.Object.Name)
+	}
+	if len(want) > 0 {
+		t.Errorf("no finding for %v", want)
+	}
+}
