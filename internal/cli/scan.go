@@ -152,9 +152,19 @@ func runScan(ctx context.Context, args []string, io IO) int {
 		return ExitError
 	}
 	defer run.CollectAt(run.ScanGCPercent)()
+	if err := manifest.CheckExclude(o.Exclude); err != nil {
+		return fs.usageError(io, fmt.Errorf("--exclude: %w", err))
+	}
 	src := &manifest.Source{Paths: o.Paths, Stdin: io.Stdin, Exclude: slices.Concat(o.Exclude, p.Exclude)}
 	if code, stop := sayCharts(src, io.Stderr); stop {
 		return code
+	}
+	for _, g := range src.Unmatched {
+		// The configuration's exclude: list serves many scans, and need
+		// not match in each; a flag is meant for this one.
+		if slices.Contains(o.Exclude, g) {
+			fmt.Fprintf(io.Stderr, "kubeguard: warning: --exclude %q matched no path under %s\n", g, strings.Join(quoted(o.Paths), ", "))
+		}
 	}
 	sum, err := scanTo(ctx, src, p, o.Workers, out, w, errorsTo(o.Format, o.Output, io.Stdout, io.Stderr))
 	if cerr := closeOut(); err == nil {

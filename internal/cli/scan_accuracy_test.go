@@ -375,6 +375,19 @@ func TestScanExcludeAndCharts(t *testing.T) {
 		t.Errorf("the chart is not said to be one, with how to scan it: %q", stderr)
 	}
 
+	// An exclusion written as the path the user typed (dir/vendor), not
+	// relative to the directory scanned, excludes too.
+	if _, files, _ := objects("--exclude", filepath.Join(dir, "vendor"), "--exclude", filepath.Join(dir, "envs", "staging")+"/", dir); len(files) != 1 {
+		t.Errorf("--exclude DIR/vendor: findings in %v, want app.yaml only", files)
+	}
+	// One that matches nothing is said; one that cannot match is refused.
+	if _, _, stderr := objects("--exclude", "vendr", dir); !strings.Contains(stderr, `--exclude "vendr" matched no path`) {
+		t.Errorf("a mistyped --exclude is not warned of: %q", stderr)
+	}
+	if code, _, stderr := runCLI([]string{"scan", "--exclude", "[", dir}, ""); code != ExitError || !strings.Contains(stderr, `invalid exclude pattern "["`) {
+		t.Errorf("--exclude [: exit %d, %q", code, stderr)
+	}
+
 	writeFile(t, dir, ".kubeguard.yaml", "exclude: [vendor, \"*/staging\"]\n")
 	if _, files, _ := objects(dir); len(files) != 1 {
 		t.Errorf("exclude: in .kubeguard.yaml: findings in %v, want app.yaml only", files)

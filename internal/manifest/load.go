@@ -39,6 +39,10 @@ type Source struct {
 	// its last element (vendor, charts/*/templates, *.test.yaml). A
 	// directory matched is skipped whole. Paths named explicitly are read.
 	Exclude []string
+	// Unmatched are the globs of Exclude that matched no path of a walk:
+	// a mistyped exclusion excludes nothing, which the user must hear of.
+	// Set by Files.
+	Unmatched []string
 	// Charts are the Helm chart directories (a Chart.yaml beside a
 	// templates directory) the walk skipped: their templates are not
 	// manifests until rendered. Set by Files.
@@ -94,6 +98,7 @@ func (s *Source) Files() ([]string, []finding.InputError) {
 			}
 		}
 	}
+	matched, walked := map[string]bool{}, false
 	for _, p := range s.Paths {
 		if p == "-" {
 			add(StdinName)
@@ -108,6 +113,7 @@ func (s *Source) Files() ([]string, []finding.InputError) {
 			add(p)
 			continue
 		}
+		walked = true
 		var found []string
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -126,7 +132,7 @@ func (s *Source) Files() ([]string, []finding.InputError) {
 				s.Charts = append(s.Charts, path)
 				return filepath.SkipDir
 			}
-			if path != p && excluded(s.Exclude, p, path) {
+			if path != p && excluded(s.Exclude, p, path, matched) {
 				if d.IsDir() {
 					return filepath.SkipDir
 				}
@@ -165,6 +171,13 @@ func (s *Source) Files() ([]string, []finding.InputError) {
 		slices.Sort(found)
 		add(found...)
 	}
+	if walked {
+		for _, g := range s.Exclude {
+			if !matched[g] {
+				s.Unmatched = append(s.Unmatched, g)
+			}
+		}
+	}
 	s.files, s.walkErrs = files, errs
 	return files, errs
 }
@@ -181,7 +194,11 @@ func isChart(dir string) bool {
 
 // excluded reports whether path, met walking root, matches a glob of
 // globs, relative to root or by its last element.
-func excluded(globs []string, root, path string) bool {
+// excluded reports whether a glob matches path, found walking root: its
+// path relative to root, its path as the walk wrote it (root included, as
+// the user typed root), or its last element. It marks the globs that
+// match in matched.
+func excluded(globs []string, root, path string, matched map[string]bool) bool {
 	if len(globs) == 0 {
 		return false
 	}
@@ -189,17 +206,28 @@ func excluded(globs []string, root, path string) bool {
 	if err != nil {
 		rel = path
 	}
-	rel, base := filepath.ToSlash(rel), filepath.Base(path)
+	rel, full, base := filepath.ToSlash(rel), filepath.ToSlash(filepath.Clean(path)), filepath.Base(path)
 	for _, g := range globs {
-		g = strings.TrimSuffix(filepath.ToSlash(g), "/")
-		if ok, _ := pathpkg.Match(g, rel); ok {
-			return true
-		}
-		if ok, _ := pathpkg.Match(g, base); ok {
-			return true
+		pat := pathpkg.Clean(strings.TrimSuffix(filepath.ToSlash(g), "/"))
+		for _, name := range []string{rel, full, base} {
+			if ok, _ := pathpkg.Match(pat, name); ok {
+				matched[g] = true
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// CheckExclude refuses a glob path.Match cannot use: a pattern that is
+// malformed would match nothing, silently.
+func CheckExclude(globs []string) error {
+	for _, g := range globs {
+		if _, err := pathpkg.Match(filepath.ToSlash(g), ""); err != nil {
+			return fmt.Errorf("invalid exclude pattern %q: %w", g, err)
+		}
+	}
+	return nil
 }
 
 // irregular names what a walked entry is instead of a regular file.
