@@ -335,13 +335,14 @@ func (p *Policy) Lint() []finding.Finding {
 	execMiss, rbacMiss := misses{}, misses{}
 	s.each(func(r *Request) {
 		d := p.Evaluate(r)
-		if d.Rule >= 0 {
-			decides[d.Rule] = true
+		rule := d.Rule - 1 // an index; -1 when no rule matches
+		if rule >= 0 {
+			decides[rule] = true
 		}
-		if slices.Contains(d.Stages, StageRequestReceived) && !slices.Contains(received, d.Rule) {
-			received = append(received, d.Rule)
+		if slices.Contains(d.Stages, StageRequestReceived) && !slices.Contains(received, rule) {
+			received = append(received, rule)
 		}
-		if d.Rule < 0 && r.User == probeUser && len(r.Groups) == 0 {
+		if rule < 0 && r.User == probeUser && len(r.Groups) == 0 {
 			once(key{PolicyNoCatchAll.ID, -1, ""}, func() {
 				add(PolicyNoCatchAll, p.Line, PolicyNoCatchAll.Severity, "requests no rule matches are not logged: for example "+show(r), "")
 			})
@@ -370,10 +371,10 @@ func (p *Policy) Lint() []finding.Finding {
 			if sv.sub != "" {
 				res += "/" + sv.sub
 			}
-			once(key{PolicySensitiveBody.ID, d.Rule, res}, func() {
-				add(PolicySensitiveBody, lineOf(d.Rule), sv.severity,
+			once(key{PolicySensitiveBody.ID, rule, res}, func() {
+				add(PolicySensitiveBody, lineOf(rule), sv.severity,
 					fmt.Sprintf("%s are logged with their %s bodies, which hold %s", res, body, sv.why),
-					fmt.Sprintf("for example %s: %s at %s", show(r), ruleName(d.Rule), d.Level))
+					fmt.Sprintf("for example %s: %s at %s", show(r), ruleName(rule), d.Level))
 			})
 		}
 		if d.Level != LevelNone {
@@ -382,9 +383,9 @@ func (p *Policy) Lint() []finding.Finding {
 		switch {
 		case r.APIGroup == "" && r.Resource == "pods" && slices.Contains([]string{"exec", "attach", "portforward"}, r.Subresource) && (r.Verb == "create" || r.Verb == "get"),
 			r.APIGroup == "" && r.Resource == "pods" && r.Subresource == "ephemeralcontainers" && (r.Verb == "update" || r.Verb == "patch"):
-			execMiss.add(d.Rule, "pods/"+r.Subresource, r)
+			execMiss.add(rule, "pods/"+r.Subresource, r)
 		case r.APIGroup == "rbac.authorization.k8s.io" && r.Subresource == "" && slices.Contains([]string{"roles", "rolebindings", "clusterroles", "clusterrolebindings"}, r.Resource) && slices.Contains([]string{"create", "update", "patch", "delete", "deletecollection"}, r.Verb):
-			rbacMiss.add(d.Rule, r.Resource, r)
+			rbacMiss.add(rule, r.Resource, r)
 		}
 	})
 	if len(received) > 0 {
@@ -420,7 +421,7 @@ func (p *Policy) Lint() []finding.Finding {
 					continue
 				}
 				if decided == -2 {
-					decided = p.Evaluate(r).Rule
+					decided = p.Evaluate(r).Rule - 1
 				}
 				if !slices.Contains(shadowers[i], decided) {
 					shadowers[i] = append(shadowers[i], decided)

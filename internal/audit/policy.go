@@ -224,7 +224,8 @@ type Decision struct {
 	// Stages are the stages an event is written for, in order; none at
 	// level None.
 	Stages []string `json:"stages"`
-	// Rule is the deciding rule's index, or -1 when no rule matches and
+	// Rule is the deciding rule's number, counted from 1 as the policy's
+	// findings and --explain's text count them; 0 when no rule matches and
 	// the server's default (None) applies.
 	Rule int `json:"rule"`
 	// Line is the deciding rule's line.
@@ -237,9 +238,10 @@ type Decision struct {
 func (p *Policy) Evaluate(r *Request) Decision {
 	attrs := r.attributes()
 	cfg := p.full.EvaluatePolicyRule(&attrs)
-	d := Decision{Level: string(cfg.Level), Rule: p.decider(&attrs), OmitManagedFields: cfg.OmitManagedFields}
-	if d.Rule >= 0 {
-		d.Line = p.Rules[d.Rule].Line
+	i := p.decider(&attrs)
+	d := Decision{Level: string(cfg.Level), Rule: i + 1, OmitManagedFields: cfg.OmitManagedFields}
+	if i >= 0 {
+		d.Line = p.Rules[i].Line
 	}
 	if cfg.Level == auditinternal.LevelNone {
 		d.Stages = []string{}

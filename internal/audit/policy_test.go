@@ -111,12 +111,12 @@ func TestEvaluate(t *testing.T) {
 		req  Request
 		want Decision
 	}{
-		{Request{User: "system:kube-proxy", Verb: "watch", Resource: "endpoints"}, Decision{Level: "None", Stages: []string{}, Rule: 0, Line: 6}},
-		{Request{User: "system:kube-proxy", Verb: "list", Resource: "endpoints"}, Decision{Level: "Metadata", Stages: []string{"ResponseComplete"}, Rule: 6, Line: 32}},
-		{Request{User: "alice", Verb: "get", Resource: "secrets", Namespace: "a", Name: "s"}, Decision{Level: "Metadata", Stages: []string{"ResponseComplete"}, Rule: 2, Line: 14}},
-		{Request{User: "alice", Verb: "create", Resource: "pods", Subresource: "exec", Namespace: "a", Name: "p"}, Decision{Level: "Request", Stages: []string{"ResponseStarted", "ResponseComplete"}, Rule: 4, Line: 24}},
-		{Request{User: "alice", Verb: "watch", APIGroup: "apps", Resource: "deployments", Namespace: "a"}, Decision{Level: "RequestResponse", Stages: []string{"ResponseStarted", "ResponseComplete"}, Rule: 5, Line: 28}},
-		{Request{User: "alice", Verb: "get", Path: "/healthz/etcd"}, Decision{Level: "None", Stages: []string{}, Rule: 1, Line: 12}},
+		{Request{User: "system:kube-proxy", Verb: "watch", Resource: "endpoints"}, Decision{Level: "None", Stages: []string{}, Rule: 1, Line: 6}},
+		{Request{User: "system:kube-proxy", Verb: "list", Resource: "endpoints"}, Decision{Level: "Metadata", Stages: []string{"ResponseComplete"}, Rule: 7, Line: 32}},
+		{Request{User: "alice", Verb: "get", Resource: "secrets", Namespace: "a", Name: "s"}, Decision{Level: "Metadata", Stages: []string{"ResponseComplete"}, Rule: 3, Line: 14}},
+		{Request{User: "alice", Verb: "create", Resource: "pods", Subresource: "exec", Namespace: "a", Name: "p"}, Decision{Level: "Request", Stages: []string{"ResponseStarted", "ResponseComplete"}, Rule: 5, Line: 24}},
+		{Request{User: "alice", Verb: "watch", APIGroup: "apps", Resource: "deployments", Namespace: "a"}, Decision{Level: "RequestResponse", Stages: []string{"ResponseStarted", "ResponseComplete"}, Rule: 6, Line: 28}},
+		{Request{User: "alice", Verb: "get", Path: "/healthz/etcd"}, Decision{Level: "None", Stages: []string{}, Rule: 2, Line: 12}},
 	} {
 		t.Run(tc.req.String(), func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, p.Evaluate(&tc.req)); diff != "" {
@@ -132,12 +132,12 @@ func TestEvaluateDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := p.Evaluate(&Request{User: "alice", Verb: "get", Resource: "pods"})
-	if d.Level != LevelNone || d.Rule != -1 {
+	if d.Level != LevelNone || d.Rule != 0 {
 		t.Fatalf("got %+v, want the default None", d)
 	}
 	d = p.Evaluate(&Request{User: "bob", Verb: "get", Resource: "pods"})
-	if d.Level != LevelMetadata || d.Rule != 0 || !slices.Equal(d.Stages, []string{StageRequestReceived, StageResponseComplete}) {
-		t.Fatalf("got %+v, want rule 0 at Metadata with RequestReceived", d)
+	if d.Level != LevelMetadata || d.Rule != 1 || !slices.Equal(d.Stages, []string{StageRequestReceived, StageResponseComplete}) {
+		t.Fatalf("got %+v, want rule 1 at Metadata with RequestReceived", d)
 	}
 }
 
@@ -199,7 +199,7 @@ func FuzzLoadPolicy(f *testing.F) {
 			}
 		}
 		r := Request{User: "u", Verb: "get", Resource: "pods", Namespace: "n"}
-		if d := p.Evaluate(&r); d.Rule >= len(p.Rules) {
+		if d := p.Evaluate(&r); d.Rule < 0 || d.Rule > len(p.Rules) {
 			t.Fatalf("rule %d of %d", d.Rule, len(p.Rules))
 		}
 	})

@@ -211,10 +211,10 @@ func explain(io IO, p *audit.Policy, r *audit.Request, format string) int {
 	} else {
 		fmt.Fprintf(io.Stdout, "stages:  %s\n", strings.Join(d.Stages, ", "))
 	}
-	if d.Rule < 0 {
+	if d.Rule == 0 {
 		fmt.Fprintln(io.Stdout, "rule:    none matches; the API server's default level None applies")
 	} else {
-		fmt.Fprintf(io.Stdout, "rule:    %d (%s:%d)\n", d.Rule+1, p.File, d.Line)
+		fmt.Fprintf(io.Stdout, "rule:    %d (%s:%d)\n", d.Rule, p.File, d.Line)
 	}
 	return ExitOK
 }

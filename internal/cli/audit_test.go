@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -60,8 +61,18 @@ func TestAuditPolicyExplainJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &d); err != nil {
 		t.Fatal(err)
 	}
-	if d.Level != "RequestResponse" || d.Rule != 5 || strings.Join(d.Stages, ",") != "ResponseStarted,ResponseComplete" {
+	// good.yaml's sixth rule (line 28), as the text and the findings
+	// number it.
+	if d.Level != "RequestResponse" || d.Rule != 6 || strings.Join(d.Stages, ",") != "ResponseStarted,ResponseComplete" {
 		t.Fatalf("got %+v", d)
+	}
+	_, text, _ := runCLI([]string{"audit", "policy", "../audit/testdata/policy/good.yaml", "--explain", "watch", "deployments", "--namespace", "a"}, "")
+	if want := fmt.Sprintf("rule:    %d (", d.Rule); !strings.Contains(text, want) {
+		t.Errorf("text and JSON number the rule differently: JSON %d, text:\n%s", d.Rule, text)
+	}
+	code, stdout, _ = runCLI([]string{"audit", "policy", "-", "--explain", "-o", "json", "get", "pods"}, "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  users: [bob]\n")
+	if code != ExitOK || !strings.Contains(stdout, `"rule": 0`) {
+		t.Errorf("no rule matching: want rule 0, got %s", stdout)
 	}
 }
 
