@@ -33,7 +33,7 @@ var (
 	PolicyWrongGroup = check.Check{
 		ID: "audit-policy-wrong-group", Title: "Audit policy names a resource under a group that does not serve it", Severity: finding.Medium, Category: Category, Scope: check.ScopeAudit,
 		Rationale:   "A rule matches a resource only under the group named with it; a built-in resource under another built-in group (deployments under the core group \"\") never matches, and its requests fall through to later rules.",
-		Remediation: "Name the resource under the group that serves it (deployments under apps).",
+		Remediation: "Name the resource under the group that serves it (each finding says which).",
 		DocURL:      auditDoc + "#audit-policy",
 	}
 	PolicyNoCatchAll = check.Check{
@@ -288,16 +288,20 @@ func (s *probeSpace) each(f func(r *Request)) {
 // server's evaluator.
 func (p *Policy) Lint() []finding.Finding {
 	var out []finding.Finding
-	add := func(c check.Check, line int, sev finding.Severity, reason, detail string) {
+	add := func(c check.Check, line int, sev finding.Severity, reason, detail string, fix ...string) {
+		remediation := c.Remediation
+		if len(fix) > 0 {
+			remediation = fix[0] // the finding's own, more precise than the check's
+		}
 		out = append(out, finding.Finding{
 			CheckID: c.ID, Title: c.Title, Severity: sev, Category: c.Category,
 			Object:   p.ref(),
 			Location: finding.Location{File: p.File, Line: max(line, 1)},
-			Reason:   reason, Detail: detail, Remediation: c.Remediation, DocURL: c.DocURL,
+			Reason:   reason, Detail: detail, Remediation: remediation, DocURL: c.DocURL,
 		})
 	}
-	if p.Lenient != "" {
-		add(PolicyLenient, p.Line, PolicyLenient.Severity, "the API server decodes this policy leniently, ignoring: "+p.Lenient, "")
+	for _, fp := range p.Lenient {
+		add(PolicyLenient, fp.Line, PolicyLenient.Severity, "the API server ignores this (it decodes the policy leniently and only warns): "+fp.Message, "")
 	}
 	p.lintWrongGroup(add)
 	s := p.space()
@@ -514,7 +518,7 @@ func show(r *Request) string {
 	return s
 }
 
-func (p *Policy) lintWrongGroup(add func(check.Check, int, finding.Severity, string, string)) {
+func (p *Policy) lintWrongGroup(add func(check.Check, int, finding.Severity, string, string, ...string)) {
 	for i := range p.Rules {
 		rule := &p.Rules[i]
 		for j, gr := range rule.r.Resources {
@@ -534,9 +538,14 @@ func (p *Policy) lintWrongGroup(add func(check.Check, int, finding.Severity, str
 				want := make([]string, len(groups))
 				for k, g := range groups {
 					want[k] = fmt.Sprintf("%q", g)
+					if g == "" {
+						want[k] += " (the core group)"
+					}
 				}
+				served := strings.Join(want, " or ")
 				add(PolicyWrongGroup, line, PolicyWrongGroup.Severity,
-					fmt.Sprintf("rule %d names %s under group %q, which does not serve it; it never matches (served by %s)", i+1, name, gr.Group, strings.Join(want, ", ")), "")
+					fmt.Sprintf("rule %d names %s under group %q, which does not serve it; it never matches (served by %s)", i+1, name, gr.Group, served), "",
+					fmt.Sprintf("Name %s under the group that serves it: group %s.", name, served))
 			}
 		}
 	}
@@ -557,7 +566,7 @@ func attackerIdentity(name string) bool {
 // lintNoneBroad reports a None rule that, for the namespace or identity it
 // names, matches requests of every kind: reading Secrets, exec, RBAC
 // writes and a resource nobody names.
-func (p *Policy) lintNoneBroad(i int, add func(check.Check, int, finding.Severity, string, string)) bool {
+func (p *Policy) lintNoneBroad(i int, add func(check.Check, int, finding.Severity, string, string, ...string)) bool {
 	r := &p.Rules[i].r
 	id := Request{User: probeUser}
 	if len(r.Users) > 0 {

@@ -84,15 +84,32 @@ func TestLoadPolicyRefused(t *testing.T) {
 	}{
 		{"bad level", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Everything\n", "p.yaml:4:"},
 		{"no rules", "apiVersion: audit.k8s.io/v1\nkind: Policy\n", "no rules"},
-		{"wrong version", "apiVersion: audit.k8s.io/v1beta1\nkind: Policy\nrules:\n- level: Metadata\n", "p.yaml:2:"},
+		{"wrong version", "apiVersion: audit.k8s.io/v1beta1\nkind: Policy\nrules:\n- level: Metadata\n", "p.yaml:1:"},
 		{"bad stage", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  omitStages: [Whenever]\n", "p.yaml:5:"},
 		{"resource and url", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  nonResourceURLs: [/x]\n  resources: [{group: \"\"}]\n", "p.yaml:"},
 		{"not yaml", "{", "p.yaml"},
+		// Said in the policy's terms: the outside review's p6.yaml.
+		{"v1beta1", "apiVersion: audit.k8s.io/v1beta1\nkind: Policy\nrules:\n- level: Metadata\n", "p.yaml:1: apiVersion audit.k8s.io/v1beta1 is no longer read: the API server reads only audit.k8s.io/v1"},
+		{"v1alpha1", "kind: Policy\napiVersion: audit.k8s.io/v1alpha1\nrules:\n- level: Metadata\n", "p.yaml:2: apiVersion audit.k8s.io/v1alpha1 is no longer read"},
+		{"other kind", "apiVersion: v1\nkind: Pod\n", `p.yaml:2: kind "Pod" is not an audit policy`},
+		{"no apiVersion", "kind: Policy\nrules:\n- level: None\n", "p.yaml:1: no apiVersion"},
+		{"no kind", "apiVersion: audit.k8s.io/v1\nrules:\n- level: None\n", "p.yaml:1: no kind"},
+		{"empty", "", "p.yaml:1: not an audit policy"},
+		{"list", "- level: None\n", "p.yaml:1: not an audit policy"},
+		{"rules not a list", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: x\n", "p.yaml:3: rules is a string where a list of mappings is wanted"},
+		{"users not a list", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n- level: None\n  users: alice\n", "p.yaml:6: rules[1].users is a string where a list of strings is wanted"},
+		{"level not a string", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: [None]\n", "p.yaml:4: rules[0].level is a list where a string is wanted"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := LoadPolicy("p.yaml", []byte(tc.policy))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+			// No Go internals: the decoder's scheme, struct or type names.
+			for _, internal := range []string{"scheme", "Go struct", ".go:", "__internal", "v1.Policy"} {
+				if strings.Contains(err.Error(), internal) {
+					t.Errorf("error %q shows %q", err, internal)
+				}
 			}
 		})
 	}
@@ -176,6 +193,37 @@ func TestLintBoundedPairs(t *testing.T) {
 	fs := p.Lint()
 	if len(fs) == 0 || !strings.Contains(fs[len(fs)-1].Reason, "too many") {
 		t.Fatalf("want a too-large finding, got %+v", fs)
+	}
+}
+
+// TestLintWrongGroupFix: the fix names the group of the resource found,
+// not the check's example (the outside review's pol2.yaml names pods under
+// apps).
+func TestLintWrongGroupFix(t *testing.T) {
+	p, err := LoadPolicy("p.yaml", []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: None\n  resources:\n  - group: apps\n    resources: [pods]\n  - group: \"\"\n    resources: [deployments, jobs]\n- level: Metadata\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"pods":        `Name pods under the group that serves it: group "" (the core group).`,
+		"deployments": `Name deployments under the group that serves it: group "apps".`,
+		"jobs":        `Name jobs under the group that serves it: group "batch".`,
+	}
+	for _, f := range p.Lint() {
+		if f.CheckID != PolicyWrongGroup.ID {
+			continue
+		}
+		for res, fix := range want {
+			if strings.Contains(f.Reason, "names "+res+" ") {
+				if f.Remediation != fix {
+					t.Errorf("%s: fix %q, want %q", res, f.Remediation, fix)
+				}
+				delete(want, res)
+			}
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no wrong-group finding for %v", want)
 	}
 }
 

@@ -291,12 +291,8 @@ func runAuditLog(ctx context.Context, args []string, io IO) int {
 	if err != nil {
 		return fs.usageError(io, err)
 	}
-	var filter audit.Filter
-	now := time.Now()
-	if filter.Since, err = auditTime("since", o.Since, now); err != nil {
-		return fs.usageError(io, err)
-	}
-	if filter.Until, err = auditTime("until", o.Until, now); err != nil {
+	filter, err := auditFilter(o.Since, o.Until, time.Now())
+	if err != nil {
 		return fs.usageError(io, err)
 	}
 	out, w, closeOut, err := openOutput(o.Format, o.Output, false, io.Stdout)
@@ -346,6 +342,23 @@ func readAuditLog(file string, stdin io.Reader, filter audit.Filter, h audit.Han
 	}
 	errs, err := audit.ReadLog(file, f, filter, h)
 	return file, errs, err
+}
+
+// auditFilter parses --since and --until. A window that ends before it
+// starts would read nothing, and pass a gate on nothing: it is refused.
+func auditFilter(since, until string, now time.Time) (audit.Filter, error) {
+	var f audit.Filter
+	var err error
+	if f.Since, err = auditTime("since", since, now); err != nil {
+		return f, err
+	}
+	if f.Until, err = auditTime("until", until, now); err != nil {
+		return f, err
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		return f, fmt.Errorf("--since %s is not before --until %s: no event can be in that window", f.Since.UTC().Format(time.RFC3339), f.Until.UTC().Format(time.RFC3339))
+	}
+	return f, nil
 }
 
 // auditTime parses --since/--until: RFC 3339, or a duration before now.
@@ -443,13 +456,8 @@ func runAuditRBAC(ctx context.Context, args []string, io IO) int {
 	if stdinUsers > 1 {
 		return fs.usageError(io, fmt.Errorf("standard input (-) can be read once"))
 	}
-	var filter audit.Filter
-	var err error
-	now := time.Now()
-	if filter.Since, err = auditTime("since", o.Since, now); err != nil {
-		return fs.usageError(io, err)
-	}
-	if filter.Until, err = auditTime("until", o.Until, now); err != nil {
+	filter, err := auditFilter(o.Since, o.Until, time.Now())
+	if err != nil {
 		return fs.usageError(io, err)
 	}
 	rec := &audit.Recorder{User: o.User, IncludeDenied: o.IncludeDenied}

@@ -104,6 +104,9 @@ func TestAuditLog(t *testing.T) {
 		{"until excludes", []string{"audit", "log", "--until", "2026-12-06T09:00:00Z", "-"}, exec, ExitOK, nil, ""},
 		{"since includes", []string{"audit", "log", "--since", "2026-12-06T09:00:00Z", "-"}, exec, ExitFindings, nil, ""},
 		{"bad since", []string{"audit", "log", "--since", "yesterday", "-"}, exec, ExitError, nil, "invalid --since"},
+		{"since after until", []string{"audit", "log", "--since", "2026-12-06T11:00:00Z", "--until", "2026-12-06T09:00:00Z", "-"}, exec, ExitError, nil, "--since 2026-12-06T11:00:00Z is not before --until 2026-12-06T09:00:00Z"},
+		{"since equals until", []string{"audit", "log", "--since", "1h", "--until", "1h", "-"}, exec, ExitError, nil, "is not before --until"},
+		{"rbac since after until", []string{"audit", "rbac", "--user", "alice", "--since", "1h", "--until", "2h", "-"}, exec, ExitError, nil, "is not before --until"},
 		{"no files", []string{"audit", "log"}, "", ExitError, nil, "no log files"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
