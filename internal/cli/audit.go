@@ -472,6 +472,22 @@ func runAuditRBAC(ctx context.Context, args []string, io IO) int {
 			failed = true
 		}
 	}
+	if rec.Seen() == 0 && !failed {
+		// A misspelt name would otherwise print "nothing to allow" and
+		// pass, as if the identity needed no role.
+		where := "the logs"
+		if o.Since != "" || o.Until != "" {
+			where += " between --since and --until"
+		}
+		msg := fmt.Sprintf("no request of %q in %s", o.User, where)
+		if near := closestUser(o.User, rec.Users()); near != "" {
+			msg += fmt.Sprintf("; the closest user seen is %q", near)
+		} else {
+			msg += "; no request of any user was read"
+		}
+		fmt.Fprintf(io.Stderr, "kubeguard audit rbac: %s\n", msg)
+		return ExitError
+	}
 	reqs := rec.Requests()
 	if len(o.Existing) > 0 {
 		in, err := loadRBAC(ctx, &RBACOptions{Files: o.Existing}, io.Stdin, io.Stderr)
@@ -517,6 +533,21 @@ func runAuditRBAC(ctx context.Context, args []string, io IO) int {
 		return ExitError
 	}
 	return ExitOK
+}
+
+// closestUser is the user name nearest to name by edit distance (the
+// first in order among equals), "" when there is none.
+func closestUser(name string, users []string) string {
+	best, bestD := "", -1
+	for _, u := range users {
+		if len(u) > 256 {
+			continue // a name that long is no one's typo, and costly to compare
+		}
+		if d := editDistance(name, u); bestD < 0 || d < bestD {
+			best, bestD = u, d
+		}
+	}
+	return best
 }
 
 // stripCreationTimestamp drops the null creationTimestamp typed objects

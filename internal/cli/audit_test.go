@@ -173,3 +173,33 @@ subjects: [{kind: ServiceAccount, name: deployer, namespace: ci}]
 		t.Errorf("no identity: exit %d", code)
 	}
 }
+
+// TestAuditRBACUnknownUser: a user the log does not hold is an error
+// naming the closest one seen, not "nothing to allow" and exit 0 (the
+// outside review's audit rbac --user nobody).
+func TestAuditRBACUnknownUser(t *testing.T) {
+	log := auditLine("1", "dev", "get", "pods", "", "a", "p1", 200) +
+		auditLine("2", "system:serviceaccount:ci:deployer", "list", "pods", "", "a", "", 200) +
+		auditLine("3", "denied-only", "list", "secrets", "", "a", "", 403)
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"absent user", []string{"--user", "nobody"}, ExitError, `no request of "nobody" in the logs; the closest user seen is "dev"`},
+		{"typo", []string{"--user", "deb"}, ExitError, `the closest user seen is "dev"`},
+		{"absent service account", []string{"--serviceaccount", "ci/deploy"}, ExitError, `the closest user seen is "system:serviceaccount:ci:deployer"`},
+		{"absent in the window", []string{"--user", "dev", "--until", "2026-12-06T09:00:00Z"}, ExitError, "between --since and --until"},
+		{"present", []string{"--user", "dev"}, ExitOK, ""},
+		// In the log, but nothing allowed: nothing to grant is the answer.
+		{"only refused", []string{"--user", "denied-only"}, ExitOK, "no requests of denied-only to allow"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLI(append(append([]string{"audit", "rbac"}, tc.args...), "-"), log)
+			if code != tc.code || !strings.Contains(stderr, tc.stderr) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", code, stderr, tc.code, tc.stderr)
+			}
+		})
+	}
+}
