@@ -227,6 +227,8 @@ type AuditLogOptions struct {
 	SecretWindow           time.Duration
 	Routine                []string
 	Learn                  time.Duration
+	// AllowEmpty accepts logs without any event (in the window).
+	AllowEmpty bool
 }
 
 const auditLogUsage = `Usage: kubeguard audit log [flags] FILE...
@@ -265,7 +267,8 @@ Examples:
 
 Exit status: 0 no finding at or above --fail-on, 1 such findings,
 2 usage errors, unreadable files or malformed lines (each named FILE:LINE;
-the rest of the log is still read).
+the rest of the log is still read), and logs without any audit event
+(between --since and --until) unless --allow-empty is given.
 `
 
 func runAuditLog(ctx context.Context, args []string, io IO) int {
@@ -279,6 +282,7 @@ func runAuditLog(ctx context.Context, args []string, io IO) int {
 	fs.IntVar(&o.SecretReads, "secret-reads", 10, "distinct Secrets one identity reads within --secret-window that make a harvest (`n`)")
 	fs.DurationVar(&o.SecretWindow, "secret-window", 10*time.Minute, "the Secret harvest `window`")
 	fs.DurationVar(&o.Learn, "learn", time.Hour, "how long from its first request a node's or ServiceAccount's requests are learned as its routine (`duration`; 0 turns the detection off)")
+	fs.BoolVar(&o.AllowEmpty, "allow-empty", false, "exit 0, not 2, when the logs hold no audit event (between --since and --until)")
 	fs.StringArrayVar(&o.Routine, "routine", nil, "a `user` (trailing * for a prefix) whose Secret reads and pod creations are routine (repeatable)")
 	files, code, ok := fs.parse(args, io)
 	if !ok {
@@ -305,11 +309,14 @@ func runAuditLog(ctx context.Context, args []string, io IO) int {
 	}
 	det := audit.NewDetector(audit.DetectOptions{SecretReads: o.SecretReads, SecretWindow: o.SecretWindow, Routine: o.Routine, Learn: learn})
 	r := &report.Report{Version: version(), Checks: audit.LogChecks}
+	var read audit.LogStats
 	for _, file := range files {
 		if ctx.Err() != nil {
 			break
 		}
-		name, errs, err := readAuditLog(file, io.Stdin, filter, det)
+		name, stats, errs, err := readAuditLog(file, io.Stdin, filter, det)
+		read.Events += stats.Events
+		read.Admitted += stats.Admitted
 		r.Objects = append(r.Objects, report.Object{Ref: finding.ObjectRef{Kind: "AuditLog", Name: name}, Location: finding.Location{File: name}})
 		if err != nil {
 			errs = append(errs, finding.InputError{Location: finding.Location{File: name}, Message: err.Error()})
@@ -317,31 +324,45 @@ func runAuditLog(ctx context.Context, args []string, io IO) int {
 		for _, e := range errs {
 			fmt.Fprintf(io.Stderr, "kubeguard: %s\n", e.Error())
 		}
+		if stats.Events == 0 && len(errs) > 0 && err == nil {
+			fmt.Fprintf(io.Stderr, "kubeguard audit log: %s holds no audit event: is it an API server audit log (--audit-log-format=json, one event a line)?\n", name)
+		}
 		r.Errors = append(r.Errors, errs...)
 	}
 	r.Findings = det.Findings()
 	if !writeReport(io.Stderr, out, w, closeOut, r) {
 		return ExitError
 	}
+	if read.Admitted == 0 && len(r.Errors) == 0 && !o.AllowEmpty && ctx.Err() == nil {
+		// An empty file, a file that is not an audit log, a window
+		// with nothing in it: a gate that passes on nothing read passes
+		// on a wrong path. As kubeguard scan does, that is an input error.
+		what := "no audit event"
+		if read.Events > 0 {
+			what = fmt.Sprintf("no audit event between --since and --until (%d outside)", read.Events)
+		}
+		fmt.Fprintf(io.Stderr, "kubeguard audit log: %s in %s (--allow-empty accepts that)\n", what, strings.Join(quoted(files), ", "))
+		return ExitError
+	}
 	return exitStatus(r, failOn)
 }
 
 // readAuditLog reads one log file (- for stdin) into h.
-func readAuditLog(file string, stdin io.Reader, filter audit.Filter, h audit.Handler) (string, []finding.InputError, error) {
+func readAuditLog(file string, stdin io.Reader, filter audit.Filter, h audit.Handler) (string, audit.LogStats, []finding.InputError, error) {
 	if file == "-" {
-		errs, err := audit.ReadLog("<stdin>", stdin, filter, h)
-		return "<stdin>", errs, err
+		stats, errs, err := audit.ReadLogStats("<stdin>", stdin, filter, h)
+		return "<stdin>", stats, errs, err
 	}
 	f, err := os.Open(file)
 	if err != nil {
-		return file, nil, err
+		return file, audit.LogStats{}, nil, err
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() && st.Mode()&os.ModeNamedPipe == 0 {
-		return file, nil, fmt.Errorf("not a regular file")
+		return file, audit.LogStats{}, nil, fmt.Errorf("not a regular file")
 	}
-	errs, err := audit.ReadLog(file, f, filter, h)
-	return file, errs, err
+	stats, errs, err := audit.ReadLogStats(file, f, filter, h)
+	return file, stats, errs, err
 }
 
 // auditFilter parses --since and --until. A window that ends before it
@@ -463,7 +484,7 @@ func runAuditRBAC(ctx context.Context, args []string, io IO) int {
 	rec := &audit.Recorder{User: o.User, IncludeDenied: o.IncludeDenied}
 	failed := false
 	for _, file := range files {
-		_, errs, err := readAuditLog(file, io.Stdin, filter, rec)
+		_, _, errs, err := readAuditLog(file, io.Stdin, filter, rec)
 		if err != nil {
 			errs = append(errs, finding.InputError{Location: finding.Location{File: file}, Message: err.Error()})
 		}

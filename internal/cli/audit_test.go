@@ -101,13 +101,22 @@ func TestAuditLog(t *testing.T) {
 		{"exec found", []string{"audit", "log", "-"}, routine + exec, ExitFindings, []string{"audit-log-exec", "alice", "id-1", "192.0.2.1", "<stdin>:2"}, ""},
 		{"routine passes", []string{"audit", "log", "-"}, routine, ExitOK, []string{"no findings"}, ""},
 		{"malformed line", []string{"audit", "log", "-o", "json", "-"}, "{oops\n" + exec, ExitError, []string{`"checkID": "audit-log-exec"`, `"line": 1`}, "<stdin>:1: not an audit event"},
-		{"until excludes", []string{"audit", "log", "--until", "2026-12-06T09:00:00Z", "-"}, exec, ExitOK, nil, ""},
+		{"until excludes", []string{"audit", "log", "--until", "2026-12-06T09:00:00Z", "-"}, routine + exec, ExitError, nil, "no audit event between"},
 		{"since includes", []string{"audit", "log", "--since", "2026-12-06T09:00:00Z", "-"}, exec, ExitFindings, nil, ""},
 		{"bad since", []string{"audit", "log", "--since", "yesterday", "-"}, exec, ExitError, nil, "invalid --since"},
 		{"since after until", []string{"audit", "log", "--since", "2026-12-06T11:00:00Z", "--until", "2026-12-06T09:00:00Z", "-"}, exec, ExitError, nil, "--since 2026-12-06T11:00:00Z is not before --until 2026-12-06T09:00:00Z"},
 		{"since equals until", []string{"audit", "log", "--since", "1h", "--until", "1h", "-"}, exec, ExitError, nil, "is not before --until"},
 		{"rbac since after until", []string{"audit", "rbac", "--user", "alice", "--since", "1h", "--until", "2h", "-"}, exec, ExitError, nil, "is not before --until"},
 		{"no files", []string{"audit", "log"}, "", ExitError, nil, "no log files"},
+		// No input is not a pass, as for kubeguard scan (the outside
+		// review's empty.yaml exited 0 with "1 object scanned").
+		{"empty", []string{"audit", "log", "-"}, "", ExitError, nil, `no audit event in standard input (--allow-empty accepts that)`},
+		{"blank lines", []string{"audit", "log", "-"}, "\n\n  \n", ExitError, nil, "no audit event in standard input"},
+		{"empty allowed", []string{"audit", "log", "--allow-empty", "-"}, "", ExitOK, []string{"no findings"}, ""},
+		{"not an audit log", []string{"audit", "log", "-"}, "apiVersion: v1\nkind: Pod\n", ExitError, nil, "<stdin> holds no audit event: is it an API server audit log"},
+		{"not events", []string{"audit", "log", "--allow-empty", "-"}, `{"kind":"Pod","apiVersion":"v1"}` + "\n", ExitError, nil, "<stdin>:1: not an audit event: no auditID or stage"},
+		{"nothing in the window", []string{"audit", "log", "--since", "2026-12-06T11:00:00Z", "-"}, exec, ExitError, nil, "no audit event between --since and --until (1 outside)"},
+		{"nothing in the window allowed", []string{"audit", "log", "--allow-empty", "--since", "2026-12-06T11:00:00Z", "-"}, exec, ExitOK, nil, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := runCLI(tc.args, tc.stdin)
