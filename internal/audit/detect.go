@@ -41,8 +41,8 @@ var (
 		DocURL:      "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#privilege-escalation-risks",
 	}
 	LogClusterAdminGrant = check.Check{
-		ID: "audit-log-cluster-admin-grant", Title: "cluster-admin power granted", Severity: finding.Critical, Category: Category, Scope: check.ScopeAudit,
-		Rationale:   "A binding to cluster-admin, or a role allowing every verb on every resource, gives its subjects the whole cluster; it is an attacker's first persistence step.",
+		ID: "audit-log-cluster-admin-grant", Title: "cluster-admin power granted, over the cluster or one namespace", Severity: finding.Critical, Category: Category, Scope: check.ScopeAudit,
+		Rationale:   "A ClusterRoleBinding to cluster-admin, or a ClusterRole allowing every verb on every resource, gives its subjects the whole cluster; it is an attacker's first persistence step. Bound by a RoleBinding, or written as a Role, the same power covers one namespace: its Secrets, pods and ServiceAccount tokens, roles and bindings (high; critical in kube-system, whose controllers' ServiceAccounts reach the cluster).",
 		Remediation: "Confirm the grant was intended; remove it and grant a narrower role.",
 		DocURL:      "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#least-privilege",
 	}
@@ -504,11 +504,29 @@ func (d *Detector) bindingGrant(e *Event) {
 		subjects = append(subjects, n)
 	}
 	g := d.add(LogClusterAdminGrant, e.AuditID, e, e.Verb+" "+target(e))
-	scope := "cluster-wide"
-	if e.Object.Namespace != "" {
-		scope = "in namespace " + e.Object.Namespace
+	who := orUnknown(strings.Join(subjects, ", "))
+	if ns := e.Object.Namespace; ns != "" {
+		var power string
+		g.severity, power = namespaceAdmin(ns)
+		g.reason = fmt.Sprintf("%s bound cluster-admin in namespace %s to %s: %s", e.Identity().Username, ns, who, power)
+		return
 	}
-	g.reason = fmt.Sprintf("%s bound cluster-admin %s to %s", e.Identity().Username, scope, orUnknown(strings.Join(subjects, ", ")))
+	g.reason = fmt.Sprintf("%s bound cluster-admin cluster-wide to %s: every verb on every resource of the cluster", e.Identity().Username, who)
+}
+
+// namespaceAdmin is the severity and the power of every verb on every
+// resource of one namespace, which is what cluster-admin bound by a
+// RoleBinding, or a Role allowing everything, grants: that namespace's
+// Secrets, pods (and so the tokens of its ServiceAccounts), roles and
+// bindings, but nothing cluster-scoped and no other namespace. In
+// kube-system that reaches the cluster: the controllers' ServiceAccounts
+// there (the clusterrole-aggregation controller's may escalate any
+// ClusterRole) run pods the grantee can now create.
+func namespaceAdmin(ns string) (finding.Severity, string) {
+	if ns == "kube-system" {
+		return finding.Critical, "every verb on every resource of kube-system, whose controllers' ServiceAccounts hold cluster-wide power: the cluster"
+	}
+	return finding.High, fmt.Sprintf("every verb on every resource of namespace %s (its Secrets, pods and ServiceAccounts, roles and bindings), not the cluster", ns)
 }
 
 func orUnknown(s string) string {
@@ -532,6 +550,12 @@ func (d *Detector) roleGrant(e *Event) {
 	for _, rule := range r.Rules {
 		if slices.Contains(rule.APIGroups, "*") && slices.Contains(rule.Resources, "*") && slices.Contains(rule.Verbs, "*") {
 			g := d.add(LogClusterAdminGrant, e.AuditID, e, e.Verb+" "+target(e))
+			if ns := e.Object.Namespace; ns != "" {
+				var power string
+				g.severity, power = namespaceAdmin(ns)
+				g.reason = fmt.Sprintf("%s wrote %s allowing %s", e.Identity().Username, target(e), power)
+				return
+			}
 			g.reason = fmt.Sprintf("%s wrote %s allowing every verb on every resource", e.Identity().Username, target(e))
 			return
 		}

@@ -330,3 +330,42 @@ func TestUnusualRequests(t *testing.T) {
 		t.Error("Learn < 0 does not turn the detection off")
 	}
 }
+
+// TestGrantScope: cluster-admin bound in one namespace, or a Role allowing
+// everything, gives that namespace, not the cluster: high, worded so,
+// except in kube-system (the outside review's log4.json:8 was critical
+// "cluster-admin power granted").
+func TestGrantScope(t *testing.T) {
+	bind := func(id, resource, ns string) string {
+		return ev{id: id, user: "admin", verb: "create", group: "rbac.authorization.k8s.io", resource: resource, ns: ns, code: 201,
+			req: map[string]any{"roleRef": map[string]string{"kind": "ClusterRole", "name": "cluster-admin"}, "subjects": []map[string]string{{"kind": "User", "name": "mallory"}}}}.line()
+	}
+	star := func(id, resource, ns string) string {
+		return ev{id: id, user: "admin", verb: "create", group: "rbac.authorization.k8s.io", resource: resource, ns: ns, name: "all", code: 201,
+			req: map[string]any{"rules": []map[string][]string{{"apiGroups": {"*"}, "resources": {"*"}, "verbs": {"*"}}}}}.line()
+	}
+	for _, tc := range []struct {
+		name, line string
+		sev        finding.Severity
+		in         string
+	}{
+		{"cluster binding", bind("c1", "clusterrolebindings", ""), finding.Critical, "cluster-wide to User mallory: every verb on every resource of the cluster"},
+		{"namespaced binding", bind("n1", "rolebindings", "prod"), finding.High, "in namespace prod to User mallory: every verb on every resource of namespace prod"},
+		{"kube-system binding", bind("k1", "rolebindings", "kube-system"), finding.Critical, "resource of kube-system"},
+		{"cluster role", star("c2", "clusterroles", ""), finding.Critical, "allowing every verb on every resource"},
+		{"namespaced role", star("n2", "roles", "prod"), finding.High, "allowing every verb on every resource of namespace prod"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs, _ := detect(t, DetectOptions{}, tc.line)
+			if len(fs) != 1 || fs[0].CheckID != LogClusterAdminGrant.ID {
+				t.Fatalf("want one %s, got %+v", LogClusterAdminGrant.ID, fs)
+			}
+			if fs[0].Severity != tc.sev || !strings.Contains(fs[0].Reason, tc.in) {
+				t.Errorf("got %v %q, want %v and %q", fs[0].Severity, fs[0].Reason, tc.sev, tc.in)
+			}
+			if tc.sev != finding.Critical && strings.Contains(fs[0].Reason, "cluster-wide") {
+				t.Errorf("a namespaced grant called cluster-wide: %q", fs[0].Reason)
+			}
+		})
+	}
+}
