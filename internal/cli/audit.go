@@ -11,9 +11,13 @@ import (
 	"time"
 
 	"github.com/kubeguard/kubeguard/internal/audit"
+	"github.com/kubeguard/kubeguard/internal/check"
+	"github.com/kubeguard/kubeguard/internal/checks"
+	"github.com/kubeguard/kubeguard/internal/config"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/rbac"
 	"github.com/kubeguard/kubeguard/internal/report"
+	"github.com/kubeguard/kubeguard/internal/run"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
 )
@@ -42,6 +46,9 @@ func runAudit(ctx context.Context, args []string, io IO) int {
 // AuditPolicyOptions are the flags of kubeguard audit policy.
 type AuditPolicyOptions struct {
 	Format, Output, FailOn string
+	// Config and Baseline are as scan's: a .kubeguard.yaml (default: the
+	// nearest above the policy) and a JSON report of accepted findings.
+	Config, Baseline string
 	// Explain, with VERB RESOURCE after the file, says how that request
 	// is logged instead of linting.
 	Explain   bool
@@ -68,7 +75,13 @@ Every request the policy can tell apart is evaluated, and the findings say:
   - None for everything a namespace, user or group does.
 
 --explain prints the level and stages the request would be logged at and the
-rule that decides it (the server's default None when none matches).
+rule that decides it (rules are numbered from 1, in text and JSON; 0 is
+the server's default None, when none matches).
+
+Configuration (.kubeguard.yaml, looked for from the policy's directory up to
+its repository's root, or --config) disables checks, overrides severities
+and exempts findings (kind Policy, name the file as given), as for scan;
+--baseline accepts the findings of an earlier JSON report.
 
 Examples:
   kubeguard audit policy /etc/kubernetes/audit-policy.yaml
@@ -87,6 +100,7 @@ func runAuditPolicy(_ context.Context, args []string, io IO) int {
 	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit (--explain: text or json)")
 	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
 	failOnFlag(fs, &o.FailOn)
+	auditConfigFlags(fs, &o.Config, &o.Baseline, "policy")
 	fs.BoolVar(&o.Explain, "explain", false, "explain how the request VERB RESOURCE given after FILE is logged")
 	fs.StringVar(&o.User, "user", "alice", "--explain: the requesting `user`")
 	fs.StringArrayVar(&o.Groups, "group", nil, "--explain: a `group` of the user (repeatable); system:authenticated is added for any user but system:anonymous")
@@ -132,17 +146,20 @@ func runAuditPolicy(_ context.Context, args []string, io IO) int {
 		}
 		return explain(io, p, req, o.Format)
 	}
+	plan, err := auditPlan(audit.PolicyChecks, o.Config, o.Baseline, pos[:1])
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
+		return ExitError
+	}
 	out, w, closeOut, err := openOutput(o.Format, o.Output, false, io.Stdout)
 	if err != nil {
 		return fs.usageError(io, err)
 	}
 	r := &report.Report{
-		Version:  version(),
-		Checks:   audit.PolicyChecks,
-		Objects:  []report.Object{{Ref: finding.ObjectRef{APIVersion: "audit.k8s.io/v1", Kind: "Policy", Name: name}, Location: finding.Location{File: name, Line: p.Line}}},
-		Findings: p.Lint(),
+		Version: version(),
+		Objects: []report.Object{{Ref: finding.ObjectRef{APIVersion: "audit.k8s.io/v1", Kind: "Policy", Name: name}, Location: finding.Location{File: name, Line: p.Line}}},
 	}
-	report.Sort(r.Findings)
+	applyPlan(plan, r, p.Lint())
 	if !writeReport(io.Stderr, out, w, closeOut, r) {
 		return ExitError
 	}
@@ -222,6 +239,9 @@ func explain(io IO, p *audit.Policy, r *audit.Request, format string) int {
 // AuditLogOptions are the flags of kubeguard audit log.
 type AuditLogOptions struct {
 	Format, Output, FailOn string
+	// Config and Baseline are as scan's: a .kubeguard.yaml (default: the
+	// nearest above the logs) and a JSON report of accepted findings.
+	Config, Baseline string
 	Since, Until           string
 	SecretReads            int
 	SecretWindow           time.Duration
@@ -259,11 +279,26 @@ specs) need the Request level for those resources. Only ResponseComplete and
 Panic events are read: the other stages repeat the request. No value of a
 request or response body is ever printed.
 
+What a Secret harvest is: an identity reading Secrets it does not normally
+read. A person's reads all count; a list or watch of a namespace's Secrets
+counts as the Secrets its logged response returned, or else as every Secret
+of the namespace. A ServiceAccount's reads of its own namespace's Secrets
+never count (a controller's working data); its reads of other namespaces
+count unless it read Secrets there in its first --learn (all count with
+--learn 0).
+
+Configuration (.kubeguard.yaml, looked for from the logs' directories up to
+their repository's root, or --config) disables checks, overrides severities
+and exempts findings, as for scan: an exemption matches a finding's object,
+for example kind User and the user's name for a harvest;
+--baseline accepts the findings of an earlier JSON report.
+
 Examples:
   kubeguard audit log /var/log/kubernetes/audit/audit.log
   kubeguard audit log --since 24h audit.log audit-2026-12-05.log.gz
   zcat audit-*.gz | kubeguard audit log -o sarif --output audit.sarif -
   kubeguard audit log --routine 'system:serviceaccount:argocd:*' audit.log
+  kubeguard audit log --config ops/.kubeguard.yaml --baseline accepted.json audit.log
 
 Exit status: 0 no finding at or above --fail-on, 1 such findings,
 2 usage errors, unreadable files or malformed lines (each named FILE:LINE;
@@ -277,6 +312,7 @@ func runAuditLog(ctx context.Context, args []string, io IO) int {
 	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit")
 	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
 	failOnFlag(fs, &o.FailOn)
+	auditConfigFlags(fs, &o.Config, &o.Baseline, "logs")
 	fs.StringVar(&o.Since, "since", "", "read events received at or after `time` (RFC 3339, or a duration before now such as 24h)")
 	fs.StringVar(&o.Until, "until", "", "read events received before `time` (RFC 3339, or a duration before now)")
 	fs.IntVar(&o.SecretReads, "secret-reads", 10, "distinct Secrets one identity reads within --secret-window that make a harvest (`n`)")
@@ -307,8 +343,14 @@ func runAuditLog(ctx context.Context, args []string, io IO) int {
 	if learn == 0 {
 		learn = -1 // the flag's 0 is off; the option's is the default
 	}
+	plan, err := auditPlan(audit.LogChecks, o.Config, o.Baseline, files)
+	if err != nil {
+		closeOut()
+		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
+		return ExitError
+	}
 	det := audit.NewDetector(audit.DetectOptions{SecretReads: o.SecretReads, SecretWindow: o.SecretWindow, Routine: o.Routine, Learn: learn})
-	r := &report.Report{Version: version(), Checks: audit.LogChecks}
+	r := &report.Report{Version: version()}
 	var read audit.LogStats
 	for _, file := range files {
 		if ctx.Err() != nil {
@@ -329,7 +371,7 @@ func runAuditLog(ctx context.Context, args []string, io IO) int {
 		}
 		r.Errors = append(r.Errors, errs...)
 	}
-	r.Findings = det.Findings()
+	applyPlan(plan, r, det.Findings())
 	if !writeReport(io.Stderr, out, w, closeOut, r) {
 		return ExitError
 	}
@@ -345,6 +387,35 @@ func runAuditLog(ctx context.Context, args []string, io IO) int {
 		return ExitError
 	}
 	return exitStatus(r, failOn)
+}
+
+// auditConfigFlags adds --config and --baseline, as scan has them.
+func auditConfigFlags(fs *flagSet, cfg, baseline *string, what string) {
+	fs.StringVar(cfg, "config", "", "configuration `file` (default: the nearest "+config.FileName+" above the "+what+"): disabled checks, severity overrides, exemptions")
+	fs.StringVar(baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail")
+}
+
+// auditPlan applies the configuration and baseline to the audit checks cs
+// through the run layer, as scan's are: the configuration given, else the
+// nearest one above the inputs.
+func auditPlan(cs []check.Check, cfg, baseline string, inputs []string) (*run.Plan, error) {
+	// An audit finding has no object with annotations to read.
+	return run.Configure(cs, checks.Known, run.Settings{ConfigFile: cfg, SearchFrom: inputs, Baseline: baseline, NoAnnotations: true})
+}
+
+// applyPlan puts the findings of the checks the plan runs into r, with the
+// plan's severity overrides, exemptions and baseline applied, after the
+// configuration's expired exemptions.
+func applyPlan(p *run.Plan, r *report.Report, fs []finding.Finding) {
+	fs = slices.DeleteFunc(fs, func(f finding.Finding) bool {
+		return !slices.ContainsFunc(p.Checks, func(c check.Check) bool { return c.ID == f.CheckID })
+	})
+	p.Filter.Apply(nil, fs)
+	report.Sort(fs)
+	r.Checks, r.Findings = p.Checks, append(p.Filter.Expired(), fs...)
+	if p.Filter.Config != nil {
+		r.Config = p.Filter.Config.Path
+	}
 }
 
 // readAuditLog reads one log file (- for stdin) into h.

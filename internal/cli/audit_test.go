@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -210,5 +211,107 @@ func TestAuditRBACUnknownUser(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want %d and %q", code, stderr, tc.code, tc.stderr)
 			}
 		})
+	}
+}
+
+// TestAuditConfig: audit policy and audit log apply .kubeguard.yaml (found
+// above their inputs as scan finds it, or --config) and --baseline through
+// the run layer, as every command does (docs/configuration.md).
+func TestAuditConfig(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(dir+"/.git", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, data string) string {
+		t.Helper()
+		if err := os.WriteFile(dir+"/"+name, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir + "/" + name
+	}
+	policy := write("policy.yaml", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: RequestResponse\n")
+	var harvest string
+	for i := range 12 {
+		harvest += auditLine(fmt.Sprintf("h%d", i), "eve", "get", "secrets", "", "prod", fmt.Sprintf("s%d", i), 200)
+	}
+	logFile := write("audit.log", auditLine("e1", "alice", "create", "pods", "exec", "prod", "web", 101)+harvest)
+
+	// Without a configuration: the policy's bodies and exec fail the gate.
+	code, stdout, _ := runCLI([]string{"audit", "policy", "-o", "json", policy}, "")
+	if code != ExitFindings || !strings.Contains(stdout, "audit-policy-sensitive-body") || !strings.Contains(stdout, "audit-policy-request-received") {
+		t.Fatalf("no configuration: exit %d\n%s", code, stdout)
+	}
+	write(".kubeguard.yaml", `checks:
+  disable: [audit-policy-request-received, audit-log-exec]
+  severity:
+    audit-policy-sensitive-body: low
+exemptions:
+- checks: [audit-log-secret-harvest]
+  kind: User
+  name: eve
+  reason: the quarterly restore test reads every Secret
+`)
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		code     int
+		contains []string
+		lacks    []string
+	}{
+		{"policy finds the configuration", []string{"audit", "policy", "-o", "json", policy}, ExitOK,
+			[]string{`"config": "` + dir + `/.kubeguard.yaml"`, `"checkID": "audit-policy-sensitive-body",` + "\n      \"title\": \"Audit policy records Secret-bearing bodies\",\n      \"severity\": \"low\""},
+			[]string{`"checkID": "audit-policy-request-received"`}},
+		{"log finds the configuration", []string{"audit", "log", "-o", "json", logFile}, ExitOK,
+			[]string{`"config": "` + dir + `/.kubeguard.yaml"`, `"kind": "exemption"`, "the quarterly restore test"},
+			[]string{`"checkID": "audit-log-exec"`}},
+		{"explicit --config", []string{"audit", "log", "--config", dir + "/.kubeguard.yaml", "-"}, ExitOK, []string{"1 suppressed"}, []string{"audit-log-exec"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stdin := ""
+			if slices.Contains(tc.args, "-") {
+				stdin = auditLine("e1", "alice", "create", "pods", "exec", "prod", "web", 101) + harvest
+			}
+			code, stdout, stderr := runCLI(tc.args, stdin)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, tc.code, stdout, stderr)
+			}
+			for _, s := range tc.contains {
+				if !strings.Contains(stdout, s) {
+					t.Errorf("output lacks %q:\n%s", s, stdout)
+				}
+			}
+			for _, s := range tc.lacks {
+				if strings.Contains(stdout, s) {
+					t.Errorf("output holds %q:\n%s", s, stdout)
+				}
+			}
+		})
+	}
+
+	// A configuration the loader refuses stops the command, as scan's does.
+	bad := write("bad.yaml", "checks:\n  disable: [audit-log-nonsense]\n")
+	if code, _, stderr := runCLI([]string{"audit", "log", "--config", bad, logFile}, ""); code != ExitError || !strings.Contains(stderr, "audit-log-nonsense") {
+		t.Errorf("unknown check in --config: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := runCLI([]string{"audit", "policy", "--config", bad, policy}, ""); code != ExitError || !strings.Contains(stderr, "audit-log-nonsense") {
+		t.Errorf("unknown check in --config: exit %d, %s", code, stderr)
+	}
+
+	// A baseline accepts what it holds, and only that.
+	if err := os.Remove(dir + "/.kubeguard.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	_, base, _ := runCLI([]string{"audit", "log", "-o", "json", logFile}, "")
+	baseline := write("baseline.json", base)
+	if code, stdout, _ := runCLI([]string{"audit", "log", "--baseline", baseline, logFile}, ""); code != ExitOK || !strings.Contains(stdout, "2 suppressed (2 baseline)") {
+		t.Errorf("with its own baseline: exit %d\n%s", code, stdout)
+	}
+	more := write("more.log", auditLine("e1", "alice", "create", "pods", "exec", "prod", "web", 101)+harvest+auditLine("e2", "bob", "create", "pods", "attach", "prod", "web", 101))
+	if code, stdout, _ := runCLI([]string{"audit", "log", "--baseline", baseline, more}, ""); code != ExitFindings || !strings.Contains(stdout, "bob used pods/attach") {
+		t.Errorf("a new finding past the baseline: exit %d\n%s", code, stdout)
+	}
+	_, pbase, _ := runCLI([]string{"audit", "policy", "-o", "json", policy}, "")
+	if code, _, _ := runCLI([]string{"audit", "policy", "--baseline", write("pbase.json", pbase), policy}, ""); code != ExitOK {
+		t.Errorf("policy with its own baseline: exit %d", code)
 	}
 }
