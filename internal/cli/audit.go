@@ -242,11 +242,11 @@ type AuditLogOptions struct {
 	// Config and Baseline are as scan's: a .kubeguard.yaml (default: the
 	// nearest above the logs) and a JSON report of accepted findings.
 	Config, Baseline string
-	Since, Until           string
-	SecretReads            int
-	SecretWindow           time.Duration
-	Routine                []string
-	Learn                  time.Duration
+	Since, Until     string
+	SecretReads      int
+	SecretWindow     time.Duration
+	Routine          []string
+	Learn            time.Duration
 	// AllowEmpty accepts logs without any event (in the window).
 	AllowEmpty bool
 }
