@@ -194,6 +194,8 @@ func (n *secretNames) String() string {
 type secretWindow struct {
 	last    map[string]secretRead
 	flagged *group
+	// event is the audit ID of the last request counted in flagged.
+	event string
 }
 
 // secretRead is the last read of one Secret in a window.
@@ -587,7 +589,11 @@ func (d *Detector) countSecret(w *secretWindow, e *Event, id *UserInfo, key stri
 	t := e.Received
 	if g := w.flagged; g != nil {
 		if t.Sub(g.last) <= d.opts.SecretWindow {
-			d.add(LogSecretHarvest, id.Username+"\x00reads", e, "")
+			if w.event != e.AuditID || e.AuditID == "" {
+				// One request, however many Secrets a list returned.
+				d.add(LogSecretHarvest, id.Username+"\x00reads", e, "")
+				w.event = e.AuditID
+			}
 			g.secrets.add(key)
 			return
 		}
@@ -632,8 +638,14 @@ func (d *Detector) countSecret(w *secretWindow, e *Event, id *UserInfo, key stri
 	} else {
 		g.count-- // the read that crossed the threshold is among reads
 	}
+	// The window's reads are of fewer requests when a list returned
+	// several: count the requests.
+	events := make(map[string]bool, len(reads))
 	for _, r := range reads {
-		g.count++
+		if !events[r.id] || r.id == "" {
+			events[r.id] = true
+			g.count++
+		}
 		g.secrets.add(r.key)
 		if len(g.ids) < maxIDs && !slices.Contains(g.ids, r.id) {
 			g.ids = append(g.ids, r.id)
@@ -642,7 +654,7 @@ func (d *Detector) countSecret(w *secretWindow, e *Event, id *UserInfo, key stri
 			g.addrs = append(g.addrs, r.ip)
 		}
 	}
-	w.flagged = g
+	w.flagged, w.event = g, e.AuditID
 	clear(w.last)
 }
 

@@ -199,11 +199,29 @@ func TestHarvestList(t *testing.T) {
 				t.Errorf("want no harvest, got %s", f.Reason)
 			case tc.want != "" && (f == nil || !strings.Contains(f.Reason, tc.want)):
 				t.Errorf("want a harvest holding %q:\n%s", tc.want, dump(fs))
+			case f != nil && !strings.Contains(f.Detail, "; 1 request from"):
+				t.Errorf("one list is one request: %s", f.Detail)
 			}
 			if strings.Contains(dump(fs), secretValue) {
 				t.Error("a Secret value reached a finding")
 			}
 		})
+	}
+}
+
+// TestHarvestListAfterThreshold: a list past the threshold adds its
+// Secrets, and counts as one request.
+func TestHarvestListAfterThreshold(t *testing.T) {
+	var items []any
+	for i := range 5 {
+		items = append(items, map[string]any{"metadata": map[string]any{"name": fmt.Sprintf("l%d", i)}})
+	}
+	lines := append(secretGets("eve", "prod", 10, 0),
+		ev{id: "l1", user: "eve", verb: "list", resource: "secrets", ns: "dev", at: time.Minute, resp: map[string]any{"kind": "SecretList", "items": items}}.line())
+	fs, _ := detect(t, DetectOptions{}, lines...)
+	f := has(fs, LogSecretHarvest.ID, "eve", "15 Secrets: prod/s00,", "dev/l0, dev/l1, dev/l2, dev/l3, dev/l4")
+	if f == nil || !strings.Contains(f.Detail, "; 11 requests from") {
+		t.Errorf("want 15 Secrets in 11 requests:\n%s", dump(fs))
 	}
 }
 
