@@ -230,10 +230,12 @@ func TestReadLogLongLine(t *testing.T) {
 // Secrets and a token's use from ever more addresses: the state kept stays
 // within the bounds, whatever the number of events.
 func TestDetectorMemoryBounded(t *testing.T) {
-	d := NewDetector(DetectOptions{})
+	// A ServiceAccount of another namespace, nothing learned: every read
+	// counts towards the harvest.
+	d := NewDetector(DetectOptions{Learn: -1})
 	for i := range 100000 {
 		e := Event{AuditID: fmt.Sprint(i), Stage: "ResponseComplete", Verb: "get", Received: t0.Add(time.Duration(i) * time.Millisecond),
-			User:      UserInfo{Username: "system:serviceaccount:a:b", Extra: Extra{CredentialID: []string{"JTI=1"}}},
+			User:      UserInfo{Username: "system:serviceaccount:x:b", Extra: Extra{CredentialID: []string{"JTI=1"}}},
 			SourceIPs: []string{fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)}}
 		e.Object = &struct {
 			Resource    string `json:"resource"`
@@ -253,10 +255,20 @@ func TestDetectorMemoryBounded(t *testing.T) {
 			t.Errorf("secret window holds %d reads", len(w.last))
 		}
 	}
+	harvests := 0
 	for _, g := range d.groups {
 		if len(g.ids) > maxIDs || len(g.addrs) > maxAddrs {
 			t.Errorf("a finding holds %d IDs and %d addresses", len(g.ids), len(g.addrs))
 		}
+		if g.secrets != nil {
+			harvests++
+			if len(g.secrets.names) > maxNamed || len(g.secrets.seen) > maxTracked || g.secrets.count() != 100000 {
+				t.Errorf("the harvest holds %d names and %d remembered, counts %d of 100000", len(g.secrets.names), len(g.secrets.seen), g.secrets.count())
+			}
+		}
+	}
+	if harvests != 1 {
+		t.Errorf("%d harvests, want 1", harvests)
 	}
 	if len(d.order) > 3 {
 		t.Errorf("%d findings for one identity's harvest", len(d.order))
