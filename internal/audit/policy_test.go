@@ -252,3 +252,37 @@ func FuzzLoadPolicy(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPolicyErrors holds LoadPolicy's refusals (without the lint, which is
+// slow) to their form: a file:line a user can go to, in the policy's terms.
+func FuzzPolicyErrors(f *testing.F) {
+	for _, name := range []string{"good.yaml", "bad.yaml", "lenient.yaml", "unknown-field.yaml"} {
+		data, err := os.ReadFile("testdata/policy/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("apiVersion: audit.k8s.io/v1beta1\nkind: Policy\nrules:\n- level: Metadata\n"))
+	f.Add([]byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n  users: alice\n"))
+	f.Add([]byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  resources:\n  - group: \"\"\n    resourcez: [pods]\n  omitStages: [RequestReceived]\n  omitStages: [RequestReceived]\n"))
+	f.Add([]byte(`{"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"None","verbs":"get"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := LoadPolicy("f.yaml", data)
+		if err != nil {
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "f.yaml") {
+				t.Fatalf("error without the file: %q", msg)
+			}
+			if strings.Contains(msg, "Go struct") || strings.Contains(msg, "scheme.go") || strings.Contains(msg, "__internal") {
+				t.Fatalf("Go internals in %q", msg)
+			}
+			return
+		}
+		for _, fp := range p.Lenient {
+			if fp.Line < 1 {
+				t.Fatalf("unknown field without a line: %+v", fp)
+			}
+		}
+	})
+}
