@@ -24,7 +24,7 @@ var (
 	}
 	LogSecretHarvest = check.Check{
 		ID: "audit-log-secret-harvest", Title: "One identity read many Secrets in a short time", Severity: finding.High, Category: Category, Scope: check.ScopeAudit,
-		Rationale:   "Reading many Secrets in a short window, or listing them across every namespace, is how stolen credentials are used to collect more; routine workloads read the few Secrets they mount.",
+		Rationale:   "Reading Secrets an identity does not normally read (many in a short window, every Secret of a namespace at once, or those of every namespace) is how stolen credentials are used to collect more. A person's reads all count; a ServiceAccount's reads of its own namespace are a controller's working data and never count, and its reads elsewhere count unless they are part of its learned routine.",
 		Remediation: "Check the identity's activity and rotate the Secrets it read; grant get on named Secrets instead of list or watch.",
 		DocURL:      "https://kubernetes.io/docs/concepts/security/secrets-good-practices/",
 	}

@@ -257,13 +257,16 @@ Reads API server audit logs (--audit-log-format=json: one event a line;
 gzip-compressed files too; - for standard input) as a stream, in the order
 given, and reports, with the user, source addresses, verbs, resources, time
 span and audit IDs of the events behind each finding:
-  audit-log-exec                 exec, attach, port-forward, ephemeral containers
-  audit-log-secret-harvest       one identity reading many Secrets in a window,
-                                 or the Secrets of every namespace
+  audit-log-exec                 exec, attach, port-forward, ephemeral containers,
+                                 and the kubelet's exec through nodes/proxy
+  audit-log-secret-harvest       an identity reading Secrets it does not normally
+                                 read: many in a window, a namespace's or every
+                                 namespace's at once (see below)
   audit-log-anonymous            anonymous requests beyond health, version and
                                  issuer discovery
   audit-log-escalation-denied    refused bind, escalate, impersonate and RBAC writes
   audit-log-cluster-admin-grant  bindings to cluster-admin, roles allowing everything
+                                 (high when bound in one namespace but kube-system)
   audit-log-privileged-pod       privileged, host-namespace or hostPath pods and
                                  workloads created
   audit-log-token-reuse          one bound ServiceAccount token (credential ID)
