@@ -85,7 +85,7 @@ and exempts findings (kind Policy, name the file as given), as for scan;
 
 Examples:
   kubeguard audit policy /etc/kubernetes/audit-policy.yaml
-  kubeguard audit policy audit-policy.yaml -o sarif --output audit.sarif
+  kubeguard audit policy audit-policy.yaml -o sarif --output-file audit.sarif
   kubeguard audit policy audit-policy.yaml --explain create pods/exec --namespace prod --user alice
   kubeguard audit policy audit-policy.yaml --explain list deployments.apps --group system:serviceaccounts
   kubeguard audit policy audit-policy.yaml --explain get /healthz
@@ -97,8 +97,8 @@ Exit status: 0 no finding at or above --fail-on, 1 such findings,
 func runAuditPolicy(_ context.Context, args []string, io IO) int {
 	var o AuditPolicyOptions
 	fs := newFlags("audit policy", auditPolicyUsage)
-	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit (--explain: text or json)")
-	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
+	fs.formatFlag(&o.Format, "text", "output `format`: text, json, sarif or junit (--explain: text or json)")
+	fs.StringVar(&o.Output, "output-file", "", "write the report to `file` instead of standard output")
 	failOnFlag(fs, &o.FailOn)
 	auditConfigFlags(fs, &o.Config, &o.Baseline, "policy")
 	fs.BoolVar(&o.Explain, "explain", false, "explain how the request VERB RESOURCE given after FILE is logged")
@@ -299,7 +299,7 @@ for example kind User and the user's name for a harvest;
 Examples:
   kubeguard audit log /var/log/kubernetes/audit/audit.log
   kubeguard audit log --since 24h audit.log audit-2026-12-05.log.gz
-  zcat audit-*.gz | kubeguard audit log -o sarif --output audit.sarif -
+  zcat audit-*.gz | kubeguard audit log -o sarif --output-file audit.sarif -
   kubeguard audit log --routine 'system:serviceaccount:argocd:*' audit.log
   kubeguard audit log --config ops/.kubeguard.yaml --baseline accepted.json audit.log
 
@@ -312,8 +312,8 @@ the rest of the log is still read), and logs without any audit event
 func runAuditLog(ctx context.Context, args []string, io IO) int {
 	var o AuditLogOptions
 	fs := newFlags("audit log", auditLogUsage)
-	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit")
-	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
+	fs.formatFlag(&o.Format, "text", "output `format`: text, json, sarif or junit")
+	fs.StringVar(&o.Output, "output-file", "", "write the report to `file` instead of standard output")
 	failOnFlag(fs, &o.FailOn)
 	auditConfigFlags(fs, &o.Config, &o.Baseline, "logs")
 	fs.StringVar(&o.Since, "since", "", "read events received at or after `time` (RFC 3339, or a duration before now such as 24h)")
@@ -517,7 +517,7 @@ func runAuditRBAC(ctx context.Context, args []string, io IO) int {
 	fs.BoolVar(&o.IncludeDenied, "include-denied", false, "also allow the requests authorization refused")
 	fs.StringVar(&o.Since, "since", "", "read events received at or after `time` (RFC 3339, or a duration before now)")
 	fs.StringVar(&o.Until, "until", "", "read events received before `time` (RFC 3339, or a duration before now)")
-	fs.StringVar(&o.Output, "output", "", "write the YAML to `file` instead of standard output")
+	fs.StringVar(&o.Output, "output-file", "", "write the YAML to `file` instead of standard output")
 	files, code, ok := fs.parse(args, io)
 	if !ok {
 		return code
@@ -605,7 +605,7 @@ func runAuditRBAC(ctx context.Context, args []string, io IO) int {
 	if o.Output != "" {
 		f, err := os.Create(o.Output)
 		if err != nil {
-			return fs.usageError(io, fmt.Errorf("--output: %w", err))
+			return fs.usageError(io, fmt.Errorf("--output-file: %w", err))
 		}
 		defer f.Close()
 		w = f

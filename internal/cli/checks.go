@@ -14,12 +14,13 @@ import (
 
 func runChecks(_ context.Context, args []string, io IO) int {
 	fs := newFlags("checks", checksHelp)
-	format := fs.StringP("format", "o", "text", "output `format`: text, json or markdown")
+	format := new(string)
+	fs.formatFlag(format, "text", "output `format`: text, json or markdown")
 	ids, code, ok := fs.parse(args, io)
 	if !ok {
 		return code
 	}
-	if err := oneOf("format", *format, []string{"text", "json", "markdown"}); err != nil {
+	if err := oneOf("output", *format, []string{"text", "json", "markdown"}); err != nil {
 		return fs.usageError(io, err)
 	}
 	all, err := checks.Catalogue()
@@ -168,7 +169,7 @@ func indentWrap(s, prefix string, width int) string {
 	return strings.Join(append(lines, line), "\n")
 }
 
-const checksHelp = `Usage: kubeguard checks [CHECK-ID...] [--format text|json|markdown]
+const checksHelp = `Usage: kubeguard checks [CHECK-ID...] [-o text|json|markdown]
 
 Lists every check of every command (scan, cluster and webhook share the
 object checks; node and audit have their own): ID, severity, category and
@@ -182,7 +183,7 @@ Examples:
   kubeguard checks
   kubeguard checks pss-privileged
   kubeguard checks -o json | jq -r '.[] | select(.severity == "critical") | .id'
-  kubeguard checks --format markdown > checks.md
+  kubeguard checks -o markdown > checks.md
 `
 
 const explainHelp = `Usage: kubeguard explain CHECK-ID...

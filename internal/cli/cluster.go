@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -17,7 +18,6 @@ import (
 	"github.com/kubeguard/kubeguard/internal/config"
 	"github.com/kubeguard/kubeguard/internal/report"
 	"github.com/kubeguard/kubeguard/internal/run"
-	"k8s.io/client-go/tools/clientcmd"
 )
 
 // ConnectOptions are the flags that reach a live cluster, shared by
@@ -44,72 +44,15 @@ func (o *ConnectOptions) connect(wrap func(*cluster.Connection)) (*cluster.Clien
 	if wrap != nil {
 		wrap(&c)
 	}
-	files, explicit := o.kubeconfigFiles()
-	var found []string
-	for _, f := range files {
-		if _, err := os.Stat(f); err == nil {
-			found = append(found, f)
-		}
-	}
-	if len(found) == 0 && explicit {
-		// client-go skips the missing files of $KUBECONFIG, and then
-		// falls back to the in-cluster configuration or gives up with
-		// advice about KUBERNETES_MASTER.
-		return nil, "", fmt.Errorf("no kubeconfig at %s (%s)", strings.Join(files, ", "), o.kubeconfigOrigin())
-	}
-	cfg, _, err := c.RESTConfig()
+	cfg, target, err := c.Resolve()
 	if err != nil {
-		if len(found) == 0 {
-			return nil, "", fmt.Errorf("no cluster to connect to: no kubeconfig at %s (give --kubeconfig FILE or set KUBECONFIG), and not running in a pod", strings.Join(files, ", "))
-		}
-		return nil, "", fmt.Errorf("%s: %w", o.kubeconfigText(found), errors.Unwrap(err))
+		return nil, "", err
 	}
 	clients, err := cluster.NewClients(cfg)
 	if err != nil {
 		return nil, "", err
 	}
-	target := cfg.Host + " (in-cluster configuration)"
-	if len(found) > 0 {
-		target = cfg.Host + " (" + o.kubeconfigText(found) + ")"
-	}
 	return clients, target, nil
-}
-
-// kubeconfigFiles are the kubeconfig files a connection reads, and whether
-// the user named them (--kubeconfig or $KUBECONFIG) rather than the
-// default ~/.kube/config.
-func (o *ConnectOptions) kubeconfigFiles() ([]string, bool) {
-	if o.Kubeconfig != "" {
-		return []string{o.Kubeconfig}, true
-	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	return rules.Precedence, os.Getenv(clientcmd.RecommendedConfigPathEnvVar) != ""
-}
-
-// kubeconfigOrigin says where the kubeconfig files came from.
-func (o *ConnectOptions) kubeconfigOrigin() string {
-	if o.Kubeconfig != "" {
-		return "--kubeconfig"
-	}
-	return "$" + clientcmd.RecommendedConfigPathEnvVar
-}
-
-// kubeconfigText names the kubeconfig files read and the context used:
-// kubeconfig /home/u/.kube/config, context "prod".
-func (o *ConnectOptions) kubeconfigText(files []string) string {
-	name := o.Context
-	if name == "" {
-		rules := clientcmd.NewDefaultClientConfigLoadingRules()
-		rules.ExplicitPath = o.Kubeconfig
-		if raw, err := rules.Load(); err == nil {
-			name = raw.CurrentContext
-		}
-	}
-	text := "kubeconfig " + strings.Join(files, ", ")
-	if name != "" {
-		text += fmt.Sprintf(", context %q", name)
-	}
-	return text
 }
 
 // rootCause is the network error under the layers of a failed request
@@ -167,7 +110,7 @@ only write kubeguard makes; it needs the PolicyReport CRDs).
 
 Examples:
   kubeguard cluster
-  kubeguard cluster --context prod -n payments -o sarif --output prod.sarif
+  kubeguard cluster --context prod -n payments -o sarif --output-file prod.sarif
   kubeguard cluster --readiness
   kubeguard cluster -o policyreport | kubectl apply -f -
 
@@ -216,11 +159,11 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	if err != nil {
 		return fs.usageError(io, err)
 	}
-	formats := []string{"text", "json", "sarif", "junit", "policyreport"}
+	formats := append(slices.Clone(report.Formats), "policyreport")
 	if o.Readiness {
 		formats = []string{"text", "json"}
 	}
-	if err := oneOf("format", o.Scan.Format, formats); err != nil {
+	if err := oneOf("output", o.Scan.Format, formats); err != nil {
 		return fs.usageError(io, err)
 	}
 	p, err := planFor(run.FrontCluster, o.Scan.settings(lv, nil))
@@ -292,7 +235,7 @@ func writeCluster(o *ClusterOptions, stdout io.Writer, res *run.ClusterResult) e
 		if o.Scan.Output != "" {
 			f, err := os.Create(o.Scan.Output)
 			if err != nil {
-				return fmt.Errorf("--output: %w", err)
+				return fmt.Errorf("--output-file: %w", err)
 			}
 			w, closeOut = f, f.Close
 		}

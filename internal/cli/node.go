@@ -64,8 +64,8 @@ with (the rest is still checked).
 func nodeFlags(o *NodeOptions) *flagSet {
 	fs := newFlags("node", nodeHelp)
 	fs.StringVar(&o.Root, "root", "/", "`directory` the node's file system is mounted at; absolute paths named by flags and configuration files are read under it")
-	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit")
-	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
+	fs.formatFlag(&o.Format, "text", "output `format`: text, json, sarif or junit")
+	fs.StringVar(&o.Output, "output-file", "", "write the report to `file` instead of standard output")
 	failOnFlag(fs, &o.FailOn)
 	fs.StringVar(&o.Config, "config", "", "configuration `file` ("+config.FileName+"): disabled checks, severity overrides, exemptions")
 	fs.StringVar(&o.Baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail")

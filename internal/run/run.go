@@ -12,12 +12,14 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"k8s.io/pod-security-admission/api"
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/config"
+	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/suppress"
 )
 
@@ -159,4 +161,19 @@ func CollectAt(percent int) (restore func()) {
 	}
 	prev := debug.SetGCPercent(percent)
 	return func() { debug.SetGCPercent(prev) }
+}
+
+// Judge applies the plan to findings made outside the object engine (the
+// RBAC risks of rbac risks, audit, node), whose objects carry no
+// annotations: the findings of checks the configuration disables are
+// dropped, and the rest get its severity overrides and are marked by its
+// exemptions and the baseline. Expired exemptions are reported first.
+func (p *Plan) Judge(fs []finding.Finding) []finding.Finding {
+	kept := make(map[string]bool, len(p.Checks))
+	for _, c := range p.Checks {
+		kept[c.ID] = true
+	}
+	fs = slices.DeleteFunc(fs, func(f finding.Finding) bool { return !kept[f.CheckID] })
+	p.Filter.Apply(nil, fs)
+	return append(p.Filter.Expired(), fs...)
 }
