@@ -406,16 +406,12 @@ func auditPlan(cs []check.Check, cfg, baseline string, inputs []string) (*run.Pl
 	return run.Configure(cs, checks.Known, run.Settings{ConfigFile: cfg, SearchFrom: inputs, Baseline: baseline, NoAnnotations: true})
 }
 
-// applyPlan puts the findings of the checks the plan runs into r, with the
-// plan's severity overrides, exemptions and baseline applied, after the
-// configuration's expired exemptions.
+// applyPlan puts the findings into r judged by the plan (run.Plan.Judge:
+// the configuration's disabled checks dropped, its severity overrides,
+// exemptions and expired exemptions, and the baseline).
 func applyPlan(p *run.Plan, r *report.Report, fs []finding.Finding) {
-	fs = slices.DeleteFunc(fs, func(f finding.Finding) bool {
-		return !slices.ContainsFunc(p.Checks, func(c check.Check) bool { return c.ID == f.CheckID })
-	})
-	p.Filter.Apply(nil, fs)
 	report.Sort(fs)
-	r.Checks, r.Findings = p.Checks, append(p.Filter.Expired(), fs...)
+	r.Checks, r.Findings = p.Checks, p.Judge(fs)
 	if p.Filter.Config != nil {
 		r.Config = p.Filter.Config.Path
 	}
