@@ -18,13 +18,13 @@ import (
 var (
 	LogExec = check.Check{
 		ID: "audit-log-exec", Title: "Commands run in, attached to or forwarded from a container", Severity: finding.High, Category: Category, Scope: check.ScopeAudit,
-		Rationale:   "exec, attach, port-forward and ephemeral containers give a shell or a network path inside a workload, with its ServiceAccount token and mounted Secrets; attackers use them to move from API access into the cluster's workloads.",
-		Remediation: "Confirm who ran them and why; restrict pods/exec, pods/attach, pods/portforward and pods/ephemeralcontainers to break-glass roles.",
+		Rationale:   "exec, attach, port-forward and ephemeral containers give a shell or a network path inside a workload, with its ServiceAccount token and mounted Secrets; attackers use them to move from API access into the cluster's workloads. The kubelet's own exec, run, attach and portForward endpoints, reached through the API server's nodes/proxy, do the same.",
+		Remediation: "Confirm who ran them and why; restrict pods/exec, pods/attach, pods/portforward and pods/ephemeralcontainers to break-glass roles, and nodes/proxy to the control plane.",
 		DocURL:      "https://kubernetes.io/docs/concepts/security/rbac-good-practices/",
 	}
 	LogSecretHarvest = check.Check{
 		ID: "audit-log-secret-harvest", Title: "One identity read many Secrets in a short time", Severity: finding.High, Category: Category, Scope: check.ScopeAudit,
-		Rationale:   "Reading many Secrets in a short window, or listing them across every namespace, is how stolen credentials are used to collect more; routine workloads read the few Secrets they mount.",
+		Rationale:   "Reading Secrets an identity does not normally read (many in a short window, every Secret of a namespace at once, or those of every namespace) is how stolen credentials are used to collect more. A person's reads all count; a ServiceAccount's reads of its own namespace are a controller's working data and never count, and its reads elsewhere count unless they are part of its learned routine.",
 		Remediation: "Check the identity's activity and rotate the Secrets it read; grant get on named Secrets instead of list or watch.",
 		DocURL:      "https://kubernetes.io/docs/concepts/security/secrets-good-practices/",
 	}
@@ -41,8 +41,8 @@ var (
 		DocURL:      "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#privilege-escalation-risks",
 	}
 	LogClusterAdminGrant = check.Check{
-		ID: "audit-log-cluster-admin-grant", Title: "cluster-admin power granted", Severity: finding.Critical, Category: Category, Scope: check.ScopeAudit,
-		Rationale:   "A binding to cluster-admin, or a role allowing every verb on every resource, gives its subjects the whole cluster; it is an attacker's first persistence step.",
+		ID: "audit-log-cluster-admin-grant", Title: "cluster-admin power granted, over the cluster or one namespace", Severity: finding.Critical, Category: Category, Scope: check.ScopeAudit,
+		Rationale:   "A ClusterRoleBinding to cluster-admin, or a ClusterRole allowing every verb on every resource, gives its subjects the whole cluster; it is an attacker's first persistence step. Bound by a RoleBinding, or written as a Role, the same power covers one namespace: its Secrets, pods and ServiceAccount tokens, roles and bindings (high; critical in kube-system, whose controllers' ServiceAccounts reach the cluster).",
 		Remediation: "Confirm the grant was intended; remove it and grant a narrower role.",
 		DocURL:      "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#least-privilege",
 	}
@@ -110,6 +110,20 @@ type Detector struct {
 type routineSet struct {
 	since time.Time
 	kinds map[string]bool
+	// secrets are the scopes (a namespace; "" for the cluster) whose
+	// Secrets a ServiceAccount read while it was learned.
+	secrets map[string]bool
+}
+
+// routineOf is the learned routine of the identity name, begun at t when
+// it is new.
+func (d *Detector) routineOf(name string, t time.Time) *routineSet {
+	rs := d.learned[name]
+	if rs == nil {
+		rs = &routineSet{since: t, kinds: map[string]bool{}, secrets: map[string]bool{}}
+		d.learned[name] = rs
+	}
+	return rs
 }
 
 type groupKey struct{ check, key string }
@@ -132,11 +146,56 @@ type group struct {
 	// allowed counts the requests that succeeded, for detections whose
 	// severity depends on it.
 	allowed int
+	// secrets are the Secrets a harvest read, for its reason.
+	secrets *secretNames
+}
+
+// secretNames are the distinct Secrets of a harvest: the first maxNamed
+// are named, the others counted. Distinct names are remembered up to
+// maxTracked, past which every read counts as another Secret, so that a
+// harvest of a million names cannot hold a million strings.
+type secretNames struct {
+	unit  string // what a name is, for the reason: Secret, namespace
+	names []string
+	seen  map[string]bool
+	more  int
+}
+
+const (
+	maxNamed   = 20
+	maxTracked = 4096
+)
+
+func (n *secretNames) add(name string) {
+	if n.seen[name] {
+		return
+	}
+	if len(n.seen) < maxTracked {
+		n.seen[name] = true
+	}
+	if len(n.names) < maxNamed {
+		n.names = append(n.names, name)
+		return
+	}
+	n.more++
+}
+
+func (n *secretNames) count() int { return len(n.names) + n.more }
+
+// String lists the names, and how many more there are.
+func (n *secretNames) String() string {
+	s := strings.Join(n.names, ", ")
+	if n.more > 0 {
+		s += fmt.Sprintf(" and %d more", n.more)
+	}
+	return s
 }
 
 type secretWindow struct {
 	last    map[string]secretRead
 	flagged *group
+	// event is the audit ID of the last request counted in flagged.
+	event string
 }
 
 // secretRead is the last read of one Secret in a window.
@@ -219,6 +278,29 @@ func (d *Detector) add(c check.Check, key string, e *Event, what string) *group 
 	return g
 }
 
+// kubeletExec reads a request through the API server's node proxy
+// (/api/v1/nodes/NODE/proxy/PATH, NODE possibly with a port) to one of the
+// kubelet's container endpoints: /exec, /run and /attach take
+// NAMESPACE/POD/[UID/]CONTAINER, /portForward NAMESPACE/POD[/UID]. It
+// returns the endpoint and namespace/pod.
+func kubeletExec(uri string) (op, pod string, ok bool) {
+	path, _, _ := strings.Cut(uri, "?")
+	_, rest, found := strings.Cut(path, "/proxy/")
+	if !found {
+		return "", "", false
+	}
+	parts := strings.Split(strings.Trim(rest, "/"), "/")
+	switch parts[0] {
+	case "exec", "run", "attach", "portForward":
+	default:
+		return "", "", false
+	}
+	if len(parts) < 3 || parts[1] == "" || parts[2] == "" {
+		return parts[0], "(pod not named)", true
+	}
+	return parts[0], parts[1] + "/" + parts[2], true
+}
+
 func resourceName(e *Event) string {
 	_, r, s := e.Resource()
 	if s != "" {
@@ -265,6 +347,16 @@ func (d *Detector) Handle(e *Event) {
 		g.reason = fmt.Sprintf("%s used pods/%s on %s/%s", id.Username, sub, e.Object.Namespace, e.Object.Name)
 		if e.Succeeded() {
 			g.allowed++
+		}
+	case core && resource == "nodes" && sub == "proxy" && (e.Verb == "create" || e.Verb == "get"):
+		if op, pod, ok := kubeletExec(e.URI); ok {
+			key := id.Username + "\x00" + pod + "\x00" + op + "\x00node " + e.Object.Name
+			g := d.add(LogExec, key, e, "nodes/proxy "+e.Object.Name+" "+op+" "+pod)
+			g.object = finding.ObjectRef{Kind: "nodes/proxy", Name: e.Object.Name}
+			g.reason = fmt.Sprintf("%s used %s on %s through the kubelet of node %s (nodes/proxy), where neither pods/exec RBAC nor a pods/exec audit rule applies", id.Username, op, pod, e.Object.Name)
+			if e.Succeeded() {
+				g.allowed++
+			}
 		}
 	}
 	if core && resource == "secrets" && sub == "" && (e.Verb == "get" || e.Verb == "list" || e.Verb == "watch") && e.Succeeded() && !d.routine(id) {
@@ -344,11 +436,7 @@ func (d *Detector) unusual(e *Event, id *UserInfo) {
 		what, _, _ = strings.Cut(e.URI, "?")
 	}
 	kind := e.Verb + " " + what + " in " + scope
-	rs := d.learned[name]
-	if rs == nil {
-		rs = &routineSet{since: e.Received, kinds: map[string]bool{}}
-		d.learned[name] = rs
-	}
+	rs := d.routineOf(name, e.Received)
 	if rs.kinds[kind] {
 		return
 	}
@@ -402,30 +490,114 @@ func publicPath(e *Event) bool {
 	return false
 }
 
+// secretRead counts a successful read of Secrets towards a harvest. What
+// a harvest is: an identity reading Secrets it does not normally read. A
+// person's reads all count. A ServiceAccount's reads of its own
+// namespace's Secrets never do: they are a controller's working data
+// (argo-cd's repository credentials, cert-manager's keys), and whoever
+// runs pods as it there can mount them anyway. Its reads elsewhere count
+// unless it read Secrets in the same namespace (or cluster-wide) during its
+// learned routine (--learn); a new kind of request is audit-log-unusual-request's.
 func (d *Detector) secretRead(e *Event, id *UserInfo) {
 	t := e.Received
+	ns, name := e.Object.Namespace, e.Object.Name
+	if own, ok := strings.CutPrefix(id.Username, "system:serviceaccount:"); ok {
+		own, _, _ = strings.Cut(own, ":")
+		if ns != "" && ns == own {
+			return
+		}
+		if d.opts.Learn > 0 {
+			rs := d.routineOf(id.Username, t)
+			if t.Sub(rs.since) < d.opts.Learn {
+				rs.secrets[ns] = true
+				return
+			}
+			if rs.secrets[ns] {
+				return
+			}
+		}
+	}
 	w := d.secrets[id.Username]
 	if w == nil {
 		w = &secretWindow{last: map[string]secretRead{}}
 		d.secrets[id.Username] = w
 	}
-	if w.flagged != nil {
-		if t.Sub(w.flagged.last) <= d.opts.SecretWindow {
-			d.add(LogSecretHarvest, w.flagged.reason, e, target(e))
+	if name == "" {
+		if ns == "" {
+			// Every Secret of the cluster at once.
+			g := d.add(LogSecretHarvest, id.Username+"\x00cluster-wide", e, target(e))
+			g.object = finding.ObjectRef{Kind: "User", Name: id.Username}
+			g.reason = fmt.Sprintf("%s read the Secrets of every namespace (%s)", id.Username, e.Verb)
+			return
+		}
+		names, ok := listedSecrets(e)
+		if !ok {
+			// A list or watch returns every Secret of the namespace, data
+			// included; without the response in the log, that is all
+			// that is known.
+			g := d.add(LogSecretHarvest, id.Username+"\x00namespaces", e, "")
+			g.object = finding.ObjectRef{Kind: "User", Name: id.Username}
+			if g.secrets == nil {
+				g.secrets = &secretNames{unit: "namespace", seen: map[string]bool{}}
+			}
+			g.secrets.add(ns)
+			g.reason = fmt.Sprintf("%s read every Secret of a namespace at once (%s; the log does not record the response, so how many is unknown)", id.Username, e.Verb)
+			return
+		}
+		for _, n := range names {
+			d.countSecret(w, e, id, ns+"/"+n)
+		}
+		return
+	}
+	d.countSecret(w, e, id, ns+"/"+name)
+}
+
+// listedSecrets are the names of the Secrets a list returned, when the
+// log holds its response. A Table or metadata-only list (kubectl get
+// secrets asks for a Table) returns no Secret's data: none. ok is false
+// when the response is not in the log.
+func listedSecrets(e *Event) (names []string, ok bool) {
+	_, resp := e.bodies()
+	if len(resp) == 0 {
+		return nil, false
+	}
+	var l struct {
+		Kind  string `json:"kind"`
+		Items []struct {
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+		} `json:"items"`
+	}
+	if jsonv2.Unmarshal(resp, &l) != nil {
+		return nil, false
+	}
+	if l.Kind != "SecretList" {
+		return nil, true
+	}
+	for _, it := range l.Items {
+		if it.Metadata.Name != "" {
+			names = append(names, it.Metadata.Name)
+		}
+	}
+	return names, true
+}
+
+// countSecret counts one Secret (namespace/name) read by id in e: past
+// SecretReads distinct ones within SecretWindow, the reads are a harvest.
+func (d *Detector) countSecret(w *secretWindow, e *Event, id *UserInfo, key string) {
+	t := e.Received
+	if g := w.flagged; g != nil {
+		if t.Sub(g.last) <= d.opts.SecretWindow {
+			if w.event != e.AuditID || e.AuditID == "" {
+				// One request, however many Secrets a list returned.
+				d.add(LogSecretHarvest, id.Username+"\x00reads", e, "")
+				w.event = e.AuditID
+			}
+			g.secrets.add(key)
 			return
 		}
 		w.flagged = nil
-	}
-	if e.Object.Name == "" && e.Object.Namespace == "" {
-		// Every Secret of the cluster at once.
-		g := d.add(LogSecretHarvest, id.Username+"\x00cluster-wide", e, target(e))
-		g.object = finding.ObjectRef{Kind: "User", Name: id.Username}
-		g.reason = fmt.Sprintf("%s read the Secrets of every namespace (%s)", id.Username, e.Verb)
-		return
-	}
-	key := e.Object.Namespace + "/" + e.Object.Name
-	if e.Object.Name == "" {
-		key = e.Object.Namespace + "/*"
 	}
 	w.last[key] = secretRead{at: t, id: e.AuditID, ip: e.SourceIP(), loc: e.Location}
 	if len(w.last) < d.opts.SecretReads {
@@ -439,32 +611,50 @@ func (d *Detector) secretRead(e *Event, id *UserInfo) {
 	if len(w.last) < d.opts.SecretReads {
 		return
 	}
-	reason := fmt.Sprintf("%s read %d or more distinct Secrets within %s", id.Username, d.opts.SecretReads, d.opts.SecretWindow)
-	g := d.add(LogSecretHarvest, reason, e, target(e))
-	g.object = finding.ObjectRef{Kind: "User", Name: id.Username}
-	g.reason = reason
 	// The evidence is the window's reads, earliest first.
-	reads := make([]secretRead, 0, len(w.last))
-	for _, r := range w.last {
-		reads = append(reads, r)
+	type named struct {
+		key string
+		secretRead
 	}
-	slices.SortFunc(reads, func(a, b secretRead) int {
+	reads := make([]named, 0, len(w.last))
+	for k, r := range w.last {
+		reads = append(reads, named{k, r})
+	}
+	slices.SortFunc(reads, func(a, b named) int {
 		if c := a.at.Compare(b.at); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.loc.Line, b.loc.Line)
+		return cmp.Or(cmp.Compare(a.loc.Line, b.loc.Line), strings.Compare(a.key, b.key))
 	})
-	g.count, g.ids, g.first, g.loc = len(reads), g.ids[:0], reads[0].at, reads[0].loc
+	fresh := d.groups[groupKey{LogSecretHarvest.ID, id.Username + "\x00reads"}] == nil
+	g := d.add(LogSecretHarvest, id.Username+"\x00reads", e, "")
+	g.object = finding.ObjectRef{Kind: "User", Name: id.Username}
+	g.reason = fmt.Sprintf("%s read %d or more distinct Secrets within %s", id.Username, d.opts.SecretReads, d.opts.SecretWindow)
+	if fresh {
+		// The finding starts at the window's first read, not at the
+		// read that crossed the threshold.
+		g.count, g.ids, g.first, g.loc = 0, g.ids[:0], reads[0].at, reads[0].loc
+		g.secrets = &secretNames{unit: "Secret", seen: map[string]bool{}}
+	} else {
+		g.count-- // the read that crossed the threshold is among reads
+	}
+	// The window's reads are of fewer requests when a list returned
+	// several: count the requests.
+	events := make(map[string]bool, len(reads))
 	for _, r := range reads {
-		if len(g.ids) < maxIDs {
+		if !events[r.id] || r.id == "" {
+			events[r.id] = true
+			g.count++
+		}
+		g.secrets.add(r.key)
+		if len(g.ids) < maxIDs && !slices.Contains(g.ids, r.id) {
 			g.ids = append(g.ids, r.id)
 		}
 		if r.ip != "" && !slices.Contains(g.addrs, r.ip) && len(g.addrs) < maxAddrs {
 			g.addrs = append(g.addrs, r.ip)
 		}
 	}
-	g.what = g.what[:0]
-	w.flagged = g
+	w.flagged, w.event = g, e.AuditID
 	clear(w.last)
 }
 
@@ -504,11 +694,29 @@ func (d *Detector) bindingGrant(e *Event) {
 		subjects = append(subjects, n)
 	}
 	g := d.add(LogClusterAdminGrant, e.AuditID, e, e.Verb+" "+target(e))
-	scope := "cluster-wide"
-	if e.Object.Namespace != "" {
-		scope = "in namespace " + e.Object.Namespace
+	who := orUnknown(strings.Join(subjects, ", "))
+	if ns := e.Object.Namespace; ns != "" {
+		var power string
+		g.severity, power = namespaceAdmin(ns)
+		g.reason = fmt.Sprintf("%s bound cluster-admin in namespace %s to %s: %s", e.Identity().Username, ns, who, power)
+		return
 	}
-	g.reason = fmt.Sprintf("%s bound cluster-admin %s to %s", e.Identity().Username, scope, orUnknown(strings.Join(subjects, ", ")))
+	g.reason = fmt.Sprintf("%s bound cluster-admin cluster-wide to %s: every verb on every resource of the cluster", e.Identity().Username, who)
+}
+
+// namespaceAdmin is the severity and the power of every verb on every
+// resource of one namespace, which is what cluster-admin bound by a
+// RoleBinding, or a Role allowing everything, grants: that namespace's
+// Secrets, pods (and so the tokens of its ServiceAccounts), roles and
+// bindings, but nothing cluster-scoped and no other namespace. In
+// kube-system that reaches the cluster: the controllers' ServiceAccounts
+// there (the clusterrole-aggregation controller's may escalate any
+// ClusterRole) run pods the grantee can now create.
+func namespaceAdmin(ns string) (finding.Severity, string) {
+	if ns == "kube-system" {
+		return finding.Critical, "every verb on every resource of kube-system, whose controllers' ServiceAccounts hold cluster-wide power: the cluster"
+	}
+	return finding.High, fmt.Sprintf("every verb on every resource of namespace %s (its Secrets, pods and ServiceAccounts, roles and bindings), not the cluster", ns)
 }
 
 func orUnknown(s string) string {
@@ -532,6 +740,12 @@ func (d *Detector) roleGrant(e *Event) {
 	for _, rule := range r.Rules {
 		if slices.Contains(rule.APIGroups, "*") && slices.Contains(rule.Resources, "*") && slices.Contains(rule.Verbs, "*") {
 			g := d.add(LogClusterAdminGrant, e.AuditID, e, e.Verb+" "+target(e))
+			if ns := e.Object.Namespace; ns != "" {
+				var power string
+				g.severity, power = namespaceAdmin(ns)
+				g.reason = fmt.Sprintf("%s wrote %s allowing %s", e.Identity().Username, target(e), power)
+				return
+			}
 			g.reason = fmt.Sprintf("%s wrote %s allowing every verb on every resource", e.Identity().Username, target(e))
 			return
 		}
@@ -675,6 +889,14 @@ func (d *Detector) Findings() []finding.Finding {
 			if g.allowed > 0 {
 				sev, reason = finding.High, fmt.Sprintf("%s; %d of them allowed", reason, g.allowed)
 			}
+		}
+		if g.secrets != nil {
+			n := g.secrets.count()
+			unit := g.secrets.unit
+			if n != 1 {
+				unit += "s"
+			}
+			reason = fmt.Sprintf("%s; %d %s: %s", reason, n, unit, g.secrets)
 		}
 		var b strings.Builder
 		fmt.Fprintf(&b, "user %s", g.user)

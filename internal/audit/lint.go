@@ -33,7 +33,7 @@ var (
 	PolicyWrongGroup = check.Check{
 		ID: "audit-policy-wrong-group", Title: "Audit policy names a resource under a group that does not serve it", Severity: finding.Medium, Category: Category, Scope: check.ScopeAudit,
 		Rationale:   "A rule matches a resource only under the group named with it; a built-in resource under another built-in group (deployments under the core group \"\") never matches, and its requests fall through to later rules.",
-		Remediation: "Name the resource under the group that serves it (deployments under apps).",
+		Remediation: "Name the resource under the group that serves it (each finding says which).",
 		DocURL:      auditDoc + "#audit-policy",
 	}
 	PolicyNoCatchAll = check.Check{
@@ -288,16 +288,20 @@ func (s *probeSpace) each(f func(r *Request)) {
 // server's evaluator.
 func (p *Policy) Lint() []finding.Finding {
 	var out []finding.Finding
-	add := func(c check.Check, line int, sev finding.Severity, reason, detail string) {
+	add := func(c check.Check, line int, sev finding.Severity, reason, detail string, fix ...string) {
+		remediation := c.Remediation
+		if len(fix) > 0 {
+			remediation = fix[0] // the finding's own, more precise than the check's
+		}
 		out = append(out, finding.Finding{
 			CheckID: c.ID, Title: c.Title, Severity: sev, Category: c.Category,
 			Object:   p.ref(),
 			Location: finding.Location{File: p.File, Line: max(line, 1)},
-			Reason:   reason, Detail: detail, Remediation: c.Remediation, DocURL: c.DocURL,
+			Reason:   reason, Detail: detail, Remediation: remediation, DocURL: c.DocURL,
 		})
 	}
-	if p.Lenient != "" {
-		add(PolicyLenient, p.Line, PolicyLenient.Severity, "the API server decodes this policy leniently, ignoring: "+p.Lenient, "")
+	for _, fp := range p.Lenient {
+		add(PolicyLenient, fp.Line, PolicyLenient.Severity, "the API server ignores this (it decodes the policy leniently and only warns): "+fp.Message, "")
 	}
 	p.lintWrongGroup(add)
 	s := p.space()
@@ -335,13 +339,14 @@ func (p *Policy) Lint() []finding.Finding {
 	execMiss, rbacMiss := misses{}, misses{}
 	s.each(func(r *Request) {
 		d := p.Evaluate(r)
-		if d.Rule >= 0 {
-			decides[d.Rule] = true
+		rule := d.Rule - 1 // an index; -1 when no rule matches
+		if rule >= 0 {
+			decides[rule] = true
 		}
-		if slices.Contains(d.Stages, StageRequestReceived) && !slices.Contains(received, d.Rule) {
-			received = append(received, d.Rule)
+		if slices.Contains(d.Stages, StageRequestReceived) && !slices.Contains(received, rule) {
+			received = append(received, rule)
 		}
-		if d.Rule < 0 && r.User == probeUser && len(r.Groups) == 0 {
+		if rule < 0 && r.User == probeUser && len(r.Groups) == 0 {
 			once(key{PolicyNoCatchAll.ID, -1, ""}, func() {
 				add(PolicyNoCatchAll, p.Line, PolicyNoCatchAll.Severity, "requests no rule matches are not logged: for example "+show(r), "")
 			})
@@ -370,10 +375,10 @@ func (p *Policy) Lint() []finding.Finding {
 			if sv.sub != "" {
 				res += "/" + sv.sub
 			}
-			once(key{PolicySensitiveBody.ID, d.Rule, res}, func() {
-				add(PolicySensitiveBody, lineOf(d.Rule), sv.severity,
+			once(key{PolicySensitiveBody.ID, rule, res}, func() {
+				add(PolicySensitiveBody, lineOf(rule), sv.severity,
 					fmt.Sprintf("%s are logged with their %s bodies, which hold %s", res, body, sv.why),
-					fmt.Sprintf("for example %s: %s at %s", show(r), ruleName(d.Rule), d.Level))
+					fmt.Sprintf("for example %s: %s at %s", show(r), ruleName(rule), d.Level))
 			})
 		}
 		if d.Level != LevelNone {
@@ -382,9 +387,9 @@ func (p *Policy) Lint() []finding.Finding {
 		switch {
 		case r.APIGroup == "" && r.Resource == "pods" && slices.Contains([]string{"exec", "attach", "portforward"}, r.Subresource) && (r.Verb == "create" || r.Verb == "get"),
 			r.APIGroup == "" && r.Resource == "pods" && r.Subresource == "ephemeralcontainers" && (r.Verb == "update" || r.Verb == "patch"):
-			execMiss.add(d.Rule, "pods/"+r.Subresource, r)
+			execMiss.add(rule, "pods/"+r.Subresource, r)
 		case r.APIGroup == "rbac.authorization.k8s.io" && r.Subresource == "" && slices.Contains([]string{"roles", "rolebindings", "clusterroles", "clusterrolebindings"}, r.Resource) && slices.Contains([]string{"create", "update", "patch", "delete", "deletecollection"}, r.Verb):
-			rbacMiss.add(d.Rule, r.Resource, r)
+			rbacMiss.add(rule, r.Resource, r)
 		}
 	})
 	if len(received) > 0 {
@@ -420,7 +425,7 @@ func (p *Policy) Lint() []finding.Finding {
 					continue
 				}
 				if decided == -2 {
-					decided = p.Evaluate(r).Rule
+					decided = p.Evaluate(r).Rule - 1
 				}
 				if !slices.Contains(shadowers[i], decided) {
 					shadowers[i] = append(shadowers[i], decided)
@@ -513,7 +518,7 @@ func show(r *Request) string {
 	return s
 }
 
-func (p *Policy) lintWrongGroup(add func(check.Check, int, finding.Severity, string, string)) {
+func (p *Policy) lintWrongGroup(add func(check.Check, int, finding.Severity, string, string, ...string)) {
 	for i := range p.Rules {
 		rule := &p.Rules[i]
 		for j, gr := range rule.r.Resources {
@@ -533,9 +538,14 @@ func (p *Policy) lintWrongGroup(add func(check.Check, int, finding.Severity, str
 				want := make([]string, len(groups))
 				for k, g := range groups {
 					want[k] = fmt.Sprintf("%q", g)
+					if g == "" {
+						want[k] += " (the core group)"
+					}
 				}
+				served := strings.Join(want, " or ")
 				add(PolicyWrongGroup, line, PolicyWrongGroup.Severity,
-					fmt.Sprintf("rule %d names %s under group %q, which does not serve it; it never matches (served by %s)", i+1, name, gr.Group, strings.Join(want, ", ")), "")
+					fmt.Sprintf("rule %d names %s under group %q, which does not serve it; it never matches (served by %s)", i+1, name, gr.Group, served), "",
+					fmt.Sprintf("Name %s under the group that serves it: group %s.", name, served))
 			}
 		}
 	}
@@ -556,7 +566,7 @@ func attackerIdentity(name string) bool {
 // lintNoneBroad reports a None rule that, for the namespace or identity it
 // names, matches requests of every kind: reading Secrets, exec, RBAC
 // writes and a resource nobody names.
-func (p *Policy) lintNoneBroad(i int, add func(check.Check, int, finding.Severity, string, string)) bool {
+func (p *Policy) lintNoneBroad(i int, add func(check.Check, int, finding.Severity, string, string, ...string)) bool {
 	r := &p.Rules[i].r
 	id := Request{User: probeUser}
 	if len(r.Users) > 0 {

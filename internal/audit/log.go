@@ -188,11 +188,26 @@ func (f Filter) admits(e *Event) bool {
 // number of batches is in flight, so memory does not grow with the log.
 // h is called from one goroutine at a time, not necessarily the caller's.
 func ReadLog(file string, r io.Reader, filter Filter, h Handler) ([]finding.InputError, error) {
+	_, errs, err := ReadLogStats(file, r, filter, h)
+	return errs, err
+}
+
+// LogStats count what a log held.
+type LogStats struct {
+	// Events are the lines that are audit events; Admitted those of them
+	// the filter admitted, which the handler was given.
+	Events, Admitted int
+}
+
+// ReadLogStats is ReadLog that also counts the events read: a log with
+// none is no input, which a caller that gates must not take for a pass.
+func ReadLogStats(file string, r io.Reader, filter Filter, h Handler) (LogStats, []finding.InputError, error) {
+	var stats LogStats
 	br := bufio.NewReaderSize(r, 1<<20)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
+			return stats, nil, fmt.Errorf("%s: %w", file, err)
 		}
 		defer zr.Close()
 		br = bufio.NewReaderSize(zr, 1<<20)
@@ -229,12 +244,17 @@ func ReadLog(file string, r io.Reader, filter Filter, h Handler) ([]finding.Inpu
 		for b := range ordered {
 			<-b.done
 			for i := range b.out {
-				if it := &b.out[i]; it.bad != "" {
+				it := &b.out[i]
+				switch {
+				case it.bad != "":
 					fail(finding.Location{File: file, Line: b.lines[i].n}, it.bad)
-				} else if it.ok {
+					continue
+				case it.ok:
+					stats.Admitted++
 					h.Handle(&it.ev)
 					it.ev = Event{}
 				}
+				stats.Events++
 			}
 			free <- b
 		}
@@ -295,7 +315,7 @@ func ReadLog(file string, r io.Reader, filter Filter, h Handler) ([]finding.Inpu
 	close(ordered)
 	<-consumed
 	wg.Wait()
-	return errs, readErr
+	return stats, errs, readErr
 }
 
 // Batches: big enough that handing them over costs nothing, small enough

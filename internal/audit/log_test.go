@@ -230,10 +230,12 @@ func TestReadLogLongLine(t *testing.T) {
 // Secrets and a token's use from ever more addresses: the state kept stays
 // within the bounds, whatever the number of events.
 func TestDetectorMemoryBounded(t *testing.T) {
-	d := NewDetector(DetectOptions{})
+	// A ServiceAccount of another namespace, nothing learned: every read
+	// counts towards the harvest.
+	d := NewDetector(DetectOptions{Learn: -1})
 	for i := range 100000 {
 		e := Event{AuditID: fmt.Sprint(i), Stage: "ResponseComplete", Verb: "get", Received: t0.Add(time.Duration(i) * time.Millisecond),
-			User:      UserInfo{Username: "system:serviceaccount:a:b", Extra: Extra{CredentialID: []string{"JTI=1"}}},
+			User:      UserInfo{Username: "system:serviceaccount:x:b", Extra: Extra{CredentialID: []string{"JTI=1"}}},
 			SourceIPs: []string{fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)}}
 		e.Object = &struct {
 			Resource    string `json:"resource"`
@@ -253,10 +255,20 @@ func TestDetectorMemoryBounded(t *testing.T) {
 			t.Errorf("secret window holds %d reads", len(w.last))
 		}
 	}
+	harvests := 0
 	for _, g := range d.groups {
 		if len(g.ids) > maxIDs || len(g.addrs) > maxAddrs {
 			t.Errorf("a finding holds %d IDs and %d addresses", len(g.ids), len(g.addrs))
 		}
+		if g.secrets != nil {
+			harvests++
+			if len(g.secrets.names) > maxNamed || len(g.secrets.seen) > maxTracked || g.secrets.count() != 100000 {
+				t.Errorf("the harvest holds %d names and %d remembered, counts %d of 100000", len(g.secrets.names), len(g.secrets.seen), g.secrets.count())
+			}
+		}
+	}
+	if harvests != 1 {
+		t.Errorf("%d harvests, want 1", harvests)
 	}
 	if len(d.order) > 3 {
 		t.Errorf("%d findings for one identity's harvest", len(d.order))
@@ -328,5 +340,44 @@ func TestUnusualRequests(t *testing.T) {
 	}
 	if fs, _ := detect(t, DetectOptions{SecretReads: 100, Learn: -1}, lines...); slices.ContainsFunc(fs, func(f finding.Finding) bool { return f.CheckID == LogUnusual.ID }) {
 		t.Error("Learn < 0 does not turn the detection off")
+	}
+}
+
+// TestGrantScope: cluster-admin bound in one namespace, or a Role allowing
+// everything, gives that namespace, not the cluster: high, worded so,
+// except in kube-system (the outside review's log4.json:8 was critical
+// "cluster-admin power granted").
+func TestGrantScope(t *testing.T) {
+	bind := func(id, resource, ns string) string {
+		return ev{id: id, user: "admin", verb: "create", group: "rbac.authorization.k8s.io", resource: resource, ns: ns, code: 201,
+			req: map[string]any{"roleRef": map[string]string{"kind": "ClusterRole", "name": "cluster-admin"}, "subjects": []map[string]string{{"kind": "User", "name": "mallory"}}}}.line()
+	}
+	star := func(id, resource, ns string) string {
+		return ev{id: id, user: "admin", verb: "create", group: "rbac.authorization.k8s.io", resource: resource, ns: ns, name: "all", code: 201,
+			req: map[string]any{"rules": []map[string][]string{{"apiGroups": {"*"}, "resources": {"*"}, "verbs": {"*"}}}}}.line()
+	}
+	for _, tc := range []struct {
+		name, line string
+		sev        finding.Severity
+		in         string
+	}{
+		{"cluster binding", bind("c1", "clusterrolebindings", ""), finding.Critical, "cluster-wide to User mallory: every verb on every resource of the cluster"},
+		{"namespaced binding", bind("n1", "rolebindings", "prod"), finding.High, "in namespace prod to User mallory: every verb on every resource of namespace prod"},
+		{"kube-system binding", bind("k1", "rolebindings", "kube-system"), finding.Critical, "resource of kube-system"},
+		{"cluster role", star("c2", "clusterroles", ""), finding.Critical, "allowing every verb on every resource"},
+		{"namespaced role", star("n2", "roles", "prod"), finding.High, "allowing every verb on every resource of namespace prod"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs, _ := detect(t, DetectOptions{}, tc.line)
+			if len(fs) != 1 || fs[0].CheckID != LogClusterAdminGrant.ID {
+				t.Fatalf("want one %s, got %+v", LogClusterAdminGrant.ID, fs)
+			}
+			if fs[0].Severity != tc.sev || !strings.Contains(fs[0].Reason, tc.in) {
+				t.Errorf("got %v %q, want %v and %q", fs[0].Severity, fs[0].Reason, tc.sev, tc.in)
+			}
+			if tc.sev != finding.Critical && strings.Contains(fs[0].Reason, "cluster-wide") {
+				t.Errorf("a namespaced grant called cluster-wide: %q", fs[0].Reason)
+			}
+		})
 	}
 }

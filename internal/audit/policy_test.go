@@ -84,15 +84,32 @@ func TestLoadPolicyRefused(t *testing.T) {
 	}{
 		{"bad level", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Everything\n", "p.yaml:4:"},
 		{"no rules", "apiVersion: audit.k8s.io/v1\nkind: Policy\n", "no rules"},
-		{"wrong version", "apiVersion: audit.k8s.io/v1beta1\nkind: Policy\nrules:\n- level: Metadata\n", "p.yaml:2:"},
+		{"wrong version", "apiVersion: audit.k8s.io/v1beta1\nkind: Policy\nrules:\n- level: Metadata\n", "p.yaml:1:"},
 		{"bad stage", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  omitStages: [Whenever]\n", "p.yaml:5:"},
 		{"resource and url", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  nonResourceURLs: [/x]\n  resources: [{group: \"\"}]\n", "p.yaml:"},
 		{"not yaml", "{", "p.yaml"},
+		// Said in the policy's terms: the outside review's p6.yaml.
+		{"v1beta1", "apiVersion: audit.k8s.io/v1beta1\nkind: Policy\nrules:\n- level: Metadata\n", "p.yaml:1: apiVersion audit.k8s.io/v1beta1 is no longer read: the API server reads only audit.k8s.io/v1"},
+		{"v1alpha1", "kind: Policy\napiVersion: audit.k8s.io/v1alpha1\nrules:\n- level: Metadata\n", "p.yaml:2: apiVersion audit.k8s.io/v1alpha1 is no longer read"},
+		{"other kind", "apiVersion: v1\nkind: Pod\n", `p.yaml:2: kind "Pod" is not an audit policy`},
+		{"no apiVersion", "kind: Policy\nrules:\n- level: None\n", "p.yaml:1: no apiVersion"},
+		{"no kind", "apiVersion: audit.k8s.io/v1\nrules:\n- level: None\n", "p.yaml:1: no kind"},
+		{"empty", "", "p.yaml:1: not an audit policy"},
+		{"list", "- level: None\n", "p.yaml:1: not an audit policy"},
+		{"rules not a list", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: x\n", "p.yaml:3: rules is a string where a list of mappings is wanted"},
+		{"users not a list", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n- level: None\n  users: alice\n", "p.yaml:6: rules[1].users is a string where a list of strings is wanted"},
+		{"level not a string", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: [None]\n", "p.yaml:4: rules[0].level is a list where a string is wanted"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := LoadPolicy("p.yaml", []byte(tc.policy))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+			// No Go internals: the decoder's scheme, struct or type names.
+			for _, internal := range []string{"scheme", "Go struct", ".go:", "__internal", "v1.Policy"} {
+				if strings.Contains(err.Error(), internal) {
+					t.Errorf("error %q shows %q", err, internal)
+				}
 			}
 		})
 	}
@@ -111,12 +128,12 @@ func TestEvaluate(t *testing.T) {
 		req  Request
 		want Decision
 	}{
-		{Request{User: "system:kube-proxy", Verb: "watch", Resource: "endpoints"}, Decision{Level: "None", Stages: []string{}, Rule: 0, Line: 6}},
-		{Request{User: "system:kube-proxy", Verb: "list", Resource: "endpoints"}, Decision{Level: "Metadata", Stages: []string{"ResponseComplete"}, Rule: 6, Line: 32}},
-		{Request{User: "alice", Verb: "get", Resource: "secrets", Namespace: "a", Name: "s"}, Decision{Level: "Metadata", Stages: []string{"ResponseComplete"}, Rule: 2, Line: 14}},
-		{Request{User: "alice", Verb: "create", Resource: "pods", Subresource: "exec", Namespace: "a", Name: "p"}, Decision{Level: "Request", Stages: []string{"ResponseStarted", "ResponseComplete"}, Rule: 4, Line: 24}},
-		{Request{User: "alice", Verb: "watch", APIGroup: "apps", Resource: "deployments", Namespace: "a"}, Decision{Level: "RequestResponse", Stages: []string{"ResponseStarted", "ResponseComplete"}, Rule: 5, Line: 28}},
-		{Request{User: "alice", Verb: "get", Path: "/healthz/etcd"}, Decision{Level: "None", Stages: []string{}, Rule: 1, Line: 12}},
+		{Request{User: "system:kube-proxy", Verb: "watch", Resource: "endpoints"}, Decision{Level: "None", Stages: []string{}, Rule: 1, Line: 6}},
+		{Request{User: "system:kube-proxy", Verb: "list", Resource: "endpoints"}, Decision{Level: "Metadata", Stages: []string{"ResponseComplete"}, Rule: 7, Line: 32}},
+		{Request{User: "alice", Verb: "get", Resource: "secrets", Namespace: "a", Name: "s"}, Decision{Level: "Metadata", Stages: []string{"ResponseComplete"}, Rule: 3, Line: 14}},
+		{Request{User: "alice", Verb: "create", Resource: "pods", Subresource: "exec", Namespace: "a", Name: "p"}, Decision{Level: "Request", Stages: []string{"ResponseStarted", "ResponseComplete"}, Rule: 5, Line: 24}},
+		{Request{User: "alice", Verb: "watch", APIGroup: "apps", Resource: "deployments", Namespace: "a"}, Decision{Level: "RequestResponse", Stages: []string{"ResponseStarted", "ResponseComplete"}, Rule: 6, Line: 28}},
+		{Request{User: "alice", Verb: "get", Path: "/healthz/etcd"}, Decision{Level: "None", Stages: []string{}, Rule: 2, Line: 12}},
 	} {
 		t.Run(tc.req.String(), func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, p.Evaluate(&tc.req)); diff != "" {
@@ -132,12 +149,12 @@ func TestEvaluateDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := p.Evaluate(&Request{User: "alice", Verb: "get", Resource: "pods"})
-	if d.Level != LevelNone || d.Rule != -1 {
+	if d.Level != LevelNone || d.Rule != 0 {
 		t.Fatalf("got %+v, want the default None", d)
 	}
 	d = p.Evaluate(&Request{User: "bob", Verb: "get", Resource: "pods"})
-	if d.Level != LevelMetadata || d.Rule != 0 || !slices.Equal(d.Stages, []string{StageRequestReceived, StageResponseComplete}) {
-		t.Fatalf("got %+v, want rule 0 at Metadata with RequestReceived", d)
+	if d.Level != LevelMetadata || d.Rule != 1 || !slices.Equal(d.Stages, []string{StageRequestReceived, StageResponseComplete}) {
+		t.Fatalf("got %+v, want rule 1 at Metadata with RequestReceived", d)
 	}
 }
 
@@ -179,6 +196,37 @@ func TestLintBoundedPairs(t *testing.T) {
 	}
 }
 
+// TestLintWrongGroupFix: the fix names the group of the resource found,
+// not the check's example (the outside review's pol2.yaml names pods under
+// apps).
+func TestLintWrongGroupFix(t *testing.T) {
+	p, err := LoadPolicy("p.yaml", []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: None\n  resources:\n  - group: apps\n    resources: [pods]\n  - group: \"\"\n    resources: [deployments, jobs]\n- level: Metadata\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"pods":        `Name pods under the group that serves it: group "" (the core group).`,
+		"deployments": `Name deployments under the group that serves it: group "apps".`,
+		"jobs":        `Name jobs under the group that serves it: group "batch".`,
+	}
+	for _, f := range p.Lint() {
+		if f.CheckID != PolicyWrongGroup.ID {
+			continue
+		}
+		for res, fix := range want {
+			if strings.Contains(f.Reason, "names "+res+" ") {
+				if f.Remediation != fix {
+					t.Errorf("%s: fix %q, want %q", res, f.Remediation, fix)
+				}
+				delete(want, res)
+			}
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no wrong-group finding for %v", want)
+	}
+}
+
 func FuzzLoadPolicy(f *testing.F) {
 	for _, name := range []string{"good.yaml", "bad.yaml", "lenient.yaml"} {
 		data, err := os.ReadFile("testdata/policy/" + name)
@@ -199,8 +247,42 @@ func FuzzLoadPolicy(f *testing.F) {
 			}
 		}
 		r := Request{User: "u", Verb: "get", Resource: "pods", Namespace: "n"}
-		if d := p.Evaluate(&r); d.Rule >= len(p.Rules) {
+		if d := p.Evaluate(&r); d.Rule < 0 || d.Rule > len(p.Rules) {
 			t.Fatalf("rule %d of %d", d.Rule, len(p.Rules))
+		}
+	})
+}
+
+// FuzzPolicyErrors holds LoadPolicy's refusals (without the lint, which is
+// slow) to their form: a file:line a user can go to, in the policy's terms.
+func FuzzPolicyErrors(f *testing.F) {
+	for _, name := range []string{"good.yaml", "bad.yaml", "lenient.yaml", "unknown-field.yaml"} {
+		data, err := os.ReadFile("testdata/policy/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("apiVersion: audit.k8s.io/v1beta1\nkind: Policy\nrules:\n- level: Metadata\n"))
+	f.Add([]byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n  users: alice\n"))
+	f.Add([]byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  resources:\n  - group: \"\"\n    resourcez: [pods]\n  omitStages: [RequestReceived]\n  omitStages: [RequestReceived]\n"))
+	f.Add([]byte(`{"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"None","verbs":"get"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := LoadPolicy("f.yaml", data)
+		if err != nil {
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "f.yaml") {
+				t.Fatalf("error without the file: %q", msg)
+			}
+			if strings.Contains(msg, "Go struct") || strings.Contains(msg, "scheme.go") || strings.Contains(msg, "__internal") {
+				t.Fatalf("Go internals in %q", msg)
+			}
+			return
+		}
+		for _, fp := range p.Lenient {
+			if fp.Line < 1 {
+				t.Fatalf("unknown field without a line: %+v", fp)
+			}
 		}
 	})
 }

@@ -22,7 +22,15 @@ type Recorder struct {
 
 	reqs   map[reqKey]bool
 	groups []string
+	// seen counts the identity's events, refused ones included; users
+	// are the other user names seen, for saying which was meant when
+	// seen is 0 (at most maxUsers of them).
+	seen  int
+	users map[string]bool
 }
+
+// maxUsers bounds the other user names a Recorder keeps.
+const maxUsers = 1024
 
 // reqKey is a Request without its identity: comparable.
 type reqKey struct{ verb, group, resource, sub, ns, name, path string }
@@ -34,8 +42,15 @@ func (r *Recorder) Handle(e *Event) {
 	}
 	id := e.Identity()
 	if id.Username != r.User || e.Verb == "" {
+		if r.users == nil {
+			r.users = map[string]bool{}
+		}
+		if len(r.users) < maxUsers && id.Username != "" && !r.users[id.Username] {
+			r.users[strings.Clone(id.Username)] = true // the event's strings are reused
+		}
 		return
 	}
+	r.seen++
 	// An allowed request can still fail (404, 409): it counts. Refused
 	// ones are what authorization said no to.
 	if !r.IncludeDenied && (e.Annotations.Decision == "forbid" || e.Code() == 401 || (e.Code() == 403 && e.Annotations.Decision != "allow")) {
@@ -57,6 +72,20 @@ func (r *Recorder) Handle(e *Event) {
 		q = reqKey{verb: e.Verb, path: path}
 	}
 	r.reqs[q] = true
+}
+
+// Seen is the number of the identity's requests in the logs, refused ones
+// included.
+func (r *Recorder) Seen() int { return r.seen }
+
+// Users are other user names the logs hold (up to 1024 of them), sorted.
+func (r *Recorder) Users() []string {
+	out := make([]string, 0, len(r.users))
+	for u := range r.users {
+		out = append(out, u)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Groups are the groups the identity's requests carried.

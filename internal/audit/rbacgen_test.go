@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -67,5 +68,18 @@ func TestGenerateRoles(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestRecorderUsersBounded: the other users a Recorder keeps, for naming
+// the closest, are bounded whatever the log holds.
+func TestRecorderUsersBounded(t *testing.T) {
+	r := Recorder{User: "alice"}
+	for i := range 5000 {
+		e := Event{AuditID: "x", Stage: StageResponseComplete, Verb: "get", User: UserInfo{Username: fmt.Sprintf("user-%d", i)}}
+		r.Handle(&e)
+	}
+	if n := len(r.Users()); n != maxUsers || r.Seen() != 0 {
+		t.Errorf("%d users kept (want %d), alice seen %d times", n, maxUsers, r.Seen())
 	}
 }

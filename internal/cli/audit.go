@@ -11,9 +11,13 @@ import (
 	"time"
 
 	"github.com/kubeguard/kubeguard/internal/audit"
+	"github.com/kubeguard/kubeguard/internal/check"
+	"github.com/kubeguard/kubeguard/internal/checks"
+	"github.com/kubeguard/kubeguard/internal/config"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/rbac"
 	"github.com/kubeguard/kubeguard/internal/report"
+	"github.com/kubeguard/kubeguard/internal/run"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
 )
@@ -42,6 +46,9 @@ func runAudit(ctx context.Context, args []string, io IO) int {
 // AuditPolicyOptions are the flags of kubeguard audit policy.
 type AuditPolicyOptions struct {
 	Format, Output, FailOn string
+	// Config and Baseline are as scan's: a .kubeguard.yaml (default: the
+	// nearest above the policy) and a JSON report of accepted findings.
+	Config, Baseline string
 	// Explain, with VERB RESOURCE after the file, says how that request
 	// is logged instead of linting.
 	Explain   bool
@@ -68,7 +75,13 @@ Every request the policy can tell apart is evaluated, and the findings say:
   - None for everything a namespace, user or group does.
 
 --explain prints the level and stages the request would be logged at and the
-rule that decides it (the server's default None when none matches).
+rule that decides it (rules are numbered from 1, in text and JSON; 0 is
+the server's default None, when none matches).
+
+Configuration (.kubeguard.yaml, looked for from the policy's directory up to
+its repository's root, or --config) disables checks, overrides severities
+and exempts findings (kind Policy, name the file as given), as for scan;
+--baseline accepts the findings of an earlier JSON report.
 
 Examples:
   kubeguard audit policy /etc/kubernetes/audit-policy.yaml
@@ -87,6 +100,7 @@ func runAuditPolicy(_ context.Context, args []string, io IO) int {
 	fs.formatFlag(&o.Format, "text", "output `format`: text, json, sarif or junit (--explain: text or json)")
 	fs.StringVar(&o.Output, "output-file", "", "write the report to `file` instead of standard output")
 	failOnFlag(fs, &o.FailOn)
+	auditConfigFlags(fs, &o.Config, &o.Baseline, "policy")
 	fs.BoolVar(&o.Explain, "explain", false, "explain how the request VERB RESOURCE given after FILE is logged")
 	fs.StringVar(&o.User, "user", "alice", "--explain: the requesting `user`")
 	fs.StringArrayVar(&o.Groups, "group", nil, "--explain: a `group` of the user (repeatable); system:authenticated is added for any user but system:anonymous")
@@ -132,17 +146,20 @@ func runAuditPolicy(_ context.Context, args []string, io IO) int {
 		}
 		return explain(io, p, req, o.Format)
 	}
+	plan, err := auditPlan(audit.PolicyChecks, o.Config, o.Baseline, pos[:1])
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
+		return ExitError
+	}
 	out, w, closeOut, err := openOutput(o.Format, o.Output, false, io.Stdout)
 	if err != nil {
 		return fs.usageError(io, err)
 	}
 	r := &report.Report{
-		Version:  version(),
-		Checks:   audit.PolicyChecks,
-		Objects:  []report.Object{{Ref: finding.ObjectRef{APIVersion: "audit.k8s.io/v1", Kind: "Policy", Name: name}, Location: finding.Location{File: name, Line: p.Line}}},
-		Findings: p.Lint(),
+		Version: version(),
+		Objects: []report.Object{{Ref: finding.ObjectRef{APIVersion: "audit.k8s.io/v1", Kind: "Policy", Name: name}, Location: finding.Location{File: name, Line: p.Line}}},
 	}
-	report.Sort(r.Findings)
+	applyPlan(plan, r, p.Lint())
 	if !writeReport(io.Stderr, out, w, closeOut, r) {
 		return ExitError
 	}
@@ -211,10 +228,10 @@ func explain(io IO, p *audit.Policy, r *audit.Request, format string) int {
 	} else {
 		fmt.Fprintf(io.Stdout, "stages:  %s\n", strings.Join(d.Stages, ", "))
 	}
-	if d.Rule < 0 {
+	if d.Rule == 0 {
 		fmt.Fprintln(io.Stdout, "rule:    none matches; the API server's default level None applies")
 	} else {
-		fmt.Fprintf(io.Stdout, "rule:    %d (%s:%d)\n", d.Rule+1, p.File, d.Line)
+		fmt.Fprintf(io.Stdout, "rule:    %d (%s:%d)\n", d.Rule, p.File, d.Line)
 	}
 	return ExitOK
 }
@@ -222,11 +239,16 @@ func explain(io IO, p *audit.Policy, r *audit.Request, format string) int {
 // AuditLogOptions are the flags of kubeguard audit log.
 type AuditLogOptions struct {
 	Format, Output, FailOn string
-	Since, Until           string
-	SecretReads            int
-	SecretWindow           time.Duration
-	Routine                []string
-	Learn                  time.Duration
+	// Config and Baseline are as scan's: a .kubeguard.yaml (default: the
+	// nearest above the logs) and a JSON report of accepted findings.
+	Config, Baseline string
+	Since, Until     string
+	SecretReads      int
+	SecretWindow     time.Duration
+	Routine          []string
+	Learn            time.Duration
+	// AllowEmpty accepts logs without any event (in the window).
+	AllowEmpty bool
 }
 
 const auditLogUsage = `Usage: kubeguard audit log [flags] FILE...
@@ -235,13 +257,16 @@ Reads API server audit logs (--audit-log-format=json: one event a line;
 gzip-compressed files too; - for standard input) as a stream, in the order
 given, and reports, with the user, source addresses, verbs, resources, time
 span and audit IDs of the events behind each finding:
-  audit-log-exec                 exec, attach, port-forward, ephemeral containers
-  audit-log-secret-harvest       one identity reading many Secrets in a window,
-                                 or the Secrets of every namespace
+  audit-log-exec                 exec, attach, port-forward, ephemeral containers,
+                                 and the kubelet's exec through nodes/proxy
+  audit-log-secret-harvest       an identity reading Secrets it does not normally
+                                 read: many in a window, a namespace's or every
+                                 namespace's at once (see below)
   audit-log-anonymous            anonymous requests beyond health, version and
                                  issuer discovery
   audit-log-escalation-denied    refused bind, escalate, impersonate and RBAC writes
   audit-log-cluster-admin-grant  bindings to cluster-admin, roles allowing everything
+                                 (high when bound in one namespace but kube-system)
   audit-log-privileged-pod       privileged, host-namespace or hostPath pods and
                                  workloads created
   audit-log-token-reuse          one bound ServiceAccount token (credential ID)
@@ -257,15 +282,31 @@ specs) need the Request level for those resources. Only ResponseComplete and
 Panic events are read: the other stages repeat the request. No value of a
 request or response body is ever printed.
 
+What a Secret harvest is: an identity reading Secrets it does not normally
+read. A person's reads all count; a list or watch of a namespace's Secrets
+counts as the Secrets its logged response returned, or else as every Secret
+of the namespace. A ServiceAccount's reads of its own namespace's Secrets
+never count (a controller's working data); its reads of other namespaces
+count unless it read Secrets there in its first --learn (all count with
+--learn 0).
+
+Configuration (.kubeguard.yaml, looked for from the logs' directories up to
+their repository's root, or --config) disables checks, overrides severities
+and exempts findings, as for scan: an exemption matches a finding's object,
+for example kind User and the user's name for a harvest;
+--baseline accepts the findings of an earlier JSON report.
+
 Examples:
   kubeguard audit log /var/log/kubernetes/audit/audit.log
   kubeguard audit log --since 24h audit.log audit-2026-12-05.log.gz
   zcat audit-*.gz | kubeguard audit log -o sarif --output-file audit.sarif -
   kubeguard audit log --routine 'system:serviceaccount:argocd:*' audit.log
+  kubeguard audit log --config ops/.kubeguard.yaml --baseline accepted.json audit.log
 
 Exit status: 0 no finding at or above --fail-on, 1 such findings,
 2 usage errors, unreadable files or malformed lines (each named FILE:LINE;
-the rest of the log is still read).
+the rest of the log is still read), and logs without any audit event
+(between --since and --until) unless --allow-empty is given.
 `
 
 func runAuditLog(ctx context.Context, args []string, io IO) int {
@@ -274,11 +315,13 @@ func runAuditLog(ctx context.Context, args []string, io IO) int {
 	fs.formatFlag(&o.Format, "text", "output `format`: text, json, sarif or junit")
 	fs.StringVar(&o.Output, "output-file", "", "write the report to `file` instead of standard output")
 	failOnFlag(fs, &o.FailOn)
+	auditConfigFlags(fs, &o.Config, &o.Baseline, "logs")
 	fs.StringVar(&o.Since, "since", "", "read events received at or after `time` (RFC 3339, or a duration before now such as 24h)")
 	fs.StringVar(&o.Until, "until", "", "read events received before `time` (RFC 3339, or a duration before now)")
 	fs.IntVar(&o.SecretReads, "secret-reads", 10, "distinct Secrets one identity reads within --secret-window that make a harvest (`n`)")
 	fs.DurationVar(&o.SecretWindow, "secret-window", 10*time.Minute, "the Secret harvest `window`")
 	fs.DurationVar(&o.Learn, "learn", time.Hour, "how long from its first request a node's or ServiceAccount's requests are learned as its routine (`duration`; 0 turns the detection off)")
+	fs.BoolVar(&o.AllowEmpty, "allow-empty", false, "exit 0, not 2, when the logs hold no audit event (between --since and --until)")
 	fs.StringArrayVar(&o.Routine, "routine", nil, "a `user` (trailing * for a prefix) whose Secret reads and pod creations are routine (repeatable)")
 	files, code, ok := fs.parse(args, io)
 	if !ok {
@@ -291,12 +334,8 @@ func runAuditLog(ctx context.Context, args []string, io IO) int {
 	if err != nil {
 		return fs.usageError(io, err)
 	}
-	var filter audit.Filter
-	now := time.Now()
-	if filter.Since, err = auditTime("since", o.Since, now); err != nil {
-		return fs.usageError(io, err)
-	}
-	if filter.Until, err = auditTime("until", o.Until, now); err != nil {
+	filter, err := auditFilter(o.Since, o.Until, time.Now())
+	if err != nil {
 		return fs.usageError(io, err)
 	}
 	out, w, closeOut, err := openOutput(o.Format, o.Output, false, io.Stdout)
@@ -307,13 +346,22 @@ func runAuditLog(ctx context.Context, args []string, io IO) int {
 	if learn == 0 {
 		learn = -1 // the flag's 0 is off; the option's is the default
 	}
+	plan, err := auditPlan(audit.LogChecks, o.Config, o.Baseline, files)
+	if err != nil {
+		closeOut()
+		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
+		return ExitError
+	}
 	det := audit.NewDetector(audit.DetectOptions{SecretReads: o.SecretReads, SecretWindow: o.SecretWindow, Routine: o.Routine, Learn: learn})
-	r := &report.Report{Version: version(), Checks: audit.LogChecks}
+	r := &report.Report{Version: version()}
+	var read audit.LogStats
 	for _, file := range files {
 		if ctx.Err() != nil {
 			break
 		}
-		name, errs, err := readAuditLog(file, io.Stdin, filter, det)
+		name, stats, errs, err := readAuditLog(file, io.Stdin, filter, det)
+		read.Events += stats.Events
+		read.Admitted += stats.Admitted
 		r.Objects = append(r.Objects, report.Object{Ref: finding.ObjectRef{Kind: "AuditLog", Name: name}, Location: finding.Location{File: name}})
 		if err != nil {
 			errs = append(errs, finding.InputError{Location: finding.Location{File: name}, Message: err.Error()})
@@ -321,31 +369,87 @@ func runAuditLog(ctx context.Context, args []string, io IO) int {
 		for _, e := range errs {
 			fmt.Fprintf(io.Stderr, "kubeguard: %s\n", e.Error())
 		}
+		if stats.Events == 0 && len(errs) > 0 && err == nil {
+			fmt.Fprintf(io.Stderr, "kubeguard audit log: %s holds no audit event: is it an API server audit log (--audit-log-format=json, one event a line)?\n", name)
+		}
 		r.Errors = append(r.Errors, errs...)
 	}
-	r.Findings = det.Findings()
+	applyPlan(plan, r, det.Findings())
 	if !writeReport(io.Stderr, out, w, closeOut, r) {
+		return ExitError
+	}
+	if read.Admitted == 0 && len(r.Errors) == 0 && !o.AllowEmpty && ctx.Err() == nil {
+		// An empty file, a file that is not an audit log, a window
+		// with nothing in it: a gate that passes on nothing read passes
+		// on a wrong path. As kubeguard scan does, that is an input error.
+		what := "no audit event"
+		if read.Events > 0 {
+			what = fmt.Sprintf("no audit event between --since and --until (%d outside)", read.Events)
+		}
+		fmt.Fprintf(io.Stderr, "kubeguard audit log: %s in %s (--allow-empty accepts that)\n", what, strings.Join(quoted(files), ", "))
 		return ExitError
 	}
 	return exitStatus(r, failOn)
 }
 
+// auditConfigFlags adds --config and --baseline, as scan has them.
+func auditConfigFlags(fs *flagSet, cfg, baseline *string, what string) {
+	fs.StringVar(cfg, "config", "", "configuration `file` (default: the nearest "+config.FileName+" above the "+what+"): disabled checks, severity overrides, exemptions")
+	fs.StringVar(baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail")
+}
+
+// auditPlan applies the configuration and baseline to the audit checks cs
+// through the run layer, as scan's are: the configuration given, else the
+// nearest one above the inputs.
+func auditPlan(cs []check.Check, cfg, baseline string, inputs []string) (*run.Plan, error) {
+	// An audit finding has no object with annotations to read.
+	return run.Configure(cs, checks.Known, run.Settings{ConfigFile: cfg, SearchFrom: inputs, Baseline: baseline, NoAnnotations: true})
+}
+
+// applyPlan puts the findings into r judged by the plan (run.Plan.Judge:
+// the configuration's disabled checks dropped, its severity overrides,
+// exemptions and expired exemptions, and the baseline).
+func applyPlan(p *run.Plan, r *report.Report, fs []finding.Finding) {
+	report.Sort(fs)
+	r.Checks, r.Findings = p.Checks, p.Judge(fs)
+	if p.Filter.Config != nil {
+		r.Config = p.Filter.Config.Path
+	}
+}
+
 // readAuditLog reads one log file (- for stdin) into h.
-func readAuditLog(file string, stdin io.Reader, filter audit.Filter, h audit.Handler) (string, []finding.InputError, error) {
+func readAuditLog(file string, stdin io.Reader, filter audit.Filter, h audit.Handler) (string, audit.LogStats, []finding.InputError, error) {
 	if file == "-" {
-		errs, err := audit.ReadLog("<stdin>", stdin, filter, h)
-		return "<stdin>", errs, err
+		stats, errs, err := audit.ReadLogStats("<stdin>", stdin, filter, h)
+		return "<stdin>", stats, errs, err
 	}
 	f, err := os.Open(file)
 	if err != nil {
-		return file, nil, err
+		return file, audit.LogStats{}, nil, err
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() && st.Mode()&os.ModeNamedPipe == 0 {
-		return file, nil, fmt.Errorf("not a regular file")
+		return file, audit.LogStats{}, nil, fmt.Errorf("not a regular file")
 	}
-	errs, err := audit.ReadLog(file, f, filter, h)
-	return file, errs, err
+	stats, errs, err := audit.ReadLogStats(file, f, filter, h)
+	return file, stats, errs, err
+}
+
+// auditFilter parses --since and --until. A window that ends before it
+// starts would read nothing, and pass a gate on nothing: it is refused.
+func auditFilter(since, until string, now time.Time) (audit.Filter, error) {
+	var f audit.Filter
+	var err error
+	if f.Since, err = auditTime("since", since, now); err != nil {
+		return f, err
+	}
+	if f.Until, err = auditTime("until", until, now); err != nil {
+		return f, err
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		return f, fmt.Errorf("--since %s is not before --until %s: no event can be in that window", f.Since.UTC().Format(time.RFC3339), f.Until.UTC().Format(time.RFC3339))
+	}
+	return f, nil
 }
 
 // auditTime parses --since/--until: RFC 3339, or a duration before now.
@@ -443,19 +547,14 @@ func runAuditRBAC(ctx context.Context, args []string, io IO) int {
 	if stdinUsers > 1 {
 		return fs.usageError(io, fmt.Errorf("standard input (-) can be read once"))
 	}
-	var filter audit.Filter
-	var err error
-	now := time.Now()
-	if filter.Since, err = auditTime("since", o.Since, now); err != nil {
-		return fs.usageError(io, err)
-	}
-	if filter.Until, err = auditTime("until", o.Until, now); err != nil {
+	filter, err := auditFilter(o.Since, o.Until, time.Now())
+	if err != nil {
 		return fs.usageError(io, err)
 	}
 	rec := &audit.Recorder{User: o.User, IncludeDenied: o.IncludeDenied}
 	failed := false
 	for _, file := range files {
-		_, errs, err := readAuditLog(file, io.Stdin, filter, rec)
+		_, _, errs, err := readAuditLog(file, io.Stdin, filter, rec)
 		if err != nil {
 			errs = append(errs, finding.InputError{Location: finding.Location{File: file}, Message: err.Error()})
 		}
@@ -463,6 +562,22 @@ func runAuditRBAC(ctx context.Context, args []string, io IO) int {
 			fmt.Fprintf(io.Stderr, "kubeguard: %s\n", e.Error())
 			failed = true
 		}
+	}
+	if rec.Seen() == 0 && !failed {
+		// A misspelt name would otherwise print "nothing to allow" and
+		// pass, as if the identity needed no role.
+		where := "the logs"
+		if o.Since != "" || o.Until != "" {
+			where += " between --since and --until"
+		}
+		msg := fmt.Sprintf("no request of %q in %s", o.User, where)
+		if near := closestUser(o.User, rec.Users()); near != "" {
+			msg += fmt.Sprintf("; the closest user seen is %q", near)
+		} else {
+			msg += "; no request of any user was read"
+		}
+		fmt.Fprintf(io.Stderr, "kubeguard audit rbac: %s\n", msg)
+		return ExitError
 	}
 	reqs := rec.Requests()
 	if len(o.Existing) > 0 {
@@ -509,6 +624,21 @@ func runAuditRBAC(ctx context.Context, args []string, io IO) int {
 		return ExitError
 	}
 	return ExitOK
+}
+
+// closestUser is the user name nearest to name by edit distance (the
+// first in order among equals), "" when there is none.
+func closestUser(name string, users []string) string {
+	best, bestD := "", -1
+	for _, u := range users {
+		if len(u) > 256 {
+			continue // a name that long is no one's typo, and costly to compare
+		}
+		if d := editDistance(name, u); bestD < 0 || d < bestD {
+			best, bestD = u, d
+		}
+	}
+	return best
 }
 
 // stripCreationTimestamp drops the null creationTimestamp typed objects

@@ -1,7 +1,10 @@
 // Package log holds kubeguard's audit log analysis to a real
 // kube-apiserver: scripted scenarios (routine work, Secret harvesting,
 // exec, anonymous probing, refused escalation, a cluster-admin grant, a
-// privileged pod, a bound token used from two addresses) run as different
+// privileged pod, a bound token used from two addresses, Secrets listed
+// with and without the response logged, cluster-admin bound in one
+// namespace, exec through the node proxy, and a controller's
+// ServiceAccount reading its own namespace's Secrets) run as different
 // users, each with its own token, against a server logging everything at
 // RequestResponse; kubeguard audit log must report every attack and
 // nothing of the routine user, and print no Secret value although the log
@@ -27,6 +30,9 @@ var users = []apiserver.User{
 	{Name: "harvester"},
 	{Name: "ops"},
 	{Name: "mallory"},
+	{Name: "lister"},
+	{Name: "lister-md"},
+	{Name: "nodeops"},
 }
 
 func TestMain(m *testing.M) {

@@ -112,6 +112,26 @@ func setup(t *testing.T) {
 		rbacv1.PolicyRule{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"list", "get"}},
 		rbacv1.PolicyRule{APIGroups: []string{"apps"}, Resources: []string{"deployments/scale"}, Verbs: []string{"get"}})
 	role("harvester", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}})
+	role("lister", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"list"}})
+	role("lister-md", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"list"}})
+	// A controller's ServiceAccount that reads its namespace's Secrets.
+	_, err = admin.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "controller"}}, metav1.CreateOptions{})
+	must(t, err)
+	_, err = admin.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "controller"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list"}}}}, metav1.CreateOptions{})
+	must(t, err)
+	_, err = admin.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "controller"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "controller"},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: "controller", Namespace: ns}}}, metav1.CreateOptions{})
+	must(t, err)
+	// nodeops may reach the kubelet through the API server's node proxy.
+	_, err = admin.RbacV1().ClusterRoles().Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "node-proxy"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"nodes/proxy"}, Verbs: []string{"get", "create"}}}}, metav1.CreateOptions{})
+	must(t, err)
+	_, err = admin.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "nodeops"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "node-proxy"},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "nodeops"}}}, metav1.CreateOptions{})
+	must(t, err)
 	role("ops", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods", "pods/exec"}, Verbs: []string{"get", "create"}})
 	// mallory may write bindings, but holds nothing to grant.
 	_, err = admin.RbacV1().ClusterRoles().Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "binder"},
@@ -142,6 +162,19 @@ func routine(t *testing.T) {
 	must(t, err)
 	_, err = dev.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
 	must(t, err)
+	// The controller reads every Secret of its own namespace, one by one
+	// and listed, as argo-cd's application controller does: its routine.
+	tr, err := srv.Client.CoreV1().ServiceAccounts(ns).CreateToken(ctx, "controller", &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+	must(t, err)
+	_, hc := clientFor(t, "system:anonymous")
+	for i := range 15 {
+		if c := raw(t, hc, tr.Status.Token, "GET", fmt.Sprintf("/api/v1/namespaces/%s/secrets/s%02d", ns, i), nil, nil); c != 200 {
+			t.Fatalf("controller get secret: %d", c)
+		}
+	}
+	if c := raw(t, hc, tr.Status.Token, "GET", "/api/v1/namespaces/"+ns+"/secrets", nil, nil); c != 200 {
+		t.Fatalf("controller list secrets: %d", c)
+	}
 }
 
 // attacks runs the scenarios each detection is for.
@@ -151,6 +184,24 @@ func attacks(t *testing.T) {
 	for i := range 15 {
 		_, err := harvester.CoreV1().Secrets(ns).Get(ctx, fmt.Sprintf("s%02d", i), metav1.GetOptions{})
 		must(t, err)
+	}
+	// A list returns every Secret of the namespace, data included: with
+	// the response in the log, the Secrets it returned are named; without
+	// (lister-md is logged at Metadata), the whole namespace is.
+	_, listerHTTP := clientFor(t, "lister")
+	if c := raw(t, listerHTTP, srv.Tokens["lister"], "GET", "/api/v1/namespaces/"+ns+"/secrets", map[string]string{"Accept": "application/json"}, nil); c != 200 {
+		t.Errorf("lister: %d", c)
+	}
+	_, listerMDHTTP := clientFor(t, "lister-md")
+	if c := raw(t, listerMDHTTP, srv.Tokens["lister-md"], "GET", "/api/v1/namespaces/"+ns+"/secrets", nil, nil); c != 200 {
+		t.Errorf("lister-md: %d", c)
+	}
+	// Exec through the kubelet, by the node proxy. No kubelet runs (nor
+	// any Node): the server authorizes the request, fails to proxy it, and
+	// logs it with the requestURI the detection reads.
+	_, nodeopsHTTP := clientFor(t, "nodeops")
+	if c := raw(t, nodeopsHTTP, srv.Tokens["nodeops"], "POST", "/api/v1/nodes/ghost-node/proxy/exec/"+ns+"/web/c?command=id&output=1", nil, nil); c == 403 || c == 401 {
+		t.Errorf("nodeops' node proxy exec was refused: %d", c)
 	}
 	_, opsHTTP := clientFor(t, "ops")
 	// No kubelet runs: the exec is authorized and then fails; it is the
@@ -173,6 +224,11 @@ func attacks(t *testing.T) {
 	}
 	admin := srv.Client
 	_, err = admin.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "eve-admin"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "eve"}}}, metav1.CreateOptions{})
+	must(t, err)
+	// cluster-admin bound in one namespace: that namespace's admin.
+	_, err = admin.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "eve-ns-admin"},
 		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
 		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "eve"}}}, metav1.CreateOptions{})
 	must(t, err)
@@ -233,12 +289,16 @@ func TestScenarios(t *testing.T) {
 		check, user string
 		in          []string
 	}{
-		{"audit-log-secret-harvest", "harvester", []string{"10 or more distinct Secrets"}},
+		{"audit-log-secret-harvest", "harvester", []string{"10 or more distinct Secrets", "15 Secrets: work/s00, work/s01, work/s02, work/s03, work/s04, work/s05, work/s06, work/s07, work/s08, work/s09, work/s10, work/s11, work/s12, work/s13, work/s14"}},
 		{"audit-log-exec", "ops", []string{"pods/exec", "work/web"}},
 		{"audit-log-anonymous", "system:anonymous", []string{"secrets"}},
 		{"audit-log-escalation-denied", "mallory", []string{"clusterrolebindings"}},
 		{"audit-log-escalation-denied", "mallory", []string{"secrets"}},
-		{"audit-log-cluster-admin-grant", "kubeguard-e2e-admin", []string{"User eve"}},
+		{"audit-log-cluster-admin-grant", "kubeguard-e2e-admin", []string{"cluster-wide to User eve"}},
+		{"audit-log-cluster-admin-grant", "kubeguard-e2e-admin", []string{"in namespace work to User eve", "not the cluster"}},
+		{"audit-log-secret-harvest", "lister", []string{"16 Secrets: work/dev-creds, work/s00, work/s01", "; 1 request from"}},
+		{"audit-log-secret-harvest", "lister-md", []string{"every Secret of a namespace at once (list;", "1 namespace: work"}},
+		{"audit-log-exec", "nodeops", []string{"exec on work/web through the kubelet of node ghost-node (nodes/proxy)"}},
 		{"audit-log-privileged-pod", "kubeguard-e2e-admin", []string{"root-shell", "hostPID", "privileged container sh"}},
 		{"audit-log-token-reuse", "system:serviceaccount:work:web-sa", []string{"10.244.1.7", "198.51.100.23", "tokpod"}},
 		{"audit-log-unusual-request", "system:serviceaccount:work:web-sa", []string{"list secrets in cluster"}},
@@ -268,12 +328,21 @@ func TestScenarios(t *testing.T) {
 		if strings.Contains(f.Detail, "user dev ") || strings.Contains(f.Reason, "dev ") {
 			t.Errorf("the routine user raised %s: %s %s", f.CheckID, f.Reason, f.Detail)
 		}
+		if strings.Contains(f.Detail, "user system:serviceaccount:work:controller ") {
+			t.Errorf("the controller's routine raised %s: %s %s", f.CheckID, f.Reason, f.Detail)
+		}
+		if strings.Contains(f.Reason, "in namespace work") && f.Severity != "high" {
+			t.Errorf("a namespaced grant is %s, want high: %s", f.Severity, f.Reason)
+		}
 	}
 	// One finding per attack (mallory's two refusals are one): anything
 	// more is noise, such as the API server's own bootstrap, or web-sa's
 	// routine GET pods after the learning.
-	if len(r.Findings) != 8 {
-		t.Errorf("%d findings for 8 attacks", len(r.Findings))
+	if len(r.Findings) != 12 {
+		t.Errorf("%d findings for 12 attacks", len(r.Findings))
+		for _, f := range r.Findings {
+			t.Logf("%s %s: %s | %s", f.Severity, f.CheckID, f.Reason, f.Detail)
+		}
 	}
 	for _, format := range []string{"text", "json", "sarif", "junit"} {
 		_, out, errOut := runKubeguard("audit", "log", "--learn", "3s", "-o", format, logPath)

@@ -215,20 +215,21 @@ func TestPolicyMatchesServer(t *testing.T) {
 			}
 		}
 		if got.Level != want.Level || !slices.Equal(got.Stages, want.Stages) {
-			t.Errorf("%s: kubeguard predicts %s %v (rule %d), the server wrote %s %v", c.req.String(), want.Level, want.Stages, want.Rule+1, got.Level, got.Stages)
+			t.Errorf("%s: kubeguard predicts %s %v (rule %d), the server wrote %s %v", c.req.String(), want.Level, want.Stages, want.Rule, got.Level, got.Stages)
 		}
 		levels++
 		stages[want.Level+" "+strings.Join(want.Stages, ",")]++
 	}
-	// The matrix must exercise the policy: every rule decides something
-	// and every outcome shape occurs, or agreement proves little.
+	// The matrix must exercise the policy: every rule (numbered from 1;
+	// 0 is no rule, the default None) decides something and every outcome
+	// shape occurs, or agreement proves little.
 	decided := map[int]bool{}
 	for _, c := range calls {
 		decided[p.Evaluate(&c.req).Rule] = true
 	}
-	for i := -1; i < len(p.Rules); i++ {
+	for i := 0; i <= len(p.Rules); i++ {
 		if !decided[i] {
-			t.Errorf("no request of the matrix is decided by rule %d", i+1)
+			t.Errorf("no request of the matrix is decided by rule %d", i)
 		}
 	}
 	t.Logf("%d requests compared; outcomes: %v", levels, stages)
