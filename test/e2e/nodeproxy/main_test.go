@@ -35,6 +35,10 @@ var kubeletIP = net.IPv4(192, 0, 2, 10).To4()
 // it is not in before it changes loopback.
 const inNamespaceEnv = "KUBEGUARD_E2E_NODEPROXY_NETNS"
 
+// namespaceKindEnv tells the re-executed test binary which namespaces it
+// was made in, for the tests' logs.
+const namespaceKindEnv = "KUBEGUARD_E2E_NODEPROXY_NS_KIND"
+
 // skipReason is why the namespace could not be made; empty inside it.
 var skipReason string
 
@@ -62,6 +66,7 @@ func needNamespace(t *testing.T) {
 	if skipReason != "" {
 		t.Skip(skipReason)
 	}
+	t.Logf("running in a new %s, the fake kubelet on %s", os.Getenv(namespaceKindEnv), kubeletIP)
 }
 
 // reexecInNamespace runs this test binary again, with the same arguments,
@@ -92,15 +97,15 @@ func reexecInNamespace() (int, error) {
 	}
 	var errs []error
 	for _, attr := range attrs {
+		what := "network namespace"
+		if attr.Cloneflags&syscall.CLONE_NEWUSER != 0 {
+			what = "user and network namespace"
+		}
 		cmd := exec.Command(exe, os.Args[1:]...)
-		cmd.Env = append(os.Environ(), inNamespaceEnv+"="+parent)
+		cmd.Env = append(os.Environ(), inNamespaceEnv+"="+parent, namespaceKindEnv+"="+what)
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 		cmd.SysProcAttr = attr
 		if err := cmd.Start(); err != nil {
-			what := "network namespace"
-			if attr.Cloneflags&syscall.CLONE_NEWUSER != 0 {
-				what = "user and network namespace"
-			}
 			errs = append(errs, fmt.Errorf("%s: %w", what, err))
 			continue
 		}
