@@ -1,4 +1,4 @@
-package node
+package nodeproxy
 
 import (
 	"bytes"
@@ -108,26 +108,6 @@ func (p *pki) issue(t *testing.T, name, cn string, ip net.IP) (certFile, keyFile
 	return certFile, keyFile, pair
 }
 
-// hostIP is an address of this machine the API server agrees to proxy to.
-// The node proxy refuses loopback and link-local addresses
-// (isProxyableHostname in k8s.io/kubernetes pkg/registry/core/node), so
-// the fake kubelet listens on the machine's own global unicast address:
-// the traffic still never leaves the machine.
-func hostIP(t *testing.T) net.IP {
-	t.Helper()
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		t.Skipf("no interface addresses: %v", err)
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && n.IP.IsGlobalUnicast() {
-			return n.IP.To4()
-		}
-	}
-	t.Skip("this machine has no global unicast IPv4 address: the API server proxies to nothing else")
-	return nil
-}
-
 // kubeletRequest is a request the fake kubelet received.
 type kubeletRequest struct {
 	Path, ClientCN string
@@ -161,7 +141,7 @@ func startKubelet(t *testing.T, p *pki, ip net.IP) *fakeKubelet {
 		Certificates: []tls.Certificate{serving}, ClientCAs: p.pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12,
 	})
 	if err != nil {
-		t.Skipf("cannot listen on %s: %v", ip, err)
+		t.Fatalf("cannot listen on %s: %v", ip, err)
 	}
 	k.port = ln.Addr().(*net.TCPAddr).Port
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -336,7 +316,8 @@ func verdictsOf(fs []finding.Finding, keep func(finding.Finding) bool) []string 
 // certificate; the dead node is an error naming it, the others are judged;
 // an identity without nodes/proxy is told which permission it lacks.
 func TestClusterNodes(t *testing.T) {
-	ip := hostIP(t)
+	needNamespace(t)
+	ip := kubeletIP
 	p := newPKI(t)
 	clientCert, clientKey, _ := p.issue(t, "apiserver-kubelet-client", kubeletClientCN, nil)
 	kubelet := startKubelet(t, p, ip)
