@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"debug/buildinfo"
 	"debug/elf"
@@ -16,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -182,6 +184,105 @@ func sha256hex(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
+// shared is the archive the package's tests check when KUBEGUARD_IMAGE
+// names none: built once, removed by TestMain.
+var shared struct {
+	once      sync.Once
+	dir, path string
+	err       error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
+
+// archivePath is the docker-archive the tests check: KUBEGUARD_IMAGE, or
+// one built here from deploy/Dockerfile with VERSION=e2e-image.
+func archivePath(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("KUBEGUARD_IMAGE"); p != "" {
+		t.Logf("checking %s", p)
+		return p
+	}
+	tag := deployImage(t) + ":e2e-image"
+	shared.once.Do(func() {
+		shared.dir, shared.err = os.MkdirTemp("", "kubeguard-image-test-")
+		if shared.err != nil {
+			return
+		}
+		shared.path = filepath.Join(shared.dir, "kubeguard.tar")
+		r, err := ReadRecipe(filepath.Join(root, "deploy", "Dockerfile"), map[string]string{"VERSION": "e2e-image"})
+		if err != nil {
+			shared.err = err
+			return
+		}
+		bin, err := BuildBinary(context.Background(), r, root, shared.dir)
+		if err != nil {
+			shared.err = err
+			return
+		}
+		img, err := Build(r, bin)
+		if err != nil {
+			shared.err = err
+			return
+		}
+		shared.err = WriteArchive(shared.path, tag, img)
+	})
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.path
+}
+
+// newRootfs makes a root filesystem holding the binary alone, at entry
+// with the layer's mode, traversable by anyone (as an image's root is).
+func newRootfs(t *testing.T, entry string, binary []byte, mode os.FileMode) string {
+	t.Helper()
+	rootfs := filepath.Join(t.TempDir(), "rootfs")
+	if err := os.Mkdir(rootfs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(rootfs, entry)
+	if err := os.WriteFile(p, binary, mode); err != nil {
+		t.Fatal(err)
+	}
+	// WriteFile's mode passes through the umask; the layer's is meant.
+	if err := os.Chmod(p, mode); err != nil {
+		t.Fatal(err)
+	}
+	return rootfs
+}
+
+// runIn runs entry chrooted into rootfs as user (uid:gid, no
+// supplementary groups) with env alone, as a container runtime would; not
+// being root, it runs the same binary unchrooted as this user.
+func runIn(t *testing.T, rootfs, entry, user string, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var uid, gid uint32
+	if _, err := fmt.Sscanf(user, "%d:%d", &uid, &gid); err != nil {
+		t.Fatalf("user %q: %v", user, err)
+	}
+	var so, se bytes.Buffer
+	cmd := &exec.Cmd{Path: entry, Args: append([]string{entry}, args...), Dir: "/", Env: append([]string{}, env...), Stdin: strings.NewReader(stdin), Stdout: &so, Stderr: &se}
+	if os.Geteuid() == 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: rootfs, Credential: &syscall.Credential{Uid: uid, Gid: gid, Groups: []uint32{}}}
+	} else {
+		t.Log("not root: the binary runs without chroot, as this user")
+		cmd.Path, cmd.Dir = filepath.Join(rootfs, entry), rootfs
+	}
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s %q: %v", entry, args, err)
+	}
+	return so.String(), se.String(), code
+}
+
 // deployImage is the repository of the image deploy/deployment.yaml runs.
 func deployImage(t *testing.T) string {
 	t.Helper()
@@ -243,38 +344,16 @@ func deploySpec(t *testing.T) corev1.PodSpec {
 //
 // With KUBEGUARD_IMAGE set, it checks that archive (made by cmd/image,
 // which .ci/run runs) instead of building one; the version the binary must
-// print is the tag's. Without it, go test's cache does not see a change to
-// the main module's code, which the test builds in a child process: run
-// it with -count=1.
+// print is the tag's. Without it the tests build the binary in a child
+// process, whose inputs go test's cache does not see (it sees the main
+// module's packages this package imports, not cmd/kubeguard or the go
+// build's flags): run them with -count=1.
 func TestImage(t *testing.T) {
 	r, err := ReadRecipe(filepath.Join(root, "deploy", "Dockerfile"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	tarPath := os.Getenv("KUBEGUARD_IMAGE")
-	if tarPath == "" {
-		tarPath = filepath.Join(dir, "kubeguard.tar")
-		const version = "e2e-image"
-		r, err := ReadRecipe(filepath.Join(root, "deploy", "Dockerfile"), map[string]string{"VERSION": version})
-		if err != nil {
-			t.Fatal(err)
-		}
-		bin, err := BuildBinary(t.Context(), r, root, dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := Build(r, bin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := WriteArchive(tarPath, deployImage(t)+":"+version, img); err != nil {
-			t.Fatal(err)
-		}
-	} else {
-		t.Logf("checking %s", tarPath)
-	}
-
+	tarPath := archivePath(t)
 	a := readArchive(t, tarPath)
 	if len(a.manifest) != 1 {
 		t.Fatalf("%d images in the archive, want 1", len(a.manifest))
@@ -394,41 +473,11 @@ func TestImage(t *testing.T) {
 
 	// The binary runs in a root filesystem of the layer alone, as the
 	// image's user, with no environment: no /etc, no /tmp, no CA bundle.
-	rootfs := filepath.Join(dir, "rootfs")
-	if err := os.Mkdir(rootfs, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(rootfs, entry), binary, binMode); err != nil {
-		t.Fatal(err)
-	}
-	// WriteFile's mode passes through the umask; the layer's is meant.
-	if err := os.Chmod(filepath.Join(rootfs, entry), binMode); err != nil {
-		t.Fatal(err)
-	}
-	var uid, gid uint32
-	if _, err := fmt.Sscanf(cfg.Config.User, "%d:%d", &uid, &gid); err != nil {
-		t.Fatal(err)
-	}
+	rootfs := newRootfs(t, entry, binary, binMode)
 	run := func(stdin string, args ...string) (string, int) {
 		t.Helper()
-		cmd := &exec.Cmd{Path: entry, Args: append([]string{entry}, args...), Dir: "/", Env: []string{}, Stdin: strings.NewReader(stdin)}
-		if os.Geteuid() == 0 {
-			cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: rootfs, Credential: &syscall.Credential{Uid: uid, Gid: gid, Groups: []uint32{}}}
-		} else {
-			// Without root no chroot: the same binary, as this user.
-			cmd.Path, cmd.Dir = filepath.Join(rootfs, entry), rootfs
-		}
-		out, err := cmd.Output()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("%s %q: %v", entry, args, err)
-		}
-		return string(out), code
-	}
-	if os.Geteuid() != 0 {
-		t.Log("not root: the binary runs without chroot, as this user")
+		out, _, code := runIn(t, rootfs, entry, cfg.Config.User, nil, stdin, args...)
+		return out, code
 	}
 	if out, code := run("", "version"); code != 0 || !strings.HasPrefix(out, "kubeguard "+version+" ") {
 		t.Errorf("version: %q, exit %d; want kubeguard %s", out, code, version)
