@@ -5,12 +5,20 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,12 +26,15 @@ import (
 	"github.com/kubeguard/kubeguard/internal/report"
 	kgrun "github.com/kubeguard/kubeguard/internal/run"
 	"github.com/kubeguard/kubeguard/test/e2e/apiserver"
+	admissionv1 "k8s.io/api/admission/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
@@ -256,5 +267,202 @@ func TestImageInCluster(t *testing.T) {
 	}
 	if stdout, stderr, code := runIn(t, rootfs, entry, cfg.Config.User, []string{"SSL_CERT_FILE=/etc/kubeguard/ca.crt"}, "", args...); code == cli.ExitError || !strings.Contains(stdout, `"pss-runAsNonRoot"`) {
 		t.Errorf("with SSL_CERT_FILE: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestImageWebhook runs the image's binary as deploy/deployment.yaml runs
+// the webhook, against a real kube-apiserver: chrooted into a root
+// filesystem of its one file as the image's user, with the Deployment's
+// arguments and environment (but --addr, on a free loopback port), its
+// serving certificate at /tls (mode 0644, the Secret volume's default),
+// the ConfigMap's configuration at /etc/kubeguard, and a token of its
+// ServiceAccount with the CA where the projected volume puts them. It
+// becomes ready (it has read the namespaces through the API server,
+// trusting the ServiceAccount's CA alone) and denies a pod its namespace's
+// Pod Security level forbids.
+func TestImageWebhook(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("chrooting into the image's root filesystem needs root (CI runs as root)")
+	}
+	cfg, entry, binary, mode := imageFile(t, readArchive(t, archivePath(t)))
+	rootfs := newRootfs(t, entry, binary, mode)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Minute)
+	defer cancel()
+	srv, err := apiserver.Start(ctx, apiserver.Options{Log: t.Output()})
+	if err != nil {
+		t.Fatalf("start kube-apiserver: %v", err)
+	}
+	t.Cleanup(srv.Stop)
+	d, err := dynamic.NewForConfig(srv.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(srv.Client.Discovery()))
+	deploy := filepath.Join(root, "deploy")
+	for _, f := range []string{"namespace.yaml", "serviceaccount.yaml", "rbac.yaml"} {
+		data, err := os.ReadFile(filepath.Join(deploy, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		apply(t, d, mapper, string(data))
+	}
+	restricted := srv.Namespace(t, "restricted", map[string]string{"pod-security.kubernetes.io/enforce": "restricted"})
+
+	// The Deployment's container and what the kubelet would mount for it.
+	data, err := os.ReadFile(filepath.Join(deploy, "deployment.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dep appsv1.Deployment
+	if err := yaml.Unmarshal(data, &dep); err != nil {
+		t.Fatal(err)
+	}
+	spec := dep.Spec.Template.Spec
+	c := spec.Containers[0]
+	data, err = os.ReadFile(filepath.Join(deploy, "configmap.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cm corev1.ConfigMap
+	if err := yaml.Unmarshal(data, &cm); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, filepath.Join(rootfs, "etc", "kubeguard"), cm.Data)
+	tok, err := srv.Client.CoreV1().ServiceAccounts(dep.Namespace).CreateToken(ctx, spec.ServiceAccountName,
+		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](600)}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("token for %s/%s: %v", dep.Namespace, spec.ServiceAccountName, err)
+	}
+	writeFiles(t, filepath.Join(rootfs, "var/run/secrets/kubernetes.io/serviceaccount"), map[string]string{
+		"token": tok.Status.Token, "ca.crt": string(srv.CAData), "namespace": dep.Namespace,
+	})
+	// The serving certificate, made by the binary itself (run here as
+	// root, outside the chroot), readable as the Secret volume makes it.
+	tlsDir := filepath.Join(rootfs, "tls")
+	if out, err := exec.Command(filepath.Join(rootfs, entry), "webhook", "certs", "--dir", tlsDir, "--name", "127.0.0.1").CombinedOutput(); err != nil {
+		t.Fatalf("webhook certs: %v\n%s", err, out)
+	}
+	for _, f := range []string{"tls.crt", "tls.key"} {
+		if err := os.Chmod(filepath.Join(tlsDir, f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	caPEM, err := os.ReadFile(filepath.Join(tlsDir, "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	args := slices.Clone(c.Args)
+	i := slices.IndexFunc(args, func(a string) bool { return strings.HasPrefix(a, "--addr=") })
+	if i < 0 {
+		t.Fatalf("deployment.yaml's args %q have no --addr=", args)
+	}
+	args[i] = "--addr=" + addr
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"KUBERNETES_SERVICE_HOST=" + u.Hostname(), "KUBERNETES_SERVICE_PORT=" + u.Port()}
+	for _, e := range c.Env {
+		if e.ValueFrom == nil {
+			env = append(env, e.Name+"="+e.Value)
+		}
+	}
+	var uid, gid uint32
+	if _, err := fmt.Sscanf(cfg.Config.User, "%d:%d", &uid, &gid); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	cmd := &exec.Cmd{Path: entry, Args: append([]string{entry}, args...), Dir: "/", Env: env, Stdout: &logs, Stderr: &logs,
+		SysProcAttr: &syscall.SysProcAttr{Chroot: rootfs, Credential: &syscall.Credential{Uid: uid, Gid: gid, Groups: []uint32{}}}}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("webhook's output:\n%s", logs.String())
+		}
+	}()
+
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		t.Fatal("webhook certs wrote no CA")
+	}
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := client.Get("https://" + addr + "/readyz")
+		last := fmt.Sprint(err)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+			last = resp.Status
+		}
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("the webhook exited: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready within 30s: %s", last)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	pod := corev1.Pod{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: restricted.Name},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx:1.27"}}},
+	}
+	raw, err := json.Marshal(pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	review := admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+		Request: &admissionv1.AdmissionRequest{
+			UID:       "e2e-image",
+			Kind:      metav1.GroupVersionKind{Version: "v1", Kind: "Pod"},
+			Resource:  metav1.GroupVersionResource{Version: "v1", Resource: "pods"},
+			Name:      pod.Name,
+			Namespace: restricted.Name,
+			Operation: admissionv1.Create,
+			Object:    runtime.RawExtension{Raw: raw},
+		},
+	}
+	body, err := json.Marshal(review)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.Post("https://"+addr+"/validate", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var answer admissionv1.AdmissionReview
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil || answer.Response == nil {
+		t.Fatalf("answer: %v (status %d)", err, resp.StatusCode)
+	}
+	if answer.Response.UID != "e2e-image" || answer.Response.Allowed {
+		t.Errorf("a pod without a security context in a restricted namespace: %+v, want denied", answer.Response)
 	}
 }
