@@ -116,6 +116,34 @@ func TestParseRecipe(t *testing.T) {
 	}
 }
 
+// FuzzParseRecipe holds the Dockerfile reader to what the builder relies
+// on, on any input: no panic, and a recipe it accepts names a go build
+// with an output file, copies that file in, runs it as the entrypoint, and
+// has a numeric user.
+func FuzzParseRecipe(f *testing.F) {
+	f.Add(recipe, "v1.2.3")
+	f.Add(strings.Replace(recipe, "${VERSION}", "$VERSION", 1), "a b")
+	f.Add(strings.Replace(recipe, `ENTRYPOINT ["/kubeguard"]`, `ENTRYPOINT ["/kubeguard", "webhook"]`, 1), "")
+	f.Add("FROM a AS b\nRUN go build -o=/x .\nFROM scratch\nCOPY --from=b /x /y\nUSER 1:2\nENTRYPOINT [\"/y\"]\n", "")
+	f.Add("FROM x\\\n", "")
+	f.Add("# escape=`\nFROM scratch", "")
+	f.Fuzz(func(t *testing.T, data, version string) {
+		r, err := ParseRecipe(data, map[string]string{"VERSION": version})
+		if err != nil {
+			return
+		}
+		if len(r.Build) == 0 || r.Build[0] != "build" || r.Output == "" {
+			t.Errorf("accepted a recipe without a go build's output: %+v", r)
+		}
+		if r.Path == "" || len(r.Entrypoint) == 0 || r.Entrypoint[0] != r.Path {
+			t.Errorf("accepted an entrypoint %q that is not the file copied in (%q)", r.Entrypoint, r.Path)
+		}
+		if _, err := fmt.Sscanf(r.User, "%d:%d", new(uint32), new(uint32)); err != nil {
+			t.Errorf("accepted user %q: %v", r.User, err)
+		}
+	})
+}
+
 // archive is what the docker-archive format holds, read here with the
 // standard library alone, apart from the library that wrote it.
 type archive struct {
