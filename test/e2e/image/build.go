@@ -23,8 +23,7 @@ import (
 
 // BuildBinary runs the recipe's go build in the module root (the build
 // context of 'docker build -f deploy/Dockerfile .'), writing the binary
-// into dir instead of the recipe's output path, and returns its path. The
-// build runs for linux whatever the host, as it does in the golang image.
+// into dir instead of the recipe's output path, and returns its path.
 func BuildBinary(ctx context.Context, r *Recipe, root, dir string) (string, error) {
 	out := filepath.Join(dir, filepath.Base(r.Output))
 	args := slices.Clone(r.Build)
@@ -38,7 +37,9 @@ func BuildBinary(ctx context.Context, r *Recipe, root, dir string) (string, erro
 	}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
-	cmd.Env = append(append(os.Environ(), "GOOS=linux"), r.Env...)
+	// As in the build stage: linux, no workspace (the context has no
+	// go.work) and no GOFLAGS of the host's.
+	cmd.Env = append(append(os.Environ(), "GOOS=linux", "GOWORK=off", "GOFLAGS="), r.Env...)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Run(); err != nil {

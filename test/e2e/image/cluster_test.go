@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -65,6 +66,39 @@ spec:
   versions:
   - {name: v1alpha2, served: true, storage: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
 `
+
+// live is the kube-apiserver the package's tests share, started by the
+// first that needs it and stopped by TestMain.
+var live struct {
+	once sync.Once
+	srv  *apiserver.Server
+	err  error
+}
+
+func server(t *testing.T) *apiserver.Server {
+	t.Helper()
+	live.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute) // a cold build included
+		defer cancel()
+		live.srv, live.err = apiserver.Start(ctx, apiserver.Options{Log: os.Stderr})
+	})
+	if live.err != nil {
+		t.Fatalf("start kube-apiserver: %v", live.err)
+	}
+	return live.srv
+}
+
+// stopServer stops the shared server, keeping its logs when tests failed.
+func stopServer(failed bool) {
+	if live.srv == nil {
+		return
+	}
+	if failed {
+		live.srv.KeepLogs()
+		fmt.Fprintf(os.Stderr, "e2e: tests failed; server logs kept in %s\n%s", live.srv.LogDir, live.srv.LogTails(30))
+	}
+	live.srv.Stop()
+}
 
 // imageFile reads an archive's one image: its config, and the entrypoint's
 // file from its layer (TestImage checks that it is all the layer holds).
@@ -164,13 +198,8 @@ func TestImageInCluster(t *testing.T) {
 	cfg, entry, binary, mode := imageFile(t, readArchive(t, archivePath(t)))
 	rootfs := newRootfs(t, entry, binary, mode)
 
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Minute)
-	defer cancel()
-	srv, err := apiserver.Start(ctx, apiserver.Options{Log: t.Output()})
-	if err != nil {
-		t.Fatalf("start kube-apiserver: %v", err)
-	}
-	t.Cleanup(srv.Stop)
+	ctx := t.Context()
+	srv := server(t)
 	d, err := dynamic.NewForConfig(srv.Config)
 	if err != nil {
 		t.Fatal(err)
@@ -287,13 +316,8 @@ func TestImageWebhook(t *testing.T) {
 	cfg, entry, binary, mode := imageFile(t, readArchive(t, archivePath(t)))
 	rootfs := newRootfs(t, entry, binary, mode)
 
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Minute)
-	defer cancel()
-	srv, err := apiserver.Start(ctx, apiserver.Options{Log: t.Output()})
-	if err != nil {
-		t.Fatalf("start kube-apiserver: %v", err)
-	}
-	t.Cleanup(srv.Stop)
+	ctx := t.Context()
+	srv := server(t)
 	d, err := dynamic.NewForConfig(srv.Config)
 	if err != nil {
 		t.Fatal(err)

@@ -222,6 +222,7 @@ var shared struct {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	stopServer(code != 0)
 	if shared.dir != "" {
 		os.RemoveAll(shared.dir)
 	}
