@@ -246,6 +246,7 @@ func LintPods(p *Policy, namespaces []Namespace, pods *Pods) []Issue {
 		}
 		return labels.Set{MetadataNameLabel: ns}
 	}
+	var all []*PodShape // every shape, for egress rules
 	for dir := range 2 {
 		field := "ingress"
 		n := len(p.Spec.Ingress)
@@ -266,23 +267,32 @@ func LintPods(p *Policy, namespaces []Namespace, pods *Pods) []Issue {
 			// for ingress; for egress, the pods of the input the rule's
 			// peers select (a rule without peers reaches pods the input
 			// may not hold: nothing to judge by).
-			dests, where := selected, "the pods the policy selects"
+			// The pods a named port resolves against: the selected ones
+			// for ingress; for egress, the pods of the input the rule's
+			// peers select (a rule without peers reaches pods the input
+			// may not hold: nothing to judge by). For egress, only
+			// whether there are any, and which declare the name, is
+			// asked, so that a rule costs a selector match per shape at
+			// most, as the engine's index costs per peer and workload.
+			where := fmt.Sprintf("the pods the policy selects (%s)", shapes(len(selected)))
+			dest := func(s *PodShape) bool { return true }
+			candidates := selected
 			if dir == 1 {
 				r := &c.outRules[i]
 				if len(r.peers) == 0 {
 					continue
 				}
-				dests, where = nil, "the pods of the input the rule's peers select"
-				for _, ns := range pods.Namespaces() {
-					for _, s := range pods.In(ns) {
-						if !s.HostNetwork && peersSelect(c, r, s, labelsOf(s.Namespace)) {
-							dests = append(dests, s)
-						}
+				dest = func(s *PodShape) bool { return !s.HostNetwork && peersSelect(c, r, s, labelsOf(s.Namespace)) }
+				if all == nil {
+					for _, ns := range pods.Namespaces() {
+						all = append(all, pods.In(ns)...)
 					}
 				}
-				if len(dests) == 0 {
+				if !slices.ContainsFunc(all, dest) {
 					continue
 				}
+				candidates = all
+				where = "the pods of the input the rule's peers select"
 			}
 			for k, pt := range ports {
 				if pt.Port == nil || pt.Port.Type != intstr.String {
@@ -294,15 +304,20 @@ func LintPods(p *Policy, namespaces []Namespace, pods *Pods) []Issue {
 				}
 				name := pt.Port.StrVal
 				var same, other bool
-				for _, s := range dests {
+				for _, s := range candidates {
 					sm, ot := s.declares(name, proto)
-					same, other = same || sm, other || ot
+					if (sm || ot && !other) && dest(s) {
+						same, other = same || sm, other || ot
+					}
+					if same {
+						break
+					}
 				}
 				if same {
 					continue
 				}
 				is := Issue{Kind: NamedPortUndeclared, Path: specPath.Key(field).Index(i).Key("ports").Index(k).Key("port"),
-					Detail: fmt.Sprintf("named port %q (%s) is declared by no container of %s (%s): the port matches nothing", name, proto, where, shapes(len(dests)))}
+					Detail: fmt.Sprintf("named port %q (%s) is declared by no container of %s: the port matches nothing", name, proto, where)}
 				if other {
 					is.Kind = NamedPortProtocol
 					if pt.Protocol != nil {

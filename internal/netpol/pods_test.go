@@ -232,3 +232,47 @@ func TestLintPodsAgreesWithEngine(t *testing.T) {
 		t.Errorf("too few cases compared: %v", checked)
 	}
 }
+
+// TestLintPodsManyRulesAndShapes is adversarial: a policy of 2,000 egress
+// rules, each with named ports and peers selecting every namespace, over
+// 2,000 distinct pod shapes that all declare the names, only the last
+// with the protocol asked. Each rule costs at most a selector match per
+// shape (as the engine's index costs per peer and workload), so this is
+// millions of matches, not a hang; and every rule is judged right.
+func TestLintPodsManyRulesAndShapes(t *testing.T) {
+	const rules, shapes = 2000, 2000
+	pods := NewPods()
+	for i := range shapes {
+		proto := corev1.ProtocolUDP
+		if i == shapes-1 {
+			proto = corev1.ProtocolTCP
+		}
+		if err := pods.Add(fmt.Sprintf("ns%d", i%20), template(map[string]string{"app": fmt.Sprint(i)}, false,
+			corev1.ContainerPort{Name: "http", ContainerPort: 80, Protocol: proto})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := &Policy{Namespace: "ns0", Name: "p"}
+	v := intstr.FromString("http")
+	for i := range rules {
+		p.Spec.Egress = append(p.Spec.Egress, networkingv1.NetworkPolicyEgressRule{
+			To: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{}, PodSelector: &metav1.LabelSelector{
+				MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "app", Operator: metav1.LabelSelectorOpNotIn, Values: []string{fmt.Sprint(i % 7)}}}}}},
+			Ports: []networkingv1.NetworkPolicyPort{{Port: &v}},
+		})
+	}
+	if issues := LintPods(p, nil, pods); len(issues) != 0 {
+		t.Fatalf("%d issues, want none (the last shape declares http/TCP): %v", len(issues), issues[0])
+	}
+	// Without the last shape's TCP port, every rule's port is UDP only.
+	udp := NewPods()
+	for _, ns := range pods.Namespaces() {
+		for _, s := range pods.In(ns) {
+			udp.byNS[ns] = append(udp.byNS[ns], &PodShape{Namespace: s.Namespace, Labels: s.Labels, Named: []NamedPort{{"http", UDP}}})
+		}
+	}
+	issues := LintPods(p, nil, udp)
+	if len(issues) != rules || issues[0].Kind != NamedPortProtocol {
+		t.Fatalf("%d issues, want %d of NamedPortProtocol", len(issues), rules)
+	}
+}
