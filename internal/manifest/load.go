@@ -533,13 +533,17 @@ func (s *Source) Collect(kinds []string) []*object.Object {
 	return out
 }
 
-// Visit parses every document whose text holds one of words (as Collect
-// looks for kinds: as a word, so "containers" for pod templates) and hands
-// each of its objects to fn, concurrently and in no order, keeping none:
-// what fn keeps of them is its memory. The contents Collect held stay held
-// for Stream; the others are read again. Errors are left to the main
-// pass, which reads the same documents.
-func (s *Source) Visit(words []string, fn func(*object.Object)) {
+// Mentions reports whether the text of a document holds one of words as a
+// word (not part of a longer name), as Collect looks for kinds.
+func Mentions(doc []byte, words ...string) bool { return sniffKind(doc, words) }
+
+// Visit parses every document want says yes to (by its text, say with
+// Mentions(doc, "containers") for pod templates) and hands each of its
+// objects to fn, concurrently and in no order, keeping none: what fn keeps
+// of them is its memory. The contents Collect held stay held for Stream;
+// the others are read again. Errors are left to the main pass, which
+// reads the same documents.
+func (s *Source) Visit(want func(doc []byte) bool, fn func(*object.Object)) {
 	files, _ := s.Files()
 	var (
 		next atomic.Int64
@@ -562,11 +566,8 @@ func (s *Source) Visit(words []string, fn func(*object.Object)) {
 						continue
 					}
 				}
-				if !sniffKind(data, words) {
-					continue
-				}
 				for _, d := range Split(data) {
-					if !sniffKind(d.Data, words) {
+					if !want(d.Data) {
 						continue
 					}
 					objs, _ := Parse(files[i], d)

@@ -201,7 +201,8 @@ func (r *rule) portsString() string {
 // the protocol asked). It says nothing where the input holds no pod to
 // judge by: a policy whose namespace has no pod in the input (a chart of
 // policies alone, pods deployed elsewhere), a named port of a rule whose
-// destinations the input does not hold. namespaces are the input's
+// destinations the input does not hold, and namespaces with custom
+// resources that may make pods (Pods.AddOpaque). namespaces are the input's
 // Namespaces, for the labels namespaceSelectors match.
 func LintPods(p *Policy, namespaces []Namespace, pods *Pods) []Issue {
 	c, err := compile(p)
@@ -209,8 +210,8 @@ func LintPods(p *Policy, namespaces []Namespace, pods *Pods) []Issue {
 		return nil
 	}
 	own := pods.In(c.Namespace)
-	if len(own) == 0 {
-		return nil // nothing to judge by: the pods live elsewhere
+	if len(own) == 0 || pods.opaque[c.Namespace] {
+		return nil // nothing to judge by: the pods live elsewhere, or some are not shown
 	}
 	var selected []*PodShape
 	hostOnly := 0
@@ -288,7 +289,7 @@ func LintPods(p *Policy, namespaces []Namespace, pods *Pods) []Issue {
 						all = append(all, pods.In(ns)...)
 					}
 				}
-				if !slices.ContainsFunc(all, dest) {
+				if !slices.ContainsFunc(all, dest) || peersReachOpaque(c, r, pods, labelsOf) {
 					continue
 				}
 				candidates = all
@@ -349,6 +350,22 @@ func peersSelect(c *policy, r *rule, s *PodShape, nsLabels labels.Set) bool {
 		}
 		if pe.pods == nil || pe.pods.Matches(s.Labels) {
 			return true
+		}
+	}
+	return false
+}
+
+// peersReachOpaque reports whether a rule's pod peers may select pods of
+// a namespace whose pods the summary does not all show.
+func peersReachOpaque(c *policy, r *rule, pods *Pods, labelsOf func(string) labels.Set) bool {
+	for ns := range pods.opaque {
+		for i := range r.peers {
+			pe := &r.peers[i]
+			switch {
+			case pe.ipBlock:
+			case pe.namespaces == nil && ns == c.Namespace, pe.namespaces != nil && pe.namespaces.Matches(labelsOf(ns)):
+				return true
+			}
 		}
 	}
 	return false

@@ -26,6 +26,9 @@ type Pods struct {
 	seen   map[string]struct{}
 	byNS   map[string][]*PodShape
 	shapes int
+	// opaque are the namespaces with objects that may make pods the
+	// summary cannot see (an operator's custom resource).
+	opaque map[string]bool
 }
 
 // PodShape is one distinct kind of pod of a namespace.
@@ -46,7 +49,7 @@ type NamedPort struct {
 
 // NewPods returns an empty summary.
 func NewPods() *Pods {
-	return &Pods{seen: map[string]struct{}{}, byNS: map[string][]*PodShape{}}
+	return &Pods{seen: map[string]struct{}{}, byNS: map[string][]*PodShape{}, opaque: map[string]bool{}}
 }
 
 // Add adds the pod template of an object (a Pod, or a workload's template)
@@ -107,6 +110,26 @@ func (s *PodShape) key(ls map[string]string) string {
 		b.WriteString(n.Protocol.String())
 	}
 	return b.String()
+}
+
+// AddOpaque records that namespace ns ("" is the default namespace) holds
+// an object that may make pods whose labels and ports the input does not
+// show: a custom resource an operator turns into pods (a Prometheus of
+// monitoring.coreos.com makes a StatefulSet). LintPods does not judge a
+// policy by the pods of such a namespace.
+func (p *Pods) AddOpaque(ns string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.opaque[namespaceOf(ns)] = true
+}
+
+// MayMakePods reports whether an object of apiVersion may make pods that
+// are not in the input: a custom resource, of an API group outside
+// Kubernetes' own (the groups without a dot, and those ending in
+// .k8s.io). Kubernetes' own kinds that make pods have pod templates.
+func MayMakePods(apiVersion string) bool {
+	group, _, ok := strings.Cut(apiVersion, "/")
+	return ok && strings.Contains(group, ".") && !strings.HasSuffix(group, ".k8s.io")
 }
 
 // In returns the shapes of namespace ns ("" is the default namespace), in

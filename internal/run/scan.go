@@ -1,6 +1,7 @@
 package run
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -107,15 +108,43 @@ func collectKinds(needs []string) []string {
 // the scan applies, as the main pass gives them.
 func summarize(src *manifest.Source, namespace string) *netpol.Pods {
 	pods := netpol.NewPods()
-	src.Visit([]string{"containers"}, func(o *object.Object) {
+	src.Visit(func(doc []byte) bool { return manifest.Mentions(doc, "containers") || customResource(doc) }, func(o *object.Object) {
 		if o.ApplyNamespace(namespace) != nil {
 			return
 		}
-		if t, err := o.PodTemplate(); err == nil && t != nil && !isPodTemplateKind(o) {
+		t, err := o.PodTemplate()
+		switch {
+		case err == nil && t != nil && !isPodTemplateKind(o):
 			pods.Add(o.Ref.Namespace, t) // an error is the main pass's to report
+		case netpol.MayMakePods(o.Ref.APIVersion):
+			pods.AddOpaque(o.Ref.Namespace)
 		}
 	})
 	return pods
+}
+
+// customResource reports whether a document may be a custom resource
+// (netpol.MayMakePods), by the text of its apiVersion lines: a group with
+// a dot that does not end in .k8s.io. It only spares parsing the others.
+func customResource(doc []byte) bool {
+	for rest := doc; ; {
+		i := bytes.Index(rest, []byte("apiVersion"))
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len("apiVersion"):]
+		line := rest
+		if j := bytes.IndexByte(line, '\n'); j >= 0 {
+			line = line[:j]
+		}
+		line = bytes.Trim(line, " \t\r\":,'{}")
+		if k := bytes.IndexAny(line, " \t\"',}"); k >= 0 {
+			line = line[:k]
+		}
+		if netpol.MayMakePods(string(line)) {
+			return true
+		}
+	}
 }
 
 // isPodTemplateKind reports whether o is a v1 PodTemplate, which creates
