@@ -15,7 +15,9 @@ import (
 // It says nothing of a namespace of which the input holds no pod at all,
 // so that a repository or chart of policies alone, whose pods are deployed
 // from elsewhere, passes: the input cannot tell a typo from pods it does
-// not hold. Where the pods are split between repositories (a policy of a
+// not hold. Nor of a namespace holding a custom resource, which an
+// operator may turn into pods the input does not show (kube-prometheus's
+// Alertmanager). Where the pods are split between repositories (a policy of a
 // shared namespace selecting another team's pods), suppress it for the
 // policy. The pods of every file of the input count (of twin copies
 // envs/prod and envs/staging too), which can only hide a finding.
