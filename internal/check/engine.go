@@ -76,7 +76,31 @@ type index struct {
 	// views caches List per kind and file set, as seen from objects
 	// with file sets: kind + "\x00" + view key -> []*object.Object.
 	views sync.Map
+	// pods is the summary of the input's pod templates, when a check
+	// needs PodTemplates across the input.
+	pods PodSummary
 }
+
+// PodSummary is a compact summary of the pods and pod templates of the
+// whole input, for checks that relate an object to the pods it concerns
+// (a NetworkPolicy to the pods it selects) and declare PodTemplates in
+// Needs. The input's objects are not kept for it: memory flat in the
+// number of pods is the point. The run layer fills it before the main
+// pass, from every object with a pod template, and gives it with
+// SetPods; package netpol's Pods is one.
+type PodSummary interface {
+	// Add adds the pod template of an object of namespace ns.
+	Add(ns string, t *object.PodTemplate) error
+}
+
+// SetPods gives the checks the summary of the input's pods. Call it before
+// the main pass, once the summary is filled.
+func (c *Context) SetPods(p PodSummary) { c.pods = p }
+
+// Pods returns the summary of the input's pods, nil when the run layer
+// made none (no check needs it, or the input has nothing for it to
+// judge).
+func (c *Context) Pods() PodSummary { return c.pods }
 
 // NewContext indexes objects of the kinds checks need by kind and name.
 func NewContext(opts Options, objs []*object.Object) *Context {

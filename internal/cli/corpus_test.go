@@ -28,6 +28,7 @@ func TestCorpus(t *testing.T) {
 		{"badpods", nil},
 		{"ingress-nginx", nil},
 		{"kubernetes-goat", nil},
+		{"kube-prometheus", nil},
 	}
 	var b strings.Builder
 	for _, p := range projects {

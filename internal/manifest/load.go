@@ -560,3 +560,51 @@ func (s *Source) Collect(kinds []string) []*object.Object {
 	}
 	return out
 }
+
+// Mentions reports whether the text of a document holds one of words as a
+// word (not part of a longer name), as Collect looks for kinds.
+func Mentions(doc []byte, words ...string) bool { return sniffKind(doc, words) }
+
+// Visit parses every document want says yes to (by its text, say with
+// Mentions(doc, "containers") for pod templates) and hands each of its
+// objects to fn, concurrently and in no order, keeping none: what fn keeps
+// of them is its memory. The contents Collect held stay held for Stream;
+// the others are read again. Errors are left to the main pass, which
+// reads the same documents.
+func (s *Source) Visit(want func(doc []byte) bool, fn func(*object.Object)) {
+	files, _ := s.Files()
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(files) {
+					return
+				}
+				var data []byte
+				if i < len(s.held) {
+					data = s.held[i]
+				}
+				if data == nil {
+					var err error
+					if data, err = s.ReadFile(files[i]); err != nil {
+						continue
+					}
+				}
+				for _, d := range Split(data) {
+					if !want(d.Data) {
+						continue
+					}
+					objs, _ := Parse(files[i], d)
+					for _, o := range objs {
+						fn(o)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

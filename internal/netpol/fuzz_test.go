@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/kubeguard/kubeguard/internal/manifest"
@@ -40,11 +41,15 @@ func FuzzPolicy(f *testing.F) {
 func checkInput(t *testing.T, data []byte) {
 	{
 		var in netpol.Input
+		pods := netpol.NewPods()
 		src := &manifest.Source{Paths: []string{"-"}, Stdin: bytes.NewReader(append([]byte(fuzzPods+"\n---\n"), data...))}
 		manifest.Ordered(context.Background(), src, 1, func(u manifest.Unit) []netpol.Decoded {
 			var ds []netpol.Decoded
 			for _, o := range u.Objects {
 				ds = append(ds, netpol.Decode(o))
+				if t, err := o.PodTemplate(); err == nil && t != nil && o.Ref.Kind != "PodTemplate" {
+					pods.Add(o.Ref.Namespace, t)
+				}
 			}
 			return ds
 		}, func(_ manifest.Unit, ds []netpol.Decoded) {
@@ -53,8 +58,17 @@ func checkInput(t *testing.T, data []byte) {
 			}
 		})
 		n, _ := in.Build()
+		idle := n.Idle()
 		for _, p := range n.Policies {
 			netpol.Lint(p, in.Namespaces)
+			// The summary holds every definition of a workload, the
+			// engine the last: a policy selecting none of the summary's
+			// pods selects none of the engine's.
+			for _, is := range netpol.LintPods(p, in.Namespaces, pods) {
+				if is.Kind == netpol.SelectsNoPod && !slices.Contains(idle, p) {
+					t.Fatalf("%s: LintPods says it selects no pod, the engine does not list it idle", p.Ref())
+				}
+			}
 		}
 		es := append(n.Endpoints(), netpol.Endpoint{}, mustLookup(t, n, "10.0.0.9"), mustLookup(t, n, "169.254.169.254"))
 		type pair struct{ i, j int }

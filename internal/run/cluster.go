@@ -14,6 +14,7 @@ import (
 	"github.com/kubeguard/kubeguard/internal/checks/pss"
 	"github.com/kubeguard/kubeguard/internal/cluster"
 	"github.com/kubeguard/kubeguard/internal/finding"
+	"github.com/kubeguard/kubeguard/internal/netpol"
 	"github.com/kubeguard/kubeguard/internal/object"
 	"github.com/kubeguard/kubeguard/internal/rbac"
 	"github.com/kubeguard/kubeguard/internal/report"
@@ -50,6 +51,9 @@ type liveScan struct {
 	owners  *cluster.Owners
 	ready   *Readiness
 	builder rbac.Builder
+	// pods summarises the pods and workload templates listed, for the
+	// checks of NetworkPolicies; nil when none needs it.
+	pods *netpol.Pods
 
 	mu       sync.Mutex
 	objects  []report.Object
@@ -124,7 +128,7 @@ func ScanCluster(ctx context.Context, col *cluster.Collector, cs []check.Check, 
 
 	// Context kinds: indexed for the checks, and checked themselves.
 	var held []*object.Object
-	needs := append([]string{"Namespace"}, check.Needs(cs)...)
+	needs := append([]string{"Namespace"}, collectKinds(check.Needs(cs))...)
 	var listed []cluster.Resource
 	for _, kind := range needs {
 		r, ok := contextKinds[kind]
@@ -148,7 +152,24 @@ func ScanCluster(ctx context.Context, col *cluster.Collector, cs []check.Check, 
 			return nil
 		})
 	}
-	engine := check.NewEngine(cs, check.NewContext(opts, held))
+	cctx := check.NewContext(opts, held)
+	engine := check.NewEngine(cs, cctx)
+	// Checks relating NetworkPolicies to the pods they select read a
+	// summary of every pod and workload template, made as they stream by:
+	// the policies are checked after them.
+	var policies []*object.Object
+	if slices.Contains(check.Needs(cs), check.PodTemplates) {
+		held = slices.DeleteFunc(slices.Clone(held), func(o *object.Object) bool {
+			if o.Ref.Kind == networkPolicyKind {
+				policies = append(policies, o)
+				return true
+			}
+			return false
+		})
+		if len(policies) > 0 {
+			s.pods = netpol.NewPods()
+		}
+	}
 
 	// The engine runs on every worker; the listing feeds them in order.
 	type job struct {
@@ -222,6 +243,12 @@ func ScanCluster(ctx context.Context, col *cluster.Collector, cs []check.Check, 
 	}
 	close(jobs)
 	wg.Wait()
+	if s.pods != nil {
+		cctx.SetPods(s.pods)
+	}
+	for _, obj := range policies {
+		s.run(engine, filter, nil, obj, finding.ObjectRef{}, false)
+	}
 
 	policy := s.builder.Build()
 	for _, f := range rbac.Risks(policy) {
@@ -258,8 +285,15 @@ func (s *liveScan) run(engine *check.Engine, filter *suppress.Filter, it *cluste
 			return
 		}
 		s.ready.Pod(obj.Ref.Namespace, owner, t)
+		if s.pods != nil {
+			s.pods.Add(obj.Ref.Namespace, t) // an error is the engine's to report
+		}
 		if counted {
 			return
+		}
+	} else if s.pods != nil && it != nil {
+		if t, err := obj.PodTemplate(); err == nil && t != nil {
+			s.pods.Add(obj.Ref.Namespace, t)
 		}
 	}
 	if s.col.Namespace != "" && obj.Ref.Namespace == "" && obj.Ref.Kind != "Namespace" {

@@ -1,13 +1,16 @@
 package run
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/manifest"
+	"github.com/kubeguard/kubeguard/internal/netpol"
 	"github.com/kubeguard/kubeguard/internal/object"
 	"github.com/kubeguard/kubeguard/internal/report"
 	"github.com/kubeguard/kubeguard/internal/suppress"
@@ -30,7 +33,12 @@ const ScanGCPercent = 200
 // findings. It returns the first error of sink.Write; the scan goes on
 // after one, so that every worker ends, but nothing more is written.
 func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts check.Options, workers int, filter *suppress.Filter, sink report.Sink) error {
-	engine := check.NewEngine(cs, check.NewContext(opts, src.Collect(check.Needs(cs))))
+	needs := check.Needs(cs)
+	cctx := check.NewContext(opts, src.Collect(collectKinds(needs)))
+	if slices.Contains(needs, check.PodTemplates) && len(cctx.List(networkPolicyKind)) > 0 {
+		cctx.SetPods(summarize(src, opts.Namespace))
+	}
+	engine := check.NewEngine(cs, cctx)
 	var (
 		parts    = sync.Pool{New: func() any { return new(report.Part) }}
 		findings = sync.Pool{New: func() any { return new([]finding.Finding) }}
@@ -72,6 +80,77 @@ func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts chec
 		parts.Put(p)
 	})
 	return err
+}
+
+// networkPolicyKind is the kind whose checks ask for the summary of the
+// input's pods: without one in the input, the summary is not made.
+const networkPolicyKind = "NetworkPolicy"
+
+// collectKinds are the kinds Collect reads for checks that need them:
+// needs, less PodTemplates (summarised, not kept), plus NetworkPolicy when
+// PodTemplates is asked for, which says whether the summary is worth
+// making.
+func collectKinds(needs []string) []string {
+	if !slices.Contains(needs, check.PodTemplates) {
+		return needs
+	}
+	kinds := slices.DeleteFunc(slices.Clone(needs), func(k string) bool { return k == check.PodTemplates })
+	if !slices.Contains(kinds, networkPolicyKind) {
+		kinds = append(kinds, networkPolicyKind)
+	}
+	return kinds
+}
+
+// summarize reads the pod templates of the input into the compact summary
+// checks relate NetworkPolicies to, in a pass before the main one that
+// keeps no object: a document is parsed twice, which an input without
+// NetworkPolicies does not pay. Objects without a namespace get the one
+// the scan applies, as the main pass gives them.
+func summarize(src *manifest.Source, namespace string) *netpol.Pods {
+	pods := netpol.NewPods()
+	src.Visit(func(doc []byte) bool { return manifest.Mentions(doc, "containers") || customResource(doc) }, func(o *object.Object) {
+		if o.ApplyNamespace(namespace) != nil {
+			return
+		}
+		t, err := o.PodTemplate()
+		switch {
+		case err == nil && t != nil && !isPodTemplateKind(o):
+			pods.Add(o.Ref.Namespace, t) // an error is the main pass's to report
+		case netpol.MayMakePods(o.Ref.APIVersion):
+			pods.AddOpaque(o.Ref.Namespace)
+		}
+	})
+	return pods
+}
+
+// customResource reports whether a document may be a custom resource
+// (netpol.MayMakePods), by the text of its apiVersion lines: a group with
+// a dot that does not end in .k8s.io. It only spares parsing the others.
+func customResource(doc []byte) bool {
+	for rest := doc; ; {
+		i := bytes.Index(rest, []byte("apiVersion"))
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len("apiVersion"):]
+		line := rest
+		if j := bytes.IndexByte(line, '\n'); j >= 0 {
+			line = line[:j]
+		}
+		line = bytes.Trim(line, " \t\r\":,'{}")
+		if k := bytes.IndexAny(line, " \t\"',}"); k >= 0 {
+			line = line[:k]
+		}
+		if netpol.MayMakePods(string(line)) {
+			return true
+		}
+	}
+}
+
+// isPodTemplateKind reports whether o is a v1 PodTemplate, which creates
+// no pod.
+func isPodTemplateKind(o *object.Object) bool {
+	return o.Ref.APIVersion == "v1" && o.Ref.Kind == "PodTemplate"
 }
 
 // ScanReport is Scan into a whole report, with the expired exemptions

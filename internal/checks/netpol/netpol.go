@@ -1,8 +1,11 @@
 // Package netpol holds the checks of NetworkPolicy mistakes that the
 // connectivity engine (package internal/netpol, `kubeguard netpol`) finds
 // in one policy: peers written as two list items where one was meant,
-// namespace selectors that select no namespace of the input, and egress to
-// the cloud metadata address.
+// namespace selectors that select no namespace of the input, egress to
+// the cloud metadata address, ingress open to every namespace; and, from
+// the engine's compact summary of the input's pods (netpol.Pods, one entry
+// per distinct label set and named ports, not per pod), policies that
+// select no pod and named ports no destination pod declares.
 package netpol
 
 import (
@@ -15,6 +18,10 @@ var Checks = []check.Check{
 	PeersOrNotAnd,
 	NamespaceSelectorMatchesNothing,
 	EgressToMetadata,
+	FromEveryNamespace,
+	SelectsNoPod,
+	NamedPortUndeclared,
+	NamedPortProtocol,
 }
 
 const (
@@ -27,18 +34,31 @@ const (
 // issues returns the engine's issues of one kind for the pass's
 // NetworkPolicy.
 func issues(p *check.Pass, kind netpol.IssueKind) []netpol.Issue {
-	d := netpol.Decode(p.Object)
-	if d.Policy == nil {
-		return nil // not a networking.k8s.io/v1 NetworkPolicy, or malformed
-	}
-	var namespaces []netpol.Namespace
+	all := p.Memo("netpol.Lint", func() any {
+		d := netpol.Decode(p.Object)
+		if d.Policy == nil {
+			return []netpol.Issue(nil) // not a networking.k8s.io/v1 NetworkPolicy, or malformed
+		}
+		return netpol.Lint(d.Policy, namespaces(p))
+	}).([]netpol.Issue)
+	return ofKind(all, kind)
+}
+
+// namespaces are the input's Namespaces, as the engine takes them.
+func namespaces(p *check.Pass) []netpol.Namespace {
+	var out []netpol.Namespace
 	for _, o := range p.Context.List(namespaceKind) {
 		if o.Ref.APIVersion == "v1" {
-			namespaces = append(namespaces, netpol.Namespace{Name: o.Ref.Name, Labels: o.Labels})
+			out = append(out, netpol.Namespace{Name: o.Ref.Name, Labels: o.Labels})
 		}
 	}
+	return out
+}
+
+// ofKind keeps the issues of one kind.
+func ofKind(all []netpol.Issue, kind netpol.IssueKind) []netpol.Issue {
 	var out []netpol.Issue
-	for _, is := range netpol.Lint(d.Policy, namespaces) {
+	for _, is := range all {
 		if is.Kind == kind {
 			out = append(out, is)
 		}
@@ -49,6 +69,26 @@ func issues(p *check.Pass, kind netpol.IssueKind) []netpol.Issue {
 // report reports every issue of a kind.
 func report(p *check.Pass, kind netpol.IssueKind, reason string) {
 	for _, is := range issues(p, kind) {
+		p.Report(check.Diagnostic{Path: is.Path, Reason: reason, Detail: is.Detail})
+	}
+}
+
+// reportPods reports every issue of a kind that the engine finds with the
+// summary of the input's pods; nothing when the run layer made none (the
+// input has no NetworkPolicy, or the front has no pods to give).
+func reportPods(p *check.Pass, kind netpol.IssueKind, reason string) {
+	pods, _ := p.Context.Pods().(*netpol.Pods)
+	if pods == nil {
+		return
+	}
+	all := p.Memo("netpol.LintPods", func() any {
+		d := netpol.Decode(p.Object)
+		if d.Policy == nil {
+			return []netpol.Issue(nil)
+		}
+		return netpol.LintPods(d.Policy, namespaces(p), pods)
+	}).([]netpol.Issue)
+	for _, is := range ofKind(all, kind) {
 		p.Report(check.Diagnostic{Path: is.Path, Reason: reason, Detail: is.Detail})
 	}
 }
