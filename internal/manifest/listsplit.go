@@ -219,6 +219,10 @@ func cutBlockRoot(data []byte) (listText, bool) {
 	if len(c.chunks) == 0 {
 		return listText{}, false
 	}
+	// The lines before the first item (comments) are the first chunk's,
+	// so that every byte of the text is parsed: an invalid one in a
+	// comment fails the document.
+	c.chunks[0].start, c.chunks[0].line = next, line+1
 	// The header: "items: []" and a blank line for each line of the items.
 	h := make([]byte, 0, colon+1+3+len(rest)+bytes.Count(data[next:end], []byte("\n"))+len(data)-end)
 	h = append(h, data[:colon+1]...)
@@ -470,21 +474,18 @@ func (lt *listText) chunkDoc(buf []byte, data []byte, c itemChunk) []byte {
 	return buf
 }
 
-// shiftColumns adds delta to the column of every node of n on line: a
-// flow chunk's first item is moved to the first column of its line. Nodes
-// come in text order, so none under a node past the line is on it.
-func shiftColumns(n *yaml.Node, line, delta int) {
-	if n.Line > line {
-		return
+// relocate moves the nodes of a chunk's tree to their places in the
+// document: dline lines down, and those on the chunk's line 2 (a flow
+// chunk's first item is at its first column) dcol columns right. Lines in
+// messages made of the tree (object's decoding errors) are then the
+// document's, as the whole parse gives them.
+func relocate(n *yaml.Node, dline, dcol int) {
+	if n.Line == 2 {
+		n.Column += dcol
 	}
-	if n.Line == line {
-		n.Column += delta
-	}
+	n.Line += dline
 	for _, k := range n.Content {
-		if k.Line > line {
-			break
-		}
-		shiftColumns(k, line, delta)
+		relocate(k, dline, dcol)
 	}
 }
 
@@ -543,7 +544,6 @@ func splitList(a *Arena, file string, doc Document, fn func(objs []*object.Objec
 	// what the cut found.
 	items := func(c itemChunk) ([]*yaml.Node, int) {
 		buf = lt.chunkDoc(buf, doc.Data, c)
-		offset := doc.Line + c.line - 3 // the chunk's line 2 is the document's c.line
 		root, ok := parseTree(a, buf)
 		if !ok || hasAlias(root) || len(root.Content) != 1 {
 			return nil, 0
@@ -556,15 +556,16 @@ func splitList(a *Arena, file string, doc Document, fn func(objs []*object.Objec
 		if len(seq) != c.items {
 			return nil, 0
 		}
-		if lt.flow {
-			if seq[0].Line != 2 || seq[0].Column != 1 {
-				return nil, 0
-			}
-			if c.col != 1 {
-				shiftColumns(m.Content[1], 2, c.col-1)
-			}
+		if lt.flow && (seq[0].Line != 2 || seq[0].Column != 1) {
+			return nil, 0
 		}
-		return seq, offset
+		// The chunk's line 2 is the document's c.line.
+		dcol := 0
+		if lt.flow {
+			dcol = c.col - 1
+		}
+		relocate(m.Content[1], c.line-2, dcol)
+		return seq, doc.Line - 1
 	}
 	for _, c := range lt.chunks {
 		seq, offset := items(c)

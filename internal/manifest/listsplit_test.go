@@ -96,11 +96,16 @@ func checkSplit(t testing.TB, a *Arena, name string, data []byte) int {
 	return cut
 }
 
-// TestListSplitMatchesWhole holds the cut of a List into its items to the
-// whole parse: the same objects, node for node with their lines and
-// columns, and the same errors, for the forms kubectl writes and the odd
-// ones around them.
-func TestListSplitMatchesWhole(t *testing.T) {
+// listCase is a List and whether it is cut rather than parsed whole.
+type listCase struct {
+	name string
+	data string
+	cut  bool
+}
+
+// listCases are Lists in the forms kubectl writes and the odd ones around
+// them: the table of TestListSplitMatchesWhole and seeds of its fuzzer.
+func listCases() []listCase {
 	pod := func(i int) string {
 		return fmt.Sprintf("apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p%d\n    labels: {app: x}\n  spec:\n    containers:\n    - name: c\n      image: nginx\n      securityContext: {privileged: true}\n", i)
 	}
@@ -114,11 +119,7 @@ func TestListSplitMatchesWhole(t *testing.T) {
 	jsonPod := func(i int) string {
 		return fmt.Sprintf(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p%d","annotations":{"a":"ü,]}"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}`, i)
 	}
-	tests := []struct {
-		name string
-		data string
-		cut  bool // whether the document is cut rather than parsed whole
-	}{
+	return []listCase{
 		{"kubectl yaml", "apiVersion: v1\nitems:\n" + many(600, func(i int) string { return "- " + pod(i) }) + "kind: List\nmetadata:\n  resourceVersion: \"\"\n", true},
 		{"kind first", "apiVersion: v1\nkind: List\nitems:\n" + many(3, func(i int) string { return "- " + pod(i) }), true},
 		{"typed list", "apiVersion: v1\nkind: PodList\nmetadata: {}\nitems:\n" + many(3, func(i int) string { return "- " + pod(i) }), true},
@@ -150,6 +151,14 @@ func TestListSplitMatchesWhole(t *testing.T) {
 		{"json list key in item", `{"apiVersion":"v1","kind":"List","x":{"items":[1]},"items":[` + jsonPod(0) + `]}`, true},
 		{"empty", "apiVersion: v1\nkind: List\nitems: []\n", false},
 	}
+}
+
+// TestListSplitMatchesWhole holds the cut of a List into its items to the
+// whole parse: the same objects, node for node with their lines and
+// columns, and the same errors, for the forms kubectl writes and the odd
+// ones around them.
+func TestListSplitMatchesWhole(t *testing.T) {
+	tests := listCases()
 	var a Arena
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -202,4 +211,21 @@ func TestListSplitMatchesWholeOnFiles(t *testing.T) {
 		t.Fatalf("%d files found, %d Lists cut", files, cut)
 	}
 	t.Logf("%d files, %d Lists cut", files, cut)
+}
+
+// FuzzListSplitMatchesWhole holds the cut of a List into its items to the
+// whole parse on any input: where a document is cut, the objects (node by
+// node, with lines and columns) and errors are those of the whole parse.
+func FuzzListSplitMatchesWhole(f *testing.F) {
+	for _, c := range listCases() {
+		if len(c.data) < 64<<10 {
+			f.Add([]byte(c.data))
+		}
+	}
+	f.Add([]byte("apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: a}}\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: b\n"))
+	f.Add([]byte(`{"kind":"PodList","apiVersion":"v1","items":[{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"}},{"apiVersion":"v1","kind":"Pod"}]}`))
+	var a Arena
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkSplit(t, &a, "fuzz.yaml", data)
+	})
 }
