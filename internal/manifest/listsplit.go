@@ -153,7 +153,7 @@ func cutBlockRoot(data []byte) (listText, bool) {
 	colon := at + len("items")
 	next := lineEnd(data, at)
 	rest := data[colon+1 : next]
-	if len(rest) > 0 && rest[0] != ' ' && rest[0] != '\n' {
+	if len(rest) > 0 && rest[0] != ' ' && rest[0] != '\n' && rest[0] != '\r' {
 		return listText{}, false // "items:x" is another key
 	}
 	value := bytes.TrimLeft(rest, " ")
@@ -163,7 +163,7 @@ func cutBlockRoot(data []byte) (listText, bool) {
 		lt.open, lt.close = "items: [\n", "]"
 		return lt, ok
 	}
-	if len(value) > 0 && value[0] != '#' && value[0] != '\n' {
+	if len(value) > 0 && value[0] != '#' && value[0] != '\n' && value[0] != '\r' {
 		return listText{}, false
 	}
 	if next == len(data) {
@@ -183,14 +183,14 @@ func cutBlockRoot(data []byte) (listText, bool) {
 			ind++
 		}
 		body := text[ind:]
-		if len(body) == 0 || body[0] == '\n' || body[0] == '#' {
+		if len(body) == 0 || body[0] == '\n' || body[0] == '#' || string(body) == "\r\n" {
 			i, l = j, l+1
 			continue // blank or comment
 		}
 		if body[0] == '\t' || body[0] == '\r' {
 			return listText{}, false
 		}
-		isItem := body[0] == '-' && (len(body) == 1 || body[1] == ' ' || body[1] == '\n')
+		isItem := body[0] == '-' && (len(body) == 1 || body[1] == ' ' || body[1] == '\n' || string(body[1:]) == "\r\n")
 		if dash < 0 {
 			if !isItem {
 				return listText{}, false // not a block sequence

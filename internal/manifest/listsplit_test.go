@@ -134,6 +134,7 @@ func listCases() []listCase {
 		{"alias across items", "apiVersion: v1\nkind: List\nitems:\n- &p {apiVersion: v1, kind: Pod, metadata: {name: a}}\n- *p\n", false},
 		{"anchor in an item", "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, metadata: &m {name: a}}\n- {apiVersion: v1, kind: Pod, metadata: {name: b}}\n", true},
 		{"non-ASCII and tabs", "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a, annotations: {d: \"héllo\tworld\"}}\n", true},
+		{"CRLF", strings.ReplaceAll("apiVersion: v1\nkind: List\nitems:\n"+many(3, func(i int) string { return "- " + pod(i) })+"-\n  apiVersion: v1\n  kind: Pod\n\n", "\n", "\r\n"), true},
 		{"not a list", "apiVersion: v1\nkind: Pod\nitems:\n- a\n", false},
 		{"items twice", "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: a}}\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: b}}\n", false},
 		{"merge over items", "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: a}}\n<<: {items: []}\n", false},
