@@ -26,9 +26,18 @@ func TestListItemsStreamInParts(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "list.yaml"), []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Parsed whole (the List is small), and cut into its items.
+	for _, splitMin := range []int{0, 1} {
+		t.Run(fmt.Sprint("splitMin=", splitMin), func(t *testing.T) {
+			testListParts(t, dir, splitMin, n)
+		})
+	}
+}
+
+func testListParts(t *testing.T, dir string, splitMin, n int) {
 	var names []string
 	var parts []string
-	Ordered(context.Background(), &Source{Paths: []string{dir}}, 4, func(u Unit) []string {
+	Ordered(context.Background(), &Source{Paths: []string{dir}, splitMin: splitMin}, 4, func(u Unit) []string {
 		if len(u.Objects) > PartSize {
 			t.Errorf("unit of %d objects", len(u.Objects))
 		}
