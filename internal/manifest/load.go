@@ -61,6 +61,9 @@ type Source struct {
 	held      [][]byte
 	heldBytes atomic.Int64
 	maxHeld   int64 // MaxHeld when zero; tests set it lower
+	// splitMin is the size from which a List is cut into its items
+	// before parsing: SplitMin when zero; tests set it lower.
+	splitMin int
 }
 
 // MaxHeld bounds the file contents Collect keeps for the main pass. Reading
@@ -364,28 +367,21 @@ func (s *Source) Stream(ctx context.Context, workers int, fn func(Unit)) []findi
 		wg.Go(func() {
 			var a Arena
 			for j := range jobs {
-				if j.parse {
-					j.unit.Objects, j.unit.Errors = a.Parse(j.unit.File, j.doc)
+				if !j.parse {
+					fn(j.unit)
+					continue
 				}
-				// A List's items in parts: the document's tree stays
-				// until the last, but what fn makes of each part (its
-				// findings) can go before the next.
-				objs, last := j.unit.Objects, j.unit.Last
-				for part := 0; ; part++ {
+				// A document's objects in parts: what fn makes of each
+				// part (its findings) can go before the next, and a
+				// large List's items are parsed a part at a time.
+				part := 0
+				eachPart(&a, j.unit.File, j.doc, s.listMin(), func(objs []*object.Object, errs []finding.InputError, more bool) {
 					u := j.unit
-					u.Part = part
-					u.Objects = objs[:min(len(objs), PartSize)]
-					objs = objs[len(u.Objects):]
-					u.More = len(objs) > 0
-					u.Last = last && !u.More
-					if part > 0 {
-						u.Errors = nil // the document's errors come with its first part
-					}
+					u.Part, u.Objects, u.Errors, u.More = part, objs, errs, more
+					u.Last = j.unit.Last && !more
 					fn(u)
-					if !u.More {
-						break
-					}
-				}
+					part++
+				})
 				a.Reset()
 			}
 		})
@@ -546,12 +542,13 @@ func (s *Source) Collect(kinds []string) []*object.Object {
 			if !sniffKind(d.Data, kinds) {
 				continue
 			}
-			objs, _ := Parse(files[i], d)
-			for _, o := range objs {
-				if slices.Contains(kinds, o.Ref.Kind) {
-					found[i] = append(found[i], o)
+			eachPart(nil, files[i], d, s.listMin(), func(objs []*object.Object, _ []finding.InputError, _ bool) {
+				for _, o := range objs {
+					if slices.Contains(kinds, o.Ref.Kind) {
+						found[i] = append(found[i], o)
+					}
 				}
-			}
+			})
 		}
 	})
 	var out []*object.Object
@@ -607,4 +604,12 @@ func (s *Source) Visit(want func(doc []byte) bool, fn func(*object.Object)) {
 		})
 	}
 	wg.Wait()
+}
+
+// listMin is the size from which a List is cut into its items.
+func (s *Source) listMin() int {
+	if s.splitMin == 0 {
+		return SplitMin
+	}
+	return s.splitMin
 }

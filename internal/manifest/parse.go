@@ -30,11 +30,7 @@ func (a *Arena) Parse(file string, doc Document) ([]*object.Object, []finding.In
 
 func parse(a *Arena, file string, doc Document) ([]*object.Object, []finding.InputError) {
 	src := finding.Location{File: file, Line: doc.Line, Template: doc.Template}
-	fail := func(line int, format string, args ...any) []finding.InputError {
-		l := src
-		l.Line = line
-		return []finding.InputError{{Location: l, Message: fmt.Sprintf(format, args...)}}
-	}
+	fail := failer(src)
 	if len(doc.Data) > MaxDocumentSize {
 		return nil, fail(doc.Line, "document is %d bytes, over the limit of %d", len(doc.Data), MaxDocumentSize)
 	}
@@ -80,6 +76,32 @@ func parse(a *Arena, file string, doc Document) ([]*object.Object, []finding.Inp
 	return objs, errs
 }
 
+// failer returns the function that makes an error at a line of src's
+// file.
+func failer(src finding.Location) func(int, string, ...any) []finding.InputError {
+	return func(line int, format string, args ...any) []finding.InputError {
+		l := src
+		l.Line = line
+		return []finding.InputError{{Location: l, Message: fmt.Sprintf(format, args...)}}
+	}
+}
+
+// parseTree parses data as Parse does, the fast path first, and reports
+// false when Parse would refuse it as YAML or for its aliases or nesting.
+func parseTree(a *Arena, data []byte) (*yaml.Node, bool) {
+	if root, ok := parseFast(data, a); ok {
+		return root, true
+	}
+	root := new(yaml.Node)
+	if err := yaml.Unmarshal(data, root); err != nil {
+		return nil, false
+	}
+	if _, err := checkTree(root); err != nil {
+		return nil, false
+	}
+	return root, true
+}
+
 // listItems appends the items of a List to objs, the items of a List among
 // them in their place (kubectl flattens nested Lists as well), and
 // returns the errors of the items that are not objects. Nesting is bounded
@@ -92,15 +114,22 @@ func listItems(list *object.Object, src finding.Location, offset int, fail func(
 		}
 		return nil
 	}
+	return appendItems(list.Ref.Kind, items.Content, src, offset, fail, objs)
+}
+
+// appendItems appends the objects of the items of a List of the given kind
+// to objs, flattening Lists among them, and returns the errors of those
+// that are not objects.
+func appendItems(kind string, items []*yaml.Node, src finding.Location, offset int, fail func(int, string, ...any) []finding.InputError, objs *[]*object.Object) []finding.InputError {
 	var errs []finding.InputError
-	for _, it := range items.Content {
+	for _, it := range items {
 		o, err := object.New(it, src, offset)
 		if err != nil {
 			if se, ok := errors.AsType[*object.ScalarError](err); ok {
-				errs = append(errs, fail(se.Line, "%s item: %s", list.Ref.Kind, se.Message())...)
+				errs = append(errs, fail(se.Line, "%s item: %s", kind, se.Message())...)
 				continue
 			}
-			errs = append(errs, fail(offset+it.Line, "%s item: %v", list.Ref.Kind, err)...)
+			errs = append(errs, fail(offset+it.Line, "%s item: %v", kind, err)...)
 			continue
 		}
 		if isList(o) {
@@ -361,4 +390,26 @@ func sniffKind(d []byte, kinds []string) bool {
 // that the kind name is only part of a longer word.
 func wordByte(c byte) bool {
 	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// eachPart hands the objects of doc to fn in parts of at most PartSize
+// objects, the document's errors with the first, more telling whether
+// parts follow; fn is called at least once. A List of splitMin bytes or
+// more is cut into its items before parsing (splitList), so that its tree
+// is never whole; any other document is parsed whole. The objects are
+// valid until fn returns, or until a.Reset when a is not nil.
+func eachPart(a *Arena, file string, doc Document, splitMin int, fn func(objs []*object.Object, errs []finding.InputError, more bool)) {
+	if len(doc.Data) >= splitMin && len(doc.Data) <= MaxDocumentSize && splitList(a, file, doc, fn) {
+		return
+	}
+	objs, errs := parse(a, file, doc)
+	for {
+		part := objs[:min(len(objs), PartSize)]
+		objs = objs[len(part):]
+		fn(part, errs, len(objs) > 0)
+		if len(objs) == 0 {
+			return
+		}
+		errs = nil // the document's errors come with its first part
+	}
 }
