@@ -158,6 +158,15 @@ var kubeletFields = map[string]string{
 	"seccomp-default":                   "seccompDefault",
 }
 
+// kubeletORedFlags are the kubelet flags that do not override their
+// KubeletConfiguration field: the kubelet keeps them apart from its
+// configuration and runs with flag OR field (cmd/kubelet/app/server.go,
+// v1.36: KubeletFlags.SeccompDefault || KubeletConfiguration.SeccompDefault),
+// so --seccomp-default=false leaves a file's seccompDefault: true on.
+var kubeletORedFlags = map[string]bool{
+	"seccomp-default": true,
+}
+
 // DefaultOnAdmissionPlugins says, for the admission plugins judged here,
 // whether kube-apiserver enables it when --enable-admission-plugins does
 // not name it (v1.36).
@@ -179,5 +188,16 @@ func KubeletFields() map[string]string {
 	for k, v := range kubeletFields {
 		out[k] = v
 	}
+	return out
+}
+
+// KubeletORedFlags returns the kubelet flags that the kubelet ORs with
+// their KubeletConfiguration field instead of letting them override it.
+func KubeletORedFlags() []string {
+	out := make([]string, 0, len(kubeletORedFlags))
+	for k := range kubeletORedFlags {
+		out = append(out, k)
+	}
+	sortStrings(out)
 	return out
 }

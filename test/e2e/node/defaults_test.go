@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -207,6 +208,118 @@ func TestKubeletConfigDefaults(t *testing.T) {
 			t.Errorf("KubeletConfiguration %s defaults to %q; the table says %q", path, got, want)
 		}
 	}
+}
+
+// TestKubeletFlagFields holds the pairing of each kubelet flag with its
+// KubeletConfiguration field to the kubelet's own flag set: setting the
+// flag changes that field and no other, to the value the flag was given.
+// The flags the kubelet ORs with their field instead
+// (node.KubeletORedFlags) must change no field. Every field of the
+// configuration defaults table is paired with a flag.
+func TestKubeletFlagFields(t *testing.T) {
+	scheme, _, err := kubeletscheme.NewSchemeAndCodecs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// fields renders the versioned configuration a kubelet's flags leave.
+	fields := func(t *testing.T, s *kubeletoptions.KubeletServer) map[string]string {
+		var ext kubeletconfig.KubeletConfiguration
+		if err := scheme.Convert(&s.KubeletConfiguration, &ext, nil); err != nil {
+			t.Fatal(err)
+		}
+		return flatten(t, &ext)
+	}
+	newServer := func(t *testing.T) (*kubeletoptions.KubeletServer, *pflag.FlagSet) {
+		s, err := kubeletoptions.NewKubeletServer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs := pflag.NewFlagSet("kubelet", pflag.ContinueOnError)
+		fs.SetOutput(io.Discard) // each deprecated flag set says so
+		s.AddFlags(fs)
+		return s, fs
+	}
+	base, _ := newServer(t)
+	before := fields(t, base)
+	paired := map[string]bool{}
+	ored := map[string]bool{}
+	for _, f := range node.KubeletORedFlags() {
+		ored[f] = true
+	}
+	for flagName, path := range node.KubeletFields() {
+		paired[path] = true
+		t.Run(flagName, func(t *testing.T) {
+			s, fs := newServer(t)
+			f := fs.Lookup(flagName)
+			if f == nil {
+				t.Fatalf("the kubelet has no flag --%s", flagName)
+			}
+			value := otherValue(f)
+			if err := fs.Set(flagName, value); err != nil {
+				t.Fatalf("--%s=%s: %v", flagName, value, err)
+			}
+			after := fields(t, s)
+			var changed []string
+			for k := range union(before, after) {
+				if before[k] != after[k] {
+					changed = append(changed, k)
+				}
+			}
+			if ored[flagName] {
+				// The kubelet keeps the flag apart and ORs it with
+				// the field: it must change no field, and be one of
+				// the command line's own flags.
+				own := pflag.NewFlagSet("kubelet", pflag.ContinueOnError)
+				(&kubeletoptions.KubeletFlags{}).AddFlags(own)
+				if len(changed) != 0 || own.Lookup(flagName) == nil {
+					t.Fatalf("--%s=%s changes %v; the table says the kubelet ORs it with %s", flagName, value, changed, path)
+				}
+				return
+			}
+			if len(changed) != 1 || changed[0] != path {
+				t.Fatalf("--%s=%s changes %v; the table pairs it with %s", flagName, value, changed, path)
+			}
+			if after[path] != value {
+				t.Errorf("--%s=%s sets %s to %q", flagName, value, path, after[path])
+			}
+		})
+	}
+	for path := range node.KubeletConfigDefaults {
+		if !paired[path] {
+			t.Errorf("KubeletConfiguration %s has a default but no flag paired with it", path)
+		}
+	}
+}
+
+// otherValue is a value for a flag that differs from its default, in the
+// form the versioned configuration renders it.
+func otherValue(f *pflag.Flag) string {
+	switch f.Value.Type() {
+	case "bool":
+		if f.DefValue == "true" {
+			return "false"
+		}
+		return "true"
+	case "int", "int32", "int64", "float32", "float64":
+		return "7"
+	case "duration":
+		return "7m0s"
+	case "stringSlice", "strings":
+		return "TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384"
+	}
+	return "kubeguard-test"
+}
+
+// union returns the keys of both maps.
+func union(a, b map[string]string) map[string]bool {
+	out := make(map[string]bool, len(a)+len(b))
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
 }
 
 // TestKubeletEffectiveConfig loads KubeletConfiguration files with the
