@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -204,6 +205,12 @@ func TestKubeletConfigDefaults(t *testing.T) {
 	kubeletv1beta1.SetDefaults_KubeletConfiguration(&c)
 	fields := flatten(t, &c)
 	for path, want := range node.KubeletConfigDefaults {
+		// A field the JSON leaves out passes as a zero value below,
+		// so the path must name a field of the type.
+		if !hasField(reflect.TypeFor[kubeletconfig.KubeletConfiguration](), strings.Split(path, ".")) {
+			t.Errorf("KubeletConfiguration has no field %s", path)
+			continue
+		}
 		if got := fields[path]; !sameValue(got, want, path, fields) {
 			t.Errorf("KubeletConfiguration %s defaults to %q; the table says %q", path, got, want)
 		}
@@ -362,6 +369,34 @@ func TestKubeletEffectiveConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hasField says whether a JSON field path names a field of a struct
+// type, through pointers and embedded structs.
+func hasField(typ reflect.Type, path []string) bool {
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	if len(path) == 0 {
+		return true
+	}
+	if typ.Kind() != reflect.Struct {
+		return false
+	}
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" {
+			if hasField(f.Type, path) {
+				return true
+			}
+			continue
+		}
+		if name == path[0] {
+			return hasField(f.Type, path[1:])
+		}
+	}
+	return false
 }
 
 // flatten renders a KubeletConfiguration's fields by dotted JSON path,
