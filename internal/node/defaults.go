@@ -2,14 +2,15 @@ package node
 
 // The upstream defaults of the settings judged here, for Kubernetes v1.36
 // (and etcd v3.6). Each is what the component does when neither a flag nor
-// a configuration file sets it. test/e2e/node holds the table to the
-// upstream code: the flag defaults registered by kube-apiserver's options,
-// the kubelet's v1beta1 SetDefaults and configuration codec, and
-// etcd's registered flags. An older component is judged by the same
-// table, which is wrong where a default changed since (the audit log
-// retention defaults did); the kubelet's legacy command-line defaults and
-// the controller manager's and scheduler's are written from their
-// documentation, not yet compared with their code.
+// a configuration file sets it. test/e2e/node holds every row to the
+// upstream code (docs/node.md lists what with): the flag defaults the
+// options of kube-apiserver, kube-controller-manager, kube-scheduler and
+// the kubelet register, the kubelet's v1beta1 SetDefaults and
+// configuration codec, kube-apiserver's default-off admission plugins, and
+// etcd's registered flags; etcd's --config-file alone is registered where
+// no test can read it. An older component is judged by the same table,
+// which is wrong where a default changed since (the audit log retention
+// defaults did).
 
 // Defaults maps component to setting to default value. For the kubelet,
 // the key is the flag name (its default when no configuration file is
