@@ -50,7 +50,7 @@ if [ -z "${SKIP_PEER:-}" ]; then
 	trivy_cmd="$trivy config --quiet --skip-check-update --timeout 60m -f json -o $work/trivy.json $in"
 fi
 
-risks="$kg rbac risks -o json --output $work/risks.json -f $in"
+risks="$kg rbac risks -o json --output-file $work/risks.json -f $in"
 whocan="$kg rbac who-can get secrets -A -f $in"
 paths="$kg rbac paths -o json -f $in"
 

@@ -60,7 +60,7 @@ mapfile -t files <"$work/files.txt"
 exec "$ks" score "\${files[@]}" >/dev/null
 EOF
 chmod +x "$work/kube-score.sh"
-kg_cmd="$work/kubeguard scan $work/corpus -o json --output /dev/null"
+kg_cmd="$work/kubeguard scan $work/corpus -o json --output-file /dev/null"
 ks_cmd="$work/kube-score.sh"
 bp_cmd="$work/bareparse $work/corpus"
 
@@ -69,7 +69,7 @@ if command -v hyperfine >/dev/null; then
 	# kubeguard and kube-score exit 1 when they find problems: -i.
 	before=()
 	if [ -n "${BEFORE:-}" ]; then
-		before=(-n before "$BEFORE scan $work/corpus -o json --output /dev/null")
+		before=(-n before "$BEFORE scan $work/corpus -o json")
 	fi
 	hyperfine -i --warmup 1 --runs "$RUNS" --export-markdown "$work/times.md" \
 		-n kubeguard "$kg_cmd" -n kube-score "$ks_cmd" -n bare-parse "$bp_cmd" \
@@ -98,10 +98,10 @@ echo "kube-score  $(rss "$ks_cmd")"
 echo "bare-parse  $(rss $bp_cmd)"
 echo "bare-parse -yaml.v3  $(rss "$work/bareparse" -yaml.v3 "$work/corpus")"
 if [ -n "${BEFORE:-}" ]; then
-	echo "before      $(rss "$BEFORE" scan "$work/corpus" -o json --output /dev/null)"
+	echo "before      $(rss "$BEFORE" scan "$work/corpus" -o json)"
 fi
 echo "== kubeguard peak RSS against input size"
-echo "$SMALL_N objects, files:      $(rss "$work/kubeguard" scan "$work/small" -o json --output /dev/null)"
+echo "$SMALL_N objects, files:      $(rss "$work/kubeguard" scan "$work/small" -o json --output-file /dev/null)"
 echo "$N objects, files:     $(rss $kg_cmd)"
-echo "$N objects, one file:  $(rss "$work/kubeguard" scan "$work/single" -o json --output /dev/null)"
-echo "$N objects, text report: $(rss "$work/kubeguard" scan "$work/corpus" --output /dev/null)"
+echo "$N objects, one file:  $(rss "$work/kubeguard" scan "$work/single" -o json --output-file /dev/null)"
+echo "$N objects, text report: $(rss "$work/kubeguard" scan "$work/corpus" --output-file /dev/null)"

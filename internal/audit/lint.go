@@ -11,7 +11,7 @@ import (
 )
 
 // Category is the category of the audit checks.
-const Category = "audit"
+const Category = "Audit"
 
 const auditDoc = "https://kubernetes.io/docs/tasks/debug/debug-cluster/audit/"
 

@@ -399,6 +399,9 @@ func (e *Engine) run(ctx context.Context, dst []finding.Finding, obj *object.Obj
 	if err := obj.CheckTypes(); err != nil {
 		return dst, fmt.Errorf("%s: %w", obj.Ref, err)
 	}
+	if err := obj.Validate(); err != nil {
+		return dst, fmt.Errorf("%s: %w", obj.Ref, err)
+	}
 	pass := &Pass{Object: obj, Context: e.context.For(obj), findings: &dst}
 	for i := range e.checks {
 		c := &e.checks[i]

@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/kubeguard/kubeguard/internal/audit"
 	"github.com/kubeguard/kubeguard/internal/check"
+	"github.com/kubeguard/kubeguard/internal/node"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/checks.md")
@@ -83,5 +85,27 @@ func TestOneFilePerCheck(t *testing.T) {
 				t.Errorf("check %s: fixture %v", c.ID, err)
 			}
 		}
+	}
+}
+
+// TestCatalogue holds the catalogue to every front's checks: the object
+// checks, the audit checks and the node checks, each once.
+func TestCatalogue(t *testing.T) {
+	cat, err := Catalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := All()
+	want := len(all) + len(audit.PolicyChecks) + len(audit.LogChecks) + len(node.Checks())
+	if len(cat) != want {
+		t.Errorf("catalogue has %d checks, want %d", len(cat), want)
+	}
+	for _, id := range []string{"pss-privileged", "rbac-wildcard", "audit-log-exec", "audit-policy-sensitive-body", "apiserver-profiling", "kubelet-anonymous-auth"} {
+		if !Known(id) {
+			t.Errorf("%s is not in the catalogue", id)
+		}
+	}
+	if Known("no-such-check") {
+		t.Error("an unknown ID is known")
 	}
 }

@@ -72,7 +72,7 @@ rule that decides it (the server's default None when none matches).
 
 Examples:
   kubeguard audit policy /etc/kubernetes/audit-policy.yaml
-  kubeguard audit policy audit-policy.yaml -o sarif --output audit.sarif
+  kubeguard audit policy audit-policy.yaml -o sarif --output-file audit.sarif
   kubeguard audit policy audit-policy.yaml --explain create pods/exec --namespace prod --user alice
   kubeguard audit policy audit-policy.yaml --explain list deployments.apps --group system:serviceaccounts
   kubeguard audit policy audit-policy.yaml --explain get /healthz
@@ -84,8 +84,8 @@ Exit status: 0 no finding at or above --fail-on, 1 such findings,
 func runAuditPolicy(_ context.Context, args []string, io IO) int {
 	var o AuditPolicyOptions
 	fs := newFlags("audit policy", auditPolicyUsage)
-	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit (--explain: text or json)")
-	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
+	fs.formatFlag(&o.Format, "text", "output `format`: text, json, sarif or junit (--explain: text or json)")
+	fs.StringVar(&o.Output, "output-file", "", "write the report to `file` instead of standard output")
 	failOnFlag(fs, &o.FailOn)
 	fs.BoolVar(&o.Explain, "explain", false, "explain how the request VERB RESOURCE given after FILE is logged")
 	fs.StringVar(&o.User, "user", "alice", "--explain: the requesting `user`")
@@ -260,7 +260,7 @@ request or response body is ever printed.
 Examples:
   kubeguard audit log /var/log/kubernetes/audit/audit.log
   kubeguard audit log --since 24h audit.log audit-2026-12-05.log.gz
-  zcat audit-*.gz | kubeguard audit log -o sarif --output audit.sarif -
+  zcat audit-*.gz | kubeguard audit log -o sarif --output-file audit.sarif -
   kubeguard audit log --routine 'system:serviceaccount:argocd:*' audit.log
 
 Exit status: 0 no finding at or above --fail-on, 1 such findings,
@@ -271,8 +271,8 @@ the rest of the log is still read).
 func runAuditLog(ctx context.Context, args []string, io IO) int {
 	var o AuditLogOptions
 	fs := newFlags("audit log", auditLogUsage)
-	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit")
-	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
+	fs.formatFlag(&o.Format, "text", "output `format`: text, json, sarif or junit")
+	fs.StringVar(&o.Output, "output-file", "", "write the report to `file` instead of standard output")
 	failOnFlag(fs, &o.FailOn)
 	fs.StringVar(&o.Since, "since", "", "read events received at or after `time` (RFC 3339, or a duration before now such as 24h)")
 	fs.StringVar(&o.Until, "until", "", "read events received before `time` (RFC 3339, or a duration before now)")
@@ -409,7 +409,7 @@ func runAuditRBAC(ctx context.Context, args []string, io IO) int {
 	fs.BoolVar(&o.IncludeDenied, "include-denied", false, "also allow the requests authorization refused")
 	fs.StringVar(&o.Since, "since", "", "read events received at or after `time` (RFC 3339, or a duration before now)")
 	fs.StringVar(&o.Until, "until", "", "read events received before `time` (RFC 3339, or a duration before now)")
-	fs.StringVar(&o.Output, "output", "", "write the YAML to `file` instead of standard output")
+	fs.StringVar(&o.Output, "output-file", "", "write the YAML to `file` instead of standard output")
 	files, code, ok := fs.parse(args, io)
 	if !ok {
 		return code
@@ -486,7 +486,7 @@ func runAuditRBAC(ctx context.Context, args []string, io IO) int {
 	if o.Output != "" {
 		f, err := os.Create(o.Output)
 		if err != nil {
-			return fs.usageError(io, fmt.Errorf("--output: %w", err))
+			return fs.usageError(io, fmt.Errorf("--output-file: %w", err))
 		}
 		defer f.Close()
 		w = f

@@ -14,15 +14,16 @@ import (
 
 func runChecks(_ context.Context, args []string, io IO) int {
 	fs := newFlags("checks", checksHelp)
-	format := fs.StringP("format", "o", "text", "output `format`: text, json or markdown")
+	format := new(string)
+	fs.formatFlag(format, "text", "output `format`: text, json or markdown")
 	ids, code, ok := fs.parse(args, io)
 	if !ok {
 		return code
 	}
-	if err := oneOf("format", *format, []string{"text", "json", "markdown"}); err != nil {
+	if err := oneOf("output", *format, []string{"text", "json", "markdown"}); err != nil {
 		return fs.usageError(io, err)
 	}
-	all, err := checks.All()
+	all, err := checks.Catalogue()
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
@@ -168,9 +169,11 @@ func indentWrap(s, prefix string, width int) string {
 	return strings.Join(append(lines, line), "\n")
 }
 
-const checksHelp = `Usage: kubeguard checks [CHECK-ID...] [--format text|json|markdown]
+const checksHelp = `Usage: kubeguard checks [CHECK-ID...] [-o text|json|markdown]
 
-Lists every check: ID, severity, category and title. Given check IDs, shows
+Lists every check of every command (scan, cluster and webhook share the
+object checks; node and audit have their own): ID, severity, category and
+title. Given check IDs, shows
 those checks whole: rationale, remediation and documentation, as
 'kubeguard explain' does. JSON uses the keys of the JSON report's checks
 (id, title, severity, category, docURL) plus rationale, remediation and
@@ -180,7 +183,7 @@ Examples:
   kubeguard checks
   kubeguard checks pss-privileged
   kubeguard checks -o json | jq -r '.[] | select(.severity == "critical") | .id'
-  kubeguard checks --format markdown > checks.md
+  kubeguard checks -o markdown > checks.md
 `
 
 const explainHelp = `Usage: kubeguard explain CHECK-ID...
@@ -192,6 +195,7 @@ The text report's --compact lines leave the fix out; this is where it is.
 Examples:
   kubeguard explain pss-privileged
   kubeguard explain rbac-secrets-read secret-env-var
+  kubeguard explain kubelet-anonymous-auth audit-log-exec
 `
 
 func runExplain(_ context.Context, args []string, io IO) int {
@@ -203,7 +207,7 @@ func runExplain(_ context.Context, args []string, io IO) int {
 	if len(ids) == 0 {
 		return fs.usageError(io, fmt.Errorf("no check ID given; 'kubeguard checks' lists them"))
 	}
-	all, err := checks.All()
+	all, err := checks.Catalogue()
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError

@@ -153,7 +153,7 @@ Commands:
 	fmt.Fprint(w, `
 Examples:
   kubeguard scan examples/insecure/
-  helm template my-chart | kubeguard scan -o sarif --output kubeguard.sarif -
+  helm template my-chart | kubeguard scan -o sarif --output-file kubeguard.sarif -
   kubeguard cluster --context prod
   kubeguard rbac who-can get secrets -n prod -f deploy/
   kubeguard help scan

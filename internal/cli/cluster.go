@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -15,9 +16,9 @@ import (
 
 	"github.com/kubeguard/kubeguard/internal/cluster"
 	"github.com/kubeguard/kubeguard/internal/config"
+	"github.com/kubeguard/kubeguard/internal/node"
 	"github.com/kubeguard/kubeguard/internal/report"
 	"github.com/kubeguard/kubeguard/internal/run"
-	"k8s.io/client-go/tools/clientcmd"
 )
 
 // ConnectOptions are the flags that reach a live cluster, shared by
@@ -44,72 +45,15 @@ func (o *ConnectOptions) connect(wrap func(*cluster.Connection)) (*cluster.Clien
 	if wrap != nil {
 		wrap(&c)
 	}
-	files, explicit := o.kubeconfigFiles()
-	var found []string
-	for _, f := range files {
-		if _, err := os.Stat(f); err == nil {
-			found = append(found, f)
-		}
-	}
-	if len(found) == 0 && explicit {
-		// client-go skips the missing files of $KUBECONFIG, and then
-		// falls back to the in-cluster configuration or gives up with
-		// advice about KUBERNETES_MASTER.
-		return nil, "", fmt.Errorf("no kubeconfig at %s (%s)", strings.Join(files, ", "), o.kubeconfigOrigin())
-	}
-	cfg, _, err := c.RESTConfig()
+	cfg, target, err := c.Resolve()
 	if err != nil {
-		if len(found) == 0 {
-			return nil, "", fmt.Errorf("no cluster to connect to: no kubeconfig at %s (give --kubeconfig FILE or set KUBECONFIG), and not running in a pod", strings.Join(files, ", "))
-		}
-		return nil, "", fmt.Errorf("%s: %w", o.kubeconfigText(found), errors.Unwrap(err))
+		return nil, "", err
 	}
 	clients, err := cluster.NewClients(cfg)
 	if err != nil {
 		return nil, "", err
 	}
-	target := cfg.Host + " (in-cluster configuration)"
-	if len(found) > 0 {
-		target = cfg.Host + " (" + o.kubeconfigText(found) + ")"
-	}
 	return clients, target, nil
-}
-
-// kubeconfigFiles are the kubeconfig files a connection reads, and whether
-// the user named them (--kubeconfig or $KUBECONFIG) rather than the
-// default ~/.kube/config.
-func (o *ConnectOptions) kubeconfigFiles() ([]string, bool) {
-	if o.Kubeconfig != "" {
-		return []string{o.Kubeconfig}, true
-	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	return rules.Precedence, os.Getenv(clientcmd.RecommendedConfigPathEnvVar) != ""
-}
-
-// kubeconfigOrigin says where the kubeconfig files came from.
-func (o *ConnectOptions) kubeconfigOrigin() string {
-	if o.Kubeconfig != "" {
-		return "--kubeconfig"
-	}
-	return "$" + clientcmd.RecommendedConfigPathEnvVar
-}
-
-// kubeconfigText names the kubeconfig files read and the context used:
-// kubeconfig /home/u/.kube/config, context "prod".
-func (o *ConnectOptions) kubeconfigText(files []string) string {
-	name := o.Context
-	if name == "" {
-		rules := clientcmd.NewDefaultClientConfigLoadingRules()
-		rules.ExplicitPath = o.Kubeconfig
-		if raw, err := rules.Load(); err == nil {
-			name = raw.CurrentContext
-		}
-	}
-	text := "kubeconfig " + strings.Join(files, ", ")
-	if name != "" {
-		text += fmt.Sprintf(", context %q", name)
-	}
-	return text
 }
 
 // rootCause is the network error under the layers of a failed request
@@ -138,6 +82,11 @@ type ClusterOptions struct {
 	// Readiness prints the Pod Security readiness of each namespace
 	// instead of the findings.
 	Readiness bool
+	// Nodes also judges the control plane's static pods and every
+	// kubelet's running configuration with the checks of kubeguard node.
+	Nodes bool
+	// NodeTimeout bounds the read of each kubelet's configuration.
+	NodeTimeout time.Duration
 }
 
 const clusterUsage = `Usage: kubeguard cluster [flags]
@@ -160,6 +109,24 @@ code, and the pods that violate baseline and restricted: whether setting
 pod-security.kubernetes.io/enforce=restricted would let them be re-created.
 It ends the text report; --readiness prints only it (text or json).
 
+Nodes (--nodes, opt-in): also judges what runs the cluster with the checks
+of 'kubeguard node': the flags of kube-apiserver, kube-controller-manager,
+kube-scheduler and etcd, from the mirror pods of their static pods in
+kube-system (annotation kubernetes.io/config.mirror), and each kubelet's
+running configuration (defaults applied, flags merged), read through the
+API server's node proxy: GET /api/v1/nodes/NAME/proxy/configz, one node at a
+time. Findings name the Pod and its container's argument, or the Node and
+the configuration field. It needs list on nodes and get on nodes/proxy,
+which kubeguard's own RBAC analysis reports as risky: nodes/proxy also lets
+its holder run commands in every pod through the kubelet API. The scanner's
+ClusterRole (deploy/scanner) does not grant it; bind
+deploy/scanner/nodes-rbac.yaml to add it, knowingly. A node that cannot be
+read (NotReady, forbidden) is an error naming it, and the others are judged;
+-n does not narrow it: the control plane serves every namespace.
+The files the flags name (EncryptionConfiguration, audit policy,
+AuthorizationConfiguration, certificates) are on the nodes and are not
+judged this way: run 'kubeguard node' there (deploy/node-scanner).
+
 Output: the formats of scan, and policyreport: wgpolicyk8s.io/v1alpha2
 PolicyReports (one per namespace) and a ClusterPolicyReport as YAML.
 --write-reports also creates or updates those reports in the cluster (the
@@ -167,9 +134,10 @@ only write kubeguard makes; it needs the PolicyReport CRDs).
 
 Examples:
   kubeguard cluster
-  kubeguard cluster --context prod -n payments -o sarif --output prod.sarif
+  kubeguard cluster --context prod -n payments -o sarif --output-file prod.sarif
   kubeguard cluster --readiness
   kubeguard cluster -o policyreport | kubectl apply -f -
+  kubeguard cluster --nodes --fail-on high   # needs nodes/proxy: see above
 
 Exit status: 0 no finding at or above --fail-on, 1 such findings, 2 usage
 errors, an unreachable cluster, or objects that could not be read.
@@ -186,6 +154,8 @@ func clusterFlags(o *ClusterOptions) *flagSet {
 	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "check all namespaces (the default; as kubectl's -A)")
 	fs.BoolVar(&o.WriteReports, "write-reports", false, "create or update the PolicyReports in the cluster")
 	fs.BoolVar(&o.Readiness, "readiness", false, "print only the Pod Security readiness of each namespace")
+	fs.BoolVar(&o.Nodes, "nodes", false, "also judge the control plane's static pods and each kubelet's configuration (needs get on nodes/proxy, a risky permission: see above)")
+	fs.DurationVar(&o.NodeTimeout, "node-timeout", cluster.DefaultNodeTimeout, "with --nodes, give up on a kubelet that has not answered within this `duration`")
 	return fs
 }
 
@@ -216,11 +186,17 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	if err != nil {
 		return fs.usageError(io, err)
 	}
-	formats := []string{"text", "json", "sarif", "junit", "policyreport"}
+	if o.Nodes && o.Readiness {
+		return fs.usageError(io, errors.New("--nodes and --readiness exclude each other"))
+	}
+	if o.NodeTimeout <= 0 {
+		return fs.usageError(io, fmt.Errorf("invalid --node-timeout %s (want a positive duration)", o.NodeTimeout))
+	}
+	formats := append(slices.Clone(report.Formats), "policyreport")
 	if o.Readiness {
 		formats = []string{"text", "json"}
 	}
-	if err := oneOf("format", o.Scan.Format, formats); err != nil {
+	if err := oneOf("output", o.Scan.Format, formats); err != nil {
 		return fs.usageError(io, err)
 	}
 	p, err := planFor(run.FrontCluster, o.Scan.settings(lv, nil))
@@ -253,6 +229,9 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	for _, w := range res.Warnings {
 		fmt.Fprintf(io.Stderr, "kubeguard: warning: %v\n", w)
 	}
+	if o.Nodes {
+		scanNodes(ctx, &o, col, clients, p, r, io)
+	}
 	errw := errorsTo(o.Scan.Format, o.Scan.Output, io.Stdout, io.Stderr)
 	if o.Readiness {
 		errw = io.Stderr // the readiness table does not list them
@@ -283,6 +262,25 @@ func runClusterWith(ctx context.Context, args []string, io IO, wrap func(*cluste
 	return code
 }
 
+// scanNodes judges the control plane and kubelets (--nodes) and adds what
+// it found to the cluster's report.
+func scanNodes(ctx context.Context, o *ClusterOptions, col *cluster.Collector, clients *cluster.Clients, p *run.Plan, r *report.Report, io IO) {
+	cs := node.Checks()
+	if p.Filter != nil && p.Filter.Config != nil {
+		cs = slices.DeleteFunc(cs, func(c node.Check) bool { return p.Filter.Config.Disabled(c.ID) })
+	}
+	proxy := *clients.Proxy
+	proxy.Timeout = o.NodeTimeout
+	quiet := *col
+	quiet.Progress = nil
+	nr := run.ScanNodes(ctx, &quiet, &proxy, cs, p.Filter, time.Now())
+	for _, u := range nr.Unjudged {
+		fmt.Fprintf(io.Stderr, "kubeguard: warning: %s\n", u)
+	}
+	r.Checks = append(r.Checks, node.Metadata(cs)...)
+	nr.AddTo(r)
+}
+
 func writeCluster(o *ClusterOptions, stdout io.Writer, res *run.ClusterResult) error {
 	format := o.Scan.Format
 	var out report.Output
@@ -292,7 +290,7 @@ func writeCluster(o *ClusterOptions, stdout io.Writer, res *run.ClusterResult) e
 		if o.Scan.Output != "" {
 			f, err := os.Create(o.Scan.Output)
 			if err != nil {
-				return fmt.Errorf("--output: %w", err)
+				return fmt.Errorf("--output-file: %w", err)
 			}
 			w, closeOut = f, f.Close
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -229,4 +230,40 @@ func TestDeployManifests(t *testing.T) {
 			t.Errorf("failure policies (-want +got):\n%s", d)
 		}
 	})
+}
+
+// TestScannerNodesRoleOptIn: the scanner's RBAC grants nothing on nodes, so
+// kubeguard cluster --nodes is opt-in; the extra role is outside the
+// kustomization, grants exactly what --nodes asks (list nodes, get
+// nodes/proxy), and kubeguard's own RBAC analysis reports it as critical.
+func TestScannerNodesRoleOptIn(t *testing.T) {
+	kust, err := os.ReadFile(filepath.Join(deployDir, "scanner/kustomization.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(kust), "nodes-rbac.yaml") {
+		t.Error("deploy/scanner/kustomization.yaml installs the nodes/proxy role by default")
+	}
+	for _, r := range decodeDocs[rbacv1.ClusterRole](t, "scanner/rbac.yaml", "ClusterRole") {
+		for _, rule := range r.Rules {
+			for _, res := range rule.Resources {
+				if strings.HasPrefix(res, "nodes") || res == "*" {
+					t.Errorf("ClusterRole %s grants %v on %s by default", r.Name, rule.Verbs, res)
+				}
+			}
+		}
+	}
+	roles := decodeDocs[rbacv1.ClusterRole](t, "scanner/nodes-rbac.yaml", "ClusterRole")
+	want := []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"list"}},
+		{APIGroups: []string{""}, Resources: []string{"nodes/proxy"}, Verbs: []string{"get"}},
+	}
+	if len(roles) != 1 || !reflect.DeepEqual(roles[0].Rules, want) {
+		t.Errorf("nodes-rbac.yaml roles %+v, want one with %+v", roles, want)
+	}
+	var out, errw bytes.Buffer
+	code := Run(context.Background(), []string{"rbac", "risks", "-f", filepath.Join(deployDir, "scanner/nodes-rbac.yaml"), "-o", "json"}, IO{Stdout: &out, Stderr: &errw})
+	if code != ExitFindings || !strings.Contains(out.String(), `"checkID": "rbac-nodes-proxy"`) {
+		t.Errorf("kubeguard rbac risks on the nodes role: exit %d, no rbac-nodes-proxy finding\n%s%s", code, out.String(), errw.String())
+	}
 }

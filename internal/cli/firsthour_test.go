@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -165,12 +166,16 @@ func TestFlagValues(t *testing.T) {
 		{[]string{"cluster", "--fail-on", "severe"}, `invalid --fail-on "severe" (want one of info, low, medium, high, critical)`},
 		{[]string{"rbac", "risks", "--fail-on", "severe", "-f", pod}, `invalid --fail-on "severe" (want one of info, low, medium, high, critical)`},
 		{[]string{"webhook", "serve", "--cert", pod, "--key", pod, "--deny-severity", "severe"}, `invalid --deny-severity "severe" (want one of info, low, medium, high, critical)`},
-		{[]string{"scan", "-o", "xml", pod}, `invalid --format "xml" (want one of text, json, sarif, junit)`},
-		{[]string{"cluster", "-o", "xml"}, `invalid --format "xml" (want one of text, json, sarif, junit, policyreport)`},
-		{[]string{"checks", "-o", "xml"}, `invalid --format "xml" (want one of text, json, markdown)`},
-		{[]string{"rbac", "risks", "-o", "xml", "-f", pod}, `invalid --format "xml" (want one of text, json, sarif, junit)`},
-		{[]string{"rbac", "paths", "-o", "xml", "-f", pod}, `invalid --format "xml" (want one of text, json)`},
-		{[]string{"rbac", "who-can", "get", "pods", "-o", "xml", "-f", pod}, `invalid --format "xml" (want one of text, json)`},
+		{[]string{"scan", "-o", "xml", pod}, `invalid --output "xml" (want one of text, json, sarif, junit)`},
+		{[]string{"cluster", "-o", "xml"}, `invalid --output "xml" (want one of text, json, sarif, junit, policyreport)`},
+		{[]string{"checks", "-o", "xml"}, `invalid --output "xml" (want one of text, json, markdown)`},
+		{[]string{"rbac", "risks", "-o", "xml", "-f", pod}, `invalid --output "xml" (want one of text, json, sarif, junit)`},
+		{[]string{"rbac", "paths", "-o", "xml", "-f", pod}, `invalid --output "xml" (want one of text, json)`},
+		{[]string{"rbac", "who-can", "get", "pods", "-o", "xml", "-f", pod}, `invalid --output "xml" (want one of text, json)`},
+		// -o/--output is the format, as in kubectl; a file name there was
+		// the report's file before --output-file.
+		{[]string{"scan", "--output", "report.sarif", pod}, `invalid --output "report.sarif" (want one of text, json, sarif, junit); a report file is --output-file FILE`},
+		{[]string{"node", "--format", "xml", pod}, `invalid --output "xml"`},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			code, _, stderr := runCLI(tc.args, "")
@@ -430,5 +435,26 @@ func TestUnknownCommand(t *testing.T) {
 	code, stdout, stderr := runCLI([]string{"sacn", "x"}, "")
 	if code != ExitError || stdout != "" || !strings.Contains(stderr, `unknown command "sacn" (did you mean scan?)`) || strings.Count(stderr, "\n") > 2 {
 		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestOutputIsTheFormat holds -o, --output and --format to one flag, the
+// report's format as kubectl's -o is, and --output-file to the report's
+// file.
+func TestOutputIsTheFormat(t *testing.T) {
+	dir := t.TempDir()
+	pod := writeFile(t, dir, "pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec:\n  containers: [{name: c, image: nginx:1.27}]\n")
+	for _, flag := range []string{"-o", "--output", "--format"} {
+		code, stdout, stderr := runCLI([]string{"scan", flag, "json", pod}, "")
+		if code == ExitError || !strings.HasPrefix(stdout, "{") {
+			t.Errorf("scan %s json: exit %d, stdout %.40q, stderr %q", flag, code, stdout, stderr)
+		}
+	}
+	file := filepath.Join(dir, "report.json")
+	if code, stdout, stderr := runCLI([]string{"scan", "--output=json", "--output-file", file, pod}, ""); code == ExitError || stdout != "" {
+		t.Fatalf("scan --output-file: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if b, err := os.ReadFile(file); err != nil || !bytes.HasPrefix(b, []byte("{")) {
+		t.Errorf("report file: %v, %.40q", err, b)
 	}
 }

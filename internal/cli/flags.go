@@ -33,6 +33,19 @@ func newFlags(path, help string) *flagSet {
 	return &flagSet{FlagSet: fs, path: path, help: help}
 }
 
+// formatFlag registers the report's format as kubectl names it: -o and
+// --output. --format is another name for it, and the report goes to a file
+// with --output-file.
+func (fs *flagSet) formatFlag(p *string, def, usage string) {
+	fs.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "format" {
+			name = "output"
+		}
+		return pflag.NormalizedName(name)
+	})
+	fs.StringVarP(p, "output", "o", def, usage)
+}
+
 // writeHelp writes the help text and the flags.
 func (fs *flagSet) writeHelp(w io.Writer) {
 	fmt.Fprint(w, strings.TrimRight(fs.help, "\n"), "\n")
@@ -125,7 +138,13 @@ func oneOf(name, value string, allowed []string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("invalid --%s %q (want one of %s)", name, value, strings.Join(allowed, ", "))
+	err := fmt.Errorf("invalid --%s %q (want one of %s)", name, value, strings.Join(allowed, ", "))
+	if name == "output" && strings.ContainsAny(value, "./") {
+		// A file name: the report's file was --output before -o/--output
+		// became the format, as in kubectl.
+		err = fmt.Errorf("%w; a report file is --output-file FILE", err)
+	}
+	return err
 }
 
 // severityNames lists the severities a severity flag takes.

@@ -73,7 +73,7 @@ func netpolFlags(name, usage string, o *NetpolOptions, files bool, formats []str
 		connectFlags(fs, &o.Connect)
 	}
 	desc := "output `format`: " + strings.Join(formats, ", ")
-	fs.StringVarP(&o.Format, "format", "o", formats[0], desc)
+	fs.formatFlag(&o.Format, formats[0], desc)
 	return fs
 }
 
@@ -140,7 +140,7 @@ func runCanReach(ctx context.Context, args []string, io IO) int {
 	if !ok {
 		return code
 	}
-	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+	if err := oneOf("output", o.Format, []string{"text", "json"}); err != nil {
 		return fs.usageError(io, err)
 	}
 	if len(pos) != 3 {

@@ -46,7 +46,7 @@ func runMatrix(ctx context.Context, args []string, io IO) int {
 	if !ok {
 		return code
 	}
-	if err := oneOf("format", o.Format, matrixFormats); err != nil {
+	if err := oneOf("output", o.Format, matrixFormats); err != nil {
 		return fs.usageError(io, err)
 	}
 	if len(pos) > 0 {
@@ -256,7 +256,7 @@ func runExposure(ctx context.Context, args []string, io IO) int {
 	if !ok {
 		return code
 	}
-	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+	if err := oneOf("output", o.Format, []string{"text", "json"}); err != nil {
 		return fs.usageError(io, err)
 	}
 	if len(pos) > 0 {
@@ -363,7 +363,7 @@ func runNetpolDiff(ctx context.Context, args []string, io IO) int {
 	if !ok {
 		return code
 	}
-	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+	if err := oneOf("output", o.Format, []string{"text", "json"}); err != nil {
 		return fs.usageError(io, err)
 	}
 	if len(pos) != 2 {

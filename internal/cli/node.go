@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kubeguard/kubeguard/internal/audit"
+	"github.com/kubeguard/kubeguard/internal/checks"
 	"github.com/kubeguard/kubeguard/internal/config"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/node"
@@ -63,8 +64,8 @@ with (the rest is still checked).
 func nodeFlags(o *NodeOptions) *flagSet {
 	fs := newFlags("node", nodeHelp)
 	fs.StringVar(&o.Root, "root", "/", "`directory` the node's file system is mounted at; absolute paths named by flags and configuration files are read under it")
-	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit")
-	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
+	fs.formatFlag(&o.Format, "text", "output `format`: text, json, sarif or junit")
+	fs.StringVar(&o.Output, "output-file", "", "write the report to `file` instead of standard output")
 	failOnFlag(fs, &o.FailOn)
 	fs.StringVar(&o.Config, "config", "", "configuration `file` ("+config.FileName+"): disabled checks, severity overrides, exemptions")
 	fs.StringVar(&o.Baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail")
@@ -128,8 +129,7 @@ func NodeReport(o NodeOptions, now time.Time) (*report.Report, error) {
 	cs := node.Checks()
 	filter := &suppress.Filter{NoAnnotations: true, Now: now.UTC()}
 	if o.Config != "" {
-		known := func(id string) bool { return slices.ContainsFunc(cs, func(c node.Check) bool { return c.ID == id }) }
-		cfg, err := config.Load(o.Config, known)
+		cfg, err := config.Load(o.Config, checks.Known)
 		if err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}

@@ -174,3 +174,29 @@ func TestNodeNothingFound(t *testing.T) {
 		t.Errorf("exit %d, %d findings, stderr %q", code, len(fs), stderr)
 	}
 }
+
+// TestOneConfigForEveryCommand gives scan and node the same .kubeguard.yaml
+// naming checks of the object engine, of node and of audit: each command
+// accepts it, since a team keeps one file, and each still refuses an ID
+// no command knows.
+func TestOneConfigForEveryCommand(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "shared.yaml", "checks:\n  disable: [image-tag-latest, apiserver-profiling, audit-log-exec]\n")
+	pod := writeFile(t, dir, "pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec:\n  containers: [{name: c, image: nginx:latest}]\n")
+	if code, _, stderr := runCLI([]string{"scan", "--config", cfg, pod}, ""); code == ExitError {
+		t.Errorf("scan refused the shared configuration: %s", stderr)
+	}
+	if code, _, stderr := runNodeJSON(t, "--root", "../node/testdata/cases/insecure/root", "--config", cfg); code == ExitError {
+		t.Errorf("node refused the shared configuration: %s", stderr)
+	}
+	bad := writeFile(t, dir, "bad.yaml", "checks:\n  disable: [no-such-check]\n")
+	for _, args := range [][]string{{"scan", "--config", bad, pod}, {"node", "--root", "../node/testdata/cases/insecure/root", "--config", bad}} {
+		if code, _, stderr := runCLI(args, ""); code != ExitError || !strings.Contains(stderr, `unknown check "no-such-check"`) {
+			t.Errorf("%s with an unknown check: exit %d, %q", args[0], code, stderr)
+		}
+	}
+	code, stdout, _ := runCLI([]string{"checks", "audit-log-exec", "apiserver-profiling"}, "")
+	if code != ExitOK || !strings.Contains(stdout, "audit-log-exec:") || !strings.Contains(stdout, "apiserver-profiling:") {
+		t.Errorf("checks does not explain audit and node checks: exit %d\n%s", code, stdout)
+	}
+}

@@ -10,7 +10,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kubeguard/kubeguard/internal/checks"
 	"github.com/kubeguard/kubeguard/internal/cluster"
+	"github.com/kubeguard/kubeguard/internal/config"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/rbac"
 	"github.com/kubeguard/kubeguard/internal/report"
@@ -38,6 +40,11 @@ type RBACOptions struct {
 	Format           string
 	Output           string
 	FailOn           string
+	// Config and Baseline are the configuration file and the baseline
+	// report (risks), as scan takes them.
+	Config, Baseline string
+	// AllowEmpty accepts input with no Kubernetes object in it.
+	AllowEmpty bool
 	// Cluster reads the RBAC state of a live cluster instead of files.
 	Cluster bool
 	Connect ConnectOptions
@@ -106,6 +113,7 @@ func rbacFlags(name, usage string, o *RBACOptions) *flagSet {
 	// The built-in roles used to come only with --with-defaults: the flag
 	// stays accepted, and changes nothing.
 	fs.BoolFunc("with-defaults", "include the built-in roles and bindings (the default; kept for compatibility)", func(string) error { return nil })
+	fs.BoolVar(&o.AllowEmpty, "allow-empty", false, "accept -f input that holds no Kubernetes object (an error otherwise)")
 	fs.BoolVar(&o.Cluster, "cluster", false, "read the live cluster (see kubeguard cluster --help) instead of files")
 	connectFlags(fs, &o.Connect)
 	return fs
@@ -114,7 +122,7 @@ func rbacFlags(name, usage string, o *RBACOptions) *flagSet {
 func requestFlags(fs *flagSet, o *RBACOptions) {
 	fs.StringVarP(&o.Namespace, "namespace", "n", "", "`namespace` of the request (default \"default\"; ignored for cluster-scoped resources)")
 	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "all namespaces (see above)")
-	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text or json")
+	fs.formatFlag(&o.Format, "text", "output `format`: text or json")
 }
 
 // loadRBAC reads the input the flags name and builds the policy.
@@ -128,7 +136,12 @@ func loadRBAC(ctx context.Context, o *RBACOptions, stdin io.Reader, stderr io.Wr
 	if len(o.Files) == 0 {
 		return nil, errors.New("no input: give manifests with -f PATH (- for standard input), or --cluster")
 	}
-	return run.LoadRBAC(ctx, o.Files, stdin, !o.NoDefaults, o.objectNamespace)
+	in, err := run.LoadRBAC(ctx, o.Files, stdin, !o.NoDefaults, o.objectNamespace)
+	if err == nil && len(in.Objects) == 0 && len(in.Errors) == 0 && !o.AllowEmpty {
+		// As scan: an answer about nothing is a mistyped path in CI.
+		return nil, fmt.Errorf("no Kubernetes object found in %s (--allow-empty accepts that)", strings.Join(quoted(o.Files), ", "))
+	}
+	return in, err
 }
 
 // defaultsNote says whether the built-in roles are in the analysis, for
@@ -344,7 +357,7 @@ func runCanI(ctx context.Context, args []string, io IO) int {
 	if !ok {
 		return code
 	}
-	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+	if err := oneOf("output", o.Format, []string{"text", "json"}); err != nil {
 		return fs.usageError(io, err)
 	}
 	var user rbac.User
@@ -468,7 +481,7 @@ func runWhoCan(ctx context.Context, args []string, io IO) int {
 	if !ok {
 		return code
 	}
-	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+	if err := oneOf("output", o.Format, []string{"text", "json"}); err != nil {
 		return fs.usageError(io, err)
 	}
 	in, a, err := loadRequest(ctx, &o, pos, io.Stdin, io.Stderr)
@@ -546,7 +559,7 @@ func writeWhoCan(w io.Writer, format string, width int, a rbac.Attributes, anyNa
 	return nil
 }
 
-const risksUsage = `Usage: kubeguard rbac risks [--format text|json|sarif|junit] [--output FILE] [--fail-on SEVERITY] -f PATH...
+const risksUsage = `Usage: kubeguard rbac risks [-o text|json|sarif|junit] [--output-file FILE] [--fail-on SEVERITY] -f PATH...
 
 Reports the privilege escalation risks named by the Kubernetes RBAC good
 practices, as findings of the checks listed by 'kubeguard checks' in the
@@ -563,11 +576,14 @@ workload. The API server's built-in roles and bindings (label
 kubernetes.io/bootstrapping=rbac-defaults, and the copy kubeguard includes
 unless --no-defaults) are used to resolve grants but are not reported.
 -n NAMESPACE puts namespaced objects without a namespace there, as kubectl
-apply -n does, and refuses objects of another namespace as it does.
+apply -n does, and refuses objects of another namespace as it does. The
+configuration (--config, else the nearest .kubeguard.yaml above the -f
+paths) disables checks, overrides severities and exempts findings, and
+--baseline accepts known ones, as in scan.
 
 Exit status: 0 no finding at or above --fail-on, 1 such findings,
 2 usage or input errors (unreadable files, invalid YAML, objects the API
-server would reject).
+server would reject, no Kubernetes object at all unless --allow-empty).
 
 Examples:
   # Gate CI on high and critical risks in the manifests of a repository:
@@ -575,15 +591,17 @@ Examples:
   # Fail on medium risks too, for manifests applied with kubectl apply -n shop:
   kubeguard rbac risks --fail-on medium -n shop -f deploy/
   # SARIF for code scanning:
-  kubeguard rbac risks -f deploy/ --format sarif --output rbac.sarif
+  kubeguard rbac risks -f deploy/ -o sarif --output-file rbac.sarif
 `
 
 func runRisks(ctx context.Context, args []string, io IO) int {
 	var o RBACOptions
 	fs := rbacFlags("risks", risksUsage, &o)
-	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit")
-	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
+	fs.formatFlag(&o.Format, "text", "output `format`: text, json, sarif or junit")
+	fs.StringVar(&o.Output, "output-file", "", "write the report to `file` instead of standard output")
 	failOnFlag(fs, &o.FailOn)
+	fs.StringVar(&o.Config, "config", "", "configuration `file` (default: the nearest "+config.FileName+" above the -f paths): disabled checks, severity overrides, exemptions")
+	fs.StringVar(&o.Baseline, "baseline", "", "JSON report `file` of accepted findings: only findings not in it fail")
 	objectNamespaceFlags(fs, &o)
 	pos, code, ok := fs.parse(args, io)
 	if !ok {
@@ -593,6 +611,14 @@ func runRisks(ctx context.Context, args []string, io IO) int {
 		return fs.usageError(io, fmt.Errorf("unexpected argument %q (give input with -f)", pos[0]))
 	}
 	failOn, err := severityFlag("fail-on", o.FailOn)
+	if err != nil {
+		return fs.usageError(io, err)
+	}
+	var searchFrom []string
+	if !o.Cluster {
+		searchFrom = o.Files
+	}
+	plan, err := run.Configure(rbac.Checks, checks.Known, run.Settings{ConfigFile: o.Config, SearchFrom: searchFrom, Baseline: o.Baseline, NoRBACDefaults: o.NoDefaults, Namespace: o.Namespace})
 	if err != nil {
 		return fs.usageError(io, err)
 	}
@@ -609,8 +635,9 @@ func runRisks(ctx context.Context, args []string, io IO) int {
 	if !in.Live {
 		fmt.Fprintf(io.Stderr, "kubeguard: %s\n", defaultsNote(in.Policy))
 	}
-	r := &report.Report{Version: version(), Checks: rbac.Checks, Objects: in.Objects, Findings: rbac.Risks(in.Policy), Errors: in.Errors}
-	report.Sort(r.Findings)
+	fds := rbac.Risks(in.Policy)
+	report.Sort(fds)
+	r := &report.Report{Version: version(), Checks: plan.Checks, Objects: in.Objects, Findings: plan.Judge(fds), Errors: in.Errors, Config: plan.ConfigFile}
 	if !writeReport(io.Stderr, out, w, closeOut, r) {
 		return ExitError
 	}
@@ -675,7 +702,7 @@ type stepJSON struct {
 func runPaths(ctx context.Context, args []string, io IO) int {
 	var o RBACOptions
 	fs := rbacFlags("paths", pathsUsage, &o)
-	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text or json")
+	fs.formatFlag(&o.Format, "text", "output `format`: text or json")
 	objectNamespaceFlags(fs, &o)
 	pos, code, ok := fs.parse(args, io)
 	if !ok {
@@ -684,7 +711,7 @@ func runPaths(ctx context.Context, args []string, io IO) int {
 	if len(pos) > 0 {
 		return fs.usageError(io, fmt.Errorf("unexpected argument %q (give input with -f)", pos[0]))
 	}
-	if err := oneOf("format", o.Format, []string{"text", "json"}); err != nil {
+	if err := oneOf("output", o.Format, []string{"text", "json"}); err != nil {
 		return fs.usageError(io, err)
 	}
 	in, err := loadRBAC(ctx, &o, io.Stdin, io.Stderr)

@@ -209,11 +209,11 @@ func TestRBACRisks(t *testing.T) {
 		t.Errorf("--fail-on critical: exit %d, want 1 (the ClusterRoleBinding to a god role is critical)", code)
 	}
 	out := filepath.Join(t.TempDir(), "report.json")
-	code, _, stderr = runCLI([]string{"rbac", "risks", "--format", "json", "--output", out, "--fail-on", "critical", "-f", "-"}, rbacYAML+"---\nkind: [unclosed\n")
+	code, _, stderr = runCLI([]string{"rbac", "risks", "--format", "json", "--output-file", out, "--fail-on", "critical", "-f", "-"}, rbacYAML+"---\nkind: [unclosed\n")
 	if code != ExitError || !strings.Contains(stderr, "<stdin>:31: invalid YAML") {
 		t.Errorf("invalid YAML: exit %d, want 2; %s", code, stderr)
 	}
-	code, _, stderr = runCLI([]string{"rbac", "risks", "--format", "json", "--output", out, "--fail-on", "critical", "-f", file}, "")
+	code, _, stderr = runCLI([]string{"rbac", "risks", "--format", "json", "--output-file", out, "--fail-on", "critical", "-f", file}, "")
 	if code != ExitFindings {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -333,7 +333,7 @@ func TestRBACUsage(t *testing.T) {
 		{[]string{"rbac", "--help"}, ExitOK, "who-can"},
 		{[]string{"rbac", "nope"}, ExitError, `unknown command "nope"`},
 		{[]string{"rbac", "risks", "extra", "-f", "x"}, ExitError, `unexpected argument "extra"`},
-		{[]string{"rbac", "paths", "-o", "yaml", "-f", "x"}, ExitError, `invalid --format "yaml" (want one of text, json)`},
+		{[]string{"rbac", "paths", "-o", "yaml", "-f", "x"}, ExitError, `invalid --output "yaml" (want one of text, json)`},
 		{[]string{"rbac", "risks", "--fail-on", "urgent", "-f", "x"}, ExitError, "invalid --fail-on"},
 		{[]string{"rbac", "who-can", "--help"}, ExitOK, "Usage: kubeguard rbac who-can"},
 	} {
@@ -448,5 +448,83 @@ func TestRBACNamespace(t *testing.T) {
 	code, _, stderr = runCLI([]string{"rbac", "paths", "--no-defaults", "-n", "other", "-f", "-"}, namespacelessYAML+"---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: x, namespace: shop}\n")
 	if want := `the object's namespace "shop" does not match the namespace "other" given with -n (kubectl apply -n refuses it)`; code != ExitError || !strings.Contains(stderr, want) {
 		t.Errorf("mismatch: exit %d, stderr lacks %q:\n%s", code, want, stderr)
+	}
+}
+
+// TestRBACRisksConfig gives rbac risks a .kubeguard.yaml as scan takes
+// one: next to the manifests, it disables a check, lowers another's
+// severity and exempts a third's finding, which then no longer fails the
+// gate; a baseline accepts the findings it holds.
+func TestRBACRisksConfig(t *testing.T) {
+	dir := t.TempDir()
+	file := writeFile(t, dir, "rbac.yaml", rbacYAML)
+	writeFile(t, dir, ".kubeguard.yaml", `checks:
+  disable: [rbac-wildcard]
+  severity: {rbac-workload-create: info}
+exemptions:
+  - checks: [rbac-cluster-admin-binding]
+    kind: ClusterRoleBinding
+    name: ci-admin
+    reason: the CI runner is cluster admin by design
+`)
+	code, stdout, stderr := runCLI([]string{"rbac", "risks", "--no-defaults", "-o", "json", "--fail-on", "critical", "-f", file}, "")
+	if code != ExitOK {
+		t.Errorf("exit %d, want 0: the only critical finding is exempt\n%s", code, stderr)
+	}
+	var rep struct {
+		Config   string
+		Findings []struct {
+			CheckID, Severity string
+			Suppressed        *struct{ Kind string }
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(rep.Config, ".kubeguard.yaml") {
+		t.Errorf("report names config %q", rep.Config)
+	}
+	exempt := false
+	for _, f := range rep.Findings {
+		switch f.CheckID {
+		case "rbac-wildcard":
+			t.Error("a disabled check reported")
+		case "rbac-workload-create":
+			if f.Severity != "info" {
+				t.Errorf("rbac-workload-create at %s, want the override info", f.Severity)
+			}
+		case "rbac-cluster-admin-binding":
+			exempt = f.Suppressed != nil && f.Suppressed.Kind == "exemption"
+		}
+	}
+	if !exempt {
+		t.Error("the cluster-admin binding is not exempt")
+	}
+	baseline := filepath.Join(t.TempDir(), "baseline.json")
+	if code, _, stderr := runCLI([]string{"rbac", "risks", "--no-defaults", "-o", "json", "--output-file", baseline, "--config", "/dev/null", "-f", file}, ""); code != ExitFindings {
+		t.Fatalf("baseline run: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := runCLI([]string{"rbac", "risks", "--no-defaults", "--baseline", baseline, "--config", "/dev/null", "-f", file}, ""); code != ExitOK {
+		t.Errorf("with every finding in the baseline: exit %d, want 0: %s", code, stderr)
+	}
+}
+
+// TestRBACEmptyInput holds every rbac command to scan's rule: input with
+// no Kubernetes object is an error, unless --allow-empty says it is meant.
+func TestRBACEmptyInput(t *testing.T) {
+	empty := t.TempDir()
+	for _, args := range [][]string{
+		{"rbac", "risks", "-f", empty},
+		{"rbac", "paths", "-f", empty},
+		{"rbac", "can-i", "get", "pods", "--as", "alice", "-f", empty},
+		{"rbac", "who-can", "get", "pods", "-f", "-"},
+	} {
+		code, _, stderr := runCLI(args, "")
+		if code != ExitError || !strings.Contains(stderr, "no Kubernetes object found in") {
+			t.Errorf("%v: exit %d, %q; want 2 and no Kubernetes object found", args, code, stderr)
+		}
+	}
+	if code, _, stderr := runCLI([]string{"rbac", "risks", "--allow-empty", "-f", empty}, ""); code != ExitOK {
+		t.Errorf("--allow-empty: exit %d: %s", code, stderr)
 	}
 }

@@ -61,7 +61,7 @@ Examples:
   kubeguard scan deploy/
   helm template my-chart | kubeguard scan -
   kubeguard scan -n argocd install.yaml    # as kubectl apply -n argocd -f install.yaml
-  kustomize build overlays/prod | kubeguard scan --level baseline -o sarif --output kubeguard.sarif -
+  kustomize build overlays/prod | kubeguard scan --level baseline -o sarif --output-file kubeguard.sarif -
   kubeguard scan --exclude vendor --exclude 'envs/*/generated' .
 
 Configuration (.kubeguard.yaml, looked for from the scanned paths up to
@@ -96,8 +96,8 @@ func scanFlags(o *ScanOptions) *flagSet {
 func checkFlags(fs *flagSet, o *ScanOptions) {
 	fs.StringVar(&o.Level, "level", "restricted", "Pod Security Standards `level` to check: baseline or restricted")
 	fs.StringVar(&o.PSSVersion, "pss-version", "latest", fmt.Sprintf("Pod Security Standards `version`: latest or v1.0 ... %v", pss.NewestVersion()))
-	fs.StringVarP(&o.Format, "format", "o", "text", "output `format`: text, json, sarif or junit")
-	fs.StringVar(&o.Output, "output", "", "write the report to `file` instead of standard output")
+	fs.formatFlag(&o.Format, "text", "output `format`: text, json, sarif or junit")
+	fs.StringVar(&o.Output, "output-file", "", "write the report to `file` instead of standard output")
 	fs.BoolVar(&o.Compact, "compact", false, "text: one line per finding, without the fixes (kubeguard explain CHECK-ID shows them)")
 	failOnFlag(fs, &o.FailOn)
 	fs.IntVar(&o.Workers, "workers", 0, "documents checked in parallel (`n`; default: one per CPU)")
@@ -296,7 +296,7 @@ func errorsTo(format, path string, stdout, stderr io.Writer) io.Writer {
 // openOutput picks the output format and destination. Colour is used only
 // for text written to a terminal, and never when NO_COLOR is set.
 func openOutput(format, path string, compact bool, stdout io.Writer) (report.Output, io.Writer, func() error, error) {
-	if err := oneOf("format", format, report.Formats); err != nil {
+	if err := oneOf("output", format, report.Formats); err != nil {
 		return nil, nil, nil, err
 	}
 	color := false
@@ -316,7 +316,7 @@ func openOutput(format, path string, compact bool, stdout io.Writer) (report.Out
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("--output: %w", err)
+		return nil, nil, nil, fmt.Errorf("--output-file: %w", err)
 	}
 	return out, f, f.Close, nil
 }
@@ -332,5 +332,5 @@ func planFor(f run.Front, s run.Settings) (*run.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return run.Configure(run.Checks(all, f), all, s)
+	return run.Configure(run.Checks(all, f), checks.Known, s)
 }

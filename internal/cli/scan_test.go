@@ -216,7 +216,7 @@ func TestScanOutputFile(t *testing.T) {
 	if err := os.Mkdir(filepath.Dir(report), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	code, out, _ := runCLI([]string{"scan", "-o", "sarif", "--output", report, pod}, "")
+	code, out, _ := runCLI([]string{"scan", "-o", "sarif", "--output-file", report, pod}, "")
 	if code != ExitFindings || out != "" {
 		t.Fatalf("exit %d, stdout %q; want findings, and nothing on stdout", code, out)
 	}

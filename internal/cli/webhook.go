@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -20,7 +19,6 @@ import (
 	psaload "k8s.io/pod-security-admission/admission/api/load"
 
 	"github.com/kubeguard/kubeguard/internal/admission"
-	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/checks"
 	kubecluster "github.com/kubeguard/kubeguard/internal/cluster"
 	"github.com/kubeguard/kubeguard/internal/run"
@@ -268,8 +266,7 @@ func ServeWebhook(ctx context.Context, o WebhookServeOptions, cluster webhook.Cl
 	var source admission.ConfigSource
 	var cfgReloader *webhook.ConfigReloader
 	if o.Config != "" {
-		known := func(id string) bool { return slices.ContainsFunc(all, func(c check.Check) bool { return c.ID == id }) }
-		if cfgReloader, err = webhook.NewConfigReloader(o.Config, known, log, metrics); err != nil {
+		if cfgReloader, err = webhook.NewConfigReloader(o.Config, checks.Known, log, metrics); err != nil {
 			return fmt.Errorf("config: %w", err)
 		}
 		source = cfgReloader

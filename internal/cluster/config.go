@@ -7,8 +7,11 @@
 package cluster
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"strings"
 
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/metadata"
@@ -45,11 +48,7 @@ const (
 // RESTConfig resolves the connection into a client configuration, and the
 // namespace the kubeconfig context names (empty when it names none).
 func (c Connection) RESTConfig() (*rest.Config, string, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if c.Kubeconfig != "" {
-		rules.ExplicitPath = c.Kubeconfig
-	}
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: c.Context})
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(c.rules(), &clientcmd.ConfigOverrides{CurrentContext: c.Context})
 	cfg, err := cc.ClientConfig()
 	if err != nil {
 		return nil, "", fmt.Errorf("kubeconfig: %w", err)
@@ -75,11 +74,67 @@ func (c Connection) RESTConfig() (*rest.Config, string, error) {
 	return cfg, ns, nil
 }
 
+// rules are where the connection's kubeconfig is looked for: --kubeconfig,
+// else $KUBECONFIG, else ~/.kube/config.
+func (c Connection) rules() *clientcmd.ClientConfigLoadingRules {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = c.Kubeconfig
+	return rules
+}
+
+// Resolve is RESTConfig for a command to report: its errors name the
+// kubeconfig files tried and the context, and target names the server
+// reached and where its settings came from, as
+// `https://10.0.0.1:6443 (kubeconfig /home/u/.kube/config, context "prod")`.
+func (c Connection) Resolve() (cfg *rest.Config, target string, err error) {
+	rules := c.rules()
+	files, named, origin := rules.Precedence, os.Getenv(clientcmd.RecommendedConfigPathEnvVar) != "", "$"+clientcmd.RecommendedConfigPathEnvVar
+	if c.Kubeconfig != "" {
+		files, named, origin = []string{c.Kubeconfig}, true, "--kubeconfig"
+	}
+	var found []string
+	for _, f := range files {
+		if _, err := os.Stat(f); err == nil {
+			found = append(found, f)
+		}
+	}
+	if len(found) == 0 && named {
+		// client-go skips the missing files of $KUBECONFIG, and then
+		// falls back to the in-cluster configuration or gives up with
+		// advice about KUBERNETES_MASTER.
+		return nil, "", fmt.Errorf("no kubeconfig at %s (%s)", strings.Join(files, ", "), origin)
+	}
+	cfg, _, err = c.RESTConfig()
+	if len(found) == 0 {
+		if err != nil {
+			return nil, "", fmt.Errorf("no cluster to connect to: no kubeconfig at %s (give --kubeconfig FILE or set KUBECONFIG), and not running in a pod", strings.Join(files, ", "))
+		}
+		return cfg, cfg.Host + " (in-cluster configuration)", nil
+	}
+	context := c.Context
+	if context == "" {
+		if raw, lerr := rules.Load(); lerr == nil {
+			context = raw.CurrentContext
+		}
+	}
+	source := "kubeconfig " + strings.Join(found, ", ")
+	if context != "" {
+		source += fmt.Sprintf(", context %q", context)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", source, errors.Unwrap(err))
+	}
+	return cfg, cfg.Host + " (" + source + ")", nil
+}
+
 // Clients are the API clients the collector uses: the dynamic client for
 // whole objects and the metadata client for Secrets.
 type Clients struct {
 	Dynamic  dynamic.Interface
 	Metadata metadata.Interface
+	// Proxy reads kubelets' configuration through the node proxy, for
+	// --nodes only.
+	Proxy *NodeProxy
 }
 
 // NewClients makes the clients of a configuration.
@@ -94,7 +149,11 @@ func NewClients(cfg *rest.Config) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metadata client: %w", err)
 	}
-	return &Clients{Dynamic: d, Metadata: m}, nil
+	p, err := NewNodeProxy(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Clients{Dynamic: d, Metadata: m, Proxy: p}, nil
 }
 
 // MetadataAccept is the only representation the metadata client asks for.

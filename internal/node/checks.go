@@ -38,6 +38,7 @@ type Options struct {
 
 // reporter collects the findings of one check.
 type reporter struct {
+	n    *Node
 	c    *Check
 	opts Options
 	out  *[]finding.Finding
@@ -59,11 +60,15 @@ func (r *reporter) reportCIS(sev finding.Severity, ref finding.ObjectRef, loc fi
 	if len(cis) > 0 {
 		detail = strings.TrimSpace(detail + " (CIS " + strings.Join(cis, ", ") + ")")
 	}
-	*r.out = append(*r.out, finding.Finding{
+	f := finding.Finding{
 		CheckID: r.c.ID, Title: r.c.Title, Severity: sev, Category: r.c.Category,
 		Object: ref, Location: loc, Reason: reason, Detail: detail,
 		Remediation: r.c.Remediation, DocURL: r.c.DocURL,
-	})
+	}
+	if r.n != nil && r.n.Remote {
+		remoteFinding(r.n, &f)
+	}
+	*r.out = append(*r.out, f)
 }
 
 // setting reports a finding located where a setting was decided.
@@ -84,7 +89,7 @@ func Evaluate(n *Node, cs []Check, opts Options) ([]finding.Finding, []finding.I
 	var out []finding.Finding
 	errs := slices.Clone(n.Errors)
 	for i := range cs {
-		cs[i].run(n, &reporter{c: &cs[i], opts: opts, out: &out, errs: &errs})
+		cs[i].run(n, &reporter{n: n, c: &cs[i], opts: opts, out: &out, errs: &errs})
 	}
 	return out, errs
 }

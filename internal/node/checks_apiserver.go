@@ -31,23 +31,27 @@ func admissionPlugin(r *reporter, c *CommandLine, plugin string) (bool, Setting)
 }
 
 // authorizers returns the API server's authorizers: --authorization-mode,
-// or the types of an AuthorizationConfiguration file.
-func authorizers(n *Node, r *reporter, c *CommandLine) ([]string, Setting) {
+// or the types of an AuthorizationConfiguration file. known is false when
+// they cannot be known: the file is on a node read through the API.
+func authorizers(n *Node, r *reporter, c *CommandLine) (modes []string, s Setting, known bool) {
 	if a, ok := c.Lookup("authorization-config"); ok && a.Value != "" {
 		s := c.Setting("authorization-config")
+		if n.Remote {
+			return nil, s, false
+		}
 		root, _, ok := n.readYAML(n.Host.Path(a.Value))
 		if !ok {
-			return nil, s
+			return nil, s, true
 		}
 		var types []string
 		for _, it := range items(get(root, "authorizers")) {
 			t, _ := scalar(get(it, "type"))
 			types = append(types, t)
 		}
-		return types, s
+		return types, s, true
 	}
-	s := c.Setting("authorization-mode")
-	return listValue(s.Value), s
+	s = c.Setting("authorization-mode")
+	return listValue(s.Value), s, true
 }
 
 func apiServerChecks() []Check {
@@ -96,8 +100,8 @@ func apiServerChecks() []Check {
 			"Set --authorization-mode=Node,RBAC (without AlwaysAllow).", "https://kubernetes.io/docs/reference/access-authn-authz/authorization/"),
 			CIS: []string{"1.2.6"}, run: func(n *Node, r *reporter) {
 				each(n, APIServer, func(c *CommandLine) {
-					modes, s := authorizers(n, r, c)
-					if slices.Contains(modes, "AlwaysAllow") {
+					modes, s, known := authorizers(n, r, c)
+					if known && slices.Contains(modes, "AlwaysAllow") {
 						r.setting(c.Ref, s, "AlwaysAllow is an authorization mode")
 					}
 				})
@@ -107,7 +111,7 @@ func apiServerChecks() []Check {
 			"Add Node to --authorization-mode: --authorization-mode=Node,RBAC.", "https://kubernetes.io/docs/reference/access-authn-authz/node/"),
 			CIS: []string{"1.2.7"}, run: func(n *Node, r *reporter) {
 				each(n, APIServer, func(c *CommandLine) {
-					if modes, s := authorizers(n, r, c); !slices.Contains(modes, "Node") {
+					if modes, s, known := authorizers(n, r, c); known && !slices.Contains(modes, "Node") {
 						r.setting(c.Ref, s, "Node is not an authorization mode")
 					}
 				})
@@ -117,7 +121,7 @@ func apiServerChecks() []Check {
 			"Add RBAC to --authorization-mode: --authorization-mode=Node,RBAC.", "https://kubernetes.io/docs/reference/access-authn-authz/rbac/"),
 			CIS: []string{"1.2.8"}, run: func(n *Node, r *reporter) {
 				each(n, APIServer, func(c *CommandLine) {
-					if modes, s := authorizers(n, r, c); !slices.Contains(modes, "RBAC") {
+					if modes, s, known := authorizers(n, r, c); known && !slices.Contains(modes, "RBAC") {
 						r.setting(c.Ref, s, "RBAC is not an authorization mode")
 					}
 				})
@@ -303,6 +307,9 @@ func auditLog(n *Node, r *reporter) {
 			return
 		case path.Value == "" && !webhook:
 			r.setting(c.Ref, path, "no audit backend: neither --audit-log-path nor --audit-webhook-config-file is set")
+		}
+		if n.Remote {
+			return // the policy is a file on the node (Unjudged says so)
 		}
 		p := n.Host.Path(policy.Value)
 		if _, err := os.Stat(p); err != nil {

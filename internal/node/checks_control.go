@@ -12,6 +12,9 @@ func sameFile(n *Node, a, b string) bool {
 	if a == b {
 		return true
 	}
+	if n.Remote {
+		return false // the files are on the node: only the same path is known the same
+	}
 	da, _, errA := readFile(n.Host.Path(a))
 	db, _, errB := readFile(n.Host.Path(b))
 	return errA == nil && errB == nil && bytes.Equal(bytes.TrimSpace(da), bytes.TrimSpace(db))

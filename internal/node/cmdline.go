@@ -41,6 +41,8 @@ type Arg struct {
 // CommandLine is the flags a component runs with.
 type CommandLine struct {
 	Component string
+	// Container is the container of a static or mirror pod that runs it.
+	Container string
 	// Ref names the component in findings: the static Pod, or the
 	// process.
 	Ref finding.ObjectRef

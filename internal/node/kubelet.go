@@ -82,8 +82,12 @@ type KubeletNode struct {
 	// Flags are the kubelet's flags, from its unit and environment files;
 	// a kubelet found only by its configuration file has none.
 	Flags *CommandLine
-	// Config is the file --config names, nil when the kubelet uses none.
+	// Config is the file --config names, nil when the kubelet uses none;
+	// for a kubelet read through the API, its running configuration.
 	Config *KubeletConfig
+	// Node names the Node whose kubelet was read through the API; empty
+	// for a kubelet read from files.
+	Node string
 }
 
 // Setting returns the effective value of a kubelet setting named by its
@@ -125,6 +129,9 @@ func (k *KubeletNode) Setting(flag string) Setting {
 
 // Ref names the kubelet in findings.
 func (k *KubeletNode) Ref() finding.ObjectRef {
+	if k.Node != "" {
+		return finding.ObjectRef{APIVersion: "v1", Kind: "Node", Name: k.Node}
+	}
 	return finding.ObjectRef{APIVersion: "kubelet.config.k8s.io/v1beta1", Kind: "KubeletConfiguration", Name: "kubelet"}
 }
 

@@ -33,22 +33,10 @@ func readStaticPod(file string, root *yaml.Node) ([]*CommandLine, error) {
 				}
 			}
 		}
-		comp, rest := "", toks
-		for i, t := range toks {
-			// The program may come after a wrapper (/bin/sh -c is not
-			// followed: its script is one word).
-			if comp = componentOf(firstWord(t.text)); comp != "" {
-				rest = toks[i+1:]
-				break
-			}
-		}
+		cname, _ := scalar(get(c, "name"))
+		comp, rest := componentOfContainer(cname, len(items(get(c, "command"))) > 0, toks)
 		if comp == "" {
-			// kubeadm's manifests name the program; some distributions
-			// give only args and name the container after it.
-			cname, _ := scalar(get(c, "name"))
-			if comp = componentOf(cname); comp == "" || len(items(get(c, "command"))) > 0 {
-				continue
-			}
+			continue
 		}
 		image, _ := scalar(get(c, "image"))
 		loc := finding.Location{File: file}
@@ -59,6 +47,7 @@ func readStaticPod(file string, root *yaml.Node) ([]*CommandLine, error) {
 		}
 		out = append(out, &CommandLine{
 			Component: comp,
+			Container: cname,
 			Ref:       finding.ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: ns, Name: name},
 			Loc:       loc,
 			Version:   imageVersion(image),
@@ -66,6 +55,23 @@ func readStaticPod(file string, root *yaml.Node) ([]*CommandLine, error) {
 		})
 	}
 	return out, nil
+}
+
+// componentOfContainer names the component a container runs, from its
+// command and args (toks), and returns the words after the program. The
+// program may come after a wrapper (/bin/sh -c is not followed: its script
+// is one word). kubeadm's manifests name the program; some distributions
+// give only args and name the container after it.
+func componentOfContainer(name string, hasCommand bool, toks []token) (string, []token) {
+	for i, t := range toks {
+		if comp := componentOf(firstWord(t.text)); comp != "" {
+			return comp, toks[i+1:]
+		}
+	}
+	if comp := componentOf(name); comp != "" && !hasCommand {
+		return comp, toks
+	}
+	return "", nil
 }
 
 // readProcCmdline reads a command line in the form of /proc/PID/cmdline:

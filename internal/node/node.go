@@ -61,6 +61,12 @@ type Node struct {
 	Files     []File
 	Certs     []Cert
 	Errors    []finding.InputError
+	// Remote marks a node read through the API (Remote): the files its
+	// flags name are on the node and are never read here, and locations
+	// are field paths of the objects read.
+	Remote bool
+	// containers names the containers of a remote node's mirror pods.
+	containers map[containerKey]string
 	// loaded marks files already read, so that a file reached twice (a
 	// path given and named by a flag) is judged once.
 	loaded map[string]bool

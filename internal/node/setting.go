@@ -14,6 +14,9 @@ const (
 	FromFlag    Origin = "flag"
 	FromConfig  Origin = "config file"
 	FromDefault Origin = "default"
+	// FromRunning is a kubelet's running configuration as its /configz
+	// serves it through the API: defaults applied, flags merged.
+	FromRunning Origin = "running configuration"
 )
 
 // Setting is the effective value of one setting of a component and what
@@ -37,6 +40,8 @@ func (s Setting) String() string {
 		return fmt.Sprintf("--%s=%s (flag at %s)", s.Name, s.Value, s.Loc)
 	case FromConfig:
 		return fmt.Sprintf("%s: %s (configuration file %s)", s.Name, s.Value, s.Loc)
+	case FromRunning:
+		return fmt.Sprintf("%s: %s (the kubelet's running configuration, /configz)", s.Name, s.Value)
 	}
 	v := s.Value
 	if v == "" {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/config"
+	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/suppress"
 )
 
@@ -98,7 +99,7 @@ type Plan struct {
 }
 
 // Configure applies the settings to the checks a front runs.
-func Configure(cs []check.Check, all []check.Check, s Settings) (*Plan, error) {
+func Configure(cs []check.Check, known func(id string) bool, s Settings) (*Plan, error) {
 	now := s.Now
 	if now.IsZero() {
 		now = time.Now().UTC()
@@ -116,7 +117,6 @@ func Configure(cs []check.Check, all []check.Check, s Settings) (*Plan, error) {
 		}
 	}
 	if path != "" {
-		known := func(id string) bool { return slices.ContainsFunc(all, func(c check.Check) bool { return c.ID == id }) }
 		cfg, err := config.Load(path, known)
 		if err != nil {
 			return nil, fmt.Errorf("config: %w", err)
@@ -161,4 +161,19 @@ func CollectAt(percent int) (restore func()) {
 	}
 	prev := debug.SetGCPercent(percent)
 	return func() { debug.SetGCPercent(prev) }
+}
+
+// Judge applies the plan to findings made outside the object engine (the
+// RBAC risks of rbac risks, audit, node), whose objects carry no
+// annotations: the findings of checks the configuration disables are
+// dropped, and the rest get its severity overrides and are marked by its
+// exemptions and the baseline. Expired exemptions are reported first.
+func (p *Plan) Judge(fs []finding.Finding) []finding.Finding {
+	kept := make(map[string]bool, len(p.Checks))
+	for _, c := range p.Checks {
+		kept[c.ID] = true
+	}
+	fs = slices.DeleteFunc(fs, func(f finding.Finding) bool { return !kept[f.CheckID] })
+	p.Filter.Apply(nil, fs)
+	return append(p.Filter.Expired(), fs...)
 }

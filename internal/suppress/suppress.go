@@ -160,13 +160,14 @@ type Filter struct {
 }
 
 // Apply applies severity overrides and marks the suppressed findings of one
-// object, in place.
+// object, in place. A nil object (findings of no manifest: node settings,
+// audit events) has no annotations to honour.
 func (f *Filter) Apply(obj *object.Object, fs []finding.Finding) {
 	if len(fs) == 0 {
 		return
 	}
 	var rules []Rule
-	if !f.NoAnnotations {
+	if !f.NoAnnotations && obj != nil {
 		rules, _ = Rules(obj)
 	}
 	for i := range fs {

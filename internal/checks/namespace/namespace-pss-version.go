@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/kubeguard/kubeguard/internal/check"
+	"github.com/kubeguard/kubeguard/internal/checks/pss"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"k8s.io/pod-security-admission/api"
 )
@@ -13,7 +14,7 @@ import (
 // pins an old policy version. Old is exact: a version older than the
 // supportedMinors (3) newest policy versions the vendored Pod Security
 // library defines, the newest being the highest MinimumVersion of its
-// checks (see newestPolicyVersion). With v1.37 the newest, v1.35 to v1.37
+// checks (see pss.NewestVersion). With v1.37 the newest, v1.35 to v1.37
 // and latest pass and v1.34 is old. Pins newer than the library knows are
 // not old. A namespace that enforces privileged is not reported, since
 // privileged is the same at every version, nor is one without an enforce
@@ -59,7 +60,7 @@ var PSSVersion = check.Check{
 		}
 		detail := "namespace " + quote(ns.Ref.Name) + " enforces " + string(pol.Enforce.Level) + " at policy version " + v.String() +
 			", older than the " + strconv.Itoa(supportedMinors) + " newest policy versions kubeguard knows (" +
-			oldestCurrentVersion().String() + " to " + newestPolicyVersion.String() + ")"
+			oldestCurrentVersion().String() + " to " + pss.NewestVersion().String() + ")"
 		if revs := revisionsSince(v, pol.Enforce.Level); len(revs) > 0 {
 			detail += "; pods are checked without the revisions made since: " + strings.Join(revs, ", ")
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kubeguard/kubeguard/internal/checks/pss"
 	"k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
 )
@@ -26,31 +27,15 @@ var builtinDefault = func() api.Policy {
 // support.
 const supportedMinors = 3
 
-// newestPolicyVersion is the newest concrete policy version the vendored
-// Pod Security library defines: the highest MinimumVersion among its
-// checks. Every version after it evaluates exactly as it does, so it
-// stands for "latest" when counting how far behind a pin is. It follows
-// the library: upgrading k8s.io/pod-security-admission moves it.
-var newestPolicyVersion = func() api.Version {
-	newest := api.MajorMinorVersion(1, 0)
-	for _, c := range policy.DefaultChecks() {
-		for _, v := range c.Versions {
-			if newest.Older(v.MinimumVersion) {
-				newest = v.MinimumVersion
-			}
-		}
-	}
-	return newest
-}()
-
 // oldestCurrentVersion is the oldest policy version that is not old: the
 // newest policy version and the supportedMinors-1 before it.
 func oldestCurrentVersion() api.Version {
-	minor := newestPolicyVersion.Minor() - (supportedMinors - 1)
+	newest := pss.NewestVersion()
+	minor := newest.Minor() - (supportedMinors - 1)
 	if minor < 0 {
 		minor = 0
 	}
-	return api.MajorMinorVersion(newestPolicyVersion.Major(), minor)
+	return api.MajorMinorVersion(newest.Major(), minor)
 }
 
 // pinnedTooOld reports whether a concrete policy version is older than

@@ -3,32 +3,13 @@ package namespace
 import (
 	"testing"
 
+	"github.com/kubeguard/kubeguard/internal/checks/pss"
 	"k8s.io/pod-security-admission/api"
-	"k8s.io/pod-security-admission/policy"
 )
 
-// TestNewestPolicyVersion holds newestPolicyVersion to its definition: no
-// check of the library is revised after it, and some check is revised at it.
-func TestNewestPolicyVersion(t *testing.T) {
-	if newestPolicyVersion.Latest() || newestPolicyVersion.Minor() == 0 {
-		t.Fatalf("newestPolicyVersion = %v, want a concrete v1.N", newestPolicyVersion)
-	}
-	revisedAt := false
-	for _, c := range policy.DefaultChecks() {
-		for _, v := range c.Versions {
-			if newestPolicyVersion.Older(v.MinimumVersion) {
-				t.Errorf("check %s is revised at %v, after newestPolicyVersion %v", c.ID, v.MinimumVersion, newestPolicyVersion)
-			}
-			revisedAt = revisedAt || v.MinimumVersion == newestPolicyVersion
-		}
-	}
-	if !revisedAt {
-		t.Errorf("no check is revised at newestPolicyVersion %v", newestPolicyVersion)
-	}
-}
-
 func TestPinnedTooOld(t *testing.T) {
-	newest := newestPolicyVersion.Minor()
+	newestVersion := pss.NewestVersion()
+	newest := newestVersion.Minor()
 	tests := []struct {
 		name    string
 		version api.Version
@@ -45,7 +26,7 @@ func TestPinnedTooOld(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := pinnedTooOld(tt.version); got != tt.want {
-				t.Errorf("pinnedTooOld(%v) = %v, want %v (newest %v)", tt.version, got, tt.want, newestPolicyVersion)
+				t.Errorf("pinnedTooOld(%v) = %v, want %v (newest %v)", tt.version, got, tt.want, newestVersion)
 			}
 		})
 	}

@@ -1,9 +1,11 @@
 package pss_test
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -67,12 +69,20 @@ func itoa(i int) string {
 
 // scanFile runs the Pod Security checks over one file at a level and
 // version and returns its objects and findings.
+// metadataName is the line of a fixture's name: metadata's first level.
+var metadataName = regexp.MustCompile(`(?m)^  name: .*$`)
+
 func scanFile(t *testing.T, e *pss.Evaluator, path, level, version string) ([]*object.Object, []finding.Finding) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Some fixtures are named after their check (capabilities_baseline0),
+	// which the API server refuses as an object name, and so does the
+	// engine; the name plays no part in the verdict. test/e2e/podsecurity
+	// renames them the same way before creating them.
+	data = metadataName.ReplaceAllFunc(data, func(line []byte) []byte { return bytes.ReplaceAll(line, []byte("_"), []byte("-")) })
 	lv, err := pss.LevelVersion(level, version)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -102,4 +103,30 @@ func (s *Server) ConfigAs(user string) (*rest.Config, error) {
 	}
 	cfg.BearerToken = tok
 	return cfg, nil
+}
+
+// RunAuditedTests is RunTests for a server that audits requests with the
+// policy file given (relative to the test's directory), writing each event
+// as a JSON line before the request is answered, to a temporary file whose
+// path it stores in *log before the tests run.
+func RunAuditedTests(m *testing.M, users []User, policy string, srv **Server, log *string) int {
+	policy, err := filepath.Abs(policy)
+	if err != nil {
+		panic(err)
+	}
+	dir, err := os.MkdirTemp("", "kubeguard-audit-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	*log = filepath.Join(dir, "audit.log")
+	return RunTests(m, Options{
+		Users: users,
+		ExtraArgs: []string{
+			"--audit-policy-file=" + policy,
+			"--audit-log-path=" + *log,
+			"--audit-log-format=json",
+			"--audit-log-mode=blocking",
+		},
+	}, srv)
 }

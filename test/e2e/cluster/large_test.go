@@ -86,7 +86,7 @@ func TestLargeCluster(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	cmd := exec.Command("/usr/bin/time", "-v", bin, "cluster", "--kubeconfig", kubeconfig(t, srv.URL, ""), "-n", ns, "-o", "json", "--output", os.DevNull)
+	cmd := exec.Command("/usr/bin/time", "-v", bin, "cluster", "--kubeconfig", kubeconfig(t, srv.URL, ""), "-n", ns, "-o", "json", "--output-file", os.DevNull)
 	out, err := cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() == 2) {
 		t.Fatalf("kubeguard: %v\n%s", err, out)

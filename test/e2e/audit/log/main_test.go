@@ -12,7 +12,6 @@ package log
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/kubeguard/kubeguard/test/e2e/apiserver"
@@ -31,28 +30,5 @@ var users = []apiserver.User{
 }
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "kubeguard-audit-log-")
-	if err != nil {
-		panic(err)
-	}
-	defer os.RemoveAll(dir)
-	logPath = filepath.Join(dir, "audit.log")
-	policy := filepath.Join(dir, "policy.yaml")
-	// Everything with its bodies: the worst case for leaking Secrets.
-	if err := os.WriteFile(policy, []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: RequestResponse\n"), 0o600); err != nil {
-		panic(err)
-	}
-	return apiserver.RunTests(m, apiserver.Options{
-		Users: users,
-		ExtraArgs: []string{
-			"--audit-policy-file=" + policy,
-			"--audit-log-path=" + logPath,
-			"--audit-log-format=json",
-			"--audit-log-mode=blocking",
-		},
-	}, &srv)
+	os.Exit(apiserver.RunAuditedTests(m, users, "testdata/policy.yaml", &srv, &logPath))
 }

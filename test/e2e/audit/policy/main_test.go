@@ -8,7 +8,6 @@ package policy
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/kubeguard/kubeguard/test/e2e/apiserver"
@@ -27,27 +26,5 @@ var users = []apiserver.User{
 }
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "kubeguard-audit-policy-")
-	if err != nil {
-		panic(err)
-	}
-	defer os.RemoveAll(dir)
-	logPath = filepath.Join(dir, "audit.log")
-	policy, err := filepath.Abs("testdata/policy.yaml")
-	if err != nil {
-		panic(err)
-	}
-	return apiserver.RunTests(m, apiserver.Options{
-		Users: users,
-		ExtraArgs: []string{
-			"--audit-policy-file=" + policy,
-			"--audit-log-path=" + logPath,
-			"--audit-log-format=json",
-			"--audit-log-mode=blocking",
-		},
-	}, &srv)
+	os.Exit(apiserver.RunAuditedTests(m, users, "testdata/policy.yaml", &srv, &logPath))
 }
