@@ -2,14 +2,15 @@ package node
 
 // The upstream defaults of the settings judged here, for Kubernetes v1.36
 // (and etcd v3.6). Each is what the component does when neither a flag nor
-// a configuration file sets it. test/e2e/node holds the table to the
-// upstream code: the flag defaults registered by kube-apiserver's options,
-// the kubelet's v1beta1 SetDefaults and configuration codec, and
-// etcd's registered flags. An older component is judged by the same
-// table, which is wrong where a default changed since (the audit log
-// retention defaults did); the kubelet's legacy command-line defaults and
-// the controller manager's and scheduler's are written from their
-// documentation, not yet compared with their code.
+// a configuration file sets it. test/e2e/node holds every row to the
+// upstream code (docs/node.md lists what with): the flag defaults the
+// options of kube-apiserver, kube-controller-manager, kube-scheduler and
+// the kubelet register, the kubelet's v1beta1 SetDefaults and
+// configuration codec, kube-apiserver's default-off admission plugins, and
+// etcd's registered flags; etcd's --config-file alone is registered where
+// no test can read it. An older component is judged by the same table,
+// which is wrong where a default changed since (the audit log retention
+// defaults did).
 
 // Defaults maps component to setting to default value. For the kubelet,
 // the key is the flag name (its default when no configuration file is
@@ -158,6 +159,15 @@ var kubeletFields = map[string]string{
 	"seccomp-default":                   "seccompDefault",
 }
 
+// kubeletORedFlags are the kubelet flags that do not override their
+// KubeletConfiguration field: the kubelet keeps them apart from its
+// configuration and runs with flag OR field (cmd/kubelet/app/server.go,
+// v1.36: KubeletFlags.SeccompDefault || KubeletConfiguration.SeccompDefault),
+// so --seccomp-default=false leaves a file's seccompDefault: true on.
+var kubeletORedFlags = map[string]bool{
+	"seccomp-default": true,
+}
+
 // DefaultOnAdmissionPlugins says, for the admission plugins judged here,
 // whether kube-apiserver enables it when --enable-admission-plugins does
 // not name it (v1.36).
@@ -179,5 +189,16 @@ func KubeletFields() map[string]string {
 	for k, v := range kubeletFields {
 		out[k] = v
 	}
+	return out
+}
+
+// KubeletORedFlags returns the kubelet flags that the kubelet ORs with
+// their KubeletConfiguration field instead of letting them override it.
+func KubeletORedFlags() []string {
+	out := make([]string, 0, len(kubeletORedFlags))
+	for k := range kubeletORedFlags {
+		out = append(out, k)
+	}
+	sortStrings(out)
 	return out
 }

@@ -91,12 +91,23 @@ type KubeletNode struct {
 }
 
 // Setting returns the effective value of a kubelet setting named by its
-// flag: the flag, which the kubelet lets override its configuration file,
-// else the file's field, else the default of the file (when there is one)
+// flag: the flag, which the kubelet lets override its configuration file
+// (except the flags it ORs with their field, kubeletORedFlags), else the
+// file's field, else the default of the file (when there is one)
 // or of the command line.
 func (k *KubeletNode) Setting(flag string) Setting {
 	if a, ok := k.Flags.Lookup(flag); ok {
-		return Setting{Name: flag, Value: a.Value, Origin: FromFlag, Loc: a.Loc, Component: Kubelet}
+		s := Setting{Name: flag, Value: a.Value, Origin: FromFlag, Loc: a.Loc, Component: Kubelet}
+		if on, err := strconv.ParseBool(a.Value); kubeletORedFlags[flag] && err == nil && !on && k.Config != nil {
+			// A false flag the kubelet ORs with its field does not
+			// turn the file's true off.
+			if c, ok := k.Config.Fields[kubeletFields[flag]]; ok {
+				if v, err := strconv.ParseBool(c.Value); err == nil && v {
+					return c
+				}
+			}
+		}
+		return s
 	}
 	if k.Config != nil {
 		path := kubeletFields[flag]
