@@ -8,8 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/validate/content"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
-	"k8s.io/apimachinery/pkg/api/validation/path"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metavalidation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -67,12 +67,16 @@ var nameRules = map[string]func(string, bool) []string{
 	// A DNS-1123 label since the relaxed Service name validation (a
 	// DNS-1035 label before it: no leading digit).
 	"Service":                   apivalidation.NameIsDNSLabel,
-	"Role":                      path.ValidatePathSegmentName,
-	"ClusterRole":               path.ValidatePathSegmentName,
-	"RoleBinding":               path.ValidatePathSegmentName,
-	"ClusterRoleBinding":        path.ValidatePathSegmentName,
-	"CertificateSigningRequest": path.ValidatePathSegmentName,
+	"Role":                      pathSegmentName,
+	"ClusterRole":               pathSegmentName,
+	"RoleBinding":               pathSegmentName,
+	"ClusterRoleBinding":        pathSegmentName,
+	"CertificateSigningRequest": pathSegmentName,
 }
+
+// pathSegmentName is upstream's rule for RBAC and CSR names: any name a
+// URL path segment can carry.
+func pathSegmentName(name string, _ bool) []string { return content.IsPathSegmentName(name) }
 
 // subdomainNamed are the built-in kinds whose names are DNS-1123
 // subdomains, the kinds a manifest commonly holds. Kinds not listed here or
