@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/kubeguard/kubeguard/internal/corpus"
 	yamlv2 "go.yaml.in/yaml/v2"
 	"gopkg.in/yaml.v3"
@@ -111,6 +112,13 @@ func FuzzEncoderMatchesYAMLToJSON(f *testing.F) {
 		got, err := decodeJSON(e.buf)
 		if err != nil {
 			t.Fatalf("encoder wrote invalid JSON %s for %q: %v", e.buf, data, err)
+		}
+		// Each key once: a typed decoder would read every duplicate into
+		// the same struct, keeping fields of the values the YAML decoder's
+		// map drops (encoding/json/v2 refuses a duplicate name).
+		var strict any
+		if err := jsonv2.Unmarshal(e.buf, &strict); err != nil {
+			t.Fatalf("encoder wrote a duplicate key for %q: %v\n%s", data, err, e.buf)
 		}
 		ref, err := decodeJSON(want)
 		if err != nil {
