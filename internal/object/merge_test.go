@@ -2,6 +2,7 @@ package object
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -128,5 +129,26 @@ func TestCheckTypesOverriddenValue(t *testing.T) {
 	}
 	if err := o.CheckTypes(); err != nil {
 		t.Errorf("CheckTypes: %v", err)
+	}
+}
+
+// TestCheckTypesNamesTheKeptValue: when the value a key keeps has the
+// wrong type, the error names its field, not one of a value it overrode.
+func TestCheckTypesNamesTheKeptValue(t *testing.T) {
+	doc := "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: x\nspec:\n  minReadySeconds: y\n"
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte(doc), &root); err != nil {
+		t.Fatal(err)
+	}
+	o, err := New(&root, finding.Location{File: "f.yaml"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fe *FieldError
+	if err := o.CheckTypes(); !errors.As(err, &fe) {
+		t.Fatalf("CheckTypes: %v, want a *FieldError", err)
+	}
+	if got := fe.Path.String(); got != "spec.minReadySeconds" || fe.Location.Line != 7 {
+		t.Errorf("error at %s, line %d; want spec.minReadySeconds, line 7", got, fe.Location.Line)
 	}
 }
