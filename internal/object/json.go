@@ -388,10 +388,14 @@ func hugeExponent(s string) bool {
 	return true
 }
 
+// ErrHugeExponent is returned for a number hugeExponent refuses: a
+// deliberate limit, like ErrExpansion.
+var ErrHugeExponent = errors.New("a number with an exponent of more than six digits is not accepted (as a quantity it would take hours to parse)")
+
 // errHugeExponent names the place of a number hugeExponent refuses,
 // never its text.
 func errHugeExponent(n *yaml.Node) error {
-	return fmt.Errorf("line %d: a number with an exponent of more than six digits is not accepted (as a quantity it would take hours to parse)", n.Line)
+	return fmt.Errorf("line %d: %w", n.Line, ErrHugeExponent)
 }
 
 func (e *encoder) scalar(n *yaml.Node) error {
