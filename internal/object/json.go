@@ -28,6 +28,8 @@ type encoder struct {
 	buf    []byte
 	budget int // nodes still allowed, aliases counted at every use
 	depth  int
+	pairs  []pair         // scratch: the pairs of the mappings being written
+	last   map[string]int // scratch: the last pair of each key of a long mapping
 }
 
 // MaxDepth bounds nesting, so hostile input cannot exhaust the stack.
@@ -72,6 +74,7 @@ func (e *encoder) node(n *yaml.Node) error {
 func (e *encoder) nested(n *yaml.Node, f func(*yaml.Node) error) error {
 	e.depth++
 	if e.depth > MaxDepth {
+		e.depth--
 		return fmt.Errorf("line %d: nesting deeper than %d", n.Line, MaxDepth)
 	}
 	err := f(n)
@@ -93,55 +96,141 @@ func (e *encoder) sequence(n *yaml.Node) error {
 	return nil
 }
 
+// pair is a key and value of a mapping as the document is decoded, or, when
+// err is set, the error that stopped the reading of the mapping there.
+type pair struct {
+	key  string
+	v    *yaml.Node
+	err  error
+	over bool // a later pair has the same key
+}
+
+// shortMapping is the most pairs a mapping has for its duplicate keys to
+// be found by comparing every pair with the later ones rather than with a
+// map: a constant cost, and no map for the usual mapping.
+const shortMapping = 16
+
+// mapping writes a mapping's pairs, each key once with its last value, as
+// the YAML 1.1 decoder kubectl uses builds its map. Writing every pair and
+// leaving the choice to JSON's last-key-wins reading is not the same: a
+// typed decoder decodes each duplicate into the same struct, so the fields
+// of an overridden value survive beside the winner's (a runAsNonRoot the
+// API server never sees), and a wrong type in it is an error. Overridden
+// values are still converted, and their output dropped: the YAML decoder
+// reads them too and refuses what it cannot read there as anywhere.
 func (e *encoder) mapping(n *yaml.Node) error {
+	start := len(e.pairs)
+	if err := e.collect(n, false); err != nil {
+		e.pairs = append(e.pairs, pair{err: err})
+	}
+	// The pairs of the mappings nested in this one are appended after
+	// these and removed again, so ps stays valid while they are written.
+	ps := e.pairs[start:]
+	e.markOverridden(ps)
+	err := e.writePairs(ps)
+	clear(e.pairs[start:])
+	e.pairs = e.pairs[:start]
+	return err
+}
+
+func (e *encoder) writePairs(ps []pair) error {
 	e.buf = append(e.buf, '{')
 	first := true
-	if err := e.pairs(n, &first); err != nil {
-		return err
+	for i := range ps {
+		p := &ps[i]
+		if p.err != nil {
+			return p.err
+		}
+		if p.over {
+			mark := len(e.buf)
+			err := e.node(p.v)
+			e.buf = e.buf[:mark]
+			if err != nil {
+				return atField(err, p.key)
+			}
+			continue
+		}
+		if !first {
+			e.buf = append(e.buf, ',')
+		}
+		first = false
+		e.buf = jsonstring.Append(e.buf, p.key)
+		e.buf = append(e.buf, ':')
+		if err := e.node(p.v); err != nil {
+			return atField(err, p.key)
+		}
 	}
 	e.buf = append(e.buf, '}')
 	return nil
 }
 
-// pairs writes the key/value pairs of a mapping in document order. A merge
-// key ("<<") writes the merged mappings' pairs at its place, so that JSON's
-// last-key-wins reading gives the same result as the YAML 1.1 decoder.
-func (e *encoder) pairs(n *yaml.Node, first *bool) error {
+// markOverridden marks the pairs whose key a later pair has. It is linear:
+// a map finds the last pair of each key in a long mapping.
+func (e *encoder) markOverridden(ps []pair) {
+	if len(ps) <= shortMapping {
+		for i := range ps {
+			for j := i + 1; j < len(ps); j++ {
+				if ps[j].err == nil && ps[j].key == ps[i].key {
+					ps[i].over = true
+					break
+				}
+			}
+		}
+		return
+	}
+	if e.last == nil {
+		e.last = make(map[string]int, len(ps))
+	}
+	clear(e.last)
+	for i, p := range ps {
+		if p.err == nil {
+			e.last[p.key] = i
+		}
+	}
+	for i := range ps {
+		ps[i].over = ps[i].err == nil && e.last[ps[i].key] != i
+	}
+}
+
+// collect appends the pairs of a mapping in document order. A merge key
+// ("<<") stands for the merged mappings' pairs at its place, so that the
+// last pair of each key is the value the YAML 1.1 decoder gives it. Pairs
+// read through a merge cost the node budget: an alias can merge a long
+// mapping many times over.
+func (e *encoder) collect(n *yaml.Node, merged bool) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if isMerge(k) {
-			if err := e.merge(v, first); err != nil {
+			if err := e.merge(v); err != nil {
 				return err
 			}
 			continue
+		}
+		if merged {
+			e.budget--
+			if e.budget < 0 {
+				return ErrExpansion
+			}
 		}
 		key, err := mapKey(k)
 		if err != nil {
 			return err
 		}
-		if !*first {
-			e.buf = append(e.buf, ',')
-		}
-		*first = false
-		e.buf = jsonstring.Append(e.buf, key)
-		e.buf = append(e.buf, ':')
-		if err := e.node(v); err != nil {
-			return atField(err, key)
-		}
+		e.pairs = append(e.pairs, pair{key: key, v: v})
 	}
 	return nil
 }
 
-func (e *encoder) merge(v *yaml.Node, first *bool) error {
+func (e *encoder) merge(v *yaml.Node) error {
 	e.budget--
 	if e.budget < 0 {
 		return ErrExpansion
 	}
 	switch {
 	case v.Kind == yaml.AliasNode && v.Alias != nil:
-		return e.nested(v.Alias, func(n *yaml.Node) error { return e.merge(n, first) })
+		return e.nested(v.Alias, e.merge)
 	case v.Kind == yaml.MappingNode:
-		return e.nested(v, func(n *yaml.Node) error { return e.pairs(n, first) })
+		return e.nested(v, func(n *yaml.Node) error { return e.collect(n, true) })
 	case v.Kind == yaml.SequenceNode:
 		// Earlier mappings in the list take precedence over later ones.
 		for i := len(v.Content) - 1; i >= 0; i-- {
@@ -152,7 +241,7 @@ func (e *encoder) merge(v *yaml.Node, first *bool) error {
 			if c.Kind != yaml.MappingNode {
 				return fmt.Errorf("line %d: map merge requires map or sequence of maps as the value", v.Line)
 			}
-			if err := e.merge(c, first); err != nil {
+			if err := e.merge(c); err != nil {
 				return err
 			}
 		}
@@ -227,7 +316,7 @@ func withJSON(n *yaml.Node, f func([]byte) error) error {
 	if err == nil {
 		err = f(e.buf)
 	}
-	if cap(e.buf) <= 1<<20 {
+	if cap(e.buf) <= 1<<20 && cap(e.pairs) <= 1<<14 && len(e.last) <= 1<<10 {
 		encoders.Put(e)
 	}
 	return err
@@ -299,10 +388,14 @@ func hugeExponent(s string) bool {
 	return true
 }
 
+// ErrHugeExponent is returned for a number hugeExponent refuses: a
+// deliberate limit, like ErrExpansion.
+var ErrHugeExponent = errors.New("a number with an exponent of more than six digits is not accepted (as a quantity it would take hours to parse)")
+
 // errHugeExponent names the place of a number hugeExponent refuses,
 // never its text.
 func errHugeExponent(n *yaml.Node) error {
-	return fmt.Errorf("line %d: a number with an exponent of more than six digits is not accepted (as a quantity it would take hours to parse)", n.Line)
+	return fmt.Errorf("line %d: %w", n.Line, ErrHugeExponent)
 }
 
 func (e *encoder) scalar(n *yaml.Node) error {
@@ -639,8 +732,9 @@ func isTimestamp(s string) bool {
 // JSON of its header would, when the header has the usual shape: string
 // apiVersion, kind, name and namespace, string maps of labels and
 // annotations, nothing else in metadata, no aliases, merge keys or tags
-// other than !!str. It reports false, with h zero again, when the header is
-// anything else; the JSON path then gives the result or the error.
+// other than !!str, no key twice. It reports false, with h zero again, when
+// the header is anything else; the JSON path then gives the result or the
+// error (of a key written twice, the last value whole).
 // FuzzHeaderMatchesJSON holds the two paths to each other.
 //
 // The strings are copied: objects' references outlive their documents in
@@ -706,12 +800,24 @@ func (h *header) fill(root *yaml.Node) bool {
 			if !ok {
 				return false
 			}
+			if _, dup := (*dst)[k]; dup {
+				return false
+			}
 			var v string
 			if !str(n.Content[i+1], &v) {
 				return false
 			}
 			(*dst)[strings.Clone(k)] = v
 		}
+		return true
+	}
+	// Each field of the header is read once: a second one is a duplicate.
+	var seen [7]bool
+	once := func(f int) bool {
+		if seen[f] {
+			return false
+		}
+		seen[f] = true
 		return true
 	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -722,14 +828,17 @@ func (h *header) fill(root *yaml.Node) bool {
 		v := root.Content[i+1]
 		switch k {
 		case "apiVersion":
-			if !str(v, &h.APIVersion) {
+			if !once(0) || !str(v, &h.APIVersion) {
 				return false
 			}
 		case "kind":
-			if !str(v, &h.Kind) {
+			if !once(1) || !str(v, &h.Kind) {
 				return false
 			}
 		case "metadata":
+			if !once(2) {
+				return false
+			}
 			if v.Kind == yaml.ScalarNode {
 				if r, err := resolve(v); err != nil || r != nil {
 					return false
@@ -748,13 +857,13 @@ func (h *header) fill(root *yaml.Node) bool {
 				mv := v.Content[j+1]
 				switch mk {
 				case "name":
-					ok = str(mv, &m.Name)
+					ok = once(3) && str(mv, &m.Name)
 				case "namespace":
-					ok = str(mv, &m.Namespace)
+					ok = once(4) && str(mv, &m.Namespace)
 				case "labels":
-					ok = strMap(mv, &m.Labels)
+					ok = once(5) && strMap(mv, &m.Labels)
 				case "annotations":
-					ok = strMap(mv, &m.Annotations)
+					ok = once(6) && strMap(mv, &m.Annotations)
 				default:
 					ok = false
 				}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/kubeguard/kubeguard/internal/corpus"
 	yamlv2 "go.yaml.in/yaml/v2"
 	"gopkg.in/yaml.v3"
@@ -56,6 +57,9 @@ var encoderSeeds = []string{
 //     whole document ("{} :" is an empty mapping to it, and a mapping
 //     with a mapping key to yaml.v3): the encoder refuses such a key as
 //     yaml.v3's own decoder does, and no manifest writes one;
+//   - a number with an exponent of more than six digits ("1e1000000"),
+//     which the encoder refuses on purpose (ErrHugeExponent: as a quantity
+//     it would take hours to parse) and YAMLToJSON passes on as a string;
 //   - the non-specific tag "!" ("a: ! 5"): YAML makes such a scalar a
 //     string and the YAML 1.1 decoder does, but yaml.v3 drops the tag while
 //     building its node tree and resolves the scalar as if it were plain,
@@ -67,6 +71,9 @@ func FuzzEncoderMatchesYAMLToJSON(f *testing.F) {
 	for _, d := range corpusDocs(f, 40) {
 		f.Add(d)
 	}
+	// Aliases naming aliases, twelve levels deep: a walk that follows
+	// every alias would visit 10^12 nodes.
+	f.Add([]byte(aliasTree(12)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 1<<16 || nonSpecificTag.Match(data) {
 			return
@@ -94,7 +101,7 @@ func FuzzEncoderMatchesYAMLToJSON(f *testing.F) {
 		case gotErr != nil && wantErr != nil:
 			return
 		case gotErr != nil:
-			if errors.Is(gotErr, ErrExpansion) || strings.Contains(gotErr.Error(), "nesting deeper") {
+			if errors.Is(gotErr, ErrExpansion) || errors.Is(gotErr, ErrHugeExponent) || strings.Contains(gotErr.Error(), "nesting deeper") {
 				return // deliberate limits
 			}
 			var v3 any
@@ -109,6 +116,13 @@ func FuzzEncoderMatchesYAMLToJSON(f *testing.F) {
 		if err != nil {
 			t.Fatalf("encoder wrote invalid JSON %s for %q: %v", e.buf, data, err)
 		}
+		// Each key once: a typed decoder would read every duplicate into
+		// the same struct, keeping fields of the values the YAML decoder's
+		// map drops (encoding/json/v2 refuses a duplicate name).
+		var strict any
+		if err := jsonv2.Unmarshal(e.buf, &strict); err != nil {
+			t.Fatalf("encoder wrote a duplicate key for %q: %v\n%s", data, err, e.buf)
+		}
 		ref, err := decodeJSON(want)
 		if err != nil {
 			t.Fatalf("YAMLToJSON wrote invalid JSON %s: %v", want, err)
@@ -117,6 +131,24 @@ func FuzzEncoderMatchesYAMLToJSON(f *testing.F) {
 			t.Fatalf("JSON differs for %q\nencoder:    %s\nYAMLToJSON: %s", data, e.buf, want)
 		}
 	})
+}
+
+// aliasTree is a "billion laughs" document: each level is a list of ten
+// aliases of the level below.
+func aliasTree(levels int) string {
+	var b strings.Builder
+	b.WriteString("l0: &l0 [x]\n")
+	for i := 1; i <= levels; i++ {
+		fmt.Fprintf(&b, "l%d: &l%d [", i, i)
+		for j := range 10 {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "*l%d", i-1)
+		}
+		b.WriteString("]\n")
+	}
+	return b.String()
 }
 
 // nonSpecificTag finds a "!" standing alone as a tag.
@@ -139,76 +171,107 @@ func decodeJSON(b []byte) (any, error) {
 
 // hasCollidingKeys reports whether a mapping in the tree (merged mappings
 // included) has two different keys that render to the same JSON key.
+//
+// It visits each node once: the answer for a node does not depend on the
+// path it was reached by, and a tree of aliases ("billion laughs") names
+// the same nodes exponentially many times. A node is visited again only
+// from a shallower depth, so that the depth bound stays what it says.
 func hasCollidingKeys(n *yaml.Node, depth int) bool {
+	return (&collisionCheck{visited: map[*yaml.Node]int{}}).node(n, depth)
+}
+
+// collisionCheck is hasCollidingKeys's walk: visited holds the least depth
+// each node was checked at.
+type collisionCheck struct {
+	visited map[*yaml.Node]int
+}
+
+func (c *collisionCheck) node(n *yaml.Node, depth int) bool {
 	if n == nil || depth > 64 {
 		return true
 	}
+	if d, ok := c.visited[n]; ok && d <= depth {
+		return false // checked already, and found no collision
+	}
+	c.visited[n] = depth
 	switch n.Kind {
 	case yaml.DocumentNode, yaml.SequenceNode:
-		for _, c := range n.Content {
-			if hasCollidingKeys(c, depth+1) {
+		for _, ch := range n.Content {
+			if c.node(ch, depth+1) {
 				return true
 			}
 		}
 	case yaml.AliasNode:
-		return hasCollidingKeys(n.Alias, depth+1)
+		return c.node(n.Alias, depth+1)
 	case yaml.MappingNode:
-		seen := map[string]string{}
-		var keys func(m *yaml.Node, depth int) bool
-		keys = func(m *yaml.Node, depth int) bool {
-			if depth > 64 {
-				return true
-			}
-			m = deref(m)
-			switch m.Kind {
-			case yaml.SequenceNode:
-				for _, c := range m.Content {
-					if keys(c, depth+1) {
-						return true
-					}
-				}
-				return false
-			case yaml.MappingNode:
-			default:
-				return false
-			}
-			for i := 0; i+1 < len(m.Content); i += 2 {
-				k := m.Content[i]
-				if isMerge(k) {
-					if keys(m.Content[i+1], depth+1) {
-						return true
-					}
-					continue
-				}
-				dk := deref(k)
-				if dk.Kind != yaml.ScalarNode {
-					continue
-				}
-				s, err := mapKey(dk)
-				if err != nil {
-					continue
-				}
-				// The identity of a key as the YAML 1.1 decoder sees it:
-				// its resolved type and value.
-				v, _ := resolve(dk)
-				id := fmt.Sprintf("%T:%v", v, v)
-				if prev, ok := seen[s]; ok && prev != id {
-					return true
-				}
-				seen[s] = id
-			}
-			return false
-		}
-		if keys(n, depth) {
+		if c.keys(n, depth) {
 			return true
 		}
-		for _, c := range n.Content {
-			if hasCollidingKeys(c, depth+1) {
+		for _, ch := range n.Content {
+			if c.node(ch, depth+1) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// keys reports whether mapping n, with the mappings it merges, has two
+// keys that render to the same JSON key. A merged mapping is read once:
+// reading it again adds the same keys.
+func (c *collisionCheck) keys(n *yaml.Node, depth int) bool {
+	seen := map[string]string{}
+	merged := map[*yaml.Node]bool{}
+	var keys func(m *yaml.Node, depth int) bool
+	keys = func(m *yaml.Node, depth int) bool {
+		if depth > 64 {
+			return true
+		}
+		m = deref(m)
+		if merged[m] {
+			return false
+		}
+		merged[m] = true
+		switch m.Kind {
+		case yaml.SequenceNode:
+			for _, ch := range m.Content {
+				if keys(ch, depth+1) {
+					return true
+				}
+			}
+			return false
+		case yaml.MappingNode:
+		default:
+			return false
+		}
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			k := m.Content[i]
+			if isMerge(k) {
+				if keys(m.Content[i+1], depth+1) {
+					return true
+				}
+				continue
+			}
+			dk := deref(k)
+			if dk.Kind != yaml.ScalarNode {
+				continue
+			}
+			s, err := mapKey(dk)
+			if err != nil {
+				continue
+			}
+			// The identity of a key as the YAML 1.1 decoder sees it:
+			// its resolved type and value.
+			v, _ := resolve(dk)
+			id := fmt.Sprintf("%T:%v", v, v)
+			if prev, ok := seen[s]; ok && prev != id {
+				return true
+			}
+			seen[s] = id
+		}
+		return false
+	}
+	return keys(n, depth)
 }
 
 // corpusDocs returns up to n documents of a generated corpus, as seeds.

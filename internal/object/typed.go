@@ -100,7 +100,11 @@ func (o *Object) fieldError(n *yaml.Node, t reflect.Type, at Path) *FieldError {
 	case custom:
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
 		if fields, ok := structFields(t); ok {
+			kept := keptPairs(n)
 			for i := 0; i+1 < len(n.Content); i += 2 {
+				if !kept[i/2] {
+					continue
+				}
 				idx, ok := fields[n.Content[i].Value]
 				if !ok {
 					continue
@@ -118,8 +122,9 @@ func (o *Object) fieldError(n *yaml.Node, t reflect.Type, at Path) *FieldError {
 			}
 		}
 	case t.Kind() == reflect.Map && n.Kind == yaml.MappingNode:
+		kept := keptPairs(n)
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if fails(n.Content[i+1], t.Elem()) {
+			if kept[i/2] && fails(n.Content[i+1], t.Elem()) {
 				return o.fieldError(n.Content[i+1], t.Elem(), at.Key(n.Content[i].Value))
 			}
 		}
@@ -130,6 +135,24 @@ func (o *Object) fieldError(n *yaml.Node, t reflect.Type, at Path) *FieldError {
 		loc.Line, loc.Column = o.offset+k.Line, k.Column
 	}
 	return &FieldError{Path: at, Location: loc, Message: typeMessage(n, t)}
+}
+
+// keptPairs reports, for each pair of mapping n, whether its value is the
+// one decoding keeps: a key written again later is overridden (see
+// encoder.mapping), and its value, never decoded, is not where an error is.
+func keptPairs(n *yaml.Node) []bool {
+	kept := make([]bool, len(n.Content)/2)
+	last := make(map[string]int, len(kept))
+	for i := range kept {
+		if k, err := mapKey(n.Content[2*i]); err == nil {
+			last[k] = i
+		}
+	}
+	for i := range kept {
+		k, err := mapKey(n.Content[2*i])
+		kept[i] = err != nil || last[k] == i
+	}
+	return kept
 }
 
 // typeMessage says what a field of type t takes and what n holds.
