@@ -77,6 +77,21 @@ spec:
     spec:
       containers: [{name: c, image: nginx:1.27}]
 `, 5, `spec.replicas: must be an integer, not a list`},
+		// The header (apiVersion, kind, metadata): at the field's line, in
+		// the API's terms, not Go's unmarshalling message at the top.
+		{"labels a string", `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  labels: "x"
+`, 5, `metadata.labels: must be an object, not a string`},
+		{"annotation a number", `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  annotations:
+    replicas: 3
+`, 6, `metadata.annotations.replicas: must be a string, not an integer`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -66,6 +66,9 @@ func parse(a *Arena, file string, doc Document) ([]*object.Object, []finding.Inp
 			// The scalar's own line, not the document's.
 			return nil, fail(se.Line, "%s", se.Message()) // already in the file
 		}
+		if fe, ok := errors.AsType[*object.FieldError](err); ok {
+			return nil, fail(fe.Location.Line, "%v", err) // the field's line, in the file
+		}
 		return nil, fail(doc.Line+firstLine(root)-1, "%v", err)
 	}
 	if !isList(obj) {
@@ -127,6 +130,10 @@ func appendItems(kind string, items []*yaml.Node, src finding.Location, offset i
 		if err != nil {
 			if se, ok := errors.AsType[*object.ScalarError](err); ok {
 				errs = append(errs, fail(se.Line, "%s item: %s", kind, se.Message())...)
+				continue
+			}
+			if fe, ok := errors.AsType[*object.FieldError](err); ok {
+				errs = append(errs, fail(fe.Location.Line, "%s item: %v", kind, err)...)
 				continue
 			}
 			errs = append(errs, fail(offset+it.Line, "%s item: %v", kind, err)...)

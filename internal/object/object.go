@@ -64,8 +64,11 @@ func New(root *yaml.Node, src finding.Location, offset int) (*Object, error) {
 	o := &Object{root: root, Source: src, offset: offset}
 	var h header
 	if !h.fromNodes(root) {
-		if err := o.decode(o.headerNode(), &h); err != nil {
-			return nil, err
+		if hn := o.headerNode(); o.decode(hn, &h) != nil {
+			// At the field, in the API's terms: labels: "x" is "must be
+			// an object, not a string" at metadata.labels, not Go's
+			// unmarshalling message at the document's first line.
+			return nil, o.fieldError(hn, reflect.TypeFor[header](), nil)
 		}
 	}
 	switch {
