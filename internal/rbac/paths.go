@@ -190,6 +190,7 @@ type graph struct {
 	sas     map[string][]Identity // by namespace, sorted
 	allSAs  []Identity
 	saObj   map[Identity]*ServiceAccount
+	saNamed map[string][]Identity // the ServiceAccounts of allSAs by name
 	reach   *reachIndex
 	users   []Identity
 	groups  []Identity
@@ -265,6 +266,10 @@ func newGraphOf(ans *analyses, workers int) *graph {
 	for _, n := range slices.Sorted(maps.Keys(g.sas)) {
 		g.allSAs = append(g.allSAs, g.sas[n]...)
 	}
+	g.saNamed = map[string][]Identity{}
+	for _, sa := range g.allSAs {
+		g.saNamed[sa.Name] = append(g.saNamed[sa.Name], sa)
+	}
 	g.reach = newReachIndex(p, g.mounts)
 	g.open = "kube-system"
 	for _, ns := range p.Namespaces {
@@ -283,6 +288,21 @@ func (g *graph) serviceAccounts(ns string) []Identity {
 		return g.sas[ns]
 	}
 	return g.allSAs
+}
+
+// namedSAs are the known ServiceAccounts of namespace ns (of every
+// namespace when ns is empty) of the names given, sorted.
+func (g *graph) namedSAs(ns string, names []string) []Identity {
+	var out []Identity
+	for _, n := range slices.Compact(slices.Sorted(slices.Values(names))) {
+		for _, sa := range g.saNamed[n] {
+			if ns == "" || sa.Namespace == ns {
+				out = append(out, sa)
+			}
+		}
+	}
+	slices.SortFunc(out, compareIdentity)
+	return out
 }
 
 func where(ns string) string {
@@ -376,17 +396,18 @@ func (g *graph) expand(an *analysis, n *node) {
 					m.move(gr, func() string { return "impersonates a user in " + gr.String() }, asUser.grant, c.grant)
 				}
 			}
-		case probeImpSAs:
-			for _, sa := range g.serviceAccounts(c.namespace) {
-				if c.allows(sa.Name) {
-					m.move(sa, func() string { return "impersonates " + sa.String() }, c.grant)
-				}
+		case probeImpSAs, probeTokens:
+			verb := "impersonates "
+			if c.probe.name == probeTokens {
+				verb = "requests a token for "
 			}
-		case probeTokens:
-			for _, sa := range g.serviceAccounts(c.namespace) {
-				if c.allows(sa.Name) {
-					m.move(sa, func() string { return "requests a token for " + sa.String() }, c.grant)
-				}
+			if len(c.names) == 0 {
+				// Every ServiceAccount there: one move for all.
+				m.spread(c.namespace, func(sa Identity) string { return verb + sa.String() }, c.grant)
+				continue
+			}
+			for _, sa := range g.namedSAs(c.namespace, c.names) {
+				m.move(sa, func() string { return verb + sa.String() }, c.grant)
 			}
 		case probeSecrets:
 			m.group(g.secretsFor(c), func(t *target) string {

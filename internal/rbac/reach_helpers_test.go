@@ -34,6 +34,9 @@ var reachRoles = map[string]string{
 	"proxy":     "- {apiGroups: [''], resources: [nodes/proxy], verbs: [get, create]}",
 	"webhook":   "- {apiGroups: [admissionregistration.k8s.io], resources: [mutatingwebhookconfigurations], verbs: [create]}",
 	"secrets":   "- {apiGroups: [''], resources: [secrets], verbs: [get]}",
+	// Every ServiceAccount, whether a pod runs as it or not.
+	"impersonate": "- {apiGroups: [''], resources: [serviceaccounts], verbs: [impersonate]}",
+	"token":       "- {apiGroups: [''], resources: [serviceaccounts/token], verbs: [create]}",
 	// The named forms: one Pod, one node, one Secret name in every
 	// namespace.
 	"exec-named":    "- {apiGroups: [''], resources: [pods/exec], verbs: [create], resourceNames: [pod-00001]}",
@@ -120,28 +123,40 @@ func TestWriteReach(t *testing.T) {
 // the users and the namespaces of pods doubles the input, and must not
 // quadruple the allocations, as a move per identity and per pod did.
 func TestHopsReachLinear(t *testing.T) {
-	allocs := func(scale int) (float64, int) {
-		p := build(t, string(reachYAML(reachOptions{Users: 100 * scale, Namespaces: 25 * scale, ServiceAccounts: 10, Pods: 40, Secrets: 10, Nodes: 50})))
-		var hops []Hop
-		n := testing.AllocsPerRun(1, func() { hops = Hops(p) })
-		users := 0
-		for _, h := range hops {
-			if h.Start && h.Subject.Kind == rbacv1.UserKind {
-				users++
+	for _, tc := range []struct {
+		name  string
+		roles []string
+		// chains is the number of users in ten that have a chain (to
+		// ns-last's sa-000, bound to god).
+		chains int
+	}{
+		// Not the users of exec-named, proxy-named and secrets-named,
+		// whose Pod, nodes and Secret are other ServiceAccounts'.
+		{name: "pods and secrets", chains: 7},
+		{name: "impersonate and token", roles: []string{"impersonate", "token"}, chains: 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			allocs := func(scale int) (float64, int) {
+				p := build(t, string(reachYAML(reachOptions{Users: 100 * scale, Namespaces: 25 * scale, ServiceAccounts: 10, Pods: 40, Secrets: 10, Nodes: 50, Roles: tc.roles})))
+				var hops []Hop
+				n := testing.AllocsPerRun(1, func() { hops = Hops(p) })
+				users := 0
+				for _, h := range hops {
+					if h.Start && h.Subject.Kind == rbacv1.UserKind {
+						users++
+					}
+				}
+				return n, users
 			}
-		}
-		return n, users
-	}
-	small, us := allocs(1)
-	large, ul := allocs(2)
-	// The users of seven roles in ten have a chain, to ns-last's sa-000,
-	// bound to god: not those of exec-named, proxy-named and
-	// secrets-named, whose pods and Secret run as other ServiceAccounts.
-	if us != 70 || ul != 140 {
-		t.Fatalf("%d and %d users with a chain, want 70 and 140", us, ul)
-	}
-	t.Logf("allocations: %.0f, then %.0f for twice the input", small, large)
-	if ratio := large / small; ratio > 2.8 {
-		t.Errorf("allocations grow %.2f times for twice the input (%.0f to %.0f): not linear", ratio, small, large)
+			small, us := allocs(1)
+			large, ul := allocs(2)
+			if us != 10*tc.chains || ul != 20*tc.chains {
+				t.Fatalf("%d and %d users with a chain, want %d and %d", us, ul, 10*tc.chains, 20*tc.chains)
+			}
+			t.Logf("allocations: %.0f, then %.0f for twice the input", small, large)
+			if ratio := large / small; ratio > 2.8 {
+				t.Errorf("allocations grow %.2f times for twice the input (%.0f to %.0f): not linear", ratio, small, large)
+			}
+		})
 	}
 }
