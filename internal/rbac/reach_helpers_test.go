@@ -3,13 +3,14 @@ package rbac
 import (
 	"flag"
 	"fmt"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"os"
 	"strings"
 	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
 )
 
-// reachOptions size the cluster Reach writes.
+// reachOptions size the cluster reachYAML writes.
 type reachOptions struct {
 	// Users are each bound, by a ClusterRoleBinding of their own, to one
 	// of the ClusterRoles of reachRoles in turn.
@@ -49,14 +50,13 @@ var reachRoles = map[string]string{
 // reaches every running pod's (or every token Secret's) ServiceAccount,
 // over many pods, so that a pass over the workloads per identity costs
 // users × pods. The last namespace's first ServiceAccount is bound to a
-// god role, so that every user has a chain. Every namespace enforces the
+// god role, so that the users whose permission reaches it have a chain
+// (the named forms reach other ServiceAccounts). Every namespace enforces the
 // restricted Pod Security level.
 func reachYAML(o reachOptions) []byte {
 	roles := o.Roles
 	if len(roles) == 0 {
-		for _, r := range []string{"exec", "attach", "ephemeral", "update", "proxy", "webhook", "secrets", "exec-named", "proxy-named", "secrets-named"} {
-			roles = append(roles, r)
-		}
+		roles = []string{"exec", "attach", "ephemeral", "update", "proxy", "webhook", "secrets", "exec-named", "proxy-named", "secrets-named"}
 	}
 	var b strings.Builder
 	doc := func(format string, args ...any) {
