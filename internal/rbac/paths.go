@@ -142,6 +142,9 @@ type node struct {
 	// all): one each, however many ServiceAccounts, so that a subject
 	// that may create pods everywhere does not make an edge to each.
 	spread []spread
+	// groups are the moves to each ServiceAccount of a shared list of
+	// running pods or token Secrets, one each, for the same reason.
+	groups []group
 }
 
 // edge is a move to one identity; seq orders a node's moves, edges and
@@ -165,6 +168,21 @@ func (s *spread) step(from, sa Identity) Step {
 	return Step{From: from, To: &sa, Action: s.action(sa), Grants: s.grants}
 }
 
+// group is a move to each ServiceAccount of a shared list that no move
+// found before reaches; action renders it for one of them.
+type group struct {
+	t      *targets
+	seq    int
+	action func(t *target) string
+	grants []Grant
+}
+
+// step is the move to sa, one of the list's.
+func (gr *group) step(from, sa Identity) Step {
+	t := &gr.t.list[gr.t.at[sa]]
+	return Step{From: from, To: &t.sa, Action: gr.action(t), Grants: gr.grants}
+}
+
 type graph struct {
 	p       *Policy
 	ans     *analyses
@@ -172,6 +190,8 @@ type graph struct {
 	sas     map[string][]Identity // by namespace, sorted
 	allSAs  []Identity
 	saObj   map[Identity]*ServiceAccount
+	saNamed map[string][]Identity // the ServiceAccounts of allSAs by name
+	reach   *reachIndex
 	users   []Identity
 	groups  []Identity
 	nodes   map[Identity]*node
@@ -246,6 +266,11 @@ func newGraphOf(ans *analyses, workers int) *graph {
 	for _, n := range slices.Sorted(maps.Keys(g.sas)) {
 		g.allSAs = append(g.allSAs, g.sas[n]...)
 	}
+	g.saNamed = map[string][]Identity{}
+	for _, sa := range g.allSAs {
+		g.saNamed[sa.Name] = append(g.saNamed[sa.Name], sa)
+	}
+	g.reach = newReachIndex(p, g.mounts)
 	g.open = "kube-system"
 	for _, ns := range p.Namespaces {
 		if l, ok := p.PodSecurity[ns]; ok && (l == "" || l == "privileged") {
@@ -263,6 +288,21 @@ func (g *graph) serviceAccounts(ns string) []Identity {
 		return g.sas[ns]
 	}
 	return g.allSAs
+}
+
+// namedSAs are the known ServiceAccounts of namespace ns (of every
+// namespace when ns is empty) of the names given, sorted.
+func (g *graph) namedSAs(ns string, names []string) []Identity {
+	var out []Identity
+	for _, n := range slices.Compact(slices.Sorted(slices.Values(names))) {
+		for _, sa := range g.saNamed[n] {
+			if ns == "" || sa.Namespace == ns {
+				out = append(out, sa)
+			}
+		}
+	}
+	slices.SortFunc(out, compareIdentity)
+	return out
 }
 
 func where(ns string) string {
@@ -356,26 +396,23 @@ func (g *graph) expand(an *analysis, n *node) {
 					m.move(gr, func() string { return "impersonates a user in " + gr.String() }, asUser.grant, c.grant)
 				}
 			}
-		case probeImpSAs:
-			for _, sa := range g.serviceAccounts(c.namespace) {
-				if c.allows(sa.Name) {
-					m.move(sa, func() string { return "impersonates " + sa.String() }, c.grant)
-				}
+		case probeImpSAs, probeTokens:
+			verb := "impersonates "
+			if c.probe.name == probeTokens {
+				verb = "requests a token for "
 			}
-		case probeTokens:
-			for _, sa := range g.serviceAccounts(c.namespace) {
-				if c.allows(sa.Name) {
-					m.move(sa, func() string { return "requests a token for " + sa.String() }, c.grant)
-				}
+			if len(c.names) == 0 {
+				// Every ServiceAccount there: one move for all.
+				m.spread(c.namespace, func(sa Identity) string { return verb + sa.String() }, c.grant)
+				continue
+			}
+			for _, sa := range g.namedSAs(c.namespace, c.names) {
+				m.move(sa, func() string { return verb + sa.String() }, c.grant)
 			}
 		case probeSecrets:
-			for _, s := range g.p.TokenSecrets {
-				if s.ServiceAccount == "" || c.namespace != "" && s.Namespace != c.namespace || !c.allows(s.Name) {
-					continue
-				}
-				sa := Identity{Kind: rbacv1.ServiceAccountKind, Namespace: s.Namespace, Name: s.ServiceAccount}
-				m.move(sa, func() string { return fmt.Sprintf("reads token Secret %s/%s of %s", s.Namespace, s.Name, sa) }, c.grant)
-			}
+			m.group(g.secretsFor(c), func(t *target) string {
+				return fmt.Sprintf("reads token Secret %s/%s of %s", t.s.Namespace, t.s.Name, t.sa)
+			}, c.grant)
 		case probeCreateSecrets:
 			// The token controller fills a Secret of type
 			// kubernetes.io/service-account-token with a token of the
@@ -392,33 +429,18 @@ func (g *graph) expand(an *analysis, n *node) {
 				break
 			}
 		case probeExec, probeAttach, probeEphemeral, probeUpdatePods:
-			for _, w := range g.p.Workloads {
-				if c.namespace != "" && w.Namespace != c.namespace || !g.mounts(w) || !podNamed(c, w) {
-					continue
-				}
-				sa := w.identity()
-				m.move(sa, func() string { return fmt.Sprintf("%s %s, which runs as %s", podVerb[c.probe.name], w.Origin.Ref, sa) }, c.grant)
-			}
+			verb := podVerb[c.probe.name]
+			m.group(g.podsFor(c), func(t *target) string {
+				return fmt.Sprintf("%s %s, which runs as %s", verb, t.w.Origin.Ref, t.sa)
+			}, c.grant)
 		case probeNodesProxy:
-			for _, w := range g.p.Workloads {
-				if len(c.names) > 0 && !slices.Contains(c.names, w.NodeName) || !g.mounts(w) {
-					continue
-				}
-				sa := w.identity()
-				m.move(sa, func() string {
-					return fmt.Sprintf("runs commands through the kubelet in %s, which runs as %s", w.Origin.Ref, sa)
-				}, c.grant)
-			}
+			m.group(g.nodesFor(c), func(t *target) string {
+				return fmt.Sprintf("runs commands through the kubelet in %s, which runs as %s", t.w.Origin.Ref, t.sa)
+			}, c.grant)
 		case probeMutating:
-			for _, w := range g.p.Workloads {
-				if !g.mounts(w) {
-					continue
-				}
-				sa := w.identity()
-				m.move(sa, func() string {
-					return fmt.Sprintf("registers a mutating admission webhook that rewrites the pods of %s, which run as %s, when they are next created", w.Origin.Ref, sa)
-				}, c.grant)
-			}
+			m.group(g.reach.workloads(""), func(t *target) string {
+				return fmt.Sprintf("registers a mutating admission webhook that rewrites the pods of %s, which run as %s, when they are next created", t.w.Origin.Ref, t.sa)
+			}, c.grant)
 		}
 	}
 	if action, gs, ok := g.escape(pw); ok {
@@ -434,14 +456,41 @@ var podVerb = map[string]string{
 	probeUpdatePods: "swaps the image of",
 }
 
-// podNamed reports whether a capability limited by resourceNames reaches
-// the pods of a workload: only a Pod of a name it lists, since the pods of
-// a controller are not named after it.
-func podNamed(c *capability, w *Workload) bool {
+// podsFor are the ServiceAccounts of the running pods a way into them
+// reaches, where it holds. Limited by resourceNames, it reaches only the
+// Pods of the names it lists, since the pods of a controller are not
+// named after it.
+func (g *graph) podsFor(c *capability) *targets {
 	if len(c.names) == 0 {
-		return true
+		return g.reach.workloads(c.namespace)
 	}
-	return w.Origin != nil && w.Origin.Ref.Kind == "Pod" && slices.Contains(c.names, w.Origin.Ref.Name)
+	return g.reach.namedList("pod", c.namespace, c.names, g.reach.podsByName, g.workloadTarget)
+}
+
+// nodesFor are the ServiceAccounts of the pods on the nodes nodes/proxy
+// reaches: every node, or those it names.
+func (g *graph) nodesFor(c *capability) *targets {
+	if len(c.names) == 0 {
+		return g.reach.workloads("")
+	}
+	return g.reach.namedList("node", "", c.names, g.reach.byNode, g.workloadTarget)
+}
+
+// secretsFor are the ServiceAccounts of the token Secrets that read
+// access to Secrets reaches, where it holds and of the names it lists.
+func (g *graph) secretsFor(c *capability) *targets {
+	if len(c.names) == 0 {
+		return g.reach.tokenSecrets(c.namespace)
+	}
+	return g.reach.namedList("secret", c.namespace, c.names, g.reach.secretName, func(i int) (target, bool) {
+		s := g.p.TokenSecrets[i]
+		return target{sa: Identity{Kind: rbacv1.ServiceAccountKind, Namespace: s.Namespace, Name: s.ServiceAccount}, s: s}, true
+	})
+}
+
+func (g *graph) workloadTarget(i int) (target, bool) {
+	w := g.p.Workloads[i]
+	return target{sa: w.identity(), w: w}, true
 }
 
 // meet is the namespace where two permissions both hold ("" for every
@@ -692,27 +741,50 @@ func (g *graph) escape(pw powers) (string, []Grant, bool) {
 // so; otherwise it assumes the two share a node, which spec.nodeName lets
 // the escaping pod choose.
 func (g *graph) fromNode(m *mover) {
-	for _, w := range g.p.Workloads {
-		if !g.mounts(w) {
-			continue
-		}
-		sa := w.identity()
-		m.move(sa, func() string {
-			where := "assuming it shares their node, which spec.nodeName lets it choose"
-			switch {
-			case w.Origin != nil && w.Origin.Ref.Kind == "DaemonSet":
-				where = "a DaemonSet runs on every node"
-			case w.NodeName != "":
-				where = "they run on node " + w.NodeName + " (spec.nodeName), where spec.nodeName places the escaping pod too"
-			case len(w.NodeSelector) > 0:
-				var sel []string
-				for _, k := range slices.Sorted(maps.Keys(w.NodeSelector)) {
-					sel = append(sel, k+"="+w.NodeSelector[k])
-				}
-				where = "they run on nodes labelled " + strings.Join(sel, ",") + ", where spec.nodeName places the escaping pod too"
+	m.group(g.reach.workloads(""), func(t *target) string {
+		w := t.w
+		where := "assuming it shares their node, which spec.nodeName lets it choose"
+		switch {
+		case w.Origin != nil && w.Origin.Ref.Kind == "DaemonSet":
+			where = "a DaemonSet runs on every node"
+		case w.NodeName != "":
+			where = "they run on node " + w.NodeName + " (spec.nodeName), where spec.nodeName places the escaping pod too"
+		case len(w.NodeSelector) > 0:
+			var sel []string
+			for _, k := range slices.Sorted(maps.Keys(w.NodeSelector)) {
+				sel = append(sel, k+"="+w.NodeSelector[k])
 			}
-			return fmt.Sprintf("reads the token of the pods of %s from the node's disk (%s), which run as %s", w.Origin.Ref, where, sa)
-		})
+			where = "they run on nodes labelled " + strings.Join(sel, ",") + ", where spec.nodeName places the escaping pod too"
+		}
+		return fmt.Sprintf("reads the token of the pods of %s from the node's disk (%s), which run as %s", w.Origin.Ref, where, t.sa)
+	})
+}
+
+// moves yields a node's moves in the order found.
+func (n *node) moves(edge func(*edge), spread func(*spread), group func(*group)) {
+	i, j, k := 0, 0, 0
+	for i < len(n.edges) || j < len(n.spread) || k < len(n.groups) {
+		next, which := -1, 0
+		if i < len(n.edges) {
+			next, which = n.edges[i].seq, 1
+		}
+		if j < len(n.spread) && (next < 0 || n.spread[j].seq < next) {
+			next, which = n.spread[j].seq, 2
+		}
+		if k < len(n.groups) && (next < 0 || n.groups[k].seq < next) {
+			which = 3
+		}
+		switch which {
+		case 1:
+			edge(&n.edges[i])
+			i++
+		case 2:
+			spread(&n.spread[j])
+			j++
+		default:
+			group(&n.groups[k])
+			k++
+		}
 	}
 }
 
@@ -724,9 +796,20 @@ type mover struct {
 	seq     int
 }
 
-// covered reports whether a spread added already reaches to.
+// covered reports whether a spread or group added already reaches to.
 func (m *mover) covered(to Identity) bool {
-	return to.Kind == rbacv1.ServiceAccountKind && m.spreads.covers(to.Namespace)
+	if to.Kind != rbacv1.ServiceAccountKind {
+		return false
+	}
+	if m.spreads.covers(to.Namespace) {
+		return true
+	}
+	for _, gr := range m.n.groups {
+		if gr.t.has(to) {
+			return true
+		}
+	}
+	return false
 }
 
 // namespaces is a set of namespaces, "" standing for all of them.
@@ -777,6 +860,17 @@ func (m *mover) spread(ns string, action func(sa Identity) string, gs ...Grant) 
 	m.seq++
 }
 
+// group adds a move to each ServiceAccount of a shared list. Those that a
+// move found before reaches keep that move: the walk back from power
+// takes, for each node, its first move to a target in the order found.
+func (m *mover) group(t *targets, action func(t *target) string, gs ...Grant) {
+	if t == nil || len(t.list) == 0 || slices.ContainsFunc(m.n.groups, func(gr group) bool { return gr.t == t }) {
+		return
+	}
+	m.n.groups = append(m.n.groups, group{t, m.seq, action, uniqueGrants(gs)})
+	m.seq++
+}
+
 func (g *graph) mounts(w *Workload) bool {
 	return mountsToken(w, g.saObj[w.identity()])
 }
@@ -805,8 +899,10 @@ func (g *graph) hops(starts []Identity) []Hop {
 		}
 	}
 	const chunk = 32
-	// Spreads already followed: each of their ServiceAccounts is a node.
+	// Spreads and lists already followed: each of their ServiceAccounts
+	// is a node.
 	var followed namespaces
+	followedList := map[*targets]bool{}
 	for len(level) > 0 {
 		forEach(chunks(len(level), chunk), g.workers, func(w, c int) {
 			for _, n := range chunkOf(level, c, chunk) {
@@ -821,21 +917,20 @@ func (g *graph) hops(starts []Identity) []Hop {
 		}
 		for _, n := range level {
 			// The targets in the order the moves were found.
-			i, j := 0, 0
-			for i < len(n.edges) || j < len(n.spread) {
-				if j == len(n.spread) || i < len(n.edges) && n.edges[i].seq < n.spread[j].seq {
-					add(*n.edges[i].step.To)
-					i++
-					continue
-				}
-				sp := &n.spread[j]
-				j++
+			n.moves(func(e *edge) { add(*e.step.To) }, func(sp *spread) {
 				if followed.add(sp.ns) {
 					for _, sa := range g.serviceAccounts(sp.ns) {
 						add(sa)
 					}
 				}
-			}
+			}, func(gr *group) {
+				if !followedList[gr.t] {
+					followedList[gr.t] = true
+					for _, t := range gr.t.list {
+						add(t.sa)
+					}
+				}
+			})
 		}
 		level = next
 	}
@@ -848,10 +943,12 @@ func (g *graph) hops(starts []Identity) []Hop {
 		from *node
 		seq  int
 		step *Step   // an edge's, or
-		sp   *spread // a spread's, for the node reached
+		sp   *spread // a spread's, or
+		gr   *group  // a group's, for the node reached
 	}
 	rev := map[*node][]back{}
 	revNS := map[string][]back{}
+	revList := map[*targets][]back{}
 	var revAll []back
 	for _, n := range g.order {
 		for k := range n.edges {
@@ -867,6 +964,10 @@ func (g *graph) hops(starts []Identity) []Hop {
 			} else {
 				revNS[sp.ns] = append(revNS[sp.ns], b)
 			}
+		}
+		for k := range n.groups {
+			gr := &n.groups[k]
+			revList[gr.t] = append(revList[gr.t], back{from: n, seq: gr.seq, gr: gr})
 		}
 	}
 	next := map[*node]*Step{}
@@ -884,13 +985,20 @@ func (g *graph) hops(starts []Identity) []Hop {
 		bfs = bfs[1:]
 		preds := rev[m]
 		if m.id.Kind == rbacv1.ServiceAccountKind {
-			// A spread reaches its first ServiceAccount found here; the
-			// later ones find its node taken.
-			if more := slices.Concat(revNS[m.id.Namespace], revAll); len(more) > 0 {
+			// A spread or group reaches its first ServiceAccount found
+			// here; the later ones find its node taken. A node that
+			// reached this one by an earlier move takes that move: it
+			// comes first.
+			more := slices.Concat(revNS[m.id.Namespace], revAll)
+			delete(revNS, m.id.Namespace)
+			revAll = nil
+			for _, t := range g.reach.lists(m.id) {
+				more = append(more, revList[t]...)
+				delete(revList, t)
+			}
+			if len(more) > 0 {
 				preds = slices.Concat(preds, more)
 				slices.SortStableFunc(preds, func(a, b back) int { return cmp.Or(a.from.order-b.from.order, a.seq-b.seq) })
-				delete(revNS, m.id.Namespace)
-				revAll = nil
 			}
 		}
 		for _, b := range preds {
@@ -898,10 +1006,13 @@ func (g *graph) hops(starts []Identity) []Hop {
 				continue
 			}
 			var s Step
-			if b.step != nil {
+			switch {
+			case b.step != nil:
 				s = *b.step
-			} else {
+			case b.sp != nil:
 				s = b.sp.step(b.from.id, m.id)
+			default:
+				s = b.gr.step(b.from.id, m.id)
 			}
 			next[b.from] = &s
 			dist[b.from] = dist[m] + 1

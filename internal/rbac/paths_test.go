@@ -347,6 +347,13 @@ func TestPathsShortest(t *testing.T) {
 						}
 					}
 				}
+				for _, gr := range n.groups {
+					for _, t := range gr.t.list {
+						if t.sa != id {
+							targets = append(targets, t.sa)
+						}
+					}
+				}
 				return targets, n.terminal != nil
 			}
 			shortest := func(start Identity) int {

@@ -722,10 +722,15 @@ type reach struct {
 	dist    map[Identity]int
 	secrets map[string][]*TokenSecret
 	all     []*TokenSecret
+	// named and namedNS are the index in all of the first Secret of each
+	// name, and of each namespace and name: read access limited to names
+	// looks up those, not every token Secret.
+	named   map[string]int
+	namedNS map[[2]string]int
 }
 
 func newReach(p *Policy, ans *analyses, workers int) *reach {
-	r := &reach{dist: map[Identity]int{}, secrets: map[string][]*TokenSecret{}}
+	r := &reach{dist: map[Identity]int{}, secrets: map[string][]*TokenSecret{}, named: map[string]int{}, namedNS: map[[2]string]int{}}
 	var starts []Identity
 	seen := map[Identity]bool{}
 	add := func(id Identity) {
@@ -754,6 +759,12 @@ func newReach(p *Policy, ans *analyses, workers int) *reach {
 	}
 	for _, s := range p.TokenSecrets {
 		if r.dist[Identity{Kind: rbacv1.ServiceAccountKind, Namespace: s.Namespace, Name: s.ServiceAccount}] > 0 {
+			if _, ok := r.named[s.Name]; !ok {
+				r.named[s.Name] = len(r.all)
+			}
+			if _, ok := r.namedNS[[2]string{s.Namespace, s.Name}]; !ok {
+				r.namedNS[[2]string{s.Namespace, s.Name}] = len(r.all)
+			}
 			r.secrets[s.Namespace] = append(r.secrets[s.Namespace], s)
 			r.all = append(r.all, s)
 		}
@@ -768,17 +779,37 @@ func (r *reach) powerfulSecret(caps []capability) (*TokenSecret, int) {
 		return nil, 0
 	}
 	for _, c := range caps {
-		l := r.all
-		if c.namespace != "" {
-			l = r.secrets[c.namespace]
-		}
-		for _, s := range l {
-			if c.allows(s.Name) {
-				return s, r.dist[Identity{Kind: rbacv1.ServiceAccountKind, Namespace: s.Namespace, Name: s.ServiceAccount}]
+		// The first Secret, in the input's order, that c reads.
+		first := -1
+		switch {
+		case len(c.names) == 0 && c.namespace == "":
+			if len(r.all) > 0 {
+				first = 0
 			}
+		case len(c.names) == 0:
+			if l := r.secrets[c.namespace]; len(l) > 0 {
+				return r.found(l[0])
+			}
+		default:
+			for _, n := range c.names {
+				i, ok := r.named[n]
+				if c.namespace != "" {
+					i, ok = r.namedNS[[2]string{c.namespace, n}]
+				}
+				if ok && (first < 0 || i < first) {
+					first = i
+				}
+			}
+		}
+		if first >= 0 {
+			return r.found(r.all[first])
 		}
 	}
 	return nil, 0
+}
+
+func (r *reach) found(s *TokenSecret) (*TokenSecret, int) {
+	return s, r.dist[Identity{Kind: rbacv1.ServiceAccountKind, Namespace: s.Namespace, Name: s.ServiceAccount}]
 }
 
 // reachWords says a distance to power.
