@@ -130,3 +130,29 @@ func RunAuditedTests(m *testing.M, users []User, policy string, srv **Server, lo
 		},
 	}, srv)
 }
+
+// StartForTest starts a kube-apiserver and etcd for one test, which stop
+// when it ends (with the logs' tails when it failed). Under -short the
+// test is skipped.
+func StartForTest(t *testing.T, opts Options) *Server {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a kube-apiserver")
+	}
+	if opts.Log == nil {
+		opts.Log = os.Stderr
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	s, err := Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(s.LogTails(30))
+		}
+		s.Stop()
+	})
+	return s
+}

@@ -26,28 +26,6 @@ import (
 	"github.com/kubeguard/kubeguard/test/e2e/apiserver"
 )
 
-// start runs a kube-apiserver and etcd for one test.
-func start(t *testing.T, opts apiserver.Options) *apiserver.Server {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("starts a kube-apiserver")
-	}
-	opts.Log = os.Stderr
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	s, err := apiserver.Start(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Log(s.LogTails(30))
-		}
-		s.Stop()
-	})
-	return s
-}
-
 // judge runs kubeguard node on the command lines the server's processes
 // run with, as /proc gives them, and returns the IDs of the findings with
 // their reasons, and the input errors.
@@ -135,7 +113,7 @@ func writeSecret(t *testing.T, s *apiserver.Server, name string) []byte {
 // alone, no encryption at rest — and holds each verdict to what the
 // server does.
 func TestLiveInsecure(t *testing.T) {
-	s := start(t, apiserver.Options{})
+	s := apiserver.StartForTest(t, apiserver.Options{})
 	got, errs := judge(t, s)
 	if len(errs) > 0 {
 		t.Errorf("input errors: %v", errs)
@@ -180,7 +158,7 @@ func TestLiveSecure(t *testing.T) {
 	if err := os.WriteFile(policy, []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := start(t, apiserver.Options{
+	s := apiserver.StartForTest(t, apiserver.Options{
 		AuthorizationModes:     []string{"Node", "RBAC"},
 		EnableAdmissionPlugins: []string{"NodeRestriction"},
 		ExtraArgs: []string{
@@ -296,7 +274,7 @@ func TestLiveEncryption(t *testing.T) {
 				t.Fatalf("kubeguard refuses the configuration: %v", n.Errors)
 			}
 			v := node.Encryption(cfg, "secrets")
-			s := start(t, apiserver.Options{ExtraArgs: []string{"--encryption-provider-config=" + enc}})
+			s := apiserver.StartForTest(t, apiserver.Options{ExtraArgs: []string{"--encryption-provider-config=" + enc}})
 			rec := writeSecret(t, s, fmt.Sprintf("s%d", i))
 			plain := bytes.Contains(rec, []byte(marker))
 			if plain != v.Plaintext() {

@@ -328,7 +328,7 @@ func TestClusterNodes(t *testing.T) {
 	}
 	setKubeletConfig(t, configFile)
 
-	s := start(t, apiserver.Options{ExtraArgs: []string{
+	s := apiserver.StartForTest(t, apiserver.Options{ExtraArgs: []string{
 		"--kubelet-client-certificate=" + clientCert,
 		"--kubelet-client-key=" + clientKey,
 		"--kubelet-certificate-authority=" + filepath.Join(p.dir, "ca.crt"),
