@@ -408,6 +408,13 @@ func TestScanExcludeAndCharts(t *testing.T) {
 		t.Errorf("exclude: in .kubeguard.yaml: findings in %v, want app.yaml only", files)
 	}
 
+	// A chart's templates named directly are the chart's, not YAML errors.
+	for _, p := range []string{filepath.Join(dir, "chart", "templates"), filepath.Join(dir, "chart", "templates", "deploy.yaml")} {
+		code, _, stderr := runCLI([]string{"scan", p}, "")
+		if code != ExitError || !strings.Contains(stderr, "helm template "+filepath.Join(dir, "chart")+" |") || strings.Contains(stderr, "line 4") {
+			t.Errorf("scan %s: exit %d, %q; want 2 and how to scan the chart", p, code, stderr)
+		}
+	}
 	code, _, stderr := runCLI([]string{"scan", filepath.Join(dir, "chart")}, "")
 	if code != ExitError || !strings.Contains(stderr, "helm template") {
 		t.Errorf("a chart alone: exit %d (%q), want %d and how to scan it", code, stderr, ExitError)

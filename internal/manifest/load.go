@@ -107,6 +107,14 @@ func (s *Source) Files() ([]string, []finding.InputError) {
 			add(StdinName)
 			continue
 		}
+		if chart, ok := inChartTemplates(p); ok {
+			// A chart's templates named directly are no more manifests
+			// than when the walk meets them: say so, as for a chart.
+			if !slices.Contains(s.Charts, chart) {
+				s.Charts = append(s.Charts, chart)
+			}
+			continue
+		}
 		info, err := os.Stat(p)
 		if err != nil {
 			errs = append(errs, inputError(p, err))
@@ -183,6 +191,29 @@ func (s *Source) Files() ([]string, []finding.InputError) {
 	}
 	s.files, s.walkErrs = files, errs
 	return files, errs
+}
+
+// inChartTemplates reports whether path is a chart's templates directory
+// or under it, and names the chart.
+func inChartTemplates(path string) (string, bool) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", false
+	}
+	for dir := abs; ; {
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		if filepath.Base(dir) == "templates" && isChart(parent) {
+			rel, err := filepath.Rel(abs, parent)
+			if err != nil {
+				return parent, true
+			}
+			return filepath.Join(path, rel), true
+		}
+		dir = parent
+	}
 }
 
 // isChart reports whether dir is a Helm chart: a Chart.yaml beside a
