@@ -3,6 +3,7 @@ package rbac_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kubeguard/kubeguard/internal/check"
@@ -52,4 +53,57 @@ func TestCheckFixtures(t *testing.T) {
 		}
 		return rbac.Risks(p)
 	})
+}
+
+// TestPrivilegedTokenNamedSecrets: a workload whose ServiceAccount may
+// only get Secrets named by resourceNames (argo-cd's redis) holds the
+// narrow grant the good practices recommend: the finding says which
+// Secrets and is low, as rbac-secrets-read rates the grant.
+func TestPrivilegedTokenNamedSecrets(t *testing.T) {
+	const in = `apiVersion: v1
+kind: ServiceAccount
+metadata: {name: redis, namespace: argocd}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: redis, namespace: argocd}
+rules:
+- {apiGroups: [""], resources: [secrets], resourceNames: [argocd-redis], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: redis, namespace: argocd}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: redis}
+subjects: [{kind: ServiceAccount, name: redis, namespace: argocd}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: redis, namespace: argocd}
+spec:
+  serviceAccountName: redis
+  containers: [{name: redis, image: redis:7}]
+`
+	var b rbac.Builder
+	for _, d := range manifest.Split([]byte(in)) {
+		objs, errs := manifest.Parse("in.yaml", d)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		for _, o := range objs {
+			b.Add(o)
+		}
+	}
+	found := false
+	for _, f := range rbac.Risks(b.Build()) {
+		if f.CheckID != rbac.PrivilegedTokenWorkload.ID {
+			continue
+		}
+		found = true
+		if f.Severity != finding.Low || !strings.Contains(f.Reason, "get secrets named argocd-redis in namespace argocd") {
+			t.Errorf("%s: %s", f.Severity, f.Reason)
+		}
+	}
+	if !found {
+		t.Error("no finding for the workload")
+	}
 }

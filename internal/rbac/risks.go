@@ -102,9 +102,9 @@ func risks(p *Policy, workers int) []finding.Finding {
 	for c := range chunks(len(mounted), chunk) {
 		jobs = append(jobs, func(an *analysis) {
 			for i := c * chunk; i < min(len(mounted), (c+1)*chunk); i++ {
-				what, via := an.riskyPowers(an.powersOf(mounted[i]))
+				what, via, narrow := an.riskyPowers(an.powersOf(mounted[i]))
 				if len(what) > 0 {
-					powers[i] = riskyPower{what: strings.Join(what, "; "), via: strings.Join(via, "; "), distance: ans.reach.dist[mounted[i]]}
+					powers[i] = riskyPower{what: strings.Join(what, "; "), via: strings.Join(via, "; "), distance: ans.reach.dist[mounted[i]], narrow: narrow}
 				}
 			}
 		})
@@ -515,10 +515,12 @@ func wildcardFields(rule *rbacv1.PolicyRule) []string {
 
 // riskyPowers describes what makes a ServiceAccount powerful, one line
 // per kind of permission with where it holds, and a grant of each; empty
-// when nothing does.
-func (an *analysis) riskyPowers(pw powers) (what, via []string) {
+// when nothing does. narrow says that all of it is reading Secrets named
+// by resourceNames, the narrow grant the RBAC good practices recommend
+// (rated low, as rbac-secrets-read rates it).
+func (an *analysis) riskyPowers(pw powers) (what, via []string, narrow bool) {
 	if pw.super != nil {
-		return []string{"do everything (cluster-admin)"}, []string{an.grantDetail(*pw.super)}
+		return []string{"do everything (cluster-admin)"}, []string{an.grantDetail(*pw.super)}, false
 	}
 	// kind is what is held of one kind of permission: where first, then
 	// the number of namespaces and the first three. The capabilities come
@@ -533,6 +535,9 @@ func (an *analysis) riskyPowers(pw powers) (what, via []string) {
 		n       int
 		nss     [3]string
 		last    string
+		// unnamed says a capability of the kind is not limited by
+		// resourceNames.
+		unnamed bool
 	}
 	var order []int
 	kinds := make([]kind, probeNames)
@@ -545,6 +550,7 @@ func (an *analysis) riskyPowers(pw powers) (what, via []string) {
 			k.first = c
 			order = append(order, c.probe.id)
 		}
+		k.unnamed = k.unnamed || len(c.names) == 0
 		switch {
 		case c.namespace == "":
 			k.cluster = true
@@ -556,9 +562,18 @@ func (an *analysis) riskyPowers(pw powers) (what, via []string) {
 			k.last = c.namespace
 		}
 	}
+	narrow = len(order) > 0
 	for _, id := range order {
 		k := &kinds[id]
 		name := k.first.probe.name
+		if named := !k.unnamed && k.first.probe.check == &SecretsRead; named {
+			name = "get secrets named " + strings.Join(k.first.names, ", ")
+			if k.n > 1 || k.cluster {
+				name += " and others"
+			}
+		} else {
+			narrow = false
+		}
 		where := "cluster-wide"
 		if !k.cluster {
 			where = "in namespace " + strings.Join(k.nss[:min(len(k.nss), k.n)], ", ")
@@ -570,12 +585,13 @@ func (an *analysis) riskyPowers(pw powers) (what, via []string) {
 		via = append(via, an.grantDetail(k.first.grant))
 	}
 	if caps := pw.csr(); caps != nil {
+		narrow = false
 		what = append(what, "issue client certificates")
 		for _, c := range caps {
 			via = append(via, an.grantDetail(c.grant))
 		}
 	}
-	return what, via
+	return what, via, narrow
 }
 
 // serviceAccountsByIdentity indexes the input's ServiceAccounts.
@@ -596,6 +612,8 @@ type riskyPower struct {
 	// distance is the ServiceAccount's distance to cluster-admin power,
 	// 0 when it has no chain.
 	distance int
+	// narrow says all of it is reading Secrets named by resourceNames.
+	narrow bool
 }
 
 // workloadRisks reports the workloads that mount the token of a
@@ -614,6 +632,9 @@ func workloadRisks(workloads []*Workload, sas map[Identity]*ServiceAccount, powe
 		}
 		// The finding is as severe as what the token reaches.
 		sev, reason := (*finding.Severity)(nil), "runs as "+id.String()+", which can "+r.what
+		if r.narrow {
+			sev = severity(finding.Low)
+		}
 		switch {
 		case r.distance == 1:
 			sev, reason = severity(finding.Critical), reason+"; the token holds cluster-admin power"
