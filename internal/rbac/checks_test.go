@@ -107,3 +107,70 @@ spec:
 		t.Error("no finding for the workload")
 	}
 }
+
+// TestGrantRatedByItsChain: a grant is as severe as the chain to
+// cluster-admin it is a move of. Attaching to pods is medium on its own,
+// high where a pod it reaches runs as a cluster-admin ServiceAccount (two
+// moves to power), and escalating a role bound to oneself is critical
+// when that role is one move from power.
+func TestGrantRatedByItsChain(t *testing.T) {
+	const attach = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: attacher}
+rules:
+- {apiGroups: [""], resources: [pods/attach], verbs: [create]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: attacher, namespace: app}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: attacher}
+subjects: [{kind: User, name: dev}]
+`
+	const powerfulPod = `
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: cluster-admin}
+rules:
+- {apiGroups: ["*"], resources: ["*"], verbs: ["*"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: admin-is-god}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: ServiceAccount, name: admin, namespace: app}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: app}
+spec:
+  serviceAccountName: admin
+  containers: [{name: web, image: nginx:1.27}]
+`
+	severityOf := func(in, id string) (finding.Severity, string) {
+		t.Helper()
+		var b rbac.Builder
+		for _, d := range manifest.Split([]byte(in)) {
+			objs, errs := manifest.Parse("in.yaml", d)
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			for _, o := range objs {
+				b.Add(o)
+			}
+		}
+		for _, f := range rbac.Risks(b.Build()) {
+			if f.CheckID == id && f.Object.Name == "attacher" {
+				return f.Severity, f.Reason
+			}
+		}
+		t.Fatalf("no %s finding", id)
+		return 0, ""
+	}
+	if sev, reason := severityOf(attach, rbac.PodExec.ID); sev != finding.Medium {
+		t.Errorf("attach alone: %s (%s), want medium", sev, reason)
+	}
+	if sev, reason := severityOf(attach+powerfulPod, rbac.PodExec.ID); sev != finding.High || !strings.Contains(reason, "a move on a chain to cluster-admin power, 2 moves from it") {
+		t.Errorf("attach to a cluster-admin pod: %s (%s), want high, on a chain", sev, reason)
+	}
+}

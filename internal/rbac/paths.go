@@ -95,12 +95,12 @@ func Chains(hops []Hop) []Chain {
 	return out
 }
 
-// starts are the subjects of the input's bindings a chain may start
+// pathStarts are the subjects of the input's bindings a chain may start
 // from: every one but the cluster's own users and ServiceAccounts
 // (system:* users, kube-system ServiceAccounts) and system:masters. Groups
 // are starts, system:authenticated and system:serviceaccounts:<ns>
 // included: a route one holds is a route for each of its members.
-func starts(p *Policy) []Identity {
+func pathStarts(p *Policy) []Identity {
 	var out []Identity
 	seen := map[Identity]bool{}
 	for _, b := range p.Bindings {
@@ -123,7 +123,7 @@ func starts(p *Policy) []Identity {
 // hops finds the hops on up to workers goroutines (every core when
 // workers <= 0).
 func hops(p *Policy, workers int) []Hop {
-	return newGraph(p, workers).hops(starts(p))
+	return newGraph(p, workers).hops(pathStarts(p))
 }
 
 // paths finds the chains on up to workers goroutines.

@@ -321,6 +321,17 @@ func (an *analysis) bindingRisks(b *Binding) []finding.Finding {
 				reason += " (without impersonating a user, which no binding lets them do, the API server refuses these)"
 			}
 		}
+		if d, ok := an.reach.opens(caps); ok {
+			// A grant is as severe as the chain it is a move of.
+			rated := chk.Severity
+			if sev != nil {
+				rated = *sev
+			}
+			if opened := chainSeverity(d); opened > rated {
+				sev = severity(opened)
+				reason += "; it is a move on a chain to cluster-admin power, " + movesWords(d) + " (see rbac paths)"
+			}
+		}
 		out = append(out, report(chk, b.ObjectRef(), o, roleRefPath, sev, reason, "granted by "+strings.Join(via, "; ")))
 	}
 	if f, ok := an.mintRisk(b, who); ok {
@@ -748,10 +759,33 @@ type reach struct {
 	// looks up those, not every token Secret.
 	named   map[string]int
 	namedNS map[[2]string]int
+	// steps is, for each rule a binding grants that is a move on a chain
+	// to cluster-admin power, the fewest moves from it to power, this one
+	// included: the grant is as severe as the chain it opens.
+	steps map[grantKey]int
+}
+
+// grantKey is a rule granted by a binding, whatever its subject.
+type grantKey struct {
+	binding *Binding
+	role    *Role
+	rule    int
+}
+
+// opens reports the fewest moves to cluster-admin power of a chain that
+// one of caps's grants is a move of.
+func (r *reach) opens(caps []capability) (int, bool) {
+	best := 0
+	for _, c := range caps {
+		if d, ok := r.steps[grantKey{c.grant.Binding, c.grant.Role, c.grant.Rule}]; ok && (best == 0 || d < best) {
+			best = d
+		}
+	}
+	return best, best > 0
 }
 
 func newReach(p *Policy, ans *analyses, workers int) *reach {
-	r := &reach{dist: map[Identity]int{}, secrets: map[string][]*TokenSecret{}, named: map[string]int{}, namedNS: map[[2]string]int{}}
+	r := &reach{dist: map[Identity]int{}, secrets: map[string][]*TokenSecret{}, named: map[string]int{}, namedNS: map[[2]string]int{}, steps: map[grantKey]int{}}
 	var starts []Identity
 	seen := map[Identity]bool{}
 	add := func(id Identity) {
@@ -771,12 +805,23 @@ func newReach(p *Policy, ans *analyses, workers int) *reach {
 			add(w.identity())
 		}
 	}
+	// The subjects of the bindings too, as rbac paths starts from them:
+	// the moves of their chains rate the grants that allow them.
+	for _, id := range pathStarts(p) {
+		add(id)
+	}
 	if len(starts) == 0 {
 		return r
 	}
 	slices.SortFunc(starts, compareIdentity)
 	for _, h := range newGraphOf(ans, workers).hops(starts) {
 		r.dist[h.Subject] = h.Distance
+		for _, g := range h.Step.Grants {
+			k := grantKey{g.Binding, g.Role, g.Rule}
+			if d, ok := r.steps[k]; !ok || h.Distance < d {
+				r.steps[k] = h.Distance
+			}
+		}
 	}
 	for _, s := range p.TokenSecrets {
 		if r.dist[Identity{Kind: rbacv1.ServiceAccountKind, Namespace: s.Namespace, Name: s.ServiceAccount}] > 0 {
@@ -834,6 +879,23 @@ func (r *reach) found(s *TokenSecret) (*TokenSecret, int) {
 }
 
 // reachWords says a distance to power.
+// chainSeverity is the severity of a move d moves from cluster-admin
+// power, this one included: the last move is power itself.
+func chainSeverity(d int) finding.Severity {
+	if d == 1 {
+		return finding.Critical
+	}
+	return finding.High
+}
+
+// movesWords says how far a move is from cluster-admin power.
+func movesWords(d int) string {
+	if d == 1 {
+		return "the last one"
+	}
+	return fmt.Sprintf("%d moves from it", d)
+}
+
 func reachWords(d int) string {
 	if d == 1 {
 		return "which holds cluster-admin power"
