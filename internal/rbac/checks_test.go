@@ -174,3 +174,44 @@ spec:
 		t.Errorf("attach to a cluster-admin pod: %s (%s), want high, on a chain", sev, reason)
 	}
 }
+
+// TestRefusedBindingNoRisk: a binding the API server refuses (a
+// ServiceAccount subject without a namespace in a ClusterRoleBinding, a
+// roleRef of another kind) is an input error and never exists, so no risk
+// is reported of it.
+func TestRefusedBindingNoRisk(t *testing.T) {
+	const in = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: cluster-admin}
+rules:
+- {apiGroups: ["*"], resources: ["*"], verbs: ["*"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: no-namespace}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: ServiceAccount, name: sa1}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: bad-kind, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRolex, name: cluster-admin}
+subjects: [{kind: User, name: x}]
+`
+	var b rbac.Builder
+	for _, d := range manifest.Split([]byte(in)) {
+		objs, _ := manifest.Parse("in.yaml", d)
+		for _, o := range objs {
+			b.Add(o)
+		}
+	}
+	p := b.Build()
+	if len(p.Problems) != 2 {
+		t.Errorf("input errors %v, want the two refusals", p.Problems)
+	}
+	for _, f := range rbac.Risks(p) {
+		if f.Object.Kind == "ClusterRoleBinding" || f.Object.Kind == "RoleBinding" {
+			t.Errorf("risk reported of a refused binding: %s %s %s", f.CheckID, f.Object, f.Reason)
+		}
+	}
+}

@@ -98,6 +98,9 @@ type Binding struct {
 
 	role *Role
 	seq  int // authorizer visiting order: ClusterRoleBindings, then RoleBindings
+	// refused says the API server would refuse the binding (an input
+	// error says why): it never exists, so no risk is reported of it.
+	refused bool
 }
 
 // Role is the role the binding grants, nil when it does not resolve.
@@ -605,16 +608,19 @@ func (b *Builder) addBinding(x *Binding) {
 		switch s.Kind {
 		case rbacv1.UserKind, rbacv1.GroupKind, rbacv1.ServiceAccountKind:
 		default:
+			x.refused = true
 			b.problem(loc(), fmt.Sprintf("%s: subject kind %q is not User, Group or ServiceAccount; it matches no one", x.Ref(), s.Kind))
 			continue
 		}
 		if s.Kind == rbacv1.ServiceAccountKind && s.Namespace == "" && x.Cluster() {
+			x.refused = true
 			b.problem(loc(), fmt.Sprintf("%s: ServiceAccount subject %q has no namespace; the API server rejects it and it matches no one", x.Ref(), s.Name))
 		}
 	}
 	if x.Origin != nil {
 		switch {
 		case x.RoleRef.Kind != KindRole && x.RoleRef.Kind != KindClusterRole:
+			x.refused = true
 			b.problem(x.Origin.Locate(roleRefPath), fmt.Sprintf("%s: roleRef kind %q is not Role or ClusterRole; it grants nothing", x.Ref(), x.RoleRef.Kind))
 		case x.Cluster() && x.RoleRef.Kind == KindRole:
 			b.problem(x.Origin.Locate(roleRefPath), fmt.Sprintf("%s: a ClusterRoleBinding can only refer to a ClusterRole; it grants nothing", x.Ref()))

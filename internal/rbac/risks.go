@@ -66,7 +66,7 @@ func risks(p *Policy, workers int) []finding.Finding {
 	}
 	var bindings []*Binding
 	for _, b := range p.Bindings {
-		if !b.Default {
+		if !b.Default && !b.refused {
 			bindings = append(bindings, b)
 		}
 	}
