@@ -110,9 +110,8 @@ spec:
 
 // TestGrantRatedByItsChain: a grant is as severe as the chain to
 // cluster-admin it is a move of. Attaching to pods is medium on its own,
-// high where a pod it reaches runs as a cluster-admin ServiceAccount (two
-// moves to power), and escalating a role bound to oneself is critical
-// when that role is one move from power.
+// and critical where a pod it reaches runs as a cluster-admin
+// ServiceAccount: the move takes the token of cluster-admin power.
 func TestGrantRatedByItsChain(t *testing.T) {
 	const attach = `apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
@@ -170,8 +169,8 @@ spec:
 	if sev, reason := severityOf(attach, rbac.PodExec.ID); sev != finding.Medium {
 		t.Errorf("attach alone: %s (%s), want medium", sev, reason)
 	}
-	if sev, reason := severityOf(attach+powerfulPod, rbac.PodExec.ID); sev != finding.High || !strings.Contains(reason, "a move on a chain to cluster-admin power, 2 moves from it") {
-		t.Errorf("attach to a cluster-admin pod: %s (%s), want high, on a chain", sev, reason)
+	if sev, reason := severityOf(attach+powerfulPod, rbac.PodExec.ID); sev != finding.Critical || !strings.Contains(reason, "a move on a chain to cluster-admin power, 2 moves from it") {
+		t.Errorf("attach to a cluster-admin pod: %s (%s), want critical, on a chain", sev, reason)
 	}
 }
 
@@ -213,5 +212,60 @@ subjects: [{kind: User, name: x}]
 		if f.Object.Kind == "ClusterRoleBinding" || f.Object.Kind == "RoleBinding" {
 			t.Errorf("risk reported of a refused binding: %s %s %s", f.CheckID, f.Object, f.Reason)
 		}
+	}
+}
+
+// TestImpersonateRatedByTargets: impersonating only named identities is
+// as severe as what they hold: medium for a user who holds nothing,
+// critical when that user is bound to cluster-admin (one move from power).
+func TestImpersonateRatedByTargets(t *testing.T) {
+	const in = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: as-alice}
+rules:
+- {apiGroups: [""], resources: [users], resourceNames: [alice], verbs: [impersonate]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: as-alice}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: as-alice}
+subjects: [{kind: User, name: bob, apiGroup: rbac.authorization.k8s.io}]
+`
+	const aliceAdmin = `
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: cluster-admin}
+rules:
+- {apiGroups: ["*"], resources: ["*"], verbs: ["*"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: alice-admin}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}]
+`
+	rated := func(in string) finding.Severity {
+		t.Helper()
+		var b rbac.Builder
+		for _, d := range manifest.Split([]byte(in)) {
+			objs, _ := manifest.Parse("in.yaml", d)
+			for _, o := range objs {
+				b.Add(o)
+			}
+		}
+		for _, f := range rbac.Risks(b.Build()) {
+			if f.CheckID == rbac.Impersonate.ID {
+				return f.Severity
+			}
+		}
+		t.Fatal("no impersonate finding")
+		return 0
+	}
+	if got := rated(in); got != finding.Medium {
+		t.Errorf("impersonating a user who holds nothing: %s, want medium", got)
+	}
+	if got := rated(in + aliceAdmin); got != finding.Critical {
+		t.Errorf("impersonating a cluster-admin user: %s, want critical", got)
 	}
 }

@@ -316,9 +316,18 @@ func (an *analysis) bindingRisks(b *Binding) []finding.Finding {
 				reason += fmt.Sprintf("; that includes token Secret %s/%s of ServiceAccount %s/%s, %s", s.Namespace, s.Name, s.Namespace, s.ServiceAccount, reachWords(d))
 			}
 		case &Impersonate:
-			if !an.impersonatesUsers(b, caps) {
+			switch {
+			case !an.impersonatesUsers(b, caps):
 				sev = severity(finding.Medium)
 				reason += " (without impersonating a user, which no binding lets them do, the API server refuses these)"
+			case !slices.ContainsFunc(caps, func(c capability) bool { return len(c.names) == 0 }):
+				// Only the identities named: as much as they hold,
+				// which the chain below raises when it leads to power.
+				sev = severity(finding.Medium)
+			case !slices.ContainsFunc(caps, func(c capability) bool { return c.probe.name != probeImpSAs || c.namespace == "" }):
+				// Every ServiceAccount of a namespace (the built-in edit
+				// and admin roles grant it): as much as they hold.
+				sev = severity(finding.High)
 			}
 		}
 		if d, ok := an.reach.opens(caps); ok {
@@ -880,9 +889,11 @@ func (r *reach) found(s *TokenSecret) (*TokenSecret, int) {
 
 // reachWords says a distance to power.
 // chainSeverity is the severity of a move d moves from cluster-admin
-// power, this one included: the last move is power itself.
+// power, this one included: the last move is power itself, and the one
+// before it reaches an identity that holds power (a cluster-admin token,
+// as rbac-privileged-token-workload rates it), so both are critical.
 func chainSeverity(d int) finding.Severity {
-	if d == 1 {
+	if d <= 2 {
 		return finding.Critical
 	}
 	return finding.High
