@@ -438,8 +438,14 @@ func (g *graph) expand(an *analysis, n *node) {
 				return fmt.Sprintf("runs commands through the kubelet in %s, which runs as %s", t.w.Origin.Ref, t.sa)
 			}, c.grant)
 		case probeMutating:
+			// With create, a new webhook configuration; with update or
+			// patch only, one that exists is pointed elsewhere.
+			how := "registers a mutating admission webhook"
+			if !slices.Contains(c.verbs, "create") && !slices.Contains(c.verbs, "*") {
+				how = "points an existing mutating admission webhook at a server it runs"
+			}
 			m.group(g.reach.workloads(""), func(t *target) string {
-				return fmt.Sprintf("registers a mutating admission webhook that rewrites the pods of %s, which run as %s, when they are next created", t.w.Origin.Ref, t.sa)
+				return fmt.Sprintf("%s that rewrites the pods of %s, which run as %s, when they are next created", how, t.w.Origin.Ref, t.sa)
 			}, c.grant)
 		}
 	}

@@ -23,6 +23,7 @@ var routes = map[string]string{
 	"mint-token-secret":                  "create + get secrets: mint a token Secret",
 	"bind-combined":                      "bind and create rolebindings from two bindings",
 	"mutating-webhook":                   "mutating webhook write as a path step",
+	"mutating-webhook-update":            "mutating webhook update, no create, as a path step",
 	"node-privileged-namespace":          "node escape where Pod Security allows it; DaemonSet placement",
 	"node-relabel-namespace":             "node escape after relabelling the namespace",
 	"node-hostpath-volume":               "node escape through a hostPath PersistentVolume; nodeName placement",
