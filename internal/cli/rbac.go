@@ -572,7 +572,10 @@ and workloads that mount the token of a powerful ServiceAccount.
 
 Each finding names the subjects and the grant (binding -> role -> rule, with
 where the rule is written) and points at the binding, or at the rule or the
-workload. The API server's built-in roles and bindings (label
+workload. A grant is as severe as what it reaches: one that is a move on a
+chain to cluster-admin power (see rbac paths) is critical when the move
+reaches an identity holding that power and high further away, with the
+chain's length in the finding; a workload is as severe as its token. The API server's built-in roles and bindings (label
 kubernetes.io/bootstrapping=rbac-defaults, and the copy kubeguard includes
 unless --no-defaults) are used to resolve grants but are not reported.
 -n NAMESPACE puts namespaced objects without a namespace there, as kubectl
