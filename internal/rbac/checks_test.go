@@ -83,18 +83,8 @@ spec:
   serviceAccountName: redis
   containers: [{name: redis, image: redis:7}]
 `
-	var b rbac.Builder
-	for _, d := range manifest.Split([]byte(in)) {
-		objs, errs := manifest.Parse("in.yaml", d)
-		if len(errs) > 0 {
-			t.Fatal(errs)
-		}
-		for _, o := range objs {
-			b.Add(o)
-		}
-	}
 	found := false
-	for _, f := range rbac.Risks(b.Build()) {
+	for _, f := range rbac.Risks(policyOf(t, in)) {
 		if f.CheckID != rbac.PrivilegedTokenWorkload.ID {
 			continue
 		}
@@ -148,17 +138,7 @@ spec:
 `
 	severityOf := func(in, id string) (finding.Severity, string) {
 		t.Helper()
-		var b rbac.Builder
-		for _, d := range manifest.Split([]byte(in)) {
-			objs, errs := manifest.Parse("in.yaml", d)
-			if len(errs) > 0 {
-				t.Fatal(errs)
-			}
-			for _, o := range objs {
-				b.Add(o)
-			}
-		}
-		for _, f := range rbac.Risks(b.Build()) {
+		for _, f := range rbac.Risks(policyOf(t, in)) {
 			if f.CheckID == id && f.Object.Name == "attacher" {
 				return f.Severity, f.Reason
 			}
@@ -197,14 +177,7 @@ metadata: {name: bad-kind, namespace: shop}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRolex, name: cluster-admin}
 subjects: [{kind: User, name: x}]
 `
-	var b rbac.Builder
-	for _, d := range manifest.Split([]byte(in)) {
-		objs, _ := manifest.Parse("in.yaml", d)
-		for _, o := range objs {
-			b.Add(o)
-		}
-	}
-	p := b.Build()
+	p := policyOf(t, in)
 	if len(p.Problems) != 2 {
 		t.Errorf("input errors %v, want the two refusals", p.Problems)
 	}
@@ -247,14 +220,7 @@ subjects: [{kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}]
 `
 	rated := func(in string) finding.Severity {
 		t.Helper()
-		var b rbac.Builder
-		for _, d := range manifest.Split([]byte(in)) {
-			objs, _ := manifest.Parse("in.yaml", d)
-			for _, o := range objs {
-				b.Add(o)
-			}
-		}
-		for _, f := range rbac.Risks(b.Build()) {
+		for _, f := range rbac.Risks(policyOf(t, in)) {
 			if f.CheckID == rbac.Impersonate.ID {
 				return f.Severity
 			}
@@ -268,4 +234,22 @@ subjects: [{kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}]
 	if got := rated(in + aliceAdmin); got != finding.Critical {
 		t.Errorf("impersonating a cluster-admin user: %s, want critical", got)
 	}
+}
+
+// policyOf builds the policy of a manifest stream; objects that do not
+// parse fail the test, those the API server would refuse stay in
+// Problems.
+func policyOf(t *testing.T, in string) *rbac.Policy {
+	t.Helper()
+	var b rbac.Builder
+	for _, d := range manifest.Split([]byte(in)) {
+		objs, errs := manifest.Parse("in.yaml", d)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		for _, o := range objs {
+			b.Add(o)
+		}
+	}
+	return b.Build()
 }
