@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/kubeguard/kubeguard/internal/audit"
+	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/checks"
 	"github.com/kubeguard/kubeguard/internal/config"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/node"
 	"github.com/kubeguard/kubeguard/internal/report"
-	"github.com/kubeguard/kubeguard/internal/suppress"
+	"github.com/kubeguard/kubeguard/internal/run"
 )
 
 // NodeOptions are the flags of kubeguard node.
@@ -126,23 +127,19 @@ func nodeOnce(o NodeOptions, failOn finding.Severity, io IO, fs *flagSet) int {
 
 // NodeReport reads a node as o says and judges it.
 func NodeReport(o NodeOptions, now time.Time) (*report.Report, error) {
+	// There are no annotations on a node's files: the plan applies the
+	// configuration's disabled checks, overrides and exemptions and the
+	// baseline.
 	cs := node.Checks()
-	filter := &suppress.Filter{NoAnnotations: true, Now: now.UTC()}
-	if o.Config != "" {
-		cfg, err := config.Load(o.Config, checks.Known)
-		if err != nil {
-			return nil, fmt.Errorf("config: %w", err)
-		}
-		filter.Config = cfg
-		cs = slices.DeleteFunc(cs, func(c node.Check) bool { return cfg.Disabled(c.ID) })
+	// The audit policy the API server names is linted with the audit
+	// policy checks.
+	plan, err := run.Configure(append(node.Metadata(cs), audit.PolicyChecks...), checks.Known, run.Settings{ConfigFile: o.Config, Baseline: o.Baseline, NoAnnotations: true, Now: now.UTC()})
+	if err != nil {
+		return nil, err
 	}
-	if o.Baseline != "" {
-		b, err := suppress.LoadBaseline(o.Baseline)
-		if err != nil {
-			return nil, err
-		}
-		filter.Baseline = b
-	}
+	cs = slices.DeleteFunc(cs, func(c node.Check) bool {
+		return !slices.ContainsFunc(plan.Checks, func(k check.Check) bool { return k.ID == c.ID })
+	})
 	host := node.Host{Root: o.Root}
 	var n *node.Node
 	if len(o.Paths) == 0 {
@@ -159,14 +156,8 @@ func NodeReport(o NodeOptions, now time.Time) (*report.Report, error) {
 		}
 		errs = append(errs, finding.InputError{Location: finding.Location{File: o.Root}, Message: "nothing kubeguard node reads was found " + where + " (is it a node's root?)"})
 	}
-	// There are no annotations on a node's files: the filter applies the
-	// configuration's exemptions and overrides and the baseline.
-	filter.Apply(nil, fs)
 	report.Sort(fs)
-	r := &report.Report{Version: version(), Checks: append(node.Metadata(cs), audit.PolicyChecks...), Findings: append(filter.Expired(), fs...), Errors: errs}
-	if filter.Config != nil {
-		r.Config = filter.Config.Path
-	}
+	r := &report.Report{Version: version(), Checks: plan.Checks, Findings: plan.Judge(fs), Errors: errs, Config: plan.ConfigFile}
 	for _, c := range n.Components {
 		r.Objects = append(r.Objects, report.Object{Ref: c.Ref, Location: c.Loc})
 	}
