@@ -115,14 +115,7 @@ metadata: {name: attacher, namespace: app}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: attacher}
 subjects: [{kind: User, name: dev}]
 `
-	const powerfulPod = `
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: cluster-admin}
-rules:
-- {apiGroups: ["*"], resources: ["*"], verbs: ["*"]}
----
+	const powerfulPod = "\n---\n" + clusterAdminRole + `---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
 metadata: {name: admin-is-god}
@@ -159,12 +152,7 @@ spec:
 // roleRef of another kind) is an input error and never exists, so no risk
 // is reported of it.
 func TestRefusedBindingNoRisk(t *testing.T) {
-	const in = `apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: cluster-admin}
-rules:
-- {apiGroups: ["*"], resources: ["*"], verbs: ["*"]}
----
+	const in = clusterAdminRole + `---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
 metadata: {name: no-namespace}
@@ -204,14 +192,7 @@ metadata: {name: as-alice}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: as-alice}
 subjects: [{kind: User, name: bob, apiGroup: rbac.authorization.k8s.io}]
 `
-	const aliceAdmin = `
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: cluster-admin}
-rules:
-- {apiGroups: ["*"], resources: ["*"], verbs: ["*"]}
----
+	const aliceAdmin = "\n---\n" + clusterAdminRole + `---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
 metadata: {name: alice-admin}
@@ -253,3 +234,12 @@ func policyOf(t *testing.T, in string) *rbac.Policy {
 	}
 	return b.Build()
 }
+
+// clusterAdminRole is the built-in ClusterRole, for tests whose builder
+// leaves the built-in roles out.
+const clusterAdminRole = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: cluster-admin}
+rules:
+- {apiGroups: ["*"], resources: ["*"], verbs: ["*"]}
+`
