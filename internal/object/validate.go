@@ -2,8 +2,6 @@ package object
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -29,10 +27,11 @@ import (
 // it after CheckTypes. The error is a *FieldError at the first offending
 // field, worded as the API server words it, without the value.
 func (o *Object) Validate() error {
-	if err := o.validateMeta(); err != nil {
+	known := builtin(o.Ref.APIVersion, o.Ref.Kind)
+	if err := o.validateMeta(known); err != nil {
 		return err
 	}
-	if !builtin(o.Ref.APIVersion, o.Ref.Kind) {
+	if !known {
 		return nil
 	}
 	switch o.Ref.Kind {
@@ -95,9 +94,9 @@ var subdomainNamed = map[string]bool{
 // validateMeta holds the name, labels and annotations to the API server's
 // rules. Labels and annotations are validated for every object, custom
 // resources too, as the API server validates every object's metadata.
-func (o *Object) validateMeta() error {
+func (o *Object) validateMeta(known bool) error {
 	meta := Path{}.Key("metadata")
-	if name := o.Ref.Name; name != "" && builtin(o.Ref.APIVersion, o.Ref.Kind) {
+	if name := o.Ref.Name; name != "" && known {
 		rule := nameRules[o.Ref.Kind]
 		if rule == nil && subdomainNamed[o.Ref.Kind] {
 			rule = apivalidation.NameIsDNSSubdomain
@@ -108,24 +107,42 @@ func (o *Object) validateMeta() error {
 			}
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(o.Labels)) {
-		at := meta.Keys("labels", k)
+	if k, why := firstRefused(o.Labels, func(k, v string) string {
 		if msgs := validation.IsQualifiedName(k); len(msgs) > 0 {
-			return o.invalid(at, "invalid label key: "+strings.Join(msgs, "; "))
+			return "invalid label key: " + strings.Join(msgs, "; ")
 		}
-		if msgs := validation.IsValidLabelValue(o.Labels[k]); len(msgs) > 0 {
-			return o.invalid(at, "invalid label value: "+strings.Join(msgs, "; "))
+		if msgs := validation.IsValidLabelValue(v); len(msgs) > 0 {
+			return "invalid label value: " + strings.Join(msgs, "; ")
 		}
+		return ""
+	}); why != "" {
+		return o.invalid(meta.Keys("labels", k), why)
 	}
-	for _, k := range slices.Sorted(maps.Keys(o.Annotations)) {
+	if k, why := firstRefused(o.Annotations, func(k, _ string) string {
 		if msgs := validation.IsQualifiedName(strings.ToLower(k)); len(msgs) > 0 {
-			return o.invalid(meta.Keys("annotations", k), "invalid annotation key: "+strings.Join(msgs, "; "))
+			return "invalid annotation key: " + strings.Join(msgs, "; ")
 		}
+		return ""
+	}); why != "" {
+		return o.invalid(meta.Keys("annotations", k), why)
 	}
 	if err := apivalidation.ValidateAnnotationsSize(o.Annotations); err != nil {
 		return o.invalid(meta.Key("annotations"), fmt.Sprintf("annotations too long: must have at most %d bytes", apivalidation.TotalAnnotationSizeLimitB))
 	}
 	return nil
+}
+
+// firstRefused is the first key, in sorted order, of the entries of m
+// that refused says why it refuses (empty: accepted), and why: the error
+// names one entry, the same on every run, without sorting the maps of
+// every object, which hold none.
+func firstRefused(m map[string]string, refused func(k, v string) string) (key, why string) {
+	for k, v := range m {
+		if w := refused(k, v); w != "" && (why == "" || k < key) {
+			key, why = k, w
+		}
+	}
+	return key, why
 }
 
 // validateNetworkPolicy is the part of upstream's ValidateNetworkPolicySpec
