@@ -230,6 +230,12 @@ func Parse(file string, data []byte, known func(id string) bool) (*Config, error
 	for id := range c.Checks.Severity {
 		checkIDs(keyLine(&root, "checks", "severity"), "checks.severity", []string{id})
 	}
+	for _, g := range c.Exclude {
+		// A pattern path.Match cannot use would exclude nothing, silently.
+		if _, err := path.Match(filepath.ToSlash(g), ""); err != nil {
+			bad(keyLine(&root, "exclude"), "exclude: bad pattern %q", g)
+		}
+	}
 	for i := range c.Exemptions {
 		e := &c.Exemptions[i]
 		if i < len(lines) {

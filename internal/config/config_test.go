@@ -85,6 +85,7 @@ func TestParseErrors(t *testing.T) {
 		{"no checks", "exemptions:\n- reason: because\n", "checks is required"},
 		{"bad date", "exemptions:\n- checks: [pss-privileged]\n  reason: r\n  expires: next week\n", "not a date"},
 		{"bad glob", "exemptions:\n- checks: [pss-privileged]\n  reason: r\n  name: \"[\"\n", "bad pattern"},
+		{"bad exclude glob", "checks:\n  disable: []\nexclude: [vendor, \"[\"]\n", `k.yaml:3: exclude: bad pattern "["`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
