@@ -44,7 +44,6 @@ var adviceOnly = map[string]advice{}
 var brokenFixes = map[string]bool{
 	"image-registry":      true,
 	"sensitive-host-path": true, "privileged-unenforced": true,
-	"pss-seccompProfile_restricted":   true,
 	"service-account-token-automount": true, "service-account-default": true, "service-account-legacy-token": true,
 	"service-account-mountable-secrets": true, "service-account-subject-namespace": true,
 	"pod-no-network-policy": true, "namespace-pss-label-invalid": true,

@@ -55,8 +55,15 @@ func fixOps(o *object.Object, id policy.CheckID, t *object.PodTemplate, spots []
 		case "appArmorProfile", "seccompProfile_baseline", "seccompProfile_restricted":
 			if annotation(s) {
 				remove(p)
-			} else {
-				set(p, "RuntimeDefault")
+				break
+			}
+			set(p, "RuntimeDefault")
+			// Upstream reports the containers that set Unconfined before
+			// those that set nothing: the fix of the first must cover the
+			// second, or the pod fails again on them. The pod's own
+			// profile covers every container that sets none.
+			if pod := t.SpecPath().Keys("securityContext", "seccompProfile", "type"); id == "seccompProfile_restricted" && o.Field(pod) == nil {
+				set(pod, "RuntimeDefault")
 			}
 		case "runAsNonRoot":
 			set(p, true)
