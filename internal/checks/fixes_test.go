@@ -51,7 +51,7 @@ var brokenFixes = map[string]bool{
 	"sensitive-host-path": true, "privileged-unenforced": true,
 	"service-account-legacy-token":      true,
 	"service-account-mountable-secrets": true, "service-account-subject-namespace": true,
-	"pod-no-network-policy": true, "namespace-pss-label-invalid": true,
+	"namespace-pss-label-invalid": true,
 	"netpol-from-every-namespace": true, "netpol-egress-to-metadata": true, "netpol-selects-no-pod": true, "netpol-peers-or-not-and": true,
 	"netpol-namespace-selector-matches-nothing": true, "netpol-named-port-undeclared": true, "netpol-named-port-protocol": true,
 	"service-exposed": true, "service-external-ips": true, "ingress-tls": true, "ingress-tls-secret-missing": true, "ingress-api-removed": true,
