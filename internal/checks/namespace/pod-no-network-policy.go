@@ -77,8 +77,8 @@ var PodNoNetworkPolicy = check.Check{
 		p.Report(check.Diagnostic{
 			Remediation: ownPolicy(p.Object.Ref.Name, ns, t),
 			Path:        t.MetadataPath().Key("labels"),
-			Reason: "pods selected by no NetworkPolicy",
-			Detail: detail + ": the pods accept traffic from anywhere and may connect anywhere",
+			Reason:      "pods selected by no NetworkPolicy",
+			Detail:      detail + ": the pods accept traffic from anywhere and may connect anywhere",
 		})
 	},
 }
