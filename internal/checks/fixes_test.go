@@ -54,8 +54,8 @@ var brokenFixes = map[string]bool{
 	"namespace-pss-label-invalid": true,
 	"netpol-from-every-namespace": true, "netpol-egress-to-metadata": true, "netpol-selects-no-pod": true, "netpol-peers-or-not-and": true,
 	"netpol-namespace-selector-matches-nothing": true, "netpol-named-port-undeclared": true, "netpol-named-port-protocol": true,
-	"service-exposed": true, "service-external-ips": true, "ingress-tls": true, "ingress-tls-secret-missing": true, "ingress-api-removed": true,
-	"secret-in-manifest": true, "secret-env-var": true, "hardcoded-credential": true, "secret-volume-all-containers": true,
+	"ingress-api-removed": true,
+	"secret-in-manifest":  true, "secret-env-var": true, "hardcoded-credential": true, "secret-volume-all-containers": true,
 	"duplicate-object": true, "invalid-suppression": true,
 }
 
@@ -188,6 +188,7 @@ var (
 	slotValues = map[string]string{
 		"<digest>":  strings.Repeat("0123456789abcdef", 4),
 		"<version>": "1.0.0",
+		"<issuer>":  "letsencrypt",
 	}
 )
 

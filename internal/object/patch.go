@@ -19,10 +19,11 @@ type Change struct {
 }
 
 // mergeKeys are the keys that identify an item of a list in a strategic
-// merge patch, by the list's field name.
-var mergeKeys = map[string]string{
-	"containers": "name", "initContainers": "name", "ephemeralContainers": "name", "volumes": "name",
-	"ports": "containerPort", "env": "name", "volumeMounts": "mountPath",
+// merge patch, by the list's field name, the first the item has: a
+// container's ports by containerPort, a Service's by port.
+var mergeKeys = map[string][]string{
+	"containers": {"name"}, "initContainers": {"name"}, "ephemeralContainers": {"name"}, "volumes": {"name"},
+	"ports": {"containerPort", "port"}, "env": {"name"}, "volumeMounts": {"mountPath"},
 }
 
 // Patch writes ops as the object's own YAML: the path from the
@@ -44,15 +45,18 @@ func (o *Object) Patch(ops []Change) string {
 			label := e.Key
 			item := ""
 			if e.Key == "" {
-				mk := "name"
+				keys := []string{"name"}
 				if i > 0 {
 					if k, ok := mergeKeys[x.Path[i-1].Key]; ok {
-						mk = k
+						keys = k
 					}
 				}
-				v := ""
-				if f := o.Field(append(slices.Clone(x.Path[:i+1]), Elem{Key: mk})); f != nil {
-					v = f.Value
+				mk, v := keys[0], ""
+				for _, k := range keys {
+					if f := o.Field(append(slices.Clone(x.Path[:i+1]), Elem{Key: k})); f != nil && f.Value != "" {
+						mk, v = k, f.Value
+						break
+					}
 				}
 				if v == "" {
 					mk, v = "#", strconv.Itoa(e.Index)

@@ -1,0 +1,72 @@
+package network_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kubeguard/kubeguard/internal/check/checktest"
+	"github.com/kubeguard/kubeguard/internal/checks/network"
+)
+
+// TestFixesAreTheObjectsOwn pins what the network fixes write for one
+// input: a ClusterIP Service without what only node ports allow (the API
+// server refuses a ClusterIP Service with a nodePort or an
+// externalTrafficPolicy), externalIPs removed rather than the type
+// changed, the uncovered host added to the Ingress's own spec.tls, and a
+// Certificate for the Secret the Ingress names.
+func TestFixesAreTheObjectsOwn(t *testing.T) {
+	const input = `apiVersion: v1
+kind: Service
+metadata: {name: gateway, namespace: edge}
+spec:
+  type: NodePort
+  externalTrafficPolicy: Local
+  externalIPs: [198.51.100.7]
+  selector: {app: gateway}
+  ports:
+  - {port: 443, targetPort: 8443, nodePort: 30443}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: portal, namespace: edge}
+spec:
+  tls:
+  - hosts: [portal.acme.test]
+    secretName: portal-cert
+  rules:
+  - host: portal.acme.test
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: gateway, port: {number: 443}}}}]}
+  - host: admin.acme.test
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: gateway, port: {number: 443}}}}]}
+`
+	path := filepath.Join(t.TempDir(), "edge.yaml")
+	if err := os.WriteFile(path, []byte(input), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := checktest.Scan(path, network.Checks, checktest.DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"service-exposed":            {"    type: ClusterIP\n", "    externalTrafficPolicy: null\n", "    ports:\n    - port: 443\n      nodePort: null"},
+		"service-external-ips":       {"  spec:\n    externalIPs: null"},
+		"ingress-tls":                {"    tls:\n", "portal.acme.test", "secretName: portal-cert", "admin.acme.test", "secretName: admin-acme-test-tls"},
+		"ingress-tls-secret-missing": {"kind: Certificate", "    name: portal-cert\n    namespace: edge\n", "secretName: portal-cert", `- "portal.acme.test"`},
+	}
+	for _, f := range fs {
+		for _, s := range want[f.CheckID] {
+			if !strings.Contains(f.Remediation, s) {
+				t.Errorf("%s: fix lacks %q:\n%s", f.CheckID, s, f.Remediation)
+			}
+		}
+		if _, ok := want[f.CheckID]; ok && (strings.Contains(f.Remediation, "shop") || strings.Contains(f.Remediation, "203.0.113")) {
+			t.Errorf("%s: fix names what the input does not:\n%s", f.CheckID, f.Remediation)
+		}
+		delete(want, f.CheckID)
+	}
+	for id := range want {
+		t.Errorf("%s: no finding", id)
+	}
+}
