@@ -48,8 +48,7 @@ var adviceOnly = map[string]advice{
 // shrinks: a check on it whose every fix is proven fails the test.
 var brokenFixes = map[string]bool{
 	"image-registry":      true,
-	"sensitive-host-path": true, "privileged-unenforced": true,
-	"service-account-legacy-token":      true,
+	"sensitive-host-path": true, "service-account-legacy-token": true,
 	"service-account-mountable-secrets": true, "service-account-subject-namespace": true,
 	"namespace-pss-label-invalid": true,
 	"netpol-from-every-namespace": true, "netpol-egress-to-metadata": true, "netpol-selects-no-pod": true, "netpol-peers-or-not-and": true,

@@ -13,6 +13,11 @@ func fix(p *check.Pass, what string, changes ...object.Change) string {
 	return what + " (its own fields; as a strategic merge patch):\n" + p.Object.Patch(changes)
 }
 
+// enforceIn is a Namespace that enforces level.
+func enforceIn(ns, level string) string {
+	return "  apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: " + ns + "\n    labels:\n      pod-security.kubernetes.io/enforce: " + level
+}
+
 // set is the change that sets the field at path to v.
 func set(path object.Path, v any) object.Change { return object.Change{Path: path, Value: v} }
 

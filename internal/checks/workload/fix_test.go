@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/check/checktest"
 )
 
@@ -65,6 +66,42 @@ spec:
 	for id := range want {
 		if !seen[id] {
 			t.Errorf("%s: no finding", id)
+		}
+	}
+}
+
+// TestPrivilegedFixIsTheInputsOwn pins the privileged-unenforced fix: the
+// container's own field and the input's own Namespace, not a bare label
+// snippet without an object.
+func TestPrivilegedFixIsTheInputsOwn(t *testing.T) {
+	const input = `apiVersion: v1
+kind: Namespace
+metadata: {name: agents}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: probe, namespace: agents}
+spec:
+  containers:
+  - name: sniffer
+    image: registry.internal/sniffer:2
+    securityContext: {privileged: true}
+`
+	path := filepath.Join(t.TempDir(), "probe.yaml")
+	if err := os.WriteFile(path, []byte(input), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := checktest.Scan(path, []check.Check{PrivilegedUnenforced}, checktest.DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 1 {
+		t.Fatalf("got %d findings, want 1", len(fs))
+	}
+	for _, s := range []string{"  spec:\n    containers:\n    - name: sniffer\n      securityContext:\n        privileged: false\n",
+		"  kind: Namespace\n  metadata:\n    name: agents\n    labels:\n      pod-security.kubernetes.io/enforce: baseline"} {
+		if !strings.Contains(fs[0].Remediation, s) {
+			t.Errorf("fix lacks %q:\n%s", s, fs[0].Remediation)
 		}
 	}
 }

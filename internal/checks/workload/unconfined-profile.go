@@ -55,8 +55,7 @@ var UnconfinedProfile = check.Check{
 			}
 			p.Report(check.Diagnostic{Path: path, Containers: containers, Reason: reason, Detail: subject + ", and " + why,
 				Remediation: fix(p, "Use the runtime's default profile", set(path, v)) +
-					"\nand enforce at least baseline in namespace " + ns.Ref.Name + ":\n  apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: " + ns.Ref.Name +
-					"\n    labels:\n      pod-security.kubernetes.io/enforce: baseline"})
+					"\nand enforce at least baseline in namespace " + ns.Ref.Name + ":\n" + enforceIn(ns.Ref.Name, "baseline")})
 		}
 		podSC := t.Spec.SecurityContext
 		podSeccomp := t.SpecPath().Keys("securityContext", "seccompProfile", "type")
