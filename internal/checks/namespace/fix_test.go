@@ -58,3 +58,33 @@ spec:
 		}
 	}
 }
+
+// TestLabelFixIsTheLabelsOwn pins the fix of each invalid Pod Security
+// label: that label, set to what it evidently meant.
+func TestLabelFixIsTheLabelsOwn(t *testing.T) {
+	const input = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: billing
+  labels:
+    pod-security.kubernetes.io/enforce: Baseline
+    pod-security.kubernetes.io/enforce-version: "1.30"
+`
+	path := filepath.Join(t.TempDir(), "ns.yaml")
+	if err := os.WriteFile(path, []byte(input), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := checktest.Scan(path, []check.Check{namespace.PSSLabelInvalid}, checktest.DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`"pod-security.kubernetes.io/enforce": baseline`, `"pod-security.kubernetes.io/enforce-version": v1.30`}
+	if len(fs) != len(want) {
+		t.Fatalf("got %d findings, want %d", len(fs), len(want))
+	}
+	for i, f := range fs {
+		if !strings.Contains(f.Remediation, want[i]) || strings.Contains(f.Remediation, "restricted") {
+			t.Errorf("fix %d lacks %q or names another label:\n%s", i, want[i], f.Remediation)
+		}
+	}
+}
