@@ -255,3 +255,30 @@ spec:
 		t.Errorf("%s: no finding", id)
 	}
 }
+
+// TestMountableSecretFixListsTheSecret pins the mountable-secrets fix: the
+// pod's own ServiceAccount, in its namespace, with the Secret the finding
+// names added to the field that must list it.
+func TestMountableSecretFixListsTheSecret(t *testing.T) {
+	got, err := checktest.Scan(filepath.Join("testdata", "service-account-mountable-secrets.yaml"),
+		[]check.Check{serviceaccount.MountableSecrets}, checktest.DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 {
+		t.Fatal("no findings")
+	}
+	for _, f := range got {
+		_, rest, _ := strings.Cut(f.Detail, "names Secret ")
+		secret, _, _ := strings.Cut(rest, ";")
+		field := "  secrets:"
+		if strings.Contains(f.Detail, "imagePullSecrets field") {
+			field = "  imagePullSecrets:"
+		}
+		for _, s := range []string{"kind: ServiceAccount\n  metadata:\n    name: " + f.Object.Name + "\n    namespace: " + f.Object.Namespace + "\n", field, "- name: " + secret + "\n"} {
+			if !strings.Contains(f.Remediation, s) {
+				t.Errorf("%s: fix lacks %q:\n%s", f.Path, s, f.Remediation)
+			}
+		}
+	}
+}
