@@ -50,7 +50,7 @@ var brokenFixes = map[string]bool{
 	"image-registry":      true,
 	"sensitive-host-path": true, "service-account-legacy-token": true,
 	"service-account-subject-namespace": true,
-	"netpol-from-every-namespace":       true, "netpol-egress-to-metadata": true, "netpol-selects-no-pod": true, "netpol-peers-or-not-and": true,
+	"netpol-from-every-namespace":       true, "netpol-selects-no-pod": true, "netpol-peers-or-not-and": true,
 	"netpol-namespace-selector-matches-nothing": true, "netpol-named-port-undeclared": true, "netpol-named-port-protocol": true,
 	"ingress-api-removed": true,
 	"secret-in-manifest":  true, "secret-env-var": true, "hardcoded-credential": true, "secret-volume-all-containers": true,

@@ -142,11 +142,16 @@ func yamlValue(v any, indent string) string {
 			return "{}"
 		}
 	}
-	b, err := yaml.Marshal(v)
-	if err != nil {
+	// Two spaces a level, and list items at their key's indentation, as
+	// kubectl writes manifests.
+	var b strings.Builder
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
 		return fmt.Sprint(v)
 	}
-	s := strings.TrimRight(string(b), "\n")
+	enc.Close()
+	s := strings.TrimRight(b.String(), "\n")
 	if strings.Contains(s, "\n") || strings.HasPrefix(s, "- ") {
 		return "\n" + indent + strings.ReplaceAll(s, "\n", "\n"+indent)
 	}
