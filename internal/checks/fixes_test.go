@@ -42,20 +42,28 @@ var adviceOnly = map[string]advice{
 		why:  "the workload evidently calls the API, so it keeps its token; what to narrow is the grants (kubeguard rbac risks)",
 		when: func(f finding.Finding) bool { return f.Reason == "token of a ServiceAccount granted risky permissions" },
 	},
+	"image-registry":                            {why: "which allowed registry holds a copy of the image (mirrored or rebuilt) is the user's to make and name"},
+	"sensitive-host-path":                       {why: "the host path is what the workload mounts it for: what replaces it (a narrower path, a CSI driver, nothing) only its owner knows"},
+	"service-account-legacy-token":              {why: "the fix deletes the Secret and moves its clients, which are outside the input, to bound tokens"},
+	"service-account-subject-namespace":         {why: "the fix is how the input is applied (kubectl apply -n, scan -n), not a change of an object"},
+	"netpol-from-every-namespace":               {why: "which namespaces need the port only the operator knows"},
+	"netpol-selects-no-pod":                     {why: "which pods the policy is meant for only its author knows"},
+	"netpol-peers-or-not-and":                   {why: "both readings are valid policies: whether one peer was meant only the author knows"},
+	"netpol-namespace-selector-matches-nothing": {why: "which namespace was meant only the author knows (it may be created outside the input)"},
+	"netpol-named-port-undeclared":              {why: "whether the policy or the pods are wrong, and the port's number, only the application's owner knows"},
+	"netpol-named-port-protocol":                {why: "whether the rule or the pods have the wrong protocol only the application's owner knows"},
+	"secret-in-manifest":                        {why: "the values must be rotated and leave the manifest for a secret store or a sealed form; kubeguard writes no value"},
+	"hardcoded-credential":                      {why: "the credential must be rotated and stored outside the manifest; kubeguard writes no value"},
+	"secret-env-var":                            {why: "whether the program can read the value from a file instead only its authors know"},
+	"secret-volume-all-containers":              {why: "which containers read the Secret only the workload's owner knows"},
+	"duplicate-object":                          {why: "which copy is meant, or whether both are (separate environments), only the user knows"},
+	"invalid-suppression":                       {why: "the waiver's reason and checks are the user's to write"},
+	"ingress-api-removed":                       {why: "the object must be rewritten in networking.k8s.io/v1"},
 }
 
 // brokenFixes are checks whose fixes do not fix yet. The list only
 // shrinks: a check on it whose every fix is proven fails the test.
-var brokenFixes = map[string]bool{
-	"image-registry":      true,
-	"sensitive-host-path": true, "service-account-legacy-token": true,
-	"service-account-subject-namespace": true,
-	"netpol-from-every-namespace":       true, "netpol-selects-no-pod": true, "netpol-peers-or-not-and": true,
-	"netpol-namespace-selector-matches-nothing": true, "netpol-named-port-undeclared": true, "netpol-named-port-protocol": true,
-	"ingress-api-removed": true,
-	"secret-in-manifest":  true, "secret-env-var": true, "hardcoded-credential": true, "secret-volume-all-containers": true,
-	"duplicate-object": true, "invalid-suppression": true,
-}
+var brokenFixes = map[string]bool{}
 
 // fixUnit is one input scanned on its own, as one file is: its objects
 // relate to one another and to nothing else.
