@@ -61,10 +61,6 @@ var adviceOnly = map[string]advice{
 	"ingress-api-removed":                       {why: "the object must be rewritten in networking.k8s.io/v1"},
 }
 
-// brokenFixes are checks whose fixes do not fix yet. The list only
-// shrinks: a check on it whose every fix is proven fails the test.
-var brokenFixes = map[string]bool{}
-
 // fixUnit is one input scanned on its own, as one file is: its objects
 // relate to one another and to nothing else.
 type fixUnit struct {
@@ -429,13 +425,6 @@ func TestEveryFixFixes(t *testing.T) {
 	cs := run.Checks(all, run.FrontScan)
 	proven := map[string]int{}
 	advised := map[string]int{}
-	failed := map[string]int{}
-	fail := func(id, format string, args ...any) {
-		failed[id]++
-		if !brokenFixes[id] {
-			t.Errorf(format, args...)
-		}
-	}
 	for _, u := range fixUnits(t) {
 		before, errs := scanUnit(t, cs, u, u.data)
 		if len(errs) > 0 {
@@ -454,7 +443,7 @@ func TestEveryFixFixes(t *testing.T) {
 			block := fixBlock(f.Remediation)
 			for _, p := range placeholders {
 				if containsWord(f.Remediation, p) && !containsWord(string(u.data), p) {
-					fail(f.CheckID, "%s: %s on %s: the fix names %q, which the input does not:\n%s", u.name, f.CheckID, f.Object, p, f.Remediation)
+					t.Errorf("%s: %s on %s: the fix names %q, which the input does not:\n%s", u.name, f.CheckID, f.Object, p, f.Remediation)
 				}
 			}
 			if a, ok := adviceOnly[f.CheckID]; ok && (a.when == nil || a.when(f)) {
@@ -462,7 +451,7 @@ func TestEveryFixFixes(t *testing.T) {
 				continue
 			}
 			if block == "" {
-				fail(f.CheckID, "%s: %s on %s: no fix written as YAML (list the check in adviceOnly, with why, if none can be):\n%s", u.name, f.CheckID, f.Object, f.Remediation)
+				t.Errorf("%s: %s on %s: no fix written as YAML (list the check in adviceOnly, with why, if none can be):\n%s", u.name, f.CheckID, f.Object, f.Remediation)
 				continue
 			}
 			var unknown []string
@@ -474,12 +463,12 @@ func TestEveryFixFixes(t *testing.T) {
 				return s
 			})
 			if len(unknown) > 0 {
-				fail(f.CheckID, "%s: %s on %s: the fix has slots %v no value can fill:\n%s", u.name, f.CheckID, f.Object, unknown, f.Remediation)
+				t.Errorf("%s: %s on %s: the fix has slots %v no value can fill:\n%s", u.name, f.CheckID, f.Object, unknown, f.Remediation)
 				continue
 			}
 			pf, err := parseFix(block)
 			if err != nil {
-				fail(f.CheckID, "%s: %s on %s: the fix cannot be applied: %v:\n%s", u.name, f.CheckID, f.Object, err, block)
+				t.Errorf("%s: %s on %s: the fix cannot be applied: %v:\n%s", u.name, f.CheckID, f.Object, err, block)
 				continue
 			}
 			fixed, err := applyFix(objs, f, pf)
@@ -487,12 +476,12 @@ func TestEveryFixFixes(t *testing.T) {
 				continue
 			}
 			if err != nil {
-				fail(f.CheckID, "%s: %s on %s: %v", u.name, f.CheckID, f.Object, err)
+				t.Errorf("%s: %s on %s: %v", u.name, f.CheckID, f.Object, err)
 				continue
 			}
 			after, errs := scanUnit(t, cs, u, fixed)
 			if len(errs) > 0 {
-				fail(f.CheckID, "%s: %s on %s: the fixed input is refused: %v\nfix:\n%s", u.name, f.CheckID, f.Object, errs, block)
+				t.Errorf("%s: %s on %s: the fixed input is refused: %v\nfix:\n%s", u.name, f.CheckID, f.Object, errs, block)
 				continue
 			}
 			ok := true
@@ -500,10 +489,10 @@ func TestEveryFixFixes(t *testing.T) {
 				k := findingKey(g)
 				switch {
 				case k == findingKey(f):
-					fail(f.CheckID, "%s: %s on %s: still reported after its fix:\n%s", u.name, f.CheckID, f.Object, block)
+					t.Errorf("%s: %s on %s: still reported after its fix:\n%s", u.name, f.CheckID, f.Object, block)
 					ok = false
 				case !keys[k] && g.Severity >= f.Severity && g.Suppressed == nil && !reported(before, g):
-					fail(f.CheckID, "%s: %s on %s: the fix brings %s %s on %s at %s: %s\nfix:\n%s", u.name, f.CheckID, f.Object, g.Severity, g.CheckID, g.Object, g.Path, g.Reason, block)
+					t.Errorf("%s: %s on %s: the fix brings %s %s on %s at %s: %s\nfix:\n%s", u.name, f.CheckID, f.Object, g.Severity, g.CheckID, g.Object, g.Path, g.Reason, block)
 					ok = false
 				}
 			}
@@ -523,10 +512,8 @@ func TestEveryFixFixes(t *testing.T) {
 		switch {
 		case adviceOnly[c.ID].why != "" && advised[c.ID] == 0:
 			t.Errorf("%s is listed as advice only, yet no input makes it report", c.ID)
-		case !advice && proven[c.ID] == 0 && !brokenFixes[c.ID]:
+		case !advice && proven[c.ID] == 0:
 			t.Errorf("%s: no fix of it proven: no input makes it report, or every fix failed", c.ID)
-		case brokenFixes[c.ID] && failed[c.ID] == 0:
-			t.Errorf("%s is listed in brokenFixes, yet none of its fixes failed: take it off", c.ID)
 		}
 	}
 	for id := range adviceOnly {
