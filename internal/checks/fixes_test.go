@@ -58,7 +58,6 @@ var adviceOnly = map[string]advice{
 	"secret-volume-all-containers":              {why: "which containers read the Secret only the workload's owner knows"},
 	"duplicate-object":                          {why: "which copy is meant, or whether both are (separate environments), only the user knows"},
 	"invalid-suppression":                       {why: "the waiver's reason and checks are the user's to write"},
-	"ingress-api-removed":                       {why: "the object must be rewritten in networking.k8s.io/v1"},
 }
 
 // fixUnit is one input scanned on its own, as one file is: its objects
@@ -387,8 +386,12 @@ func applyFix(objs []unitObject, f finding.Finding, pf parsedFix) ([]byte, error
 		}
 		ref := finding.ObjectRef{APIVersion: m.APIVersion, Kind: m.Kind, Namespace: m.Metadata.Namespace, Name: m.Metadata.Name}
 		i := slices.IndexFunc(objs, func(o unitObject) bool { return sameObject(o.ref, ref) })
-		if i < 0 {
+		switch {
+		case i < 0:
 			objs = append(objs, unitObject{ref: ref, json: n})
+			continue
+		case objs[i].ref.APIVersion != ref.APIVersion:
+			objs[i] = unitObject{ref: ref, json: n} // rewritten in another version
 			continue
 		}
 		b, err := patchObject(objs[i].json, n, objs[i].ref.APIVersion, objs[i].ref.Kind)

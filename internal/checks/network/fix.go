@@ -1,10 +1,14 @@
 package network
 
 import (
+	"encoding/json"
 	"strings"
 
 	"github.com/kubeguard/kubeguard/internal/object"
+	"gopkg.in/yaml.v3"
+	extensionsv1beta1 "k8s.io/api/extensions/v1beta1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // patch is a finding's remediation: what to do, then the changes written
@@ -63,4 +67,83 @@ func secretFor(host string) string {
 		return "default-tls"
 	}
 	return strings.ReplaceAll(strings.TrimPrefix(host, "*."), ".", "-") + "-tls"
+}
+
+// migrated is the ingress-api-removed fix: the Ingress rewritten in
+// networking.k8s.io/v1, its own metadata and rules kept. Each backend's
+// serviceName and servicePort become service.name and service.port (a
+// number or a name), spec.backend becomes spec.defaultBackend, and a path
+// without a pathType gets ImplementationSpecific, which is what the
+// removed versions gave it. Both removed versions have the shape of
+// extensions/v1beta1.
+func migrated(o *object.Object) string {
+	var old extensionsv1beta1.IngressSpec
+	var meta map[string]any
+	if o.Decode(specPath, &old) != nil || o.Decode(object.Path{}.Key("metadata"), &meta) != nil {
+		return ""
+	}
+	spec := networkingv1.IngressSpec{IngressClassName: old.IngressClassName, DefaultBackend: backendV1(old.Backend)}
+	for _, t := range old.TLS {
+		spec.TLS = append(spec.TLS, networkingv1.IngressTLS{Hosts: t.Hosts, SecretName: t.SecretName})
+	}
+	for _, r := range old.Rules {
+		rule := networkingv1.IngressRule{Host: r.Host}
+		if r.HTTP != nil {
+			rule.HTTP = &networkingv1.HTTPIngressRuleValue{}
+			for _, p := range r.HTTP.Paths {
+				pt := networkingv1.PathTypeImplementationSpecific
+				if p.PathType != nil {
+					pt = networkingv1.PathType(*p.PathType)
+				}
+				rule.HTTP.Paths = append(rule.HTTP.Paths, networkingv1.HTTPIngressPath{Path: p.Path, PathType: &pt, Backend: *backendV1(&p.Backend)})
+			}
+		}
+		spec.Rules = append(spec.Rules, rule)
+	}
+	// Through JSON, so that what is unset stays out.
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return ""
+	}
+	var specMap map[string]any
+	if json.Unmarshal(b, &specMap) != nil {
+		return ""
+	}
+	var out strings.Builder
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(2)
+	if enc.Encode(yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+		scalar("apiVersion"), scalar(ingressAPIVersion), scalar("kind"), scalar(ingressKind),
+		scalar("metadata"), valueNode(meta), scalar("spec"), valueNode(specMap),
+	}}) != nil || enc.Close() != nil {
+		return ""
+	}
+	return "Rewrite the Ingress in networking.k8s.io/v1 (its own rules; a path without a pathType keeps the " +
+		"ImplementationSpecific matching it had):\n  " + strings.ReplaceAll(strings.TrimRight(out.String(), "\n"), "\n", "\n  ")
+}
+
+// backendV1 is an extensions/v1beta1 backend in networking.k8s.io/v1.
+func backendV1(b *extensionsv1beta1.IngressBackend) *networkingv1.IngressBackend {
+	if b == nil {
+		return nil
+	}
+	if b.Resource != nil {
+		return &networkingv1.IngressBackend{Resource: b.Resource}
+	}
+	port := networkingv1.ServiceBackendPort{Number: b.ServicePort.IntVal}
+	if b.ServicePort.Type == intstr.String {
+		port = networkingv1.ServiceBackendPort{Name: b.ServicePort.StrVal}
+	}
+	return &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: b.ServiceName, Port: port}}
+}
+
+func scalar(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
+
+// valueNode is v as a YAML node, for a mapping written in a set order.
+func valueNode(v any) *yaml.Node {
+	var n yaml.Node
+	if err := n.Encode(v); err != nil {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
+	}
+	return &n
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/check/checktest"
 	"github.com/kubeguard/kubeguard/internal/checks/network"
 )
@@ -68,5 +69,45 @@ spec:
 	}
 	for id := range want {
 		t.Errorf("%s: no finding", id)
+	}
+}
+
+// TestMigratedIngressIsTheIngressOwn pins the ingress-api-removed fix: the
+// same Ingress in networking.k8s.io/v1, a named service port kept as a
+// name, spec.backend as spec.defaultBackend, a path's own pathType kept.
+func TestMigratedIngressIsTheIngressOwn(t *testing.T) {
+	const input = `apiVersion: extensions/v1beta1
+kind: Ingress
+metadata:
+  name: storefront
+  namespace: retail
+  annotations: {nginx.ingress.kubernetes.io/ssl-redirect: "true"}
+spec:
+  backend: {serviceName: fallback, servicePort: 8081}
+  rules:
+  - host: store.acme.test
+    http:
+      paths:
+      - {path: /cart, pathType: Exact, backend: {serviceName: cart, servicePort: http}}
+`
+	path := filepath.Join(t.TempDir(), "ingress.yaml")
+	if err := os.WriteFile(path, []byte(input), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := checktest.Scan(path, []check.Check{network.IngressAPIRemoved}, checktest.DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 1 {
+		t.Fatalf("got %d findings, want 1", len(fs))
+	}
+	for _, s := range []string{"  apiVersion: networking.k8s.io/v1\n  kind: Ingress\n  metadata:\n", "name: storefront", "namespace: retail",
+		"nginx.ingress.kubernetes.io/ssl-redirect", "defaultBackend:", "name: fallback", "number: 8081", "name: cart", "name: http", "pathType: Exact"} {
+		if !strings.Contains(fs[0].Remediation, s) {
+			t.Errorf("fix lacks %q:\n%s", s, fs[0].Remediation)
+		}
+	}
+	if strings.Contains(fs[0].Remediation, "serviceName") {
+		t.Errorf("fix keeps serviceName:\n%s", fs[0].Remediation)
 	}
 }
