@@ -3,7 +3,6 @@ package checks_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,52 +12,15 @@ import (
 	"strings"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/strategicpatch"
-	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/pod-security-admission/api"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kubeguard/kubeguard/internal/check"
+	"github.com/kubeguard/kubeguard/internal/check/checktest"
 	"github.com/kubeguard/kubeguard/internal/checks"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/run"
 )
-
-// advice is why a check's remediation is advice, not a change kubeguard
-// can write for the object; when, if set, says which of its findings.
-type advice struct {
-	why  string
-	when func(finding.Finding) bool
-}
-
-// adviceOnly are the scan's checks whose remediation is advice: each with
-// why. Their text is still held to the object's own names. Every other
-// check that reports a finding must write a fix that TestEveryFixFixes
-// applies and proves.
-var adviceOnly = map[string]advice{
-	"service-account-token-automount": {
-		why:  "the workload evidently calls the API, so it keeps its token; what to narrow is the grants (kubeguard rbac risks)",
-		when: func(f finding.Finding) bool { return f.Reason == "token of a ServiceAccount granted risky permissions" },
-	},
-	"image-registry":                            {why: "which allowed registry holds a copy of the image (mirrored or rebuilt) is the user's to make and name"},
-	"sensitive-host-path":                       {why: "the host path is what the workload mounts it for: what replaces it (a narrower path, a CSI driver, nothing) only its owner knows"},
-	"service-account-legacy-token":              {why: "the fix deletes the Secret and moves its clients, which are outside the input, to bound tokens"},
-	"service-account-subject-namespace":         {why: "the fix is how the input is applied (kubectl apply -n, scan -n), not a change of an object"},
-	"netpol-from-every-namespace":               {why: "which namespaces need the port only the operator knows"},
-	"netpol-selects-no-pod":                     {why: "which pods the policy is meant for only its author knows"},
-	"netpol-peers-or-not-and":                   {why: "both readings are valid policies: whether one peer was meant only the author knows"},
-	"netpol-namespace-selector-matches-nothing": {why: "which namespace was meant only the author knows (it may be created outside the input)"},
-	"netpol-named-port-undeclared":              {why: "whether the policy or the pods are wrong, and the port's number, only the application's owner knows"},
-	"netpol-named-port-protocol":                {why: "whether the rule or the pods have the wrong protocol only the application's owner knows"},
-	"secret-in-manifest":                        {why: "the values must be rotated and leave the manifest for a secret store or a sealed form; kubeguard writes no value"},
-	"hardcoded-credential":                      {why: "the credential must be rotated and stored outside the manifest; kubeguard writes no value"},
-	"secret-env-var":                            {why: "whether the program can read the value from a file instead only its authors know"},
-	"secret-volume-all-containers":              {why: "which containers read the Secret only the workload's owner knows"},
-	"duplicate-object":                          {why: "which copy is meant, or whether both are (separate environments), only the user knows"},
-	"invalid-suppression":                       {why: "the waiver's reason and checks are the user's to write"},
-}
 
 // fixUnit is one input scanned on its own, as one file is: its objects
 // relate to one another and to nothing else.
@@ -181,236 +143,6 @@ func reported(before []finding.Finding, g finding.Finding) bool {
 var placeholders = []string{"my-namespace", "my-app", "shop", "app", "web", "frontend", "db-credentials", "DB_PASSWORD",
 	"example.com", "registry.example.com", "monitoring", "prometheus", "vault", "1.4.2", "203.0.113.0/24", "8080"}
 
-// slot is a value no manifest can say and kubeguard cannot know offline,
-// written <like-this> in a fix for the user to fill; slotValues fills
-// each known one with a valid value when the test applies a fix.
-var (
-	slot       = regexp.MustCompile(`<[^<>\n]+>`)
-	slotValues = map[string]string{
-		"<digest>":  strings.Repeat("0123456789abcdef", 4),
-		"<version>": "1.0.0",
-		"<issuer>":  "letsencrypt",
-	}
-)
-
-// fixBlock returns the fix of a remediation: the YAML block indented
-// under the first line that ends with a colon, and the blocks of lines
-// that go on from it with "and" (create this, and set that). A line
-// starting with "or" begins an alternative, which is not applied.
-func fixBlock(rem string) string {
-	lines := strings.Split(rem, "\n")
-	var docs []string
-	for i := 0; i < len(lines); i++ {
-		l := lines[i]
-		if !strings.HasSuffix(l, ":") || strings.HasPrefix(l, " ") || len(docs) > 0 && !strings.HasPrefix(l, "and ") {
-			if len(docs) > 0 {
-				break
-			}
-			continue
-		}
-		var b []string
-		for _, m := range lines[i+1:] {
-			if !strings.HasPrefix(m, "  ") {
-				break
-			}
-			b = append(b, strings.TrimPrefix(m, "  "))
-		}
-		if len(b) == 0 {
-			break
-		}
-		docs = append(docs, strings.Join(b, "\n"))
-		i += len(b)
-	}
-	return strings.Join(docs, "\n---\n")
-}
-
-// parsedFix is a fix as applied: a patch of the object, written from its
-// root, or whole objects to add (or merge into those of the same name).
-type parsedFix struct {
-	patch   []byte
-	objects [][]byte
-}
-
-func parseFix(block string) (parsedFix, error) {
-	var pf parsedFix
-	for _, doc := range strings.Split(block, "\n---\n") {
-		j, err := yaml.YAMLToJSON([]byte(doc))
-		if err != nil {
-			return pf, fmt.Errorf("not YAML: %w", err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(j, &m); err != nil || m == nil {
-			return pf, fmt.Errorf("not a mapping")
-		}
-		if m["apiVersion"] != nil && m["kind"] != nil {
-			pf.objects = append(pf.objects, j)
-			continue
-		}
-		if pf.patch != nil {
-			return pf, fmt.Errorf("two patches of the object")
-		}
-		pf.patch = j
-	}
-	return pf, nil
-}
-
-// mergeKeys are the merge keys of lists in a pod spec, for kinds the
-// built-in scheme does not know (custom resources with a pod template).
-var mergeKeys = map[string]string{"containers": "name", "initContainers": "name", "volumes": "name", "env": "name",
-	"volumeMounts": "mountPath", "ports": "containerPort"}
-
-// mergeJSON merges patch into doc as a strategic merge patch does: null
-// removes, mappings merge, lists of items with a merge key merge by it.
-func mergeJSON(doc, patch any, field string) any {
-	switch p := patch.(type) {
-	case map[string]any:
-		d, ok := doc.(map[string]any)
-		if !ok {
-			d = map[string]any{}
-		}
-		for k, v := range p {
-			if v == nil {
-				delete(d, k)
-				continue
-			}
-			d[k] = mergeJSON(d[k], v, k)
-		}
-		return d
-	case []any:
-		key, ok := mergeKeys[field]
-		d, isList := doc.([]any)
-		if !ok || !isList {
-			return p
-		}
-		for _, item := range p {
-			im, _ := item.(map[string]any)
-			i := slices.IndexFunc(d, func(x any) bool {
-				xm, _ := x.(map[string]any)
-				return xm != nil && im != nil && fmt.Sprint(xm[key]) == fmt.Sprint(im[key])
-			})
-			if i < 0 {
-				d = append(d, item)
-			} else {
-				d[i] = mergeJSON(d[i], item, "")
-			}
-		}
-		return d
-	}
-	return patch
-}
-
-// patchObject applies a strategic merge patch to an object's JSON, with
-// the upstream implementation (kubectl patch's) for built-in kinds.
-func patchObject(orig, patch []byte, apiVersion, kind string) ([]byte, error) {
-	gv, err := schema.ParseGroupVersion(apiVersion)
-	if err == nil {
-		if typed, err := scheme.Scheme.New(gv.WithKind(kind)); err == nil {
-			return strategicpatch.StrategicMergePatch(orig, patch, typed)
-		}
-	}
-	var d, p any
-	if err := json.Unmarshal(orig, &d); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal(patch, &p); err != nil {
-		return nil, err
-	}
-	return json.Marshal(mergeJSON(d, p, ""))
-}
-
-// unitObjects are a unit's objects as JSON, in input order.
-type unitObject struct {
-	ref  finding.ObjectRef
-	json []byte
-}
-
-func objectsOf(t *testing.T, u fixUnit, data []byte) []unitObject {
-	t.Helper()
-	var out []unitObject
-	for _, d := range manifest.Split(data) {
-		objs, errs := manifest.Parse(u.name, d)
-		if len(errs) > 0 {
-			return nil // input errors are the scan's to report
-		}
-		for _, o := range objs {
-			if u.opts.Namespace != "" {
-				if err := o.ApplyNamespace(u.opts.Namespace); err != nil {
-					return nil
-				}
-			}
-			b, err := o.JSON()
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, unitObject{ref: o.Ref, json: b})
-		}
-	}
-	return out
-}
-
-// sameObject reports whether a finding's object is o: a namespaced
-// object without a namespace in the input is in the scan's.
-func sameObject(a, b finding.ObjectRef) bool {
-	return a.Kind == b.Kind && a.Name == b.Name && (a.Namespace == b.Namespace || a.Namespace == "" || b.Namespace == "")
-}
-
-// applyFix applies a finding's fix to the unit's objects and returns the
-// fixed input.
-func applyFix(objs []unitObject, f finding.Finding, pf parsedFix) ([]byte, error) {
-	objs = slices.Clone(objs)
-	if pf.patch != nil {
-		i := slices.IndexFunc(objs, func(o unitObject) bool { return sameObject(o.ref, f.Object) })
-		if i < 0 {
-			return nil, fmt.Errorf("object %s not in the input", f.Object)
-		}
-		if slices.ContainsFunc(objs[i+1:], func(o unitObject) bool { return sameObject(o.ref, f.Object) }) {
-			return nil, errAmbiguous
-		}
-		b, err := patchObject(objs[i].json, pf.patch, objs[i].ref.APIVersion, objs[i].ref.Kind)
-		if err != nil {
-			return nil, fmt.Errorf("patch: %w", err)
-		}
-		objs[i].json = b
-	}
-	for _, n := range pf.objects {
-		var m struct {
-			APIVersion string `json:"apiVersion"`
-			Kind       string `json:"kind"`
-			Metadata   struct {
-				Name      string `json:"name"`
-				Namespace string `json:"namespace"`
-			} `json:"metadata"`
-		}
-		if err := json.Unmarshal(n, &m); err != nil {
-			return nil, err
-		}
-		ref := finding.ObjectRef{APIVersion: m.APIVersion, Kind: m.Kind, Namespace: m.Metadata.Namespace, Name: m.Metadata.Name}
-		i := slices.IndexFunc(objs, func(o unitObject) bool { return sameObject(o.ref, ref) })
-		switch {
-		case i < 0:
-			objs = append(objs, unitObject{ref: ref, json: n})
-			continue
-		case objs[i].ref.APIVersion != ref.APIVersion:
-			objs[i] = unitObject{ref: ref, json: n} // rewritten in another version
-			continue
-		}
-		b, err := patchObject(objs[i].json, n, objs[i].ref.APIVersion, objs[i].ref.Kind)
-		if err != nil {
-			return nil, fmt.Errorf("merge %s: %w", ref, err)
-		}
-		objs[i].json = b
-	}
-	var out []byte
-	for _, o := range objs {
-		out = append(out, "---\n"...)
-		out = append(out, o.json...)
-		out = append(out, '\n')
-	}
-	return out, nil
-}
-
-var errAmbiguous = fmt.Errorf("the input defines the object more than once")
-
 // TestEveryFixFixes holds every fix a scan writes to what it claims: for
 // each finding of every check on the upstream Pod Security fixtures, the
 // real-world corpus, the examples and the checks' own failing fixtures,
@@ -419,7 +151,7 @@ var errAmbiguous = fmt.Errorf("the input defines the object more than once")
 // and the input scanned again. The finding must be gone, no finding as
 // severe must appear, the fixed input must decode and validate, and the
 // fix must name the object's own things, not placeholders. Checks whose
-// remediation cannot be applied are listed in adviceOnly with the reason.
+// remediation cannot be applied are listed in checktest.AdviceOnly with the reason.
 func TestEveryFixFixes(t *testing.T) {
 	all, err := checks.All()
 	if err != nil {
@@ -438,51 +170,47 @@ func TestEveryFixFixes(t *testing.T) {
 		for _, f := range before {
 			keys[findingKey(f)] = true
 		}
-		objs := objectsOf(t, u, u.data)
+		objs, err := checktest.Objects(u.name, u.data, u.opts.Namespace)
+		if err != nil {
+			t.Fatalf("%s: %v", u.name, err)
+		}
 		for _, f := range before {
 			if f.Suppressed != nil {
 				continue
 			}
-			block := fixBlock(f.Remediation)
+			block := checktest.FixBlock(f.Remediation)
 			for _, p := range placeholders {
 				if containsWord(f.Remediation, p) && !containsWord(string(u.data), p) {
 					t.Errorf("%s: %s on %s: the fix names %q, which the input does not:\n%s", u.name, f.CheckID, f.Object, p, f.Remediation)
 				}
 			}
-			if a, ok := adviceOnly[f.CheckID]; ok && (a.when == nil || a.when(f)) {
+			if checktest.IsAdvice(f) {
 				advised[f.CheckID]++
 				continue
 			}
 			if block == "" {
-				t.Errorf("%s: %s on %s: no fix written as YAML (list the check in adviceOnly, with why, if none can be):\n%s", u.name, f.CheckID, f.Object, f.Remediation)
+				t.Errorf("%s: %s on %s: no fix written as YAML (list the check in checktest.AdviceOnly, with why, if none can be):\n%s", u.name, f.CheckID, f.Object, f.Remediation)
 				continue
 			}
-			var unknown []string
-			block = slot.ReplaceAllStringFunc(block, func(s string) string {
-				if v, ok := slotValues[s]; ok {
-					return v
-				}
-				unknown = append(unknown, s)
-				return s
-			})
+			block, unknown := checktest.FillSlots(block)
 			if len(unknown) > 0 {
 				t.Errorf("%s: %s on %s: the fix has slots %v no value can fill:\n%s", u.name, f.CheckID, f.Object, unknown, f.Remediation)
 				continue
 			}
-			pf, err := parseFix(block)
+			pf, err := checktest.ParseFix(block)
 			if err != nil {
 				t.Errorf("%s: %s on %s: the fix cannot be applied: %v:\n%s", u.name, f.CheckID, f.Object, err, block)
 				continue
 			}
-			fixed, err := applyFix(objs, f, pf)
-			if err == errAmbiguous {
+			fixedObjs, err := checktest.ApplyFix(objs, f.Object, pf)
+			if err == checktest.ErrAmbiguous {
 				continue
 			}
 			if err != nil {
 				t.Errorf("%s: %s on %s: %v", u.name, f.CheckID, f.Object, err)
 				continue
 			}
-			after, errs := scanUnit(t, cs, u, fixed)
+			after, errs := scanUnit(t, cs, u, checktest.Join(fixedObjs))
 			if len(errs) > 0 {
 				t.Errorf("%s: %s on %s: the fixed input is refused: %v\nfix:\n%s", u.name, f.CheckID, f.Object, errs, block)
 				continue
@@ -510,18 +238,18 @@ func TestEveryFixFixes(t *testing.T) {
 		if c.Scope == check.ScopeConfig {
 			continue // about kubeguard's configuration, not an object
 		}
-		a, advice := adviceOnly[c.ID]
-		advice = advice && a.when == nil
+		a, advice := checktest.AdviceOnly[c.ID]
+		advice = advice && a.When == nil
 		switch {
-		case adviceOnly[c.ID].why != "" && advised[c.ID] == 0:
+		case checktest.AdviceOnly[c.ID].Why != "" && advised[c.ID] == 0:
 			t.Errorf("%s is listed as advice only, yet no input makes it report", c.ID)
 		case !advice && proven[c.ID] == 0:
 			t.Errorf("%s: no fix of it proven: no input makes it report, or every fix failed", c.ID)
 		}
 	}
-	for id := range adviceOnly {
+	for id := range checktest.AdviceOnly {
 		if !slices.ContainsFunc(cs, func(c check.Check) bool { return c.ID == id }) {
-			t.Errorf("adviceOnly lists %s, which the scan does not run", id)
+			t.Errorf("checktest.AdviceOnly lists %s, which the scan does not run", id)
 		}
 	}
 	t.Logf("fixes proven by check: %v; advice by check: %v", proven, advised)
