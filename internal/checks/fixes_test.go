@@ -210,6 +210,12 @@ func TestEveryFixFixes(t *testing.T) {
 				t.Errorf("%s: %s on %s: %v", u.name, f.CheckID, f.Object, err)
 				continue
 			}
+			// A patch that names a container the object does not have
+			// adds one, without an image.
+			if was, is := containers(objs, f.Object), containers(fixedObjs, f.Object); !slices.Equal(was, is) {
+				t.Errorf("%s: %s on %s: the fix changes the containers from %v to %v:\n%s", u.name, f.CheckID, f.Object, was, is, block)
+				continue
+			}
 			after, errs := scanUnit(t, cs, u, checktest.Join(fixedObjs))
 			if len(errs) > 0 {
 				t.Errorf("%s: %s on %s: the fixed input is refused: %v\nfix:\n%s", u.name, f.CheckID, f.Object, errs, block)
@@ -253,6 +259,29 @@ func TestEveryFixFixes(t *testing.T) {
 		}
 	}
 	t.Logf("fixes proven by check: %v; advice by check: %v", proven, advised)
+}
+
+// containers lists the containers of the object ref of objs, each as its
+// list and name.
+func containers(objs []checktest.Object, ref finding.ObjectRef) []string {
+	var out []string
+	for _, o := range objs {
+		if o.Ref.Kind != ref.Kind || o.Ref.Name != ref.Name || o.Ref.Namespace != ref.Namespace && o.Ref.Namespace != "" && ref.Namespace != "" {
+			continue
+		}
+		parsed, errs := manifest.Parse("fixed", manifest.Split(o.JSON)[0])
+		if len(errs) > 0 || len(parsed) != 1 {
+			return []string{"(does not parse)"}
+		}
+		t, err := parsed[0].PodTemplate()
+		if err != nil || t == nil {
+			return out
+		}
+		for _, c := range t.Containers() {
+			out = append(out, c.Kind+"/"+c.Name)
+		}
+	}
+	return out
 }
 
 // containsWord reports whether s holds w, not as part of a longer name.
