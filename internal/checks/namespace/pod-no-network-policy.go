@@ -130,12 +130,3 @@ func ownPolicy(name, ns string, t *object.PodTemplate) string {
 		"  apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n  metadata:\n    name: " + name + "\n" + namespaceLine +
 		"  spec:\n    podSelector:" + selector + "\n    policyTypes:\n    - Ingress\n    ingress:\n" + rule
 }
-
-// orDefault is the namespace an object without one lands in, when applied
-// without -n.
-func orDefault(ns string) string {
-	if ns == "" {
-		return "default"
-	}
-	return ns
-}
