@@ -30,7 +30,7 @@ func (o *Object) CheckFields() error {
 		return nil
 	}
 	w := fieldWalk{encoder: encoder{budget: DefaultLimits.MaxNodes}, o: o}
-	return w.node(o.root, planFor(t), nil)
+	return w.node(o.root, planFor(t))
 }
 
 // apiTypes maps "apiVersion\x00kind" to the type the API server decodes
@@ -57,10 +57,11 @@ func apiTypeOf(apiVersion, kind string) (reflect.Type, bool) {
 // node budget, which bounds the walk however aliases multiply the tree.
 type fieldWalk struct {
 	encoder
-	o *Object
+	o  *Object
+	at Path // the path to the node being walked, a stack the walk reuses
 }
 
-func (w *fieldWalk) node(n *yaml.Node, p *plan, at Path) error {
+func (w *fieldWalk) node(n *yaml.Node, p *plan) error {
 	// Past the budget or the depth, converting the object to JSON fails
 	// and says why; this walk has nothing to add.
 	w.budget--
@@ -81,9 +82,11 @@ func (w *fieldWalk) node(n *yaml.Node, p *plan, at Path) error {
 	switch {
 	case p.kind == planSlice && n.Kind == yaml.SequenceNode:
 		for i, c := range n.Content {
-			if err := w.node(c, p.elem, at.Index(i)); err != nil {
+			w.at = append(w.at, Elem{Index: i})
+			if err := w.node(c, p.elem); err != nil {
 				return err
 			}
+			w.at = w.at[:len(w.at)-1]
 		}
 	case (p.kind == planStruct || p.kind == planMap) && n.Kind == yaml.MappingNode:
 		start := len(w.pairs)
@@ -104,20 +107,22 @@ func (w *fieldWalk) node(n *yaml.Node, p *plan, at Path) error {
 			if p.kind == planStruct {
 				f, ok := p.fields[ps[i].key]
 				if !ok {
-					return w.unknown(ps[i], p, at)
+					return w.unknown(ps[i], p)
 				}
 				next = f.plan
 			}
-			if err := w.node(ps[i].v, next, at.Key(ps[i].key)); err != nil {
+			w.at = append(w.at, Elem{Key: ps[i].key})
+			if err := w.node(ps[i].v, next); err != nil {
 				return err
 			}
+			w.at = w.at[:len(w.at)-1]
 		}
 	}
 	return nil
 }
 
 // unknown is the error for pair q, a key the struct planned by p lacks.
-func (w *fieldWalk) unknown(q pair, p *plan, at Path) *FieldError {
+func (w *fieldWalk) unknown(q pair, p *plan) *FieldError {
 	loc := w.o.Source
 	loc.Line, loc.Column = w.o.offset+q.k.Line, q.k.Column
 	msg := "unknown field; kubectl apply refuses it (strict field validation)"
@@ -127,5 +132,5 @@ func (w *fieldWalk) unknown(q pair, p *plan, at Path) *FieldError {
 			break
 		}
 	}
-	return &FieldError{Path: at.Key(q.key), Location: loc, Message: msg}
+	return &FieldError{Path: w.at.Key(q.key), Location: loc, Message: msg}
 }
