@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/kubeguard/kubeguard/internal/finding"
@@ -93,10 +94,22 @@ func TestValidateMatchesServer(t *testing.T) {
 				t.Errorf("%s: the server failed otherwise than by refusing it: %v", o.Ref, theirs)
 			case (mine == nil) != (theirs == nil):
 				t.Errorf("%s (%s): kubeguard says %v, the API server says %v", o.Ref, file, mine, theirs)
+			case unknown(mine) != "" && !strings.Contains(theirs.Error(), `unknown field "`+unknown(mine)+`"`):
+				t.Errorf("%s: kubeguard finds the unknown field %s, the API server refuses it otherwise: %v", o.Ref, unknown(mine), theirs)
 			}
 		}
 	}
 	if checked < 30 {
 		t.Errorf("only %d objects compared with the server", checked)
 	}
+}
+
+// unknown is the path of the unknown field err names, empty when it names
+// none.
+func unknown(err error) string {
+	var fe *object.FieldError
+	if errors.As(err, &fe) && strings.HasPrefix(fe.Message, "unknown field") {
+		return fe.Path.String()
+	}
+	return ""
 }
