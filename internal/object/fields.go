@@ -123,8 +123,7 @@ func (w *fieldWalk) node(n *yaml.Node, p *plan) error {
 
 // unknown is the error for pair q, a key the struct planned by p lacks.
 func (w *fieldWalk) unknown(q pair, p *plan) *FieldError {
-	loc := w.o.Source
-	loc.Line, loc.Column = w.o.offset+q.k.Line, q.k.Column
+	loc := w.o.at(q.k)
 	msg := "unknown field; kubectl apply refuses it (strict field validation)"
 	for name := range p.fields {
 		if strings.EqualFold(name, q.key) {
