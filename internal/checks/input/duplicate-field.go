@@ -18,11 +18,12 @@ const maxDuplicateFields = 10
 // the file reads. Every check judges the value kept, as the cluster
 // would.
 var DuplicateField = check.Check{
-	ID:       "duplicate-field",
-	Title:    "Field written twice",
-	Severity: finding.Low,
-	Category: Category,
-	Scope:    check.ScopeObject,
+	ID:            "duplicate-field",
+	Title:         "Field written twice",
+	Severity:      finding.Low,
+	Category:      Category,
+	Scope:         check.ScopeObject,
+	SkipAdmission: "an admission request's object is JSON the API server wrote, without a key twice",
 	Rationale: "YAML lets a mapping repeat a key; Kubernetes clients keep its last value and drop the others in silence. " +
 		"A reviewer who reads the first copy (a hardened securityContext, a second envFrom) reads a setting the cluster never gets, " +
 		"and kubeguard, like the cluster, judges the last.",
