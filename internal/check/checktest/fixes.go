@@ -56,6 +56,7 @@ var AdviceOnly = map[string]Advice{
 	"secret-env-var":                            {Why: "whether the program can read the value from a file instead only its authors know"},
 	"secret-volume-all-containers":              {Why: "which containers read the Secret only the workload's owner knows"},
 	"duplicate-object":                          {Why: "which copy is meant, or whether both are (separate environments), only the user knows"},
+	"duplicate-field":                           {Why: "which copy of the key is meant (kubectl applies the last, a reviewer reads the first) only the author knows"},
 	"invalid-suppression":                       {Why: "the waiver's reason and checks are the user's to write"},
 }
 
