@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// parseObject is the object of a one-document test input.
 func parseObject(t testing.TB, doc string) *Object {
 	t.Helper()
 	var root yaml.Node
@@ -105,4 +106,15 @@ func stringKeys(n *yaml.Node, depth int) bool {
 		}
 	}
 	return true
+}
+
+// fuzzObject is the object of a fuzzer's input, when it is one document
+// that makes one.
+func fuzzObject(data []byte) (*Object, bool) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) != 1 {
+		return nil, false
+	}
+	o, err := New(&doc, finding.Location{File: "f.yaml"}, 0)
+	return o, err == nil
 }

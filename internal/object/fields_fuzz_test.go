@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubeguard/kubeguard/internal/finding"
-	"gopkg.in/yaml.v3"
 	kjson "sigs.k8s.io/json"
 )
 
@@ -30,12 +28,8 @@ func FuzzCheckFieldsMatchesStrict(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var doc yaml.Node
-		if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) != 1 {
-			return
-		}
-		o, err := New(&doc, finding.Location{File: "f.yaml"}, 0)
-		if err != nil {
+		o, ok := fuzzObject(data)
+		if !ok {
 			return
 		}
 		typ, ok := apiTypeOf(o.Ref.APIVersion, o.Ref.Kind)

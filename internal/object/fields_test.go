@@ -5,9 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/kubeguard/kubeguard/internal/finding"
-	"gopkg.in/yaml.v3"
 )
 
 // TestCheckFieldsBounded: aliases that multiply a tree (each level naming
@@ -35,14 +32,7 @@ func TestCheckFieldsBounded(t *testing.T) {
 
 	for name, doc := range map[string]string{"aliases": laughs.String(), "merge keys": merges.String()} {
 		t.Run(name, func(t *testing.T) {
-			var root yaml.Node
-			if err := yaml.Unmarshal([]byte(doc), &root); err != nil {
-				t.Fatal(err)
-			}
-			o, err := New(&root, finding.Location{File: "f.yaml"}, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
+			o := parseObject(t, doc)
 			done := make(chan error, 1)
 			go func() { done <- o.CheckFields() }()
 			select {

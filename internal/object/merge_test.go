@@ -119,14 +119,7 @@ func TestOverriddenValuesAreDropped(t *testing.T) {
 // (found by FuzzCheckTypes).
 func TestCheckTypesOverriddenValue(t *testing.T) {
 	doc := "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: 00A\nspec:\n  replicas: 2\n"
-	var root yaml.Node
-	if err := yaml.Unmarshal([]byte(doc), &root); err != nil {
-		t.Fatal(err)
-	}
-	o, err := New(&root, finding.Location{File: "f.yaml"}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := parseObject(t, doc)
 	if err := o.CheckTypes(); err != nil {
 		t.Errorf("CheckTypes: %v", err)
 	}
@@ -136,14 +129,7 @@ func TestCheckTypesOverriddenValue(t *testing.T) {
 // wrong type, the error names its field, not one of a value it overrode.
 func TestCheckTypesNamesTheKeptValue(t *testing.T) {
 	doc := "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: x\nspec:\n  minReadySeconds: y\n"
-	var root yaml.Node
-	if err := yaml.Unmarshal([]byte(doc), &root); err != nil {
-		t.Fatal(err)
-	}
-	o, err := New(&root, finding.Location{File: "f.yaml"}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := parseObject(t, doc)
 	var fe *FieldError
 	if err := o.CheckTypes(); !errors.As(err, &fe) {
 		t.Fatalf("CheckTypes: %v, want a *FieldError", err)

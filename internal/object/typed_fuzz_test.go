@@ -3,9 +3,6 @@ package object
 import (
 	"errors"
 	"testing"
-
-	"github.com/kubeguard/kubeguard/internal/finding"
-	"gopkg.in/yaml.v3"
 )
 
 // FuzzCheckTypes feeds arbitrary documents to the type check of built-in
@@ -25,12 +22,8 @@ func FuzzCheckTypes(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var doc yaml.Node
-		if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) != 1 {
-			return
-		}
-		o, err := New(&doc, finding.Location{File: "f.yaml"}, 0)
-		if err != nil {
+		o, ok := fuzzObject(data)
+		if !ok {
 			return
 		}
 		for _, err := range []error{o.CheckTypes(), func() error { _, err := o.PodTemplate(); return err }()} {
