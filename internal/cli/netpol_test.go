@@ -101,38 +101,25 @@ func TestNetpolCanReachJSON(t *testing.T) {
 }
 
 // TestNetpolInvalidPolicyIsAnError: a policy the API server would refuse
-// makes the answer an error, whatever the answer.
+// is an input error at its place, never read as something else: a peer
+// without selectors, and a misspelt selector (refused by kubectl apply's
+// strict field validation), which would read as no selector.
 func TestNetpolInvalidPolicyIsAnError(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "in.yaml")
-	os.WriteFile(path, []byte(`apiVersion: v1
+	const pod = `apiVersion: v1
 kind: Pod
 metadata: {name: a, namespace: x}
 spec: {containers: [{name: c, image: i}]}
 ---
-apiVersion: networking.k8s.io/v1
+`
+	for _, tc := range []struct{ policy, want string }{
+		{`apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: bad, namespace: x}
 spec:
   podSelector: {}
   ingress: [{from: [{}]}]
-`), 0o644)
-	code, _, stderr := runCLI([]string{"netpol", "can-reach", "x/a", "x/a", "80", "-f", path}, "")
-	if code != ExitError || !strings.Contains(stderr, path+":6:1: NetworkPolicy x/bad: spec.ingress[0].from[0]: must specify a peer") {
-		t.Errorf("exit %d, stderr %q", code, stderr)
-	}
-}
-
-// TestNetpolUnknownFieldIsAnError: a misspelt peer selector is refused
-// at its line, as kubectl apply's strict field validation refuses it,
-// rather than read as a peer without selectors.
-func TestNetpolUnknownFieldIsAnError(t *testing.T) {
-	path := writeNetpolFile(t, "in.yaml", `apiVersion: v1
-kind: Pod
-metadata: {name: a, namespace: x}
-spec: {containers: [{name: c, image: i}]}
----
-apiVersion: networking.k8s.io/v1
+`, ":6:1: NetworkPolicy x/bad: spec.ingress[0].from[0]: must specify a peer"},
+		{`apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: typo, namespace: x}
 spec:
@@ -140,11 +127,13 @@ spec:
   ingress:
   - from:
     - namespaceSelectors: {matchLabels: {team: ops}}
-`)
-	code, _, stderr := runCLI([]string{"netpol", "can-reach", "x/a", "x/a", "80", "-f", path}, "")
-	want := path + ":13:7: NetworkPolicy/x/typo: spec.ingress[0].from[0].namespaceSelectors: unknown field"
-	if code != ExitError || !strings.Contains(stderr, want) {
-		t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, ExitError, want)
+`, ":13:7: NetworkPolicy/x/typo: spec.ingress[0].from[0].namespaceSelectors: unknown field"},
+	} {
+		path := writeNetpolFile(t, "in.yaml", pod+tc.policy)
+		code, _, stderr := runCLI([]string{"netpol", "can-reach", "x/a", "x/a", "80", "-f", path}, "")
+		if code != ExitError || !strings.Contains(stderr, path+tc.want) {
+			t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, ExitError, path+tc.want)
+		}
 	}
 }
 
