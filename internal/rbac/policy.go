@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kubeguard/kubeguard/internal/fileset"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/object"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -241,6 +242,14 @@ type Builder struct {
 	// empty for "default", and then input that looks meant for another
 	// namespace is warned about.
 	Namespace string
+
+	// The input as read, for Views: the built-in objects, the objects of
+	// the files in input order, where each name the analysis reads was
+	// defined first and last, and the file sets those copies part.
+	defaults []Decoded
+	all      []Decoded
+	copies   map[string]*copyAt
+	sets     fileset.Sets
 }
 
 func (b *Builder) init() {
@@ -332,6 +341,12 @@ func (b *Builder) Add(o *object.Object) { b.AddDecoded(Decode(o)) }
 // Decoded may build several policies.
 func (b *Builder) AddDecoded(d Decoded) {
 	b.init()
+	b.record(d)
+	b.add(d)
+}
+
+// add adds a decoded object to the policy.
+func (b *Builder) add(d Decoded) {
 	if d.err != nil {
 		b.problem(d.origin.Source, fmt.Sprintf("%s: %v", d.origin.Ref, d.err))
 		return

@@ -1,0 +1,270 @@
+package rbac
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/kubeguard/kubeguard/internal/fileset"
+	"github.com/kubeguard/kubeguard/internal/finding"
+)
+
+// View is the RBAC state one file set of the input describes.
+//
+// An input may define one Role, binding, ServiceAccount, Namespace or
+// workload more than once: envs/prod/rbac.yaml and envs/staging/rbac.yaml
+// both defining ClusterRole app, one granting get on Secrets, the other
+// everything. Merging them, or keeping the last, would hide a real grant
+// or judge prod's bindings by staging's role. Where two copies of a name
+// sit in different files, the files below the directory where they part
+// are separate file sets (package fileset, as kubeguard scan parts them),
+// and each set is analysed on its own, with the objects of its own files
+// and of the files above it or outside every set (envs/base.yaml, the
+// built-in roles): one View each. Copies within one file set are applied
+// in input order, the last one winning, as kubectl apply would leave them.
+type View struct {
+	// Name names the file set (envs/prod); "" when the input is one.
+	Name string
+	*Policy
+	// key is the file set's fileset key, in the sets of the input.
+	key  string
+	sets *fileset.Sets
+}
+
+// copyAt is where a name was defined first and last.
+type copyAt struct {
+	first, last finding.Location
+}
+
+// record keeps a decoded object of the input for Views, and notes the
+// file sets its copies part.
+func (b *Builder) record(d Decoded) {
+	if d.origin == nil {
+		return
+	}
+	b.all = append(b.all, d)
+	k, ok := d.nameKey()
+	if !ok {
+		return
+	}
+	if b.copies == nil {
+		b.copies = map[string]*copyAt{}
+	}
+	at := b.copies[k]
+	if at == nil {
+		b.copies[k] = &copyAt{first: d.origin.Source, last: d.origin.Source}
+		return
+	}
+	// Each copy against the first and the one before it, as
+	// fileset.AddCopies weighs them, one copy at a time.
+	p := fileset.Path(d.origin.Source)
+	b.sets.Part(fileset.Path(at.first), p)
+	b.sets.Part(fileset.Path(at.last), p)
+	at.last = d.origin.Source
+}
+
+// nameKey is the kind/namespace/name of an object the analysis reads, ok
+// false for one it does not (a ConfigMap, an opaque Secret) or that could
+// not be read.
+func (d *Decoded) nameKey() (string, bool) {
+	if d.err != nil {
+		return "", false
+	}
+	r := d.origin.Ref
+	switch {
+	case d.role != nil, d.binding != nil, d.sa != nil, d.secret != nil, d.workload != nil, d.scopeKey != "",
+		r.Kind == "Namespace" && r.APIVersion == "v1":
+	default:
+		return "", false
+	}
+	ns := r.Namespace
+	if d.defaulted {
+		ns = d.namespace
+	}
+	return ref(r.Kind, ns, r.Name), true
+}
+
+// Views builds the policy of each file set of the input (see View), or,
+// when no name is defined in two file sets (the usual input), the one
+// policy Build makes, named "". Views are ordered by name. The builder
+// must not be used afterwards.
+//
+// Each object is added to the views of the sets its file is in, and the
+// built-in roles to every view: the cost is that of building each view,
+// the objects of each set once and those shared by several sets once per
+// set that sees them.
+func (b *Builder) Views() []View {
+	b.init()
+	if b.sets.Empty() {
+		return []View{{Policy: b.Build()}}
+	}
+	// The objects of each file set key, in input order.
+	byKey := map[string][]int{}
+	keyOf := map[string]string{} // file -> key
+	for i := range b.all {
+		p := fileset.Path(b.all[i].origin.Source)
+		k, ok := keyOf[p]
+		if !ok {
+			k = b.sets.Key(p)
+			keyOf[p] = k
+		}
+		byKey[k] = append(byKey[k], i)
+	}
+	// A view for each key no other key extends: the deepest file sets.
+	// Keys sorted, a key that another begins with is followed by one.
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var views []View
+	for i, k := range keys {
+		if i+1 < len(keys) && strings.HasPrefix(keys[i+1], k) || k == "" {
+			continue
+		}
+		views = append(views, View{Name: fileset.Name(k), key: k, sets: &b.sets})
+	}
+	slices.SortFunc(views, func(x, y View) int { return cmp.Compare(x.Name, y.Name) })
+	var problems, warnings inputErrors
+	for i := range views {
+		v := &views[i]
+		// The objects of the view's key and of every key it begins with
+		// (the sets above it, and "" for files in no set), in input order.
+		var idx []int
+		for n := 0; ; {
+			idx = append(idx, byKey[v.key[:n]]...)
+			j := strings.IndexByte(v.key[n:], 0)
+			if j < 0 {
+				break
+			}
+			n += j + 1
+		}
+		slices.Sort(idx)
+		vb := &Builder{Namespace: b.Namespace}
+		vb.init()
+		for _, d := range b.defaults {
+			vb.addDefault(d)
+		}
+		vb.p.DefaultsLoaded = b.p.DefaultsLoaded
+		for _, j := range idx {
+			vb.add(b.all[j])
+		}
+		v.Policy = vb.Build()
+		problems.add(v.Policy.Problems...)
+		warnings.add(v.Policy.Warnings...)
+	}
+	warnings.add(b.partedCopies()...)
+	// Every view holds the input's problems and warnings, each once:
+	// reports print those of the first.
+	for i := range views {
+		views[i].Problems, views[i].Warnings = problems.list, warnings.list
+	}
+	return views
+}
+
+// partedCopies warns of each name defined in separate file sets, at the
+// last copy, naming the first.
+func (b *Builder) partedCopies() []finding.InputError {
+	var out []finding.InputError
+	for k, at := range b.copies {
+		if !b.sets.Separate(fileset.Path(at.first), fileset.Path(at.last)) {
+			continue
+		}
+		out = append(out, finding.InputError{Location: at.last, Message: fmt.Sprintf(
+			"%s is also defined at %s, in another file set: each file set is analysed on its own, "+
+				"with the files above it and outside every file set (the directories where the copies part hold the file sets)", k, at.first)})
+	}
+	slices.SortFunc(out, func(x, y finding.InputError) int {
+		return cmp.Or(cmp.Compare(x.Location.File, y.Location.File), cmp.Compare(x.Location.Template, y.Location.Template),
+			cmp.Compare(x.Location.Line, y.Location.Line), cmp.Compare(x.Location.Column, y.Location.Column), cmp.Compare(x.Message, y.Message))
+	})
+	return out
+}
+
+// inputErrors collects input errors, each once, in the order first met.
+type inputErrors struct {
+	list []finding.InputError
+	seen map[finding.InputError]bool
+}
+
+func (l *inputErrors) add(es ...finding.InputError) {
+	if l.seen == nil {
+		l.seen = map[finding.InputError]bool{}
+	}
+	for _, e := range es {
+		if !l.seen[e] {
+			l.seen[e] = true
+			l.list = append(l.list, e)
+		}
+	}
+}
+
+// ViewNames names views for a reader: envs/prod, envs/staging; past the
+// first few, how many more.
+func ViewNames(vs []View) string {
+	const most = 8
+	names := make([]string, 0, min(len(vs), most+1))
+	for _, v := range vs[:min(len(vs), most)] {
+		names = append(names, v.Name)
+	}
+	if len(vs) > most {
+		names = append(names, fmt.Sprintf("and %d more", len(vs)-most))
+	}
+	return strings.Join(names, ", ")
+}
+
+// RisksOf is Risks over every view, each finding once: a finding every
+// view that sees its object reports is reported as it is, and one that
+// only some of them report (a binding of a shared file whose ClusterRole
+// differs per file set) says in which file sets it holds. Findings about
+// an object of one file set name that object and its place, as in any
+// report.
+func RisksOf(views []View) []finding.Finding {
+	if len(views) == 1 {
+		return Risks(views[0].Policy)
+	}
+	type seen struct {
+		at    int      // index in out
+		views []string // names of the views reporting it
+	}
+	var out []finding.Finding
+	index := map[string]*seen{}
+	for _, v := range views {
+		for _, f := range Risks(v.Policy) {
+			k := findingKey(&f)
+			if s := index[k]; s != nil {
+				s.views = append(s.views, v.Name)
+				continue
+			}
+			index[k] = &seen{at: len(out), views: []string{v.Name}}
+			out = append(out, f)
+		}
+	}
+	keys := make([]string, len(views))
+	for i, v := range views {
+		keys[i] = v.key
+	}
+	slices.Sort(keys)
+	// How many views see a file set key: those whose keys begin with it,
+	// contiguous among the sorted keys.
+	seeing := func(k string) int {
+		i := sort.SearchStrings(keys, k)
+		j := i + sort.Search(len(keys)-i, func(n int) bool { return !strings.HasPrefix(keys[i+n], k) })
+		return j - i
+	}
+	sets := views[0].sets
+	for _, s := range index {
+		f := &out[s.at]
+		if n := seeing(sets.Key(fileset.Path(f.Location))); len(s.views) < n {
+			f.Detail += fmt.Sprintf(" (in file set %s; not in the other file sets that include %s)", strings.Join(s.views, ", "), fileset.Path(f.Location))
+		}
+	}
+	return out
+}
+
+// findingKey identifies a finding across views.
+func findingKey(f *finding.Finding) string {
+	return strings.Join([]string{f.CheckID, f.Severity.String(), f.Object.String(), f.Path, f.Location.String(), f.Reason, f.Detail}, "\x00")
+}
