@@ -231,7 +231,9 @@ func NewPolicy(in Input) *Policy {
 type Builder struct {
 	p          Policy
 	namespaces map[string]bool
-	seen       map[string]finding.Location
+	// seen is where each name (kind/namespace/name) of the input was
+	// defined first and last.
+	seen map[string]copyAt
 	// carried are the namespaces objects of the input name themselves
 	// (Namespace objects included); defaulted counts the namespaced
 	// objects that name none.
@@ -247,9 +249,10 @@ type Builder struct {
 	// the files in input order, where each name the analysis reads was
 	// defined first and last, and the file sets those copies part.
 	defaults []Decoded
-	all      []Decoded
-	copies   map[string]*copyAt
+	all      [][]Decoded // in chunks of chunk objects
 	sets     fileset.Sets
+	// view marks the builder of one view's policy, which is one file set.
+	view bool
 }
 
 func (b *Builder) init() {
@@ -258,7 +261,7 @@ func (b *Builder) init() {
 		b.p.Roles = map[string]*Role{}
 		b.p.scopes = map[string]bool{}
 		b.namespaces = map[string]bool{}
-		b.seen = map[string]finding.Location{}
+		b.seen = map[string]copyAt{}
 		b.carried = map[string]bool{}
 		b.p.PodSecurity = map[string]string{}
 	}
@@ -555,11 +558,12 @@ func (b *Builder) dedupe(key string, o *Origin) {
 	if o == nil {
 		return
 	}
-	if prev, ok := b.seen[key]; ok && prev.File != DefaultsFile {
-		b.p.Warnings = append(b.p.Warnings, finding.InputError{Location: o.Source,
-			Message: fmt.Sprintf("%s is also defined at %s; this later definition is used", key, prev)})
+	prev := b.see(key, o)
+	if prev == nil || prev.Source.File == DefaultsFile {
+		return
 	}
-	b.seen[key] = o.Source
+	b.p.Warnings = append(b.p.Warnings, finding.InputError{Location: o.Source,
+		Message: fmt.Sprintf("%s is also defined at %s; this later definition is used", key, prev.Source)})
 }
 
 func (b *Builder) addRole(r *Role) {

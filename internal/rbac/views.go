@@ -33,58 +33,64 @@ type View struct {
 	sets *fileset.Sets
 }
 
-// copyAt is where a name was defined first and last.
+// copyAt is the first and the last object of the input with a name.
 type copyAt struct {
-	first, last finding.Location
+	first, last *Origin
 }
 
-// record keeps a decoded object of the input for Views, and notes the
-// file sets its copies part.
+// see notes an object of the input with a name (kind/namespace/name) and
+// returns the one it replaces, nil for the first. Copies of a name are
+// weighed, each against the first and the one before it (as
+// fileset.AddCopies weighs them), for the file sets they part, except in
+// the policy of a view, which is one set.
+func (b *Builder) see(key string, o *Origin) (prev *Origin) {
+	at, ok := b.seen[key]
+	if !ok || at.last.Source.File == DefaultsFile {
+		// The input's first copy, which may replace a built-in object.
+		b.seen[key] = copyAt{first: o, last: o}
+		return at.last
+	}
+	if !b.view {
+		p := fileset.Path(o.Source)
+		b.sets.Part(fileset.Path(at.first.Source), p)
+		b.sets.Part(fileset.Path(at.last.Source), p)
+	}
+	b.seen[key] = copyAt{first: at.first, last: o}
+	return at.last
+}
+
+// chunk is the number of decoded objects in each chunk of Builder.all:
+// filled in turn, they are never copied as the input grows.
+const chunk = 4096
+
+// record keeps a decoded object of the input for Views, and notes where
+// the objects the analysis reads other than roles and bindings (which
+// dedupe notes) are defined.
 func (b *Builder) record(d Decoded) {
 	if d.origin == nil {
 		return
 	}
-	b.all = append(b.all, d)
-	k, ok := d.nameKey()
-	if !ok {
+	if n := len(b.all); n == 0 || len(b.all[n-1]) == chunk {
+		b.all = append(b.all, make([]Decoded, 0, chunk))
+	}
+	last := &b.all[len(b.all)-1]
+	*last = append(*last, d)
+	if d.err != nil || d.role != nil || d.binding != nil {
 		return
-	}
-	if b.copies == nil {
-		b.copies = map[string]*copyAt{}
-	}
-	at := b.copies[k]
-	if at == nil {
-		b.copies[k] = &copyAt{first: d.origin.Source, last: d.origin.Source}
-		return
-	}
-	// Each copy against the first and the one before it, as
-	// fileset.AddCopies weighs them, one copy at a time.
-	p := fileset.Path(d.origin.Source)
-	b.sets.Part(fileset.Path(at.first), p)
-	b.sets.Part(fileset.Path(at.last), p)
-	at.last = d.origin.Source
-}
-
-// nameKey is the kind/namespace/name of an object the analysis reads, ok
-// false for one it does not (a ConfigMap, an opaque Secret) or that could
-// not be read.
-func (d *Decoded) nameKey() (string, bool) {
-	if d.err != nil {
-		return "", false
 	}
 	r := d.origin.Ref
 	switch {
-	case d.role != nil, d.binding != nil, d.sa != nil, d.secret != nil, d.workload != nil, d.scopeKey != "",
-		r.Kind == "Namespace" && r.APIVersion == "v1":
-	default:
-		return "", false
+	case d.sa != nil, d.secret != nil, d.workload != nil, d.scopeKey != "", r.Kind == "Namespace" && r.APIVersion == "v1":
+		ns := r.Namespace
+		if d.defaulted {
+			ns = d.namespace
+		}
+		b.see(ref(r.Kind, ns, r.Name), d.origin)
 	}
-	ns := r.Namespace
-	if d.defaulted {
-		ns = d.namespace
-	}
-	return ref(r.Kind, ns, r.Name), true
 }
+
+// decoded is the i-th object recorded.
+func (b *Builder) decoded(i int) *Decoded { return &b.all[i/chunk][i%chunk] }
 
 // Views builds the policy of each file set of the input (see View), or,
 // when no name is defined in two file sets (the usual input), the one
@@ -103,8 +109,12 @@ func (b *Builder) Views() []View {
 	// The objects of each file set key, in input order.
 	byKey := map[string][]int{}
 	keyOf := map[string]string{} // file -> key
-	for i := range b.all {
-		p := fileset.Path(b.all[i].origin.Source)
+	n := 0
+	for _, c := range b.all {
+		n += len(c)
+	}
+	for i := range n {
+		p := fileset.Path(b.decoded(i).origin.Source)
 		k, ok := keyOf[p]
 		if !ok {
 			k = b.sets.Key(p)
@@ -142,14 +152,14 @@ func (b *Builder) Views() []View {
 			n += j + 1
 		}
 		slices.Sort(idx)
-		vb := &Builder{Namespace: b.Namespace}
+		vb := &Builder{Namespace: b.Namespace, view: true}
 		vb.init()
 		for _, d := range b.defaults {
 			vb.addDefault(d)
 		}
 		vb.p.DefaultsLoaded = b.p.DefaultsLoaded
 		for _, j := range idx {
-			vb.add(b.all[j])
+			vb.add(*b.decoded(j))
 		}
 		v.Policy = vb.Build()
 		problems.add(v.Policy.Problems...)
@@ -168,13 +178,13 @@ func (b *Builder) Views() []View {
 // last copy, naming the first.
 func (b *Builder) partedCopies() []finding.InputError {
 	var out []finding.InputError
-	for k, at := range b.copies {
-		if !b.sets.Separate(fileset.Path(at.first), fileset.Path(at.last)) {
+	for k, at := range b.seen {
+		if !b.sets.Separate(fileset.Path(at.first.Source), fileset.Path(at.last.Source)) {
 			continue
 		}
-		out = append(out, finding.InputError{Location: at.last, Message: fmt.Sprintf(
+		out = append(out, finding.InputError{Location: at.last.Source, Message: fmt.Sprintf(
 			"%s is also defined at %s, in another file set: each file set is analysed on its own, "+
-				"with the files above it and outside every file set (the directories where the copies part hold the file sets)", k, at.first)})
+				"with the files above it and outside every file set (the directories where the copies part hold the file sets)", k, at.first.Source)})
 	}
 	slices.SortFunc(out, func(x, y finding.InputError) int {
 		return cmp.Or(cmp.Compare(x.Location.File, y.Location.File), cmp.Compare(x.Location.Template, y.Location.Template),
