@@ -59,9 +59,11 @@ func (b *Builder) see(key string, o *Origin) (prev *Origin) {
 	return at.last
 }
 
-// chunk is the number of decoded objects in each chunk of Builder.all:
-// filled in turn, they are never copied as the input grows.
-const chunk = 4096
+// chunk is the number of decoded objects in each chunk of Builder.all
+// but the first few, which grow to it from firstChunk (a builder of a
+// few objects, as scan makes one per pod, stays small): filled in turn,
+// they are never copied as the input grows.
+const chunk, firstChunk = 4096, 16
 
 // record keeps a decoded object of the input for Views, and notes where
 // the objects the analysis reads other than roles and bindings (which
@@ -70,8 +72,10 @@ func (b *Builder) record(d Decoded) {
 	if d.origin == nil {
 		return
 	}
-	if n := len(b.all); n == 0 || len(b.all[n-1]) == chunk {
-		b.all = append(b.all, make([]Decoded, 0, chunk))
+	if n := len(b.all); n == 0 {
+		b.all = append(b.all, make([]Decoded, 0, firstChunk))
+	} else if c := b.all[n-1]; len(c) == cap(c) {
+		b.all = append(b.all, make([]Decoded, 0, min(chunk, 2*cap(c))))
 	}
 	last := &b.all[len(b.all)-1]
 	*last = append(*last, d)
@@ -89,8 +93,14 @@ func (b *Builder) record(d Decoded) {
 	}
 }
 
-// decoded is the i-th object recorded.
-func (b *Builder) decoded(i int) *Decoded { return &b.all[i/chunk][i%chunk] }
+// each calls f with the objects recorded, in input order.
+func (b *Builder) each(f func(*Decoded)) {
+	for _, c := range b.all {
+		for i := range c {
+			f(&c[i])
+		}
+	}
+}
 
 // Views builds the policy of each file set of the input (see View), or,
 // when no name is defined in two file sets (the usual input), the one
@@ -109,12 +119,10 @@ func (b *Builder) Views() []View {
 	// The objects of each file set key, in input order.
 	byKey := map[string][]int{}
 	keyOf := map[string]string{} // file -> key
-	n := 0
-	for _, c := range b.all {
-		n += len(c)
-	}
-	for i := range n {
-		p := fileset.Path(b.decoded(i).origin.Source)
+	var all []*Decoded
+	b.each(func(d *Decoded) { all = append(all, d) })
+	for i, d := range all {
+		p := fileset.Path(d.origin.Source)
 		k, ok := keyOf[p]
 		if !ok {
 			k = b.sets.Key(p)
@@ -159,7 +167,7 @@ func (b *Builder) Views() []View {
 		}
 		vb.p.DefaultsLoaded = b.p.DefaultsLoaded
 		for _, j := range idx {
-			vb.add(*b.decoded(j))
+			vb.add(*all[j])
 		}
 		v.Policy = vb.Build()
 		problems.add(v.Policy.Problems...)
@@ -183,8 +191,7 @@ func (b *Builder) partedCopies() []finding.InputError {
 			continue
 		}
 		out = append(out, finding.InputError{Location: at.last.Source, Message: fmt.Sprintf(
-			"%s is also defined at %s, in another file set: each file set is analysed on its own, "+
-				"with the files above it and outside every file set (the directories where the copies part hold the file sets)", k, at.first.Source)})
+			"%s is also defined at %s, in another file set: the files below the directory where copies part are analysed each set on its own", k, at.first.Source)})
 	}
 	slices.SortFunc(out, func(x, y finding.InputError) int {
 		return cmp.Or(cmp.Compare(x.Location.File, y.Location.File), cmp.Compare(x.Location.Template, y.Location.Template),
