@@ -84,6 +84,21 @@ The API server's built-in roles and bindings (cluster-admin, admin, edit,
 view, system:*) are part of every analysis of files, as they are of every
 cluster; --no-defaults leaves them out.
 
+Copies of one object in several files are never merged. When the input
+defines a kind/namespace/name twice in different files (envs/prod/rbac.yaml
+and envs/staging/rbac.yaml both defining ClusterRole app), the files below
+the directory where the copies part are separate file sets (envs/prod,
+envs/staging), as scan parts them, and each set is analysed on its own,
+with the objects of its files, of the directories above it and of files in
+no set (envs/base.yaml), and the built-in roles. A warning names both
+copies. risks reports each finding once (a shared binding judged otherwise
+by each set's role says in which set); can-i answers "envs/prod: no;
+envs/staging: yes" when the sets disagree, then each set's answer (exit 0
+only when every set says yes); who-can and paths label what holds in some
+sets only with those sets. Copies within one file set (one file, or files
+no copy parts) are applied in order, the last one winning, as kubectl apply
+leaves them, with a warning. See docs/rbac.md.
+
 Examples:
   kubeguard rbac can-i list secrets --as-sa ci/deployer -n prod -f deploy/
   kubeguard rbac who-can create pods/exec -A -f deploy/
@@ -334,6 +349,15 @@ Bindings to the built-in roles (admin, edit, view, system:*) resolve to the
 API server's own rules; with --no-defaults they grant nothing, and can-i
 says so when one applies.
 
+When the input holds separate file sets (copies of one object in
+envs/prod and envs/staging: see kubeguard rbac --help), each set is asked.
+If they all answer alike through the same grants, the answer is printed
+once, as for any input. Otherwise the first line is yes or no when every
+set agrees, else each set's answer ("envs/prod: no; envs/staging: yes"),
+and each distinct answer follows, labelled with its sets; -o json then has
+"allowed" (true only when every set allows) and "fileSets", one answer per
+group of sets. The exit status is 0 only when every set says yes.
+
 Examples:
   # May the deployer ServiceAccount read Secrets in prod?
   kubeguard rbac can-i list secrets --as-sa ci/deployer -n prod -f deploy/
@@ -463,6 +487,11 @@ role and rule: ClusterRoleBindings, and RoleBindings of the namespace
 ("default" unless -n). -A searches the RoleBindings of every namespace,
 each for the request made in its own namespace. Members of system:masters
 can do everything and are always listed first.
+
+When the input holds separate file sets (copies of one object in
+envs/prod and envs/staging: see kubeguard rbac --help), each set is asked,
+and a grant that holds in some sets only is listed with them (a FILE SETS
+column; "fileSets" in JSON); grants of every set say "all".
 
 Examples:
   # Who can read Secrets in prod?
@@ -610,6 +639,12 @@ configuration (--config, else the nearest .kubeguard.yaml above the -f
 paths) disables checks, overrides severities and exempts findings, and
 --baseline accepts known ones, as in scan.
 
+Copies of one object in separate file sets (envs/prod and envs/staging:
+see kubeguard rbac --help) never hide one another: each set is analysed on
+its own and each finding reported once; a finding on an object several
+sets share (envs/base.yaml) that holds in some of them only ends with the
+file sets it holds in.
+
 Exit status: 0 no finding at or above --fail-on, 1 such findings,
 2 usage or input errors (unreadable files, invalid YAML, objects the API
 server would reject, no Kubernetes object at all unless --allow-empty).
@@ -709,6 +744,11 @@ also spells out the first identities of each subject's chain.
 
 -n NAMESPACE puts namespaced objects without a namespace there, as kubectl
 apply -n does, and refuses objects of another namespace as it does.
+
+When the input holds separate file sets (copies of one object in
+envs/prod and envs/staging: see kubeguard rbac --help), the chains of each
+set are found in that set alone; an identity's next move that holds in
+some sets only says in which ("in file sets:"; "fileSets" in JSON).
 
 Exit status: 0, or 2 on usage or input errors. Use 'rbac risks' to gate CI.
 
