@@ -694,7 +694,10 @@ func (b *Builder) Build() *Policy {
 		p.Namespaces = append(p.Namespaces, ns)
 	}
 	slices.Sort(p.Namespaces)
-	b.warnNamespaceless()
+	if !b.view {
+		// Views warns once for the whole input.
+		b.warnNamespaceless()
+	}
 	return p
 }
 

@@ -110,7 +110,9 @@ func (b *Builder) each(f func(*Decoded)) {
 // Each object is added to the views of the sets its file is in, and the
 // built-in roles to every view: the cost is that of building each view,
 // the objects of each set once and those shared by several sets once per
-// set that sees them.
+// set that sees them. Objects added as typed values (AddInput) have no
+// file: they are left out of views, and belong only to an input without
+// copies in separate file sets.
 func (b *Builder) Views() []View {
 	b.init()
 	if b.sets.Empty() {
@@ -173,6 +175,11 @@ func (b *Builder) Views() []View {
 		problems.add(v.Policy.Problems...)
 		warnings.add(v.Policy.Warnings...)
 	}
+	// Whether the input looks namespace-less is a question about all of
+	// it, asked once: each view would count its own objects.
+	n := len(b.p.Warnings)
+	b.warnNamespaceless()
+	warnings.add(b.p.Warnings[n:]...)
 	warnings.add(b.partedCopies()...)
 	// Every view holds the input's problems and warnings, each once:
 	// reports print those of the first.

@@ -189,3 +189,43 @@ subjects: [{kind: ServiceAccount, name: sa%d, namespace: shop}]
 		t.Errorf("%v CPU: no longer linear in the number of file sets", cpu)
 	}
 }
+
+// TestViewsNamespacelessWarnedOnce: the warning that the input looks
+// written for kubectl apply -n is about the whole input, given once, not
+// once per file set with each set's count.
+func TestViewsNamespacelessWarnedOnce(t *testing.T) {
+	binding := func(ns string) string {
+		return `apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: app}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects: [{kind: ServiceAccount, name: app, namespace: ` + ns + `}]
+---
+`
+	}
+	var b Builder
+	for _, f := range []struct{ name, yaml string }{
+		{"envs/prod/rbac.yaml", binding("argocd")},
+		{"envs/staging/rbac.yaml", binding("argocd") + secretsRole("extra", "get")},
+	} {
+		for _, o := range parseAt(t, f.name, f.yaml) {
+			b.Add(o)
+		}
+	}
+	vs := b.Views()
+	if len(vs) != 2 {
+		t.Fatalf("views %s", ViewNames(vs))
+	}
+	n := 0
+	for _, w := range vs[0].Warnings {
+		if strings.Contains(w.Message, "looks namespace-less") {
+			n++
+			if !strings.Contains(w.Message, "2 namespaced objects") {
+				t.Errorf("warning counts another input: %s", w.Message)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d namespace-less warnings, want 1: %v", n, vs[0].Warnings)
+	}
+}
