@@ -140,11 +140,15 @@ func (b *Builder) Views() []View {
 	}
 	slices.Sort(keys)
 	var views []View
+	// The views share the sets, not the builder, whose copy of the input
+	// is garbage once they are built.
+	sets := &fileset.Sets{}
+	*sets = b.sets
 	for i, k := range keys {
 		if i+1 < len(keys) && strings.HasPrefix(keys[i+1], k) || k == "" {
 			continue
 		}
-		views = append(views, View{Name: fileset.Name(k), key: k, sets: &b.sets})
+		views = append(views, View{Name: fileset.Name(k), key: k, sets: sets})
 	}
 	slices.SortFunc(views, func(x, y View) int { return cmp.Compare(x.Name, y.Name) })
 	var problems, warnings inputErrors
