@@ -200,3 +200,41 @@ func TestRBACWhoCanFileSets(t *testing.T) {
 		t.Errorf("get secrets: %d grants to shop/web, want prod's and staging's\n%s", n, out)
 	}
 }
+
+// TestAuditRBACFileSets: audit rbac -f leaves out a request only when
+// every file set of the existing RBAC allows it: prod's Role lists pods,
+// staging's same-named Role does not, so list stays in what is printed.
+func TestAuditRBACFileSets(t *testing.T) {
+	role := func(verb string) string {
+		return `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: lister, namespace: a}
+rules: [{apiGroups: [""], resources: [pods], verbs: [` + verb + `]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: lister, namespace: a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: lister}
+subjects: [{kind: ServiceAccount, name: deployer, namespace: ci}]
+`
+	}
+	dir := writeTree(t, map[string]string{
+		"audit.log": auditLine("1", "system:serviceaccount:ci:deployer", "list", "pods", "", "a", "", 200) +
+			auditLine("2", "system:serviceaccount:ci:deployer", "get", "pods", "", "a", "p1", 200),
+		"envs/prod/rbac.yaml":    role("list"),
+		"envs/staging/rbac.yaml": role("watch"),
+	})
+	// Staging first: the last copy, prod's, would win if they were merged.
+	code, stdout, stderr := runCLI([]string{"audit", "rbac", "--serviceaccount", "ci/deployer", "-f", dir + "/envs/staging", "-f", dir + "/envs/prod", dir + "/audit.log"}, "")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "- list") || !strings.Contains(stdout, "- get") {
+		t.Errorf("want list (staging lacks it) and get:\n%s", stdout)
+	}
+	// Where prod alone is given, list is allowed already.
+	_, stdout, _ = runCLI([]string{"audit", "rbac", "--serviceaccount", "ci/deployer", "-f", dir + "/envs/prod", dir + "/audit.log"}, "")
+	if strings.Contains(stdout, "- list") {
+		t.Errorf("prod alone allows list:\n%s", stdout)
+	}
+}
