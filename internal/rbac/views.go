@@ -286,7 +286,11 @@ func RisksOf(views []View) []finding.Finding {
 	for _, s := range index {
 		f := &out[s.at]
 		if n := seeing(sets.Key(fileset.Path(f.Location))); len(s.views) < n {
-			f.Detail += fmt.Sprintf(" (in file set %s; not in the other file sets that include %s)", strings.Join(s.views, ", "), fileset.Path(f.Location))
+			sets := "file set"
+			if len(s.views) > 1 {
+				sets += "s"
+			}
+			f.Detail += fmt.Sprintf(" (in %s %s; not in the other file sets that include %s)", sets, strings.Join(s.views, ", "), fileset.Path(f.Location))
 		}
 	}
 	return out
