@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -227,5 +228,63 @@ subjects: [{kind: ServiceAccount, name: app, namespace: ` + ns + `}]
 	}
 	if n != 1 {
 		t.Errorf("%d namespace-less warnings, want 1: %v", n, vs[0].Warnings)
+	}
+}
+
+// TestViewsNeverMerge checks, over random trees of files defining a few
+// names, what views promise: no view holds objects of two separate file
+// sets, and every object is in a view, or replaced there by a later copy
+// of its own file set.
+func TestViewsNeverMerge(t *testing.T) {
+	r := rand.New(rand.NewPCG(16, 1))
+	for round := range 300 {
+		type def struct{ file, name string }
+		var defs []def
+		var b Builder
+		for range 1 + r.IntN(12) {
+			var path []string
+			for range 1 + r.IntN(3) {
+				path = append(path, fmt.Sprintf("d%d", r.IntN(3)))
+			}
+			file := strings.Join(path, "/") + fmt.Sprintf("/f%d.yaml", r.IntN(2))
+			for range 1 + r.IntN(3) {
+				name := fmt.Sprintf("r%d", r.IntN(4))
+				defs = append(defs, def{file, name})
+				for _, o := range parseAt(t, file, secretsRole(name, "get")) {
+					b.Add(o)
+				}
+			}
+		}
+		vs := b.Views()
+		sets := vs[0].sets
+		in := map[def]bool{} // the definitions some view holds
+		for _, v := range vs {
+			var files []string
+			for name, role := range v.ClusterRoles {
+				files = append(files, role.Origin.Source.File)
+				in[def{role.Origin.Source.File, name}] = true
+			}
+			for _, a := range files {
+				for _, c := range files {
+					if sets != nil && sets.Separate(a, c) {
+						t.Fatalf("round %d: view %q holds %s and %s, of separate file sets", round, v.Name, a, c)
+					}
+				}
+			}
+		}
+		for i, d := range defs {
+			if in[d] {
+				continue
+			}
+			replaced := false
+			for _, later := range defs[i+1:] {
+				if later.name == d.name && in[later] && (sets == nil || !sets.Separate(d.file, later.file)) {
+					replaced = true
+				}
+			}
+			if !replaced {
+				t.Fatalf("round %d: ClusterRole %s of %s is in no view (views %s)", round, d.name, d.file, ViewNames(vs))
+			}
+		}
 	}
 }
