@@ -186,6 +186,9 @@ type Diagnostic struct {
 	// Names are old, new pairs replaced in the check's remediation: its
 	// example names (my-namespace) become the object's own.
 	Names []string
+	// At, when set, is where the finding is written, for a field Path
+	// does not locate (the earlier of two keys of one name).
+	At *finding.Location
 }
 
 // Pass is one check looking at one object.
@@ -204,6 +207,9 @@ type Pass struct {
 func (p *Pass) Report(d Diagnostic) {
 	c := p.check
 	loc, _ := p.Object.Locate(d.Path)
+	if d.At != nil {
+		loc = *d.At
+	}
 	sev := c.Severity
 	if d.Severity != nil {
 		sev = *d.Severity

@@ -36,6 +36,12 @@ type Options struct {
 	// RBAC analysis checks ask for, which otherwise resolves a binding to
 	// cluster-admin, say, with the role every cluster has.
 	NoRBACDefaults bool
+	// StrictFields refuses objects with fields their API type lacks, as
+	// kubectl apply's default strict field validation has the API server
+	// do. Manifests (scan) are held to it; objects read from the API
+	// server (cluster, the webhook) have been decoded by it already, and a
+	// field of a newer server than this build's API types is not an error.
+	StrictFields bool
 }
 
 // Context is what checks see beyond the object at hand. It is read-only
@@ -335,6 +341,11 @@ func (e *Engine) run(ctx context.Context, dst []finding.Finding, obj *object.Obj
 	}
 	if err := obj.CheckTypes(); err != nil {
 		return dst, fmt.Errorf("%s: %w", obj.Ref, err)
+	}
+	if e.context.Options.StrictFields {
+		if err := obj.CheckFields(); err != nil {
+			return dst, fmt.Errorf("%s: %w", obj.Ref, err)
+		}
 	}
 	if err := obj.Validate(); err != nil {
 		return dst, fmt.Errorf("%s: %w", obj.Ref, err)

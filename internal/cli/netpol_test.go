@@ -123,6 +123,31 @@ spec:
 	}
 }
 
+// TestNetpolUnknownFieldIsAnError: a misspelt peer selector is refused
+// at its line, as kubectl apply's strict field validation refuses it,
+// rather than read as a peer without selectors.
+func TestNetpolUnknownFieldIsAnError(t *testing.T) {
+	path := writeNetpolFile(t, "in.yaml", `apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: x}
+spec: {containers: [{name: c, image: i}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: typo, namespace: x}
+spec:
+  podSelector: {}
+  ingress:
+  - from:
+    - namespaceSelectors: {matchLabels: {team: ops}}
+`)
+	code, _, stderr := runCLI([]string{"netpol", "can-reach", "x/a", "x/a", "80", "-f", path}, "")
+	want := path + ":13:7: NetworkPolicy/x/typo: spec.ingress[0].from[0].namespaceSelectors: unknown field"
+	if code != ExitError || !strings.Contains(stderr, want) {
+		t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, ExitError, want)
+	}
+}
+
 const matrixYAML = `apiVersion: v1
 kind: List
 items:

@@ -44,6 +44,10 @@ type ScanOptions struct {
 	Compact bool
 	// Exclude are globs of paths the walk skips (--exclude, repeatable).
 	Exclude []string
+	// Validate is strict (unknown fields are input errors, kubectl
+	// apply's default) or ignore (they are dropped, as --validate=ignore
+	// has kubectl drop them).
+	Validate string
 }
 
 const scanHelp = `Usage: kubeguard scan [flags] PATH...
@@ -63,6 +67,7 @@ Examples:
   kubeguard scan -n argocd install.yaml    # as kubectl apply -n argocd -f install.yaml
   kustomize build overlays/prod | kubeguard scan --level baseline -o sarif --output-file kubeguard.sarif -
   kubeguard scan --exclude vendor --exclude 'envs/*/generated' .
+  kubeguard scan --validate=ignore manifests/   # fields of a newer Kubernetes
 
 Configuration (.kubeguard.yaml, looked for from the scanned paths up to
 their repository's root, or --config; the report names the file used)
@@ -75,7 +80,9 @@ for one container. Waived findings are still reported, marked suppressed.
 
 Exit status: 0 no finding at or above --fail-on, 1 such findings,
 2 usage or input errors (unreadable files, invalid YAML, objects without
-apiVersion or kind; the rest of the input is still scanned), and input
+apiVersion or kind, objects the API server would refuse, such as a field
+their kind lacks under --validate=strict; the rest of the input is still
+scanned), and input
 without any Kubernetes object (a mistyped path in CI scans nothing) unless
 --allow-empty is given.
 
@@ -87,8 +94,23 @@ func scanFlags(o *ScanOptions) *flagSet {
 	fs.BoolVar(&o.AllowEmpty, "allow-empty", false, "exit 0, not 2, when the input holds no Kubernetes object")
 	// Not in checkFlags, which cluster shares: its -n selects a namespace.
 	fs.StringVarP(&o.Namespace, "namespace", "n", "", "judge objects without a namespace as applied with kubectl apply -n `namespace`")
+	fs.StringVar(&o.Validate, "validate", "strict", "`mode` for fields the object's API type lacks, as kubectl apply's --validate: strict (an input error) or ignore (dropped)")
 	fs.StringArrayVar(&o.Exclude, "exclude", nil, "skip paths matching `glob` in directories (relative path or name; repeatable; also exclude: in "+config.FileName+")")
 	return fs
+}
+
+// validateFlag reads --validate, in kubectl apply's words: strict (or
+// true) refuses unknown fields, ignore (or false) drops them. kubectl's
+// warn has no counterpart: a scan's report has findings and errors, and
+// an unknown field is not a finding.
+func validateFlag(v string) (strict bool, err error) {
+	switch v {
+	case "strict", "true":
+		return true, nil
+	case "ignore", "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("invalid --validate %q (want strict or ignore)", v)
 }
 
 // checkFlags are the flags scan and cluster share: what to check, how to
@@ -142,11 +164,17 @@ func runScan(ctx context.Context, args []string, io IO) int {
 	if err != nil {
 		return fs.usageError(io, err)
 	}
+	strict, err := validateFlag(o.Validate)
+	if err != nil {
+		return fs.usageError(io, err)
+	}
 	out, w, closeOut, err := openOutput(o.Format, o.Output, o.Compact, io.Stdout)
 	if err != nil {
 		return fs.usageError(io, err)
 	}
-	p, err := planFor(run.FrontScan, o.settings(lv, o.Paths))
+	s := o.settings(lv, o.Paths)
+	s.StrictFields = strict
+	p, err := planFor(run.FrontScan, s)
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError

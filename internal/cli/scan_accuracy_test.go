@@ -92,6 +92,21 @@ metadata:
   annotations:
     replicas: 3
 `, 6, `metadata.annotations.replicas: must be a string, not an integer`},
+		{"unknown field indented out of place", unknownField, 8, `spec.containers[0].requests: unknown field`},
+		{"unknown field with the wrong case", `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        securityContext:
+          runAsNonroot: true
+`, 13, `spec.template.spec.containers[0].securityContext.runAsNonroot: unknown field; field names are case-sensitive: did you mean runAsNonRoot?`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,6 +132,40 @@ metadata:
 				}
 			}
 		})
+	}
+}
+
+// unknownField is a pod whose requests are indented beside resources
+// rather than in it: every client but a strict one drops them.
+const unknownField = `apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop}
+spec:
+  containers:
+  - name: web
+    resources:
+    requests: {cpu: 50m}
+`
+
+// TestScanValidate: --validate takes kubectl apply's words. ignore (or
+// false) drops unknown fields and judges the object; a mode without a
+// counterpart is a usage error.
+func TestScanValidate(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "in.yaml", unknownField)
+	for _, mode := range []string{"ignore", "false"} {
+		code, out, stderr := runCLI([]string{"scan", "-o", "json", "--validate", mode, path}, "")
+		if code != ExitFindings {
+			t.Errorf("--validate %s: exit %d, want %d; stderr: %s", mode, code, ExitFindings, stderr)
+		}
+		if r := decodeReport(t, out); len(r.Errors) != 0 || len(r.Findings) == 0 {
+			t.Errorf("--validate %s: errors %+v and %d findings, want none and the pod judged", mode, r.Errors, len(r.Findings))
+		}
+	}
+	if code, _, stderr := runCLI([]string{"scan", "--validate", "strict", path}, ""); code != ExitError {
+		t.Errorf("--validate strict: exit %d, want %d; stderr: %s", code, ExitError, stderr)
+	}
+	if code, _, stderr := runCLI([]string{"scan", "--validate", "warn", path}, ""); code != ExitError || !strings.Contains(stderr, `invalid --validate "warn"`) {
+		t.Errorf("--validate warn: exit %d, stderr %q; want a usage error", code, stderr)
 	}
 }
 

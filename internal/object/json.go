@@ -100,7 +100,7 @@ func (e *encoder) sequence(n *yaml.Node) error {
 // err is set, the error that stopped the reading of the mapping there.
 type pair struct {
 	key  string
-	v    *yaml.Node
+	k, v *yaml.Node
 	err  error
 	over bool // a later pair has the same key
 }
@@ -216,7 +216,7 @@ func (e *encoder) collect(n *yaml.Node, merged bool) error {
 		if err != nil {
 			return err
 		}
-		e.pairs = append(e.pairs, pair{key: key, v: v})
+		e.pairs = append(e.pairs, pair{key: key, k: k, v: v})
 	}
 	return nil
 }

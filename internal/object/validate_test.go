@@ -43,7 +43,7 @@ func validateCases(t *testing.T, file string) []*Object {
 // offending value.
 func TestValidate(t *testing.T) {
 	for _, o := range validateCases(t, "invalid.yaml") {
-		err := errors.Join(o.CheckTypes(), o.Validate())
+		err := errors.Join(o.CheckTypes(), o.CheckFields(), o.Validate())
 		var fe *FieldError
 		if !errors.As(err, &fe) {
 			t.Errorf("%s accepted (%v)", o.Ref, err)
@@ -59,7 +59,7 @@ func TestValidate(t *testing.T) {
 		}
 	}
 	for _, o := range validateCases(t, "valid.yaml") {
-		if err := errors.Join(o.CheckTypes(), o.Validate()); err != nil {
+		if err := errors.Join(o.CheckTypes(), o.CheckFields(), o.Validate()); err != nil {
 			t.Errorf("%s refused: %v", o.Ref, err)
 		}
 	}

@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/manifest"
 	"github.com/kubeguard/kubeguard/internal/netpol"
+	"github.com/kubeguard/kubeguard/internal/object"
 )
 
 // LoadNetpol reads manifests with the scan loader into the network the
@@ -25,8 +27,16 @@ func LoadNetpol(ctx context.Context, paths []string, stdin io.Reader) (*netpol.N
 		ds := make([]netpol.Decoded, len(u.Objects))
 		for i, obj := range u.Objects {
 			ds[i] = netpol.Decode(obj)
+			if ds[i].Err == nil && ds[i] != (netpol.Decoded{}) {
+				// An object the analysis reads, held to kubectl apply's
+				// strict field validation as scan holds manifests: a
+				// misspelt selector must not read as no selector.
+				if err := obj.CheckFields(); err != nil {
+					ds[i].Err = fmt.Errorf("%s: %w", obj.Ref, err)
+				}
+			}
 			if ds[i].Err != nil {
-				ds[i].Err = finding.InputError{Location: obj.Source, Message: ds[i].Err.Error()}
+				ds[i].Err = inputError(obj, ds[i].Err)
 			}
 		}
 		return ds
@@ -90,4 +100,13 @@ func LoadNetpolLive(ctx context.Context, col *cluster.Collector) (*netpol.Networ
 	}
 	n, berrs := in.Build()
 	return n, append(errs, berrs...)
+}
+
+// inputError is err about obj, at the field it names when it names one.
+func inputError(obj *object.Object, err error) finding.InputError {
+	loc := obj.Source
+	if fe := (*object.FieldError)(nil); errors.As(err, &fe) {
+		loc = fe.Location
+	}
+	return finding.InputError{Location: loc, Message: err.Error()}
 }

@@ -82,6 +82,8 @@ type Settings struct {
 	// Namespace is where objects without one are applied, as kubectl
 	// apply -n applies them; empty means "default".
 	Namespace string
+	// StrictFields refuses manifests' unknown fields (check.Options).
+	StrictFields bool
 	// Now is when exemptions expire against; zero means the current time.
 	Now time.Time
 }
@@ -106,7 +108,7 @@ func Configure(cs []check.Check, known func(id string) bool, s Settings) (*Plan,
 	}
 	p := &Plan{
 		Checks:  cs,
-		Options: check.Options{PodSecurity: s.PodSecurity, NoRBACDefaults: s.NoRBACDefaults, Namespace: s.Namespace},
+		Options: check.Options{PodSecurity: s.PodSecurity, NoRBACDefaults: s.NoRBACDefaults, Namespace: s.Namespace, StrictFields: s.StrictFields},
 		Filter:  &suppress.Filter{NoAnnotations: s.NoAnnotations, Now: now},
 	}
 	path := s.ConfigFile

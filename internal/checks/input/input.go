@@ -10,4 +10,5 @@ const Category = "Input"
 // Checks are this package's checks, in registration order.
 var Checks = []check.Check{
 	DuplicateObject,
+	DuplicateField,
 }

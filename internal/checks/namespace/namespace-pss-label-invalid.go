@@ -1,8 +1,11 @@
 package namespace
 
 import (
+	"strings"
+
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
+	"github.com/kubeguard/kubeguard/internal/object"
 	"k8s.io/pod-security-admission/api"
 )
 
@@ -94,6 +97,8 @@ var PSSLabelInvalid = check.Check{
 				effect = l.effect(lv)
 			}
 			p.Report(check.Diagnostic{
+				Remediation: "Use a valid value (its own field; as a strategic merge patch):\n" +
+					ns.Patch([]object.Change{{Path: labelPath(l.name), Value: validLabel(l.version, value, lv)}}),
 				Path:   labelPath(l.name),
 				Reason: "invalid " + l.name + " value",
 				Detail: "label " + l.name + "=" + quote(value) + " is invalid (" + err.Error() + "): Pod Security admission rejects " +
@@ -101,4 +106,20 @@ var PSSLabelInvalid = check.Check{
 			})
 		}
 	},
+}
+
+// validLabel is the value a fix gives an invalid label: what it evidently
+// meant (Restricted, 1.25), else what the API server evaluates in its
+// place.
+func validLabel(version bool, value string, lv api.LevelVersion) string {
+	if version {
+		if v, err := api.ParseVersion("v" + strings.TrimPrefix(strings.ToLower(strings.TrimSpace(value)), "v")); err == nil {
+			return v.String()
+		}
+		return "latest"
+	}
+	if l, err := api.ParseLevel(strings.ToLower(strings.TrimSpace(value))); err == nil {
+		return string(l)
+	}
+	return string(lv.Level)
 }

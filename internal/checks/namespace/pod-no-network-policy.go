@@ -8,6 +8,7 @@ import (
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
+	"github.com/kubeguard/kubeguard/internal/object"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
@@ -73,31 +74,59 @@ var PodNoNetworkPolicy = check.Check{
 		if len(policies) == 0 {
 			detail = where + " has no NetworkPolicy"
 		}
-		// The example selects these pods by their own labels.
-		selector := "matchLabels: {}"
-		if len(podLabels) > 0 {
-			keys := slices.Sorted(maps.Keys(podLabels))
-			lines := make([]string, len(keys))
-			for i, k := range keys {
-				lines[i] = strconv.Quote(k) + ": " + strconv.Quote(podLabels[k])
-			}
-			selector = "matchLabels:\n        " + strings.Join(lines, "\n        ")
-		}
 		p.Report(check.Diagnostic{
-			Names: []string{"name: web", "name: " + p.Object.Ref.Name, "my-namespace", orDefault(ns),
-				"matchLabels:\n        app: web", selector},
-			Path:   t.MetadataPath().Key("labels"),
-			Reason: "pods selected by no NetworkPolicy",
-			Detail: detail + ": the pods accept traffic from anywhere and may connect anywhere",
+			Remediation: ownPolicy(p.Object.Ref.Name, ns, t),
+			Path:        t.MetadataPath().Key("labels"),
+			Reason:      "pods selected by no NetworkPolicy",
+			Detail:      detail + ": the pods accept traffic from anywhere and may connect anywhere",
 		})
 	},
 }
 
-// orDefault is the namespace an object without one lands in, when applied
-// without -n.
-func orDefault(ns string) string {
-	if ns == "" {
-		return "default"
+// ownPolicy is the fix for the pods of template t: a NetworkPolicy of
+// their own, named after their object, that selects them by their own
+// labels and admits the pods of their namespace on the ports their
+// containers declare (every port when they declare none). What else they
+// need is for their owner to add; the policy is where to add it.
+func ownPolicy(name, ns string, t *object.PodTemplate) string {
+	selector := " {}"
+	if len(t.Metadata.Labels) > 0 {
+		keys := slices.Sorted(maps.Keys(t.Metadata.Labels))
+		lines := make([]string, len(keys))
+		for i, k := range keys {
+			lines[i] = strconv.Quote(k) + ": " + strconv.Quote(t.Metadata.Labels[k])
+		}
+		selector = "\n      matchLabels:\n        " + strings.Join(lines, "\n        ")
 	}
-	return ns
+	var ports []string
+	for _, c := range t.Containers() {
+		if c.Kind != "containers" {
+			continue
+		}
+		for _, cp := range c.Ports {
+			proto := string(cp.Protocol)
+			if proto == "" {
+				proto = "TCP"
+			}
+			port := "      - {protocol: " + proto + ", port: " + strconv.Itoa(int(cp.ContainerPort)) + "}"
+			if cp.ContainerPort > 0 && !slices.Contains(ports, port) {
+				ports = append(ports, port)
+			}
+		}
+	}
+	// An object without a namespace is applied with its policy, in the
+	// same namespace (kubectl apply -n).
+	namespaceLine := ""
+	if ns != "" {
+		namespaceLine = "    namespace: " + ns + "\n"
+	}
+	rule := "    - from:\n      - podSelector: {}"
+	if len(ports) > 0 {
+		rule += "\n      ports:\n" + strings.Join(ports, "\n")
+	}
+	return "Select the pods with a NetworkPolicy of their own; this one admits only the pods of their namespace, on the ports " +
+		"their containers declare: widen it to the clients they serve, and add Egress rules for what they call " +
+		"(or deny by default in the namespace, see namespace-default-deny-ingress):\n" +
+		"  apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n  metadata:\n    name: " + name + "\n" + namespaceLine +
+		"  spec:\n    podSelector:" + selector + "\n    policyTypes:\n    - Ingress\n    ingress:\n" + rule
 }

@@ -28,9 +28,9 @@ var FromEveryNamespace = check.Check{
 	Rationale: "A namespaceSelector that is empty selects every namespace, and a rule without from admits every source. " +
 		"The NetworkPolicy documentation's model of isolation is to allow only the clients a workload needs; a rule open " +
 		"to every namespace lets a pod compromised in any namespace connect to the selected pods.",
-	Remediation: "Admit only the namespaces (and pods) that need the port:\n" +
-		"  ingress:\n  - from:\n    - namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: monitoring\n" +
-		"      podSelector:\n        matchLabels:\n          app: prometheus",
+	Remediation: "Admit only the namespaces (and pods) that need the port, in the rule's from:\n" +
+		"  - namespaceSelector:\n      matchLabels:\n        kubernetes.io/metadata.name: <namespace>\n" +
+		"    podSelector:\n      matchLabels:\n        <label>: <value>",
 	DocURL: docURL + "#behavior-of-to-and-from-selectors",
 	Kinds:  []string{policyKind},
 	Run: func(p *check.Pass) {

@@ -21,7 +21,7 @@ var NamedPortProtocol = check.Check{
 	Category: category,
 	Rationale: "A NetworkPolicy port has the protocol TCP unless it says otherwise, and a named port matches a container " +
 		"port of the same name and the same protocol. A rule naming a UDP port (DNS, say) without protocol: UDP matches nothing.",
-	Remediation: "Give the rule's port the protocol its pods declare:\n  ports:\n  - port: dns\n    protocol: UDP",
+	Remediation: "Give the rule's port the protocol its pods declare:\n  ports:\n  - port: <port name>\n    protocol: <UDP, TCP or SCTP>",
 	DocURL:      docURL + "#networkpolicy-resource",
 	Kinds:       []string{policyKind},
 	Scope:       check.ScopeInput,

@@ -27,7 +27,7 @@ var NamedPortUndeclared = check.Check{
 		"(the selected pods for ingress, the peers for egress). If no such pod declares a container port with that name, " +
 		"the port matches nothing, and the rule allows nothing on it.",
 	Remediation: "Name the port in the pods' containers, or write the port number:\n" +
-		"  containers:\n  - name: web\n    ports:\n    - name: http\n      containerPort: 8080\n",
+		"  containers:\n  - name: <container>\n    ports:\n    - name: <port name>\n      containerPort: <number>\n",
 	DocURL: docURL + "#networkpolicy-resource",
 	Kinds:  []string{policyKind},
 	Scope:  check.ScopeInput,

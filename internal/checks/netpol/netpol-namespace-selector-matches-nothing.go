@@ -21,7 +21,7 @@ var NamespaceSelectorMatchesNothing = check.Check{
 		"its peer match nothing, so the traffic the rule was written to allow stays denied, or an isolation meant for " +
 		"another namespace never applies. Every namespace carries kubernetes.io/metadata.name, the reliable way to name one.",
 	Remediation: "Select the namespace by the label the API server sets on it:\n" +
-		"  namespaceSelector:\n    matchLabels:\n      kubernetes.io/metadata.name: frontend",
+		"  namespaceSelector:\n    matchLabels:\n      kubernetes.io/metadata.name: <namespace>",
 	DocURL: docURL + "#targeting-a-namespace-by-its-name",
 	Kinds:  []string{policyKind},
 	Needs:  []string{namespaceKind},

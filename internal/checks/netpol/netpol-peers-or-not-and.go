@@ -20,7 +20,7 @@ var PeersOrNotAnd = check.Check{
 		"matching both, while the same selectors as two list items are two peers, and traffic from either is allowed. " +
 		"Written as two items, the rule admits every pod of the selected namespaces.",
 	Remediation: "If only the selected pods of the selected namespaces are meant, make them one peer (one dash):\n" +
-		"  - from:\n    - namespaceSelector:\n        matchLabels: {team: frontend}\n      podSelector:\n        matchLabels: {app: web}\n" +
+		"  - from:\n    - namespaceSelector:\n        matchLabels: {<namespace label>: <value>}\n      podSelector:\n        matchLabels: {<pod label>: <value>}\n" +
 		"If either is meant, suppress the finding for this policy.",
 	DocURL: docURL + "#behavior-of-to-and-from-selectors",
 	Kinds:  []string{policyKind},

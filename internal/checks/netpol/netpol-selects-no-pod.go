@@ -35,7 +35,7 @@ var SelectsNoPod = check.Check{
 		"A selector that matches none of the namespace's pods (a misspelt label, a renamed workload) leaves the pods it " +
 		"was written for unprotected while the policy looks in place.",
 	Remediation: "Make the podSelector match the labels of the pods' template (or of the Pod), and check the " +
-		"result with kubeguard netpol exposure:\n  spec:\n    podSelector:\n      matchLabels:\n        app: web",
+		"result with kubeguard netpol exposure:\n  spec:\n    podSelector:\n      matchLabels:\n        <label>: <value>",
 	DocURL: docURL + "#networkpolicy-resource",
 	Kinds:  []string{policyKind},
 	Scope:  check.ScopeInput,

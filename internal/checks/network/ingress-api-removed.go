@@ -28,8 +28,9 @@ var IngressAPIRemoved = check.Check{
 		switch v := p.Object.Ref.APIVersion; v {
 		case "extensions/v1beta1", "networking.k8s.io/v1beta1":
 			p.Report(check.Diagnostic{
-				Path:   object.Path{}.Key("apiVersion"),
-				Reason: "Ingress in " + v,
+				Remediation: migrated(p.Object),
+				Path:        object.Path{}.Key("apiVersion"),
+				Reason:      "Ingress in " + v,
 				Detail: "Ingress " + quote(p.Object.Ref.Name) + " uses " + v + ", which Kubernetes v1.22 and later do not serve: " +
 					"the API server refuses it",
 			})

@@ -1,11 +1,14 @@
 package network
 
 import (
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/object"
+	networkingv1 "k8s.io/api/networking/v1"
 )
 
 // certManagerAnnotations make cert-manager's ingress-shim create a
@@ -67,12 +70,50 @@ var IngressTLSSecretMissing = check.Check{
 			detail += ". It may be created elsewhere (another repository, an external secrets operator, by hand); " +
 				"if it does not exist, the controller serves its default certificate or no TLS"
 			p.Report(check.Diagnostic{
-				Path:   specPath.Key("tls").Index(i).Key("secretName"),
-				Reason: "TLS Secret not in the input",
-				Detail: detail,
+				Path:        specPath.Key("tls").Index(i).Key("secretName"),
+				Reason:      "TLS Secret not in the input",
+				Detail:      detail,
+				Remediation: certificate(ns, t.SecretName, tlsHosts(t, spec)),
 			})
 		}
 	},
+}
+
+// tlsHosts are the hosts a TLS entry's certificate must name: its own,
+// or, for an entry without hosts, those of the rules.
+func tlsHosts(t networkingv1.IngressTLS, spec networkingv1.IngressSpec) []string {
+	if len(t.Hosts) > 0 {
+		return t.Hosts
+	}
+	var hosts []string
+	for _, r := range spec.Rules {
+		if r.Host != "" && !slices.Contains(hosts, r.Host) {
+			hosts = append(hosts, r.Host)
+		}
+	}
+	return hosts
+}
+
+// certificate is the fix of a missing TLS Secret: a cert-manager
+// Certificate that writes it, in the Ingress's namespace, for its hosts.
+// Which issuer signs it is the cluster's: a slot to fill.
+func certificate(ns, secret string, hosts []string) string {
+	var b strings.Builder
+	b.WriteString("Make sure the Secret exists in the Ingress's namespace, for example by having cert-manager issue it " +
+		"(fill in the <issuer> of your cluster):\n")
+	b.WriteString("  apiVersion: cert-manager.io/v1\n  kind: Certificate\n  metadata:\n    name: " + secret + "\n")
+	if ns != "" {
+		b.WriteString("    namespace: " + ns + "\n")
+	}
+	b.WriteString("  spec:\n    secretName: " + secret + "\n    dnsNames:\n")
+	if len(hosts) == 0 {
+		hosts = []string{"<host>"}
+	}
+	for _, h := range hosts {
+		b.WriteString("    - " + strconv.Quote(h) + "\n")
+	}
+	b.WriteString("    issuerRef:\n      name: <issuer>\n      kind: ClusterIssuer")
+	return b.String()
 }
 
 // secretPresent reports whether the input holds Secret name in namespace

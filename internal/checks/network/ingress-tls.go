@@ -5,7 +5,11 @@ import (
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
+	"github.com/kubeguard/kubeguard/internal/object"
 )
+
+// tlsFix says what an ingress-tls fix does.
+const tlsFix = "Serve the host over TLS: add it to spec.tls with a certificate Secret in the Ingress's namespace, and leave the rules as they are"
 
 // IngressTLS reports Ingresses that serve traffic over plain HTTP: one that
 // routes anything (rules or a default backend) and has no spec.tls, and each
@@ -46,15 +50,17 @@ var IngressTLS = check.Check{
 			if len(hosts) > 0 && len(hosts) == len(spec.Rules) && spec.DefaultBackend == nil {
 				served = strings.Join(hosts, ", ")
 			}
-			var names []string
-			if len(hosts) > 0 {
-				names = []string{"shop-example-com-tls", strings.ReplaceAll(hosts[0], ".", "-") + "-tls", "shop.example.com", hosts[0]}
+			// One certificate for every host the rules name; an entry
+			// without hosts when a rule or the default backend has none.
+			entry := map[string]any{"secretName": p.Object.Ref.Name + "-tls"}
+			if len(hosts) > 0 && len(hosts) == len(spec.Rules) && spec.DefaultBackend == nil {
+				entry = map[string]any{"hosts": hosts, "secretName": secretFor(hosts[0])}
 			}
 			p.Report(check.Diagnostic{
-				Names:  names,
-				Path:   specPath.Key("tls"),
-				Reason: "no TLS",
-				Detail: "Ingress " + name + " has no spec.tls: it serves " + served + " over plain HTTP",
+				Remediation: patch(p.Object, tlsFix, object.Change{Path: specPath.Key("tls"), Value: tlsList(nil, entry)}),
+				Path:        specPath.Key("tls"),
+				Reason:      "no TLS",
+				Detail:      "Ingress " + name + " has no spec.tls: it serves " + served + " over plain HTTP",
 			})
 			return
 		}
@@ -67,10 +73,17 @@ var IngressTLS = check.Check{
 				detail = "rule " + specPath.Key("rules").Index(i).String() + " of Ingress " + name + " has no host, so it " +
 					"matches every host, and every spec.tls entry lists hosts: requests for other hosts are served over plain HTTP"
 			}
+			// spec.tls has no merge key: the patch is the whole list,
+			// the host's entry added.
+			entry := map[string]any{"secretName": secretFor(r.Host)}
+			if r.Host != "" {
+				entry["hosts"] = []string{r.Host}
+			}
 			p.Report(check.Diagnostic{
-				Path:   specPath.Key("rules").Index(i).Key("host"),
-				Reason: "host not covered by TLS",
-				Detail: detail,
+				Remediation: patch(p.Object, tlsFix, object.Change{Path: specPath.Key("tls"), Value: tlsList(spec.TLS, entry)}),
+				Path:        specPath.Key("rules").Index(i).Key("host"),
+				Reason:      "host not covered by TLS",
+				Detail:      detail,
 			})
 		}
 	},

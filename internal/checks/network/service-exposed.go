@@ -35,7 +35,7 @@ var ServiceExposed = check.Check{
 	Remediation: "Use a ClusterIP Service and route to it from an Ingress or Gateway:\n" +
 		"  spec:\n    type: ClusterIP\n" +
 		"or, when a load balancer is needed, restrict its clients (and drop node ports where the load balancer allows):\n" +
-		"  spec:\n    type: LoadBalancer\n    loadBalancerSourceRanges:\n    - 203.0.113.0/24\n" +
+		"  spec:\n    type: LoadBalancer\n    loadBalancerSourceRanges:\n    - <client CIDR>\n" +
 		"    allocateLoadBalancerNodePorts: false",
 	DocURL: "https://kubernetes.io/docs/concepts/services-networking/service/#publishing-services-service-types",
 	Kinds:  []string{serviceKind},
@@ -45,20 +45,25 @@ var ServiceExposed = check.Check{
 			return
 		}
 		name := quote(p.Object.Ref.Name)
+		fix := patch(p.Object, "Make the Service ClusterIP and route to it from an Ingress or Gateway", toClusterIP(p.Object)...) +
+			"\nor, when a load balancer is needed, restrict its clients to the addresses that need it (and drop node ports where the load balancer allows):\n" +
+			"  spec:\n    type: LoadBalancer\n    loadBalancerSourceRanges:\n    - <client CIDR>\n    allocateLoadBalancerNodePorts: false"
 		switch spec.Type {
 		case corev1.ServiceTypeNodePort:
 			p.Report(check.Diagnostic{
-				Path:   specPath.Key("type"),
-				Reason: "NodePort Service",
-				Detail: "Service " + name + " is of type NodePort: " + nodePorts(spec.Ports) + " every node of the cluster",
+				Path:        specPath.Key("type"),
+				Reason:      "NodePort Service",
+				Remediation: fix,
+				Detail:      "Service " + name + " is of type NodePort: " + nodePorts(spec.Ports) + " every node of the cluster",
 			})
 		case corev1.ServiceTypeLoadBalancer:
 			if len(spec.LoadBalancerSourceRanges) > 0 || strings.TrimSpace(p.Object.Annotations[sourceRangesAnnotation]) != "" {
 				return
 			}
 			p.Report(check.Diagnostic{
-				Path:   specPath.Key("type"),
-				Reason: "LoadBalancer Service open to any client",
+				Path:        specPath.Key("type"),
+				Reason:      "LoadBalancer Service open to any client",
+				Remediation: fix,
 				Detail: "Service " + name + " is of type LoadBalancer and sets no loadBalancerSourceRanges: the load balancer " +
 					"accepts connections from any address that can reach it, the internet for a public one",
 			})

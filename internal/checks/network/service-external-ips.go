@@ -5,6 +5,7 @@ import (
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
+	"github.com/kubeguard/kubeguard/internal/object"
 )
 
 // ServiceExternalIPs reports Services that set spec.externalIPs, of any
@@ -20,9 +21,9 @@ var ServiceExternalIPs = check.Check{
 		"IP and intercept the cluster's traffic to it. The Kubernetes Service documentation and the CVE's advisory recommend not " +
 		"using externalIPs and denying them with the DenyServiceExternalIPs admission plugin, or an admission policy that allows " +
 		"only approved addresses.",
-	Remediation: "Remove spec.externalIPs and expose the Service through a LoadBalancer or an Ingress:\n" +
-		"  spec:\n    type: ClusterIP\n" +
-		"and deny the field cluster-wide on the API server:\n" +
+	Remediation: "Remove spec.externalIPs, and expose the Service through a LoadBalancer or an Ingress:\n" +
+		"  spec:\n    externalIPs: null\n" +
+		"Deny the field cluster-wide on the API server too:\n" +
 		"  kube-apiserver --enable-admission-plugins=DenyServiceExternalIPs,...",
 	DocURL: "https://kubernetes.io/docs/concepts/services-networking/service/#external-ips",
 	Kinds:  []string{serviceKind},
@@ -34,6 +35,9 @@ var ServiceExternalIPs = check.Check{
 		p.Report(check.Diagnostic{
 			Path:   specPath.Key("externalIPs"),
 			Reason: "externalIPs set",
+			Remediation: patch(p.Object, "Remove spec.externalIPs, and expose the Service through a LoadBalancer or an Ingress",
+				object.Change{Path: specPath.Key("externalIPs"), Remove: true}) +
+				"\nDeny the field cluster-wide on the API server too:\n  kube-apiserver --enable-admission-plugins=DenyServiceExternalIPs,...",
 			Detail: "Service " + quote(p.Object.Ref.Name) + " claims external IPs " + strings.Join(spec.ExternalIPs, ", ") +
 				": every node routes traffic for them to the Service's pods, the man-in-the-middle of CVE-2020-8554 when the " +
 				"address is not the Service's own",

@@ -160,7 +160,7 @@ func run(e *Evaluator, id policy.CheckID) func(*check.Pass) {
 		}
 		if ops := fixOps(p.Object, id, p.Template, spots); len(ops) > 0 {
 			d.Remediation = "Change " + p.Object.Ref.Kind + " " + strconv.Quote(p.Object.Ref.Name) +
-				" so (its own fields; null removes one; as a strategic merge patch):\n" + renderFix(p.Object, ops)
+				" so (its own fields; null removes one; as a strategic merge patch):\n" + p.Object.Patch(ops)
 		}
 		p.Report(d)
 	}

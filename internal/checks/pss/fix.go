@@ -1,22 +1,15 @@
 package pss
 
 import (
-	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/kubeguard/kubeguard/internal/object"
 	"gopkg.in/yaml.v3"
 	"k8s.io/pod-security-admission/policy"
 )
 
-// op is one change of a fix: set the field at path to value, or remove it.
-type op struct {
-	path   object.Path
-	value  any // a string, bool, int, []string or map[string]any
-	remove bool
-}
+// op is one change of a fix.
+type op = object.Change
 
 // nonRootUID is the user a fix runs containers as when they name none: an
 // image that runs as root by default does not start with runAsNonRoot
@@ -34,8 +27,8 @@ var baselineCapabilities = []string{"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOW
 // Unconfined), the pod's for the pod's. nil when no change is known.
 func fixOps(o *object.Object, id policy.CheckID, t *object.PodTemplate, spots []spot) []op {
 	var ops []op
-	set := func(p object.Path, v any) { ops = append(ops, op{path: p, value: v}) }
-	remove := func(p object.Path) { ops = append(ops, op{path: p, remove: true}) }
+	set := func(p object.Path, v any) { ops = append(ops, op{Path: p, Value: v}) }
+	remove := func(p object.Path) { ops = append(ops, op{Path: p, Remove: true}) }
 	annotation := func(s spot) bool {
 		return len(s.path) > 0 && len(s.path) >= 2 && s.path[len(s.path)-2].Key == "annotations"
 	}
@@ -62,8 +55,15 @@ func fixOps(o *object.Object, id policy.CheckID, t *object.PodTemplate, spots []
 		case "appArmorProfile", "seccompProfile_baseline", "seccompProfile_restricted":
 			if annotation(s) {
 				remove(p)
-			} else {
-				set(p, "RuntimeDefault")
+				break
+			}
+			set(p, "RuntimeDefault")
+			// Upstream reports the containers that set Unconfined before
+			// those that set nothing: the fix of the first must cover the
+			// second, or the pod fails again on them. The pod's own
+			// profile covers every container that sets none.
+			if pod := t.SpecPath().Keys("securityContext", "seccompProfile", "type"); id == "seccompProfile_restricted" && o.Field(pod) == nil {
+				set(pod, "RuntimeDefault")
 			}
 		case "runAsNonRoot":
 			set(p, true)
@@ -90,7 +90,7 @@ func fixOps(o *object.Object, id policy.CheckID, t *object.PodTemplate, spots []
 			// sysctls is replaced whole by a patch: write the list
 			// without the unsafe ones.
 			list := p[:len(p)-2]
-			if !slices.ContainsFunc(ops, func(x op) bool { return slices.Equal(x.path, list) }) {
+			if !slices.ContainsFunc(ops, func(x op) bool { return slices.Equal(x.Path, list) }) {
 				set(list, safeSysctls(o, list, spots))
 			}
 		}
@@ -98,7 +98,7 @@ func fixOps(o *object.Object, id policy.CheckID, t *object.PodTemplate, spots []
 	// One change per field, the first: spots may repeat a field.
 	var out []op
 	for _, x := range ops {
-		if !slices.ContainsFunc(out, func(y op) bool { return slices.Equal(x.path, y.path) }) {
+		if !slices.ContainsFunc(out, func(y op) bool { return slices.Equal(x.Path, y.Path) }) {
 			out = append(out, x)
 		}
 	}
@@ -145,135 +145,4 @@ func safeSysctls(o *object.Object, list object.Path, spots []spot) []any {
 		}
 	}
 	return out
-}
-
-// mergeKeys are the keys that identify an item of a list in a strategic
-// merge patch, by the list's field name.
-var mergeKeys = map[string]string{
-	"containers": "name", "initContainers": "name", "ephemeralContainers": "name", "volumes": "name",
-	"ports": "containerPort", "env": "name", "volumeMounts": "mountPath",
-}
-
-// renderFix writes ops as the object's own YAML: the path from the
-// object's root to each changed field, list items named by their merge key
-// (a container by its name), a removed field as null. Applied as a
-// strategic merge patch (kubectl patch, or by hand) it is the fix.
-func renderFix(o *object.Object, ops []op) string {
-	type node struct {
-		key      string
-		item     string // "name: web" for a list item
-		children []*node
-		value    any
-		leaf     bool
-	}
-	root := &node{}
-	for _, x := range ops {
-		n := root
-		for i, e := range x.path {
-			label := e.Key
-			item := ""
-			if e.Key == "" {
-				mk := "name"
-				if i > 0 {
-					if k, ok := mergeKeys[x.path[i-1].Key]; ok {
-						mk = k
-					}
-				}
-				v := ""
-				if f := o.Field(append(slices.Clone(x.path[:i+1]), object.Elem{Key: mk})); f != nil {
-					v = f.Value
-				}
-				if v == "" {
-					mk, v = "#", strconv.Itoa(e.Index)
-				}
-				item = mk + ": " + v
-				label = "[" + item + "]"
-			}
-			var c *node
-			for _, ch := range n.children {
-				if ch.key == label {
-					c = ch
-				}
-			}
-			if c == nil {
-				c = &node{key: label, item: item}
-				n.children = append(n.children, c)
-			}
-			n = c
-		}
-		n.leaf, n.value = true, x.value
-		if x.remove {
-			n.value = nil
-		}
-	}
-	var b strings.Builder
-	var write func(n *node, indent string)
-	write = func(n *node, indent string) {
-		for _, c := range n.children {
-			if c.item != "" {
-				if strings.HasPrefix(c.item, "#") {
-					fmt.Fprintf(&b, "%s- # item %s\n", indent, strings.TrimPrefix(c.item, "#: "))
-				} else {
-					fmt.Fprintf(&b, "%s- %s\n", indent, c.item)
-				}
-				write(c, indent+"  ")
-				continue
-			}
-			if c.leaf {
-				v := yamlValue(c.value, indent+"  ")
-				if !strings.HasPrefix(v, "\n") {
-					v = " " + v
-				}
-				fmt.Fprintf(&b, "%s%s:%s\n", indent, yamlKey(c.key), v)
-				continue
-			}
-			fmt.Fprintf(&b, "%s%s:\n", indent, yamlKey(c.key))
-			// A list's items sit at the key's indentation, as kubectl
-			// writes them.
-			if len(c.children) > 0 && c.children[0].item != "" {
-				write(c, indent)
-			} else {
-				write(c, indent+"  ")
-			}
-		}
-	}
-	write(root, "  ")
-	return strings.TrimRight(b.String(), "\n")
-}
-
-// yamlKey quotes a key that is not a plain word.
-func yamlKey(k string) string {
-	if strings.ContainsAny(k, ":#/ ") {
-		return strconv.Quote(k)
-	}
-	return k
-}
-
-// yamlValue writes a fix's value in flow style.
-func yamlValue(v any, indent string) string {
-	switch v := v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return v
-	case []string:
-		q := make([]string, len(v))
-		for i, s := range v {
-			q[i] = strconv.Quote(s)
-		}
-		return "[" + strings.Join(q, ", ") + "]"
-	case map[string]any:
-		if len(v) == 0 {
-			return "{}"
-		}
-	}
-	b, err := yaml.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	s := strings.TrimRight(string(b), "\n")
-	if strings.Contains(s, "\n") || strings.HasPrefix(s, "- ") {
-		return "\n" + indent + strings.ReplaceAll(s, "\n", "\n"+indent)
-	}
-	return s
 }

@@ -19,25 +19,25 @@ func applyOps(t *testing.T, doc any, ops []op) {
 	t.Helper()
 	for _, x := range ops {
 		cur := doc
-		for i, e := range x.path {
-			last := i == len(x.path)-1
+		for i, e := range x.Path {
+			last := i == len(x.Path)-1
 			if e.Key == "" {
 				l, ok := cur.([]any)
 				if !ok || e.Index >= len(l) {
-					t.Fatalf("fix path %s: no list item %d", x.path, e.Index)
+					t.Fatalf("fix path %s: no list item %d", x.Path, e.Index)
 				}
 				cur = l[e.Index]
 				continue
 			}
 			m, ok := cur.(map[string]any)
 			if !ok {
-				t.Fatalf("fix path %s: %s is not in a mapping", x.path, e.Key)
+				t.Fatalf("fix path %s: %s is not in a mapping", x.Path, e.Key)
 			}
 			if last {
-				if x.remove {
+				if x.Remove {
 					delete(m, e.Key)
 				} else {
-					b, _ := json.Marshal(x.value)
+					b, _ := json.Marshal(x.Value)
 					var v any
 					json.Unmarshal(b, &v)
 					m[e.Key] = v

@@ -36,10 +36,10 @@ var HardcodedCredential = check.Check{
 		"encryption at rest covers Secrets, and lives in version control with the manifest. Treat it as leaked: rotate it.",
 	Remediation: "Rotate the credential, put it in a Secret (created from a secret manager, or sealed; see secret-in-manifest), " +
 		"and reference it instead of the value, preferably as a file:\n" +
-		"  containers:\n  - name: app\n    volumeMounts:\n    - name: db-credentials\n      mountPath: /etc/db\n      readOnly: true\n" +
-		"  volumes:\n  - name: db-credentials\n    secret:\n      secretName: db-credentials\n" +
+		"  containers:\n  - name: <container>\n    volumeMounts:\n    - name: <secret>\n      mountPath: <path>\n      readOnly: true\n" +
+		"  volumes:\n  - name: <secret>\n    secret:\n      secretName: <secret>\n" +
 		"or, where the program reads only its environment:\n" +
-		"  containers:\n  - name: app\n    env:\n    - name: DB_PASSWORD\n      valueFrom:\n        secretKeyRef:\n          name: db-credentials\n          key: password",
+		"  containers:\n  - name: <container>\n    env:\n    - name: <VARIABLE>\n      valueFrom:\n        secretKeyRef:\n          name: <secret>\n          key: <key>",
 	DocURL: "https://kubernetes.io/docs/concepts/security/security-checklist/#secrets",
 	Kinds:  []string{check.AnyKind},
 	Run: func(p *check.Pass) {
@@ -110,6 +110,12 @@ var HardcodedCredential = check.Check{
 					Containers: []string{c.Name},
 					Reason:     "credential hard-coded in an env var",
 					Detail:     where + " holds " + and(whats) + notShown,
+					Remediation: "Rotate the credential, put it in a Secret (created from a secret manager, or sealed; see secret-in-manifest; " +
+						"named here after the object), and reference it instead of the value (its own fields; as a strategic merge patch):\n" +
+						p.Object.Patch([]object.Change{
+							{Path: c.Path.Key("env").Index(k).Key("value"), Remove: true},
+							{Path: c.Path.Key("env").Index(k).Keys("valueFrom", "secretKeyRef"), Value: map[string]any{"name": p.Object.Ref.Name, "key": strings.ToLower(e.Name)}},
+						}),
 				})
 			}
 		}

@@ -3,6 +3,7 @@ package secrets
 import (
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
+	"github.com/kubeguard/kubeguard/internal/object"
 )
 
 // SecretEnvVar reports Secret values handed to containers as environment
@@ -35,6 +36,7 @@ var SecretEnvVar = check.Check{
 				detail = r.Where() + " turns every key of Secret " + quote(r.Secret) + " into an environment variable"
 			}
 			p.Report(check.Diagnostic{
+				Remediation: mountInstead(p.Template, r),
 				// The secretKeyRef or secretRef, not its name.
 				Path:       r.Path[:len(r.Path)-1],
 				Containers: []string{r.Container},
@@ -43,4 +45,16 @@ var SecretEnvVar = check.Check{
 			})
 		}
 	},
+}
+
+// mountInstead is the secret-env-var advice for reference r, in the pod's
+// own names: the Secret as a read-only volume of its own, mounted in the
+// container that read it into its environment.
+func mountInstead(t *object.PodTemplate, r Reference) string {
+	where := t.SpecPath().String()
+	mount := "/etc/secrets/" + r.Secret
+	return "Mount the Secret as a read-only volume in the container that needs it, read the file, and drop the variable; in " + where + ":\n" +
+		"  containers:\n  - name: " + r.Container + "\n    volumeMounts:\n    - name: " + r.Secret + "\n      mountPath: " + mount + "\n      readOnly: true\n" +
+		"  volumes:\n  - name: " + r.Secret + "\n    secret:\n      secretName: " + r.Secret + "\n" +
+		"Many programs accept the file directly (POSTGRES_PASSWORD_FILE=" + mount + "/<key>)."
 }

@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kubeguard/kubeguard/internal/check"
@@ -32,8 +33,8 @@ var SecretInManifest = check.Check{
 		"  spec:\n    encryptedData:\n      password: <output of kubeseal>\n" +
 		"or with an ExternalSecret that reads a secret manager:\n" +
 		"  apiVersion: external-secrets.io/v1\n  kind: ExternalSecret\n  metadata:\n    name: db-credentials\n    namespace: shop\n" +
-		"  spec:\n    refreshInterval: 1h\n    secretStoreRef:\n      kind: ClusterSecretStore\n      name: vault\n" +
-		"    target:\n      name: db-credentials\n    data:\n    - secretKey: password\n      remoteRef:\n        key: shop/db\n        property: password\n" +
+		"  spec:\n    refreshInterval: 1h\n    secretStoreRef:\n      kind: ClusterSecretStore\n      name: <store>\n" +
+		"    target:\n      name: db-credentials\n    data:\n    - secretKey: password\n      remoteRef:\n        key: <key in the store>\n        property: password\n" +
 		"and rotate every value the manifest has held.",
 	DocURL: goodPractices + "#avoid-sharing-secret-manifests",
 	Kinds:  []string{"Secret"},
@@ -60,13 +61,37 @@ var SecretInManifest = check.Check{
 				what = "in plain text"
 			}
 			p.Report(check.Diagnostic{
-				Path:   object.Path{}.Key(field),
-				Reason: "Secret " + field + " in the manifest",
+				Remediation: sealed(o.Ref.Namespace, o.Ref.Name, keys),
+				Path:        object.Path{}.Key(field),
+				Reason:      "Secret " + field + " in the manifest",
 				Detail: "Secret " + quote(o.Ref.Name) + " holds " + noun + " " + strings.Join(quoteAll(keys), ", ") +
 					" in " + field + ", " + what + "; " + shown,
 			})
 		}
 	},
+}
+
+// sealed is the secret-in-manifest fix for Secret ns/name with keys: the
+// same Secret sealed by kubeseal, or read from a secret manager by an
+// ExternalSecret, its keys named and no value written. The store and where
+// each value lives in it are the cluster's: slots to fill.
+func sealed(ns, name string, keys []string) string {
+	var meta, enc, data strings.Builder
+	meta.WriteString("  metadata:\n    name: " + name + "\n")
+	if ns != "" {
+		meta.WriteString("    namespace: " + ns + "\n")
+	}
+	for _, k := range keys {
+		enc.WriteString("\n      " + strconv.Quote(k) + ": <output of kubeseal>")
+		data.WriteString("\n    - secretKey: " + strconv.Quote(k) + "\n      remoteRef:\n        key: <key in the store>\n        property: " + strconv.Quote(k))
+	}
+	return "Rotate every value the manifest has held, and replace the Secret with a SealedSecret made by kubeseal " +
+		"(kubeseal --format yaml < the Secret's manifest):\n" +
+		"  apiVersion: bitnami.com/v1alpha1\n  kind: SealedSecret\n" + meta.String() + "  spec:\n    encryptedData:" + enc.String() + "\n" +
+		"or with an ExternalSecret that reads a secret manager:\n" +
+		"  apiVersion: external-secrets.io/v1\n  kind: ExternalSecret\n" + meta.String() +
+		"  spec:\n    refreshInterval: 1h\n    secretStoreRef:\n      kind: ClusterSecretStore\n      name: <store>\n" +
+		"    target:\n      name: " + name + "\n    data:" + data.String()
 }
 
 // valueKeys returns the keys of a Secret's data or stringData that hold a

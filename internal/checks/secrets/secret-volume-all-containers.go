@@ -32,9 +32,9 @@ var SecretVolumeAllContainers = check.Check{
 		"container of a Pod needs a Secret, mount it (or set the environment variable) in that container only, so that a " +
 		"compromise of a sidecar, a log shipper or a proxy does not disclose it.",
 	Remediation: "Keep the volume in the pod and the volumeMount only in the containers that read the Secret:\n" +
-		"  containers:\n  - name: app\n    volumeMounts:\n    - name: db-credentials\n      mountPath: /etc/db\n      readOnly: true\n" +
-		"  - name: log-shipper\n    # no db-credentials mount\n" +
-		"  volumes:\n  - name: db-credentials\n    secret:\n      secretName: db-credentials",
+		"  containers:\n  - name: <container that reads it>\n    volumeMounts:\n    - name: <volume>\n      mountPath: <path>\n      readOnly: true\n" +
+		"  - name: <container that does not>\n    # no mount of <volume>\n" +
+		"  volumes:\n  - name: <volume>\n    secret:\n      secretName: <secret>",
 	DocURL: goodPractices + "#restrict-secret-access-to-specific-containers",
 	Kinds:  []string{check.PodTemplates},
 	Run: func(p *check.Pass) {

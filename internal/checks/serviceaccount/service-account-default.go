@@ -3,6 +3,7 @@ package serviceaccount
 import (
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
+	"github.com/kubeguard/kubeguard/internal/object"
 )
 
 // DefaultServiceAccount reports pods and pod templates that run as their
@@ -35,10 +36,18 @@ var DefaultServiceAccount = check.Check{
 		if set {
 			detail = path.String() + " is \"default\""
 		}
+		// The fix is the object's own: a ServiceAccount named after it,
+		// in its namespace, and its pod spec (wherever the kind keeps
+		// it) running as that one.
+		sa := p.Object.Ref.Name
 		p.Report(check.Diagnostic{
 			Path:   path,
 			Reason: "runs as the default ServiceAccount",
-			Names:  []string{"serviceAccountName: web", "serviceAccountName: " + p.Object.Ref.Name, "name: web", "name: " + p.Object.Ref.Name, "namespace: shop", "namespace: " + orDefault(p.Object.Ref.Namespace)},
+			Remediation: "Create a ServiceAccount for the workload:\n" +
+				"  apiVersion: v1\n  kind: ServiceAccount\n  metadata:\n    name: " + sa + "\n    namespace: " + orDefault(p.Object.Ref.Namespace) + "\n" +
+				"  automountServiceAccountToken: false\n" +
+				"and run " + p.Object.Ref.Kind + " " + quote(p.Object.Ref.Name) + " as that one (its own fields; as a strategic merge patch):\n" +
+				p.Object.Patch([]object.Change{{Path: p.Template.SpecPath().Key("serviceAccountName"), Value: sa}}),
 			Detail: detail + ": it shares that identity, and whatever is granted to it, with every pod of the namespace that names none",
 		})
 	},

@@ -85,9 +85,10 @@ var MountableSecrets = check.Check{
 				containers = []string{r.Container}
 			}
 			p.Report(check.Diagnostic{
-				Path:       r.Path,
-				Containers: containers,
-				Reason:     "Secret not allowed by the ServiceAccount",
+				Remediation: allowSecret(sa, field, append(slices.Clone(allowed), r.Secret)),
+				Path:        r.Path,
+				Containers:  containers,
+				Reason:      "Secret not allowed by the ServiceAccount",
 				Detail: r.Where() + " names Secret " + quote(r.Secret) + "; " + sa.ref() + " has " + enforceAnnotation +
 					": " + quote(sa.Annotations[enforceAnnotation]) + " and its " + field + " field " + listed + ": " + consequence,
 			})
@@ -101,4 +102,22 @@ func quoteAll(list []string) []string {
 		out[i] = quote(s)
 	}
 	return out
+}
+
+// allowSecret is the fix that lets the pod use a Secret: the input's own
+// ServiceAccount with the Secret added to the field that must list it,
+// written whole (imagePullSecrets has no merge key).
+func allowSecret(sa *account, field string, names []string) string {
+	var b strings.Builder
+	b.WriteString("List the Secret in the ServiceAccount, if the workload is meant to use it:\n")
+	b.WriteString("  apiVersion: v1\n  kind: ServiceAccount\n  metadata:\n    name: " + sa.Name + "\n")
+	if sa.Object.Ref.Namespace != "" {
+		b.WriteString("    namespace: " + sa.Object.Ref.Namespace + "\n")
+	}
+	b.WriteString("  " + field + ":")
+	for _, n := range names {
+		b.WriteString("\n  - name: " + strconv.Quote(n))
+	}
+	b.WriteString("\nor stop the pod from using it, and mount Secrets as secret volumes rather than projected ones, which the restriction does not cover.")
+	return b.String()
 }

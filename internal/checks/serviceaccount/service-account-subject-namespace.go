@@ -46,8 +46,17 @@ var SubjectNamespace = check.Check{
 				Detail: p.Object.Ref.String() + " names ServiceAccount " + s.Namespace + "/" + s.Name + ", but the input's ServiceAccount " +
 					quote(s.Name) + " names no namespace: scanned as written, the binding grants nothing to the pods that use it; " +
 					"scan with -n " + s.Namespace + " if the manifests are applied with kubectl apply -n " + s.Namespace,
-				Remediation: "Scan as the manifests are applied:\n  kubeguard scan -n " + s.Namespace + " " + p.Object.Source.File,
+				Remediation: "Scan as the manifests are applied:\n  kubeguard scan -n " + s.Namespace + " " + scanArg(p.Object.Source.File),
 			})
 		}
 	},
+}
+
+// scanArg is how a command line names the file an object came from:
+// standard input is "-".
+func scanArg(file string) string {
+	if file == finding.StdinName {
+		return "-"
+	}
+	return file
 }

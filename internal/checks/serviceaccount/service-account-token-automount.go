@@ -154,9 +154,15 @@ func underSpec(spec object.Path, lines string) string {
 // snippets are written where t's object keeps its pod spec and name its
 // first container.
 func fix(t *object.PodTemplate, keep bool) string {
-	container := "app"
-	if cs := t.Containers(); len(cs) > 0 && cs[0].Name != "" {
-		container = cs[0].Name
+	// The token goes to a container of the pod's own, under the list
+	// it is in: an init container named under containers would be a new
+	// container without an image.
+	container := "<container>"
+	for _, c := range t.Containers() {
+		if c.Kind == "containers" && c.Name != "" {
+			container = c.Name
+			break
+		}
 	}
 	off := underSpec(t.SpecPath(), "automountServiceAccountToken: false")
 	mount := underSpec(t.SpecPath(), projectedToken(container))
@@ -166,7 +172,7 @@ func fix(t *object.PodTemplate, keep bool) string {
 			"bundle and the namespace beside it:\n" + underSpec(t.SpecPath(), "automountServiceAccountToken: false\n"+projectedToken(container))
 	}
 	return "Turn automounting off in the pod spec (or on the ServiceAccount, for every pod that uses it):\n" + off +
-		"\nand where a container does call the API, give it alone a short-lived token, with the CA bundle and the namespace " +
+		"\nWhere a container does call the API, give it alone a short-lived token, with the CA bundle and the namespace " +
 		"that client libraries read beside it:\n" + mount
 }
 

@@ -212,3 +212,73 @@ spec:
 		t.Errorf("no finding for %v", want)
 	}
 }
+
+// TestFixesNameTheObjectsOwn pins the fixes of a pod whose first container
+// is an init container: the token is mounted in a container of its own,
+// under containers (an init container named there would be a new
+// container without an image), and the ServiceAccount is named after the
+// pod, in its namespace.
+func TestFixesNameTheObjectsOwn(t *testing.T) {
+	const pod = `apiVersion: v1
+kind: Pod
+metadata: {name: report, namespace: billing}
+spec:
+  initContainers:
+  - {name: migrate, image: registry.internal/migrate:1}
+  containers:
+  - {name: writer, image: registry.internal/writer:1}
+`
+	path := filepath.Join(t.TempDir(), "pod.yaml")
+	if err := os.WriteFile(path, []byte(pod), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := checktest.Scan(path, []check.Check{serviceaccount.TokenAutomount, serviceaccount.DefaultServiceAccount}, checktest.DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"service-account-token-automount": {"  spec:\n    automountServiceAccountToken: false\n", "  containers:\n    - name: writer\n"},
+		"service-account-default":         {"    name: report\n    namespace: billing\n", "  spec:\n    serviceAccountName: report"},
+	}
+	for _, f := range got {
+		for _, s := range want[f.CheckID] {
+			if !strings.Contains(f.Remediation, s) {
+				t.Errorf("%s: fix lacks %q:\n%s", f.CheckID, s, f.Remediation)
+			}
+		}
+		if strings.Contains(f.Remediation, "migrate") || strings.Contains(f.Remediation, "shop") {
+			t.Errorf("%s: fix names what it should not:\n%s", f.CheckID, f.Remediation)
+		}
+		delete(want, f.CheckID)
+	}
+	for id := range want {
+		t.Errorf("%s: no finding", id)
+	}
+}
+
+// TestMountableSecretFixListsTheSecret pins the mountable-secrets fix: the
+// pod's own ServiceAccount, in its namespace, with the Secret the finding
+// names added to the field that must list it.
+func TestMountableSecretFixListsTheSecret(t *testing.T) {
+	got, err := checktest.Scan(filepath.Join("testdata", "service-account-mountable-secrets.yaml"),
+		[]check.Check{serviceaccount.MountableSecrets}, checktest.DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 {
+		t.Fatal("no findings")
+	}
+	for _, f := range got {
+		_, rest, _ := strings.Cut(f.Detail, "names Secret ")
+		secret, _, _ := strings.Cut(rest, ";")
+		field := "  secrets:"
+		if strings.Contains(f.Detail, "imagePullSecrets field") {
+			field = "  imagePullSecrets:"
+		}
+		for _, s := range []string{"kind: ServiceAccount\n  metadata:\n    name: " + f.Object.Name + "\n    namespace: " + f.Object.Namespace + "\n", field, "- name: " + secret + "\n"} {
+			if !strings.Contains(f.Remediation, s) {
+				t.Errorf("%s: fix lacks %q:\n%s", f.Path, s, f.Remediation)
+			}
+		}
+	}
+}

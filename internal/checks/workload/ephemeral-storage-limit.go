@@ -29,11 +29,18 @@ var EphemeralStorageLimit = check.Check{
 			if limited(&c.Resources, corev1.ResourceEphemeralStorage) {
 				continue
 			}
+			// Not below the request, which the API server refuses.
+			limit := quantity(c.Resources.Requests, corev1.ResourceEphemeralStorage)
+			if limit == "" {
+				limit = "1Gi"
+			}
 			p.Report(check.Diagnostic{
 				Path:       c.Path.Keys("resources", "limits", "ephemeral-storage"),
 				Containers: []string{c.Name},
 				Reason:     "no ephemeral-storage limit",
 				Detail:     "container " + quote(c.Name) + " has no ephemeral-storage limit: its logs and writable layer, and the pod's emptyDir volumes, can fill the node's disk",
+				Remediation: fix(p, "Set a limit on local ephemeral storage",
+					set(c.Path.Keys("resources", "limits", "ephemeral-storage"), limit)),
 			})
 		}
 	},

@@ -17,7 +17,7 @@ var ImageDigest = check.Check{
 		"verified at admission): a tag can be moved to other content, a digest always names the same bytes, so every node runs exactly " +
 		"the image that was built, scanned and approved.",
 	Remediation: "Pin the image by digest (the tag may stay for readers; the runtime ignores it):\n" +
-		"  image: registry.example.com/app:1.4.2@sha256:<digest>",
+		"  image: <repository>:<tag>@sha256:<digest>",
 	DocURL: "https://kubernetes.io/docs/concepts/security/security-checklist/#images",
 	Kinds:  []string{check.PodTemplates},
 	Run: func(p *check.Pass) {
@@ -33,8 +33,10 @@ var ImageDigest = check.Check{
 				Path:       c.Path.Key("image"),
 				Containers: []string{c.Name},
 				Reason:     "image not pinned by digest",
-				// The fix pins the container's own image, its tag kept.
-				Names:  []string{"registry.example.com/app:1.4.2", c.Image},
+				// The fix pins the container's own image, its tag kept;
+				// the digest is the registry's to say.
+				Remediation: fix(p, "Pin the image by digest (the tag may stay for readers; the runtime ignores it); fill in the <digest> the registry gives for it",
+					set(c.Path.Key("image"), c.Image+"@sha256:<digest>")),
 				Detail: "container " + quote(c.Name) + " runs image " + quote(c.Image) + ", whose tag the registry can point at other content",
 			})
 		}

@@ -25,10 +25,10 @@ var ImagePullPolicy = check.Check{
 	Rationale: "The Kubernetes images documentation explains that with IfNotPresent or Never the kubelet uses an image already on the node: " +
 		"for a tag meant to move, such as :latest, nodes that pulled it at different times run different code, and with Never whatever " +
 		"image was placed on the node under that name runs, unverified. Kubernetes itself pulls :latest and untagged images Always.",
-	Remediation: "Pin the image by digest, which makes IfNotPresent safe:\n" +
-		"  image: registry.example.com/app:1.4.2@sha256:<digest>\n" +
-		"or, for a moving tag, let the kubelet check the registry on every start:\n" +
-		"  imagePullPolicy: Always",
+	Remediation: "Let the kubelet check the registry on every start:\n" +
+		"  imagePullPolicy: Always\n" +
+		"or pin the image by digest, which makes IfNotPresent safe:\n" +
+		"  image: <repository>:<tag>@sha256:<digest>",
 	DocURL: "https://kubernetes.io/docs/concepts/containers/images/#image-pull-policy",
 	Kinds:  []string{check.PodTemplates},
 	Run: func(p *check.Pass) {
@@ -58,6 +58,8 @@ var ImagePullPolicy = check.Check{
 				Containers: []string{c.Name},
 				Reason:     "imagePullPolicy " + string(policy) + " on an image not pinned by digest",
 				Detail:     detail,
+				Remediation: fix(p, "Let the kubelet check the registry on every start", set(c.Path.Key("imagePullPolicy"), "Always")) +
+					"\nor pin the image by digest, which makes IfNotPresent safe:\n  image: " + c.Image + "@sha256:<digest>",
 			})
 		}
 	},

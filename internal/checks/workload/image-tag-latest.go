@@ -19,7 +19,7 @@ var ImageTagLatest = check.Check{
 		"of the image is running and harder to roll back, and the same manifest can start different code on different nodes or days, " +
 		"including code nobody reviewed.",
 	Remediation: "Name a version, and preferably pin the digest:\n" +
-		"  image: registry.example.com/app:1.4.2@sha256:<digest>",
+		"  image: <repository>:<version>@sha256:<digest>",
 	DocURL: "https://kubernetes.io/docs/concepts/containers/images/#image-names",
 	Kinds:  []string{check.PodTemplates},
 	Run: func(p *check.Pass) {
@@ -39,8 +39,10 @@ var ImageTagLatest = check.Check{
 				Path:       c.Path.Key("image"),
 				Containers: []string{c.Name},
 				Reason:     reason,
-				// The fix names the container's own repository.
-				Names: []string{"registry.example.com/app", strings.TrimSuffix(strings.TrimSuffix(c.Image, ":latest"), ":")},
+				// The version and digest are the registry's to say: the
+				// fix leaves them as slots to fill.
+				Remediation: fix(p, "Name a version, and preferably pin the digest; fill in the <version> and <digest> of the image you mean",
+					set(c.Path.Key("image"), strings.TrimSuffix(c.Image, ":latest")+":<version>@sha256:<digest>")),
 				Detail: "container " + quote(c.Name) + " runs image " + quote(c.Image) + why +
 					": what runs changes whenever the tag is pushed, and a rollback cannot bring the previous version back",
 			})

@@ -3,6 +3,7 @@ package workload
 import (
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
+	"github.com/kubeguard/kubeguard/internal/object"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -37,11 +38,20 @@ var MemoryLimit = check.Check{
 			if limited(&c.Resources, corev1.ResourceMemory) {
 				continue
 			}
+			// The limit is the request where there is one: a limit
+			// below the request is refused by the API server.
+			limit := quantity(c.Resources.Requests, corev1.ResourceMemory)
+			changes := []object.Change{set(c.Path.Keys("resources", "limits", "memory"), limit)}
+			if limit == "" {
+				limit = "256Mi"
+				changes = []object.Change{set(c.Path.Keys("resources", "requests", "memory"), limit), set(c.Path.Keys("resources", "limits", "memory"), limit)}
+			}
 			p.Report(check.Diagnostic{
-				Path:       c.Path.Keys("resources", "limits", "memory"),
-				Containers: []string{c.Name},
-				Reason:     "no memory limit",
-				Detail:     "container " + quote(c.Name) + " has no memory limit: it can use all of the node's memory and get other pods killed or evicted",
+				Path:        c.Path.Keys("resources", "limits", "memory"),
+				Containers:  []string{c.Name},
+				Reason:      "no memory limit",
+				Detail:      "container " + quote(c.Name) + " has no memory limit: it can use all of the node's memory and get other pods killed or evicted",
+				Remediation: fix(p, "Set a memory limit, usually equal to the memory request", changes...),
 			})
 		}
 	},

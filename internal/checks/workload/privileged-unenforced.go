@@ -47,6 +47,11 @@ var PrivilegedUnenforced = check.Check{
 				Reason:     "privileged container, enforce label missing",
 				Detail: "container " + quote(c.Name) + " is privileged and namespace " + quote(ns.Ref.Name) + " has no " +
 					api.EnforceLevelLabel + " label, so Pod Security Admission admits it",
+				// Both halves are the input's own: the container's field,
+				// and the Namespace the input holds.
+				Remediation: fix(p, "Drop privileged from the container", set(c.Path.Keys("securityContext", "privileged"), false)) +
+					"\nand enforce a level in namespace " + ns.Ref.Name + ":\n" + enforceIn(ns.Ref.Name, "baseline") +
+					"\nor, for a node agent that needs it, run it in a namespace of its own that says so:\n" + enforceIn("<namespace>", "privileged"),
 			})
 		}
 	},

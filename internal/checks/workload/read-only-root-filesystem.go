@@ -31,6 +31,8 @@ var ReadOnlyRootFilesystem = check.Check{
 				Containers: []string{c.Name},
 				Reason:     "root filesystem is writable",
 				Detail:     "container " + quote(c.Name) + " does not set securityContext.readOnlyRootFilesystem=true",
+				Remediation: fix(p, "Make the container's root filesystem read-only, and mount an emptyDir where the application must write",
+					set(c.Path.Keys("securityContext", "readOnlyRootFilesystem"), true)),
 			})
 		}
 	},

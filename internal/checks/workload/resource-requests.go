@@ -3,8 +3,13 @@ package workload
 import (
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
+	"github.com/kubeguard/kubeguard/internal/object"
 	corev1 "k8s.io/api/core/v1"
 )
+
+// defaultRequests are the requests a fix starts from when a container
+// names none: a small service's, to be measured and adjusted.
+var defaultRequests = map[corev1.ResourceName]string{corev1.ResourceCPU: "100m", corev1.ResourceMemory: "128Mi"}
 
 // ResourceRequests reports containers that request no CPU or no memory.
 // A limit counts as a request (the API server copies it), and so do
@@ -30,9 +35,11 @@ var ResourceRequests = check.Check{
 				continue // the API does not allow resources on ephemeral containers
 			}
 			var missing []corev1.ResourceName
+			var changes []object.Change
 			for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
 				if !requested(&c.Resources, name) && !requested(pod, name) {
 					missing = append(missing, name)
+					changes = append(changes, set(c.Path.Keys("resources", "requests", string(name)), defaultRequests[name]))
 				}
 			}
 			if len(missing) == 0 {
@@ -48,10 +55,11 @@ var ResourceRequests = check.Check{
 				}
 			}
 			p.Report(check.Diagnostic{
-				Path:       path,
-				Containers: []string{c.Name},
-				Reason:     "no " + what + " request",
-				Detail:     "container " + quote(c.Name) + " requests no " + what + ": " + effect,
+				Path:        path,
+				Containers:  []string{c.Name},
+				Reason:      "no " + what + " request",
+				Detail:      "container " + quote(c.Name) + " requests no " + what + ": " + effect,
+				Remediation: fix(p, "Request what the container normally uses; these are a start to measure against", changes...),
 			})
 		}
 	},

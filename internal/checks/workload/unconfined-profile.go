@@ -47,7 +47,15 @@ var UnconfinedProfile = check.Check{
 		}
 		t := p.Template
 		report := func(path object.Path, containers []string, reason, subject string) {
-			p.Report(check.Diagnostic{Path: path, Containers: containers, Reason: reason, Detail: subject + ", and " + why})
+			// The fix replaces the Unconfined setting where it is written:
+			// a container's own setting wins over the pod's.
+			v := "RuntimeDefault"
+			if path[len(path)-1].Key != "type" {
+				v = corev1.DeprecatedAppArmorBetaProfileRuntimeDefault // the annotation
+			}
+			p.Report(check.Diagnostic{Path: path, Containers: containers, Reason: reason, Detail: subject + ", and " + why,
+				Remediation: fix(p, "Use the runtime's default profile", set(path, v)) +
+					"\nand enforce at least baseline in namespace " + ns.Ref.Name + ":\n" + enforceIn(ns.Ref.Name, "baseline")})
 		}
 		podSC := t.Spec.SecurityContext
 		podSeccomp := t.SpecPath().Keys("securityContext", "seccompProfile", "type")

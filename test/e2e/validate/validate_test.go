@@ -9,12 +9,14 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/object"
 	"github.com/kubeguard/kubeguard/test/e2e/apiserver"
 	"gopkg.in/yaml.v3"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -37,6 +39,12 @@ func TestValidateMatchesServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(srv.Client.Discovery()))
+	// Pods are admitted only with their ServiceAccount, which no
+	// controller of this bare server makes.
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
+	if _, err := srv.Client.CoreV1().ServiceAccounts("default").Create(t.Context(), sa, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	checked := 0
 	for _, file := range []string{"invalid.yaml", "valid.yaml"} {
 		data, err := os.ReadFile("../../../internal/object/testdata/validate/" + file)
@@ -55,7 +63,7 @@ func TestValidateMatchesServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			mine := errors.Join(o.CheckTypes(), o.Validate())
+			mine := errors.Join(o.CheckTypes(), o.CheckFields(), o.Validate())
 
 			var doc bytes.Buffer
 			if err := yaml.NewEncoder(&doc).Encode(&root); err != nil {
@@ -79,17 +87,29 @@ func TestValidateMatchesServer(t *testing.T) {
 			if m.Scope.Name() == meta.RESTScopeNameNamespace {
 				ri = dyn.Resource(m.Resource).Namespace("default")
 			}
-			_, theirs := ri.Create(t.Context(), u, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+			_, theirs := ri.Create(t.Context(), u, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: metav1.FieldValidationStrict})
 			checked++
 			switch {
 			case theirs != nil && !apierrors.IsInvalid(theirs) && !apierrors.IsBadRequest(theirs):
 				t.Errorf("%s: the server failed otherwise than by refusing it: %v", o.Ref, theirs)
 			case (mine == nil) != (theirs == nil):
 				t.Errorf("%s (%s): kubeguard says %v, the API server says %v", o.Ref, file, mine, theirs)
+			case unknown(mine) != "" && !strings.Contains(theirs.Error(), `unknown field "`+unknown(mine)+`"`):
+				t.Errorf("%s: kubeguard finds the unknown field %s, the API server refuses it otherwise: %v", o.Ref, unknown(mine), theirs)
 			}
 		}
 	}
 	if checked < 30 {
 		t.Errorf("only %d objects compared with the server", checked)
 	}
+}
+
+// unknown is the path of the unknown field err names, empty when it names
+// none.
+func unknown(err error) string {
+	var fe *object.FieldError
+	if errors.As(err, &fe) && strings.HasPrefix(fe.Message, "unknown field") {
+		return fe.Path.String()
+	}
+	return ""
 }
