@@ -29,6 +29,7 @@ var layers = map[string]int{
 	"internal/cputime":    0,
 	"internal/corpus":     0,
 	"internal/object":     1,
+	"internal/fileset":    1,
 	"internal/check":      2,
 	"internal/config":     2,
 	"internal/manifest":   2,

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kubeguard/kubeguard/internal/fileset"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/object"
 )
@@ -68,9 +69,8 @@ type Context struct {
 type index struct {
 	byName map[string]map[string][]*object.Object // kind -> namespace/name -> copies in input order
 	lists  map[string][]*object.Object            // kind -> objects by namespace/name, first copy of each
-	// sets holds, for each directory where two copies of a name part
-	// ("" for the top), the entries below it that are separate file sets.
-	sets map[string]map[string]bool
+	// sets are the file sets where copies of a name part.
+	sets fileset.Sets
 	// copied are the kinds with a name defined more than once.
 	copied map[string]bool
 	// inFile is the last copy of a name defined more than once, in each
@@ -127,13 +127,12 @@ func NewContext(opts Options, objs []*object.Object) *Context {
 		keys := make([]string, 0, len(m))
 		for k, copies := range m {
 			keys = append(keys, k)
-			// Each copy against the first and the one before it: the
-			// parting directories of every copy, in linear time.
-			for i := 1; i < len(copies); i++ {
-				x.part(sourcePath(copies[0].Source), sourcePath(copies[i].Source))
-				x.part(sourcePath(copies[i-1].Source), sourcePath(copies[i].Source))
-			}
 			if len(copies) > 1 {
+				paths := make([]string, len(copies))
+				for i, o := range copies {
+					paths[i] = sourcePath(o.Source)
+				}
+				x.sets.AddCopies(paths)
 				x.copied[kind] = true
 				if x.inFile == nil {
 					x.inFile = map[fileKey]*object.Object{}
@@ -162,89 +161,9 @@ func NewContext(opts Options, objs []*object.Object) *Context {
 	return &Context{Options: opts, index: x}
 }
 
-// part records that files a and b are in separate file sets.
-func (x *index) part(a, b string) {
-	d, ca, cb, ok := parting(a, b)
-	if !ok {
-		return
-	}
-	if x.sets == nil {
-		x.sets = map[string]map[string]bool{}
-	}
-	if x.sets[d] == nil {
-		x.sets[d] = map[string]bool{}
-	}
-	x.sets[d][ca], x.sets[d][cb] = true, true
-}
-
-// parting splits two different slash-separated paths at the directory
-// they part at: that directory and the entry below it each path goes
-// through. ok is false for equal paths.
-func parting(a, b string) (dir, ca, cb string, ok bool) {
-	if a == b {
-		return "", "", "", false
-	}
-	a, b = filepath.ToSlash(a), filepath.ToSlash(b)
-	n := 0 // length of the common directory prefix, with its slash
-	for {
-		i, j := strings.IndexByte(a[n:], '/'), strings.IndexByte(b[n:], '/')
-		if i < 0 || j < 0 || a[n:n+i] != b[n:n+j] {
-			break
-		}
-		n += i + 1
-	}
-	next := func(p string) string {
-		if i := strings.IndexByte(p, '/'); i >= 0 {
-			return p[:i]
-		}
-		return p
-	}
-	return a[:n], next(a[n:]), next(b[n:]), true
-}
-
-// separate reports whether the files at a and b are in different file
-// sets.
-func (x *index) separate(a, b string) bool {
-	if len(x.sets) == 0 {
-		return false
-	}
-	d, ca, cb, ok := parting(a, b)
-	if !ok || ca == cb {
-		return false
-	}
-	set := x.sets[d]
-	return set[ca] && set[cb]
-}
-
-// viewKey names the file sets a file is in: the entries it goes through
-// below each parting directory. Files with equal keys see the same objects.
-func (x *index) viewKey(p string) string {
-	if len(x.sets) == 0 {
-		return ""
-	}
-	p = filepath.ToSlash(p)
-	var key strings.Builder
-	for n := 0; ; {
-		rest := p[n:]
-		e := rest
-		if i := strings.IndexByte(rest, '/'); i >= 0 {
-			e = rest[:i]
-		}
-		if x.sets[p[:n]][e] {
-			key.WriteString(p[:n])
-			key.WriteString(e)
-			key.WriteByte(0)
-		}
-		if len(e) == len(rest) {
-			return key.String()
-		}
-		n += len(e) + 1
-	}
-}
-
 // For returns the context as seen from obj (see Context).
 func (c *Context) For(obj *object.Object) *Context {
-	if len(c.sets) == 0 {
+	if c.sets.Empty() {
 		return c
 	}
 	return &Context{Options: c.Options, index: c.index, from: obj}
@@ -253,7 +172,7 @@ func (c *Context) For(obj *object.Object) *Context {
 // visible reports whether o is in the file set of the object the context
 // is seen from.
 func (c *Context) visible(o *object.Object) bool {
-	return c.from == nil || !c.separate(sourcePath(c.from.Source), sourcePath(o.Source))
+	return c.from == nil || !c.sets.Separate(sourcePath(c.from.Source), sourcePath(o.Source))
 }
 
 // Lookup returns the indexed object of kind in namespace ns (empty for
@@ -314,7 +233,7 @@ type fileKey struct{ kind, name, file string }
 // each name. The slice is shared: do not modify it.
 func (c *Context) List(kind string) []*object.Object {
 	list := c.lists[kind]
-	if c.from == nil || len(c.sets) == 0 {
+	if c.from == nil || c.sets.Empty() {
 		return list
 	}
 	from := sourcePath(c.from.Source)
@@ -322,7 +241,7 @@ func (c *Context) List(kind string) []*object.Object {
 	// cached; which copy of a name is nearest depends on the file, so a
 	// kind with copies is listed anew, at the cost of reading the list
 	// that every caller pays anyway.
-	key := kind + "\x00" + c.viewKey(from)
+	key := kind + "\x00" + c.sets.Key(from)
 	if v, ok := c.views.Load(key); ok {
 		return v.([]*object.Object)
 	}
@@ -350,14 +269,8 @@ func (c *Context) Duplicates(obj *object.Object) []*object.Object {
 	return copies
 }
 
-// sourcePath is the path an object was read from: its Helm template when
-// it has one (all of a chart's output comes from one stream).
-func sourcePath(l finding.Location) string {
-	if l.Template != "" {
-		return l.Template
-	}
-	return l.File
-}
+// sourcePath is the path an object was read from (fileset.Path).
+func sourcePath(l finding.Location) string { return fileset.Path(l) }
 
 // Engine runs a list of checks over objects. It is safe for concurrent use.
 type Engine struct {

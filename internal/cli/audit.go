@@ -493,6 +493,9 @@ exactly the requests the identity made in the audit logs (read as
 With -f, the requests the given Roles, ClusterRoles and bindings already
 allow (matched as the API server's RBAC authorizer matches, with the groups
 the log shows the identity in) are left out: only what is missing is printed.
+When the given RBAC defines a name in separate file sets (envs/prod and
+envs/staging: see kubeguard rbac --help), a request is left out only when
+every set allows it.
 
 Examples:
   kubeguard audit rbac --serviceaccount ci/deployer audit.log > deployer-rbac.yaml
@@ -589,12 +592,22 @@ func runAuditRBAC(ctx context.Context, args []string, io IO) int {
 		if len(in.Errors) > 0 {
 			failed = true
 		}
-		az := rbac.NewAuthorizer(in.Policy)
+		// With copies in separate file sets (docs/rbac.md), a request is
+		// allowed already only where every set allows it.
+		azs := make([]*rbac.Authorizer, len(in.Views))
+		for i, v := range in.Views {
+			azs[i] = rbac.NewAuthorizer(v.Policy)
+		}
 		groups := rec.Groups()
 		reqs = slices.DeleteFunc(reqs, func(q audit.Request) bool {
-			ok, _ := az.Allowed(o.User, groups, rbac.Attributes{Verb: q.Verb, ResourceRequest: q.IsResource(), Namespace: q.Namespace,
-				APIGroup: q.APIGroup, Resource: q.Resource, Subresource: q.Subresource, Name: q.Name, Path: q.Path})
-			return ok
+			a := rbac.Attributes{Verb: q.Verb, ResourceRequest: q.IsResource(), Namespace: q.Namespace,
+				APIGroup: q.APIGroup, Resource: q.Resource, Subresource: q.Subresource, Name: q.Name, Path: q.Path}
+			for _, az := range azs {
+				if ok, _ := az.Allowed(o.User, groups, a); !ok {
+					return false
+				}
+			}
+			return true
 		})
 	}
 	w := io.Stdout

@@ -84,6 +84,21 @@ The API server's built-in roles and bindings (cluster-admin, admin, edit,
 view, system:*) are part of every analysis of files, as they are of every
 cluster; --no-defaults leaves them out.
 
+Copies of one object in several files are never merged. When the input
+defines a kind/namespace/name twice in different files (envs/prod/rbac.yaml
+and envs/staging/rbac.yaml both defining ClusterRole app), the files below
+the directory where the copies part are separate file sets (envs/prod,
+envs/staging), as scan parts them, and each set is analysed on its own,
+with the objects of its files, of the directories above it and of files in
+no set (envs/base.yaml), and the built-in roles. A warning names both
+copies. risks reports each finding once (a shared binding judged otherwise
+by each set's role says in which set); can-i answers "envs/prod: no;
+envs/staging: yes" when the sets disagree, then each set's answer (exit 0
+only when every set says yes); who-can and paths label what holds in some
+sets only with those sets. Copies within one file set (one file, or files
+no copy parts) are applied in order, the last one winning, as kubectl apply
+leaves them, with a warning. See docs/rbac.md.
+
 Examples:
   kubeguard rbac can-i list secrets --as-sa ci/deployer -n prod -f deploy/
   kubeguard rbac who-can create pods/exec -A -f deploy/
@@ -276,6 +291,9 @@ type grantJSON struct {
 	AggregatedFrom string            `json:"aggregatedFrom,omitempty"`
 	RuleLocation   *finding.Location `json:"ruleLocation,omitempty"`
 	Path           string            `json:"path"`
+	// FileSets are the file sets the grant holds in, when the input has
+	// several and it does not hold in all (see rbac.View).
+	FileSets []string `json:"fileSets,omitempty"`
 }
 
 func toGrantJSON(g rbac.Grant) grantJSON {
@@ -331,6 +349,15 @@ Bindings to the built-in roles (admin, edit, view, system:*) resolve to the
 API server's own rules; with --no-defaults they grant nothing, and can-i
 says so when one applies.
 
+When the input holds separate file sets (copies of one object in
+envs/prod and envs/staging: see kubeguard rbac --help), each set is asked.
+If they all answer alike through the same grants, the answer is printed
+once, as for any input. Otherwise the first line is yes or no when every
+set agrees, else each set's answer ("envs/prod: no; envs/staging: yes"),
+and each distinct answer follows, labelled with its sets; -o json then has
+"allowed" (true only when every set allows) and "fileSets", one answer per
+group of sets. The exit status is 0 only when every set says yes.
+
 Examples:
   # May the deployer ServiceAccount read Secrets in prod?
   kubeguard rbac can-i list secrets --as-sa ci/deployer -n prod -f deploy/
@@ -384,21 +411,26 @@ func runCanI(ctx context.Context, args []string, io IO) int {
 	if err != nil {
 		return fs.usageError(io, err)
 	}
-	d := rbac.NewAuthorizer(in.Policy).Decide(user, a)
-	if len(in.Errors) > 0 && !d.Allowed {
+	ds := make([]rbac.Decision, len(in.Views))
+	allowed := true
+	for i, v := range in.Views {
+		ds[i] = rbac.NewAuthorizer(v.Policy).Decide(user, a)
+		allowed = allowed && ds[i].Allowed
+	}
+	if len(in.Errors) > 0 && !allowed {
 		// RBAC only grants: what could not be read may hold the grant, so
 		// "no" would be a guess. "yes" stays true and is printed.
 		fmt.Fprintf(io.Stderr, "kubeguard rbac can-i: no answer: %d input %s (above), and a grant may be in what could not be read\n", len(in.Errors), plural(len(in.Errors), "error", "errors"))
 		return ExitError
 	}
-	if err := buffered(io.Stdout, func(w *bufio.Writer) error { return writeDecision(w, o.Format, user, a, d, in) }); err != nil {
+	if err := buffered(io.Stdout, func(w *bufio.Writer) error { return writeDecisions(w, o.Format, user, a, ds, in) }); err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
 	}
 	switch {
 	case len(in.Errors) > 0:
 		return ExitError
-	case d.Allowed:
+	case allowed:
 		return ExitOK
 	}
 	return ExitFindings
@@ -421,15 +453,7 @@ func writeDecision(w io.Writer, format string, u rbac.User, a rbac.Attributes, d
 		notes = append(notes, "the Node authorizer, which grants nodes more, is not modelled")
 	}
 	if format == "json" {
-		out := struct {
-			Allowed   bool            `json:"allowed"`
-			Reason    string          `json:"reason,omitempty"`
-			User      rbac.User       `json:"user"`
-			Request   rbac.Attributes `json:"request"`
-			Superuser bool            `json:"superuser,omitempty"`
-			Grants    []grantJSON     `json:"grants"`
-			Notes     []string        `json:"notes,omitempty"`
-		}{Allowed: d.Allowed, Reason: d.Reason(), User: u, Request: a, Superuser: d.Superuser, Grants: []grantJSON{}, Notes: notes}
+		out := decisionJSON{Allowed: d.Allowed, Reason: d.Reason(), User: &u, Request: &a, Superuser: d.Superuser, Grants: []grantJSON{}, Notes: notes}
 		for _, g := range d.Grants {
 			out.Grants = append(out.Grants, toGrantJSON(g))
 		}
@@ -464,6 +488,11 @@ role and rule: ClusterRoleBindings, and RoleBindings of the namespace
 each for the request made in its own namespace. Members of system:masters
 can do everything and are always listed first.
 
+When the input holds separate file sets (copies of one object in
+envs/prod and envs/staging: see kubeguard rbac --help), each set is asked,
+and a grant that holds in some sets only is listed with them (a FILE SETS
+column; "fileSets" in JSON); grants of every set say "all".
+
 Examples:
   # Who can read Secrets in prod?
   kubeguard rbac who-can get secrets -n prod -f deploy/
@@ -488,13 +517,13 @@ func runWhoCan(ctx context.Context, args []string, io IO) int {
 	if err != nil {
 		return fs.usageError(io, err)
 	}
-	grants := rbac.NewAuthorizer(in.Policy).WhoCan(a, o.AllNamespaces)
+	grants, sets := whoCanViews(in.Views, a, o.AllNamespaces)
 	note := ""
 	if !in.Live {
 		note = defaultsNote(in.Policy)
 	}
 	if err := buffered(io.Stdout, func(w *bufio.Writer) error {
-		return writeWhoCan(w, o.Format, termWidth(io.Stdout), a, o.AllNamespaces, grants, note)
+		return writeWhoCan(w, o.Format, termWidth(io.Stdout), a, o.AllNamespaces, grants, sets, note)
 	}); err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
@@ -505,7 +534,9 @@ func runWhoCan(ctx context.Context, args []string, io IO) int {
 	return ExitOK
 }
 
-func writeWhoCan(w io.Writer, format string, width int, a rbac.Attributes, anyNamespace bool, grants []rbac.SubjectGrant, note string) error {
+// writeWhoCan writes the grants; sets, when not nil, says for each grant
+// the file sets it holds in ("" for every one: see whoCanViews).
+func writeWhoCan(w io.Writer, format string, width int, a rbac.Attributes, anyNamespace bool, grants []rbac.SubjectGrant, sets []string, note string) error {
 	if format == "json" {
 		out := struct {
 			Request rbac.Attributes `json:"request"`
@@ -514,8 +545,12 @@ func writeWhoCan(w io.Writer, format string, width int, a rbac.Attributes, anyNa
 			Subjects   []grantJSON     `json:"subjects"`
 			Note       string          `json:"note,omitempty"`
 		}{Request: a, Superusers: []rbac.Identity{{Kind: "Group", Name: rbac.SystemMasters}}, Subjects: []grantJSON{}, Note: note}
-		for _, g := range grants {
-			out.Subjects = append(out.Subjects, toGrantJSON(g.Grant))
+		for i, g := range grants {
+			j := toGrantJSON(g.Grant)
+			if sets != nil && sets[i] != "" {
+				j.FileSets = strings.Split(sets[i], ", ")
+			}
+			out.Subjects = append(out.Subjects, j)
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -531,9 +566,22 @@ func writeWhoCan(w io.Writer, format string, width int, a rbac.Attributes, anyNa
 	}
 	fmt.Fprintln(w)
 	t := &table{}
-	t.add("SUBJECT", "WHERE", "GRANT", "AT")
-	t.add("Group "+rbac.SystemMasters, "cluster-wide", "superuser group, allowed before RBAC", "")
-	for _, g := range grants {
+	header := []string{"SUBJECT", "WHERE", "GRANT", "AT"}
+	if sets != nil {
+		header = append(header, "FILE SETS")
+	}
+	t.add(header...)
+	row := func(cells []string, set string) {
+		if sets != nil {
+			if set == "" {
+				set = "all"
+			}
+			cells = append(cells, set)
+		}
+		t.add(cells...)
+	}
+	row([]string{"Group " + rbac.SystemMasters, "cluster-wide", "superuser group, allowed before RBAC", ""}, "")
+	for i, g := range grants {
 		where := "cluster-wide"
 		if g.Namespace != "" {
 			where = "namespace " + g.Namespace
@@ -543,7 +591,11 @@ func writeWhoCan(w io.Writer, format string, width int, a rbac.Attributes, anyNa
 		if j.RuleLocation != nil {
 			at = j.RuleLocation.String()
 		}
-		t.add(g.Subject.String(), where, j.Path+" "+j.RuleText, at)
+		set := ""
+		if sets != nil {
+			set = sets[i]
+		}
+		row([]string{g.Subject.String(), where, j.Path + " " + j.RuleText, at}, set)
 	}
 	if t.fits(width) {
 		return t.write(w, 0)
@@ -554,6 +606,9 @@ func writeWhoCan(w io.Writer, format string, width int, a rbac.Attributes, anyNa
 		fmt.Fprintf(w, "%s  %s\n    %s\n", r[0], r[1], r[2])
 		if r[3] != "" {
 			fmt.Fprintf(w, "    rule at %s\n", r[3])
+		}
+		if len(r) > 4 {
+			fmt.Fprintf(w, "    in file sets: %s\n", r[4])
 		}
 	}
 	return nil
@@ -583,6 +638,12 @@ apply -n does, and refuses objects of another namespace as it does. The
 configuration (--config, else the nearest .kubeguard.yaml above the -f
 paths) disables checks, overrides severities and exempts findings, and
 --baseline accepts known ones, as in scan.
+
+Copies of one object in separate file sets (envs/prod and envs/staging:
+see kubeguard rbac --help) never hide one another: each set is analysed on
+its own and each finding reported once; a finding on an object several
+sets share (envs/base.yaml) that holds in some of them only ends with the
+file sets it holds in.
 
 Exit status: 0 no finding at or above --fail-on, 1 such findings,
 2 usage or input errors (unreadable files, invalid YAML, objects the API
@@ -638,7 +699,7 @@ func runRisks(ctx context.Context, args []string, io IO) int {
 	if !in.Live {
 		fmt.Fprintf(io.Stderr, "kubeguard: %s\n", defaultsNote(in.Policy))
 	}
-	fds := rbac.Risks(in.Policy)
+	fds := rbac.RisksOf(in.Views)
 	report.Sort(fds)
 	r := &report.Report{Version: version(), Checks: plan.Checks, Objects: in.Objects, Findings: plan.Judge(fds), Errors: in.Errors, Config: plan.ConfigFile}
 	if !writeReport(io.Stderr, out, w, closeOut, r) {
@@ -684,6 +745,11 @@ also spells out the first identities of each subject's chain.
 -n NAMESPACE puts namespaced objects without a namespace there, as kubectl
 apply -n does, and refuses objects of another namespace as it does.
 
+When the input holds separate file sets (copies of one object in
+envs/prod and envs/staging: see kubeguard rbac --help), the chains of each
+set are found in that set alone; an identity's next move that holds in
+some sets only says in which ("in file sets:"; "fileSets" in JSON).
+
 Exit status: 0, or 2 on usage or input errors. Use 'rbac risks' to gate CI.
 
 Examples:
@@ -722,12 +788,16 @@ func runPaths(ctx context.Context, args []string, io IO) int {
 		return fs.usageError(io, err)
 	}
 	warn(io.Stderr, in)
-	hops := rbac.Hops(in.Policy)
 	note := ""
 	if !in.Live {
 		note = defaultsNote(in.Policy)
 	}
-	if err := buffered(io.Stdout, func(w *bufio.Writer) error { return writePaths(w, o.Format, hops, note) }); err != nil {
+	if err := buffered(io.Stdout, func(w *bufio.Writer) error {
+		if len(in.Views) > 1 {
+			return writePathViews(w, o.Format, in.Views, note)
+		}
+		return writePaths(w, o.Format, rbac.Hops(in.Policy), note)
+	}); err != nil {
 		fmt.Fprintf(io.Stderr, "kubeguard: %v\n", err)
 		return ExitError
 	}
@@ -786,6 +856,9 @@ type hopJSON struct {
 	// Summary is the chain's first identities, as text prints it.
 	Summary string   `json:"summary"`
 	Step    stepJSON `json:"step"`
+	// FileSets are the file sets the hop holds in, when the input has
+	// several and it does not hold in all (see rbac.View).
+	FileSets []string `json:"fileSets,omitempty"`
 }
 
 // writePaths writes the hops, each as it is rendered: the JSON is
@@ -803,12 +876,7 @@ func writePaths(w io.Writer, format string, hops []rbac.Hop, note string) error 
 		bw := bufio.NewWriter(w)
 		fmt.Fprintf(bw, "{\n  \"builtinRoles\": %t,\n  \"hops\": [", strings.Contains(note, "included"))
 		for i, h := range hops {
-			j := hopJSON{Subject: h.Subject, Start: h.Start, Distance: h.Distance, Summary: chainSummary(h, by),
-				Step: stepJSON{From: h.Step.From, To: h.Step.To, Action: h.Step.Action, Grants: []grantJSON{}}}
-			for _, g := range h.Step.Grants {
-				j.Step.Grants = append(j.Step.Grants, toGrantJSON(g))
-			}
-			data, err := json.MarshalIndent(j, "    ", "  ")
+			data, err := json.MarshalIndent(toHopJSON(h, by), "    ", "  ")
 			if err != nil {
 				return err
 			}
@@ -837,24 +905,45 @@ func writePaths(w io.Writer, format string, hops []rbac.Hop, note string) error 
 	}
 	fmt.Fprintf(w, "%s of the input can reach cluster-admin power.\n%s", subjects, note)
 	for _, h := range hops {
-		steps := "1 step"
-		if h.Distance > 1 {
-			steps = fmt.Sprintf("%d steps", h.Distance)
-		}
-		on := ""
-		if !h.Start {
-			on = ", on the chains above"
-		}
-		fmt.Fprintf(w, "\n%s: %s%s\n  %s\n", h.Subject, steps, on, chainSummary(h, by))
-		fmt.Fprintf(w, "  next: %s %s\n", h.Step.From, h.Step.Action)
-		for _, g := range h.Step.Grants {
-			writeGrant(w, "       ", g)
-		}
-		if h.Step.To != nil {
-			fmt.Fprintf(w, "  then as %s (%s)\n", *h.Step.To, stepsWord(h.Distance-1))
-		}
+		writeHop(w, h, by, "")
 	}
 	return nil
+}
+
+// toHopJSON is a hop as JSON output has it; by holds the hops of its
+// chain.
+func toHopJSON(h rbac.Hop, by map[rbac.Identity]*rbac.Hop) hopJSON {
+	j := hopJSON{Subject: h.Subject, Start: h.Start, Distance: h.Distance, Summary: chainSummary(h, by),
+		Step: stepJSON{From: h.Step.From, To: h.Step.To, Action: h.Step.Action, Grants: []grantJSON{}}}
+	for _, g := range h.Step.Grants {
+		j.Step.Grants = append(j.Step.Grants, toGrantJSON(g))
+	}
+	return j
+}
+
+// writeHop writes a hop as text output has it, with a line naming the
+// file sets it holds in when sets is not empty; by holds the hops of its
+// chain.
+func writeHop(w io.Writer, h rbac.Hop, by map[rbac.Identity]*rbac.Hop, sets string) {
+	steps := "1 step"
+	if h.Distance > 1 {
+		steps = fmt.Sprintf("%d steps", h.Distance)
+	}
+	on := ""
+	if !h.Start {
+		on = ", on the chains above"
+	}
+	fmt.Fprintf(w, "\n%s: %s%s\n  %s\n", h.Subject, steps, on, chainSummary(h, by))
+	if sets != "" {
+		fmt.Fprintf(w, "  in file sets: %s\n", sets)
+	}
+	fmt.Fprintf(w, "  next: %s %s\n", h.Step.From, h.Step.Action)
+	for _, g := range h.Step.Grants {
+		writeGrant(w, "       ", g)
+	}
+	if h.Step.To != nil {
+		fmt.Fprintf(w, "  then as %s (%s)\n", *h.Step.To, stepsWord(h.Distance-1))
+	}
 }
 
 func stepsWord(n int) string {

@@ -55,22 +55,30 @@ func parseDefaults(data []byte) ([]*object.Object, error) {
 func (b *Builder) AddDefaults(objs []*object.Object) {
 	b.init()
 	for _, o := range objs {
-		n := len(b.p.Bindings)
-		var role *Role
 		d := Decode(o)
-		b.AddDecoded(d)
-		switch o.Ref.Kind {
-		case KindClusterRole:
-			role = b.p.ClusterRoles[o.Ref.Name]
-		case KindRole:
-			role = b.p.Roles[orDefault(o.Ref.Namespace)+"/"+o.Ref.Name]
-		}
-		if role != nil && role.Origin == d.origin {
-			role.Default = true
-		}
-		for _, x := range b.p.Bindings[n:] {
-			x.Default = true
-		}
+		b.defaults = append(b.defaults, d)
+		b.addDefault(d)
 	}
 	b.p.DefaultsLoaded = true
+}
+
+// addDefault adds a decoded built-in object, marked as built in.
+func (b *Builder) addDefault(d Decoded) {
+	n := len(b.p.Bindings)
+	var role *Role
+	b.add(d)
+	if d.origin != nil {
+		switch ref := d.origin.Ref; ref.Kind {
+		case KindClusterRole:
+			role = b.p.ClusterRoles[ref.Name]
+		case KindRole:
+			role = b.p.Roles[orDefault(ref.Namespace)+"/"+ref.Name]
+		}
+	}
+	if role != nil && role.Origin == d.origin {
+		role.Default = true
+	}
+	for _, x := range b.p.Bindings[n:] {
+		x.Default = true
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kubeguard/kubeguard/internal/fileset"
 	"github.com/kubeguard/kubeguard/internal/finding"
 	"github.com/kubeguard/kubeguard/internal/object"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -230,7 +231,9 @@ func NewPolicy(in Input) *Policy {
 type Builder struct {
 	p          Policy
 	namespaces map[string]bool
-	seen       map[string]finding.Location
+	// seen is where each name (kind/namespace/name) of the input was
+	// defined first and last.
+	seen map[string]copyAt
 	// carried are the namespaces objects of the input name themselves
 	// (Namespace objects included); defaulted counts the namespaced
 	// objects that name none.
@@ -241,6 +244,15 @@ type Builder struct {
 	// empty for "default", and then input that looks meant for another
 	// namespace is warned about.
 	Namespace string
+
+	// The input as read, for Views: the built-in objects, the objects of
+	// the files in input order, where each name the analysis reads was
+	// defined first and last, and the file sets those copies part.
+	defaults []Decoded
+	all      [][]Decoded // in chunks of chunk objects
+	sets     fileset.Sets
+	// view marks the builder of one view's policy, which is one file set.
+	view bool
 }
 
 func (b *Builder) init() {
@@ -249,7 +261,7 @@ func (b *Builder) init() {
 		b.p.Roles = map[string]*Role{}
 		b.p.scopes = map[string]bool{}
 		b.namespaces = map[string]bool{}
-		b.seen = map[string]finding.Location{}
+		b.seen = map[string]copyAt{}
 		b.carried = map[string]bool{}
 		b.p.PodSecurity = map[string]string{}
 	}
@@ -332,6 +344,12 @@ func (b *Builder) Add(o *object.Object) { b.AddDecoded(Decode(o)) }
 // Decoded may build several policies.
 func (b *Builder) AddDecoded(d Decoded) {
 	b.init()
+	b.record(d)
+	b.add(d)
+}
+
+// add adds a decoded object to the policy.
+func (b *Builder) add(d Decoded) {
 	if d.err != nil {
 		b.problem(d.origin.Source, fmt.Sprintf("%s: %v", d.origin.Ref, d.err))
 		return
@@ -540,11 +558,12 @@ func (b *Builder) dedupe(key string, o *Origin) {
 	if o == nil {
 		return
 	}
-	if prev, ok := b.seen[key]; ok && prev.File != DefaultsFile {
-		b.p.Warnings = append(b.p.Warnings, finding.InputError{Location: o.Source,
-			Message: fmt.Sprintf("%s is also defined at %s; this later definition is used", key, prev)})
+	prev := b.see(key, o)
+	if prev == nil || prev.Source.File == DefaultsFile {
+		return
 	}
-	b.seen[key] = o.Source
+	b.p.Warnings = append(b.p.Warnings, finding.InputError{Location: o.Source,
+		Message: fmt.Sprintf("%s is also defined at %s; this later definition is used", key, prev.Source)})
 }
 
 func (b *Builder) addRole(r *Role) {
@@ -675,7 +694,10 @@ func (b *Builder) Build() *Policy {
 		p.Namespaces = append(p.Namespaces, ns)
 	}
 	slices.Sort(p.Namespaces)
-	b.warnNamespaceless()
+	if !b.view {
+		// Views warns once for the whole input.
+		b.warnNamespaceless()
+	}
 	return p
 }
 

@@ -30,8 +30,13 @@ const RBACGCPercent = 300
 // RBACInput is what an RBAC analysis read.
 type RBACInput struct {
 	// Live says the input is a cluster, which holds its built-in roles.
-	Live    bool
-	Policy  *rbac.Policy
+	Live bool
+	// Policy is the input's policy: that of its first file set when it
+	// has several (Views), with the problems and warnings of all.
+	Policy *rbac.Policy
+	// Views are the policies of the input's file sets (see rbac.View):
+	// one, Policy, unless the input defines a name in separate file sets.
+	Views   []rbac.View
 	Objects []report.Object
 	// Errors are unreadable input and invalid objects.
 	Errors []finding.InputError
@@ -85,7 +90,8 @@ func LoadRBAC(ctx context.Context, paths []string, stdin io.Reader, defaults boo
 		}
 	})
 	in.Errors = append(readErrs, in.Errors...)
-	in.Policy = b.Build()
+	in.Views = b.Views()
+	in.Policy = in.Views[0].Policy
 	in.Errors = append(in.Errors, in.Policy.Problems...)
 	return in, nil
 }
@@ -128,6 +134,7 @@ func LoadRBACLive(ctx context.Context, col *cluster.Collector) *RBACInput {
 		s.each(ctx, r, add(true))
 	}
 	in := &RBACInput{Live: true, Policy: s.builder.Build(), Objects: s.objects, Errors: s.errors, Warnings: s.warnings, Listed: s.listed, Unreachable: s.unreachable}
+	in.Views = []rbac.View{{Policy: in.Policy}}
 	in.Errors = append(in.Errors, in.Policy.Problems...)
 	return in
 }
