@@ -85,6 +85,16 @@ type index struct {
 	// pods is the summary of the input's pod templates, when a check
 	// needs PodTemplates across the input.
 	pods PodSummary
+	// memos holds what Memo built: key + "\x00" + where it was seen
+	// from -> *memo.
+	memos sync.Map
+}
+
+// memo is a value Memo builds once, however many passes ask for it at
+// once.
+type memo struct {
+	once sync.Once
+	v    any
 }
 
 // PodSummary is a compact summary of the pods and pod templates of the
@@ -255,6 +265,28 @@ func (c *Context) List(kind string) []*object.Object {
 		c.views.Store(key, out)
 	}
 	return out
+}
+
+// Memo returns build's value for key, built once for every object that
+// sees the same objects of kinds (the objects build reads through the
+// context): a check relating each object to an index of the input (the
+// bindings by subject) builds the index once rather than per object. The
+// value must not be modified. Where a kind has copies in separate file
+// sets, what is in reach depends on the object's file, and the value is
+// built once per file.
+func (c *Context) Memo(key string, kinds []string, build func() any) any {
+	if c.from != nil && !c.sets.Empty() {
+		from := sourcePath(c.from.Source)
+		where := c.sets.Key(from)
+		if slices.ContainsFunc(kinds, func(k string) bool { return c.copied[k] }) {
+			where = from
+		}
+		key += "\x00" + where
+	}
+	m, _ := c.memos.LoadOrStore(key, &memo{})
+	e := m.(*memo)
+	e.once.Do(func() { e.v = build() })
+	return e.v
 }
 
 // Duplicates returns every copy of obj's kind/namespace/name in the index,

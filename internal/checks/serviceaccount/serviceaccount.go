@@ -22,6 +22,8 @@ import (
 	"github.com/kubeguard/kubeguard/internal/rbac"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // Category is the category of every check of this package.
@@ -120,11 +122,14 @@ var rbacKinds = []string{rbac.KindRoleBinding, rbac.KindClusterRoleBinding, rbac
 // for every pod would cost the whole RBAC analysis per pod, so the policy
 // holds only the bindings with a subject that can be the ServiceAccount
 // (its name, its user name, or one of the groups its tokens carry; package
-// rbac decides which really are), the roles they refer to, and every
-// ClusterRole when one of those aggregates others. A binding to a
-// ClusterRole the input does not define, cluster-admin say, is resolved
-// with the API server's built-in role of that name, as every cluster has
-// it (unless --no-defaults).
+// rbac decides which really are), the roles they refer to, and the
+// ClusterRoles those aggregate, transitively. A binding to a ClusterRole
+// the input does not define, cluster-admin say, is resolved with the API
+// server's built-in role of that name, as every cluster has it (unless
+// --no-defaults). The bindings by subject and the roles each aggregated
+// role selects are indexed once per input (Context.Memo), and each role
+// and binding decoded once, so that each pod costs what concerns it, not
+// the whole input.
 func tokenPowers(p *check.Pass, sa *account, name string) (powers []rbac.TokenPower, named bool) {
 	ctx := p.Context
 	if len(ctx.List(rbac.KindRoleBinding)) == 0 && len(ctx.List(rbac.KindClusterRoleBinding)) == 0 {
@@ -134,72 +139,198 @@ func tokenPowers(p *check.Pass, sa *account, name string) (powers []rbac.TokenPo
 	user := id.User()
 	var (
 		b         rbac.Builder
-		found     bool
 		roles     []*object.Object
 		aggregate bool
 		builtin   bool // a binding refers to a built-in role the input lacks
 	)
-	for _, kind := range []string{rbac.KindClusterRoleBinding, rbac.KindRoleBinding} {
-		for _, o := range ctx.List(kind) {
-			if !mayConcern(o, name, user) {
-				continue
+	bindings := ctx.Memo("serviceaccount/bindings", rbacKinds, func() any { return indexBindings(ctx) }).(*bindingIndex)
+	decoded := ctx.Memo("serviceaccount/decoded", nil, func() any { return new(sync.Map) }).(*sync.Map)
+	add := func(o *object.Object) {
+		d, ok := decoded.Load(o)
+		if !ok {
+			d, _ = decoded.LoadOrStore(o, rbac.Decode(o))
+		}
+		b.AddDecoded(d.(rbac.Decoded))
+	}
+	candidates := bindings.concerning(name, user)
+	for _, c := range candidates {
+		kind, o := c.kind, c.o
+		var v struct {
+			RoleRef  rbacv1.RoleRef   `json:"roleRef"`
+			Subjects []rbacv1.Subject `json:"subjects"`
+		}
+		if o.Decode(object.Path{}, &v) != nil {
+			continue
+		}
+		named = named || slices.ContainsFunc(v.Subjects, func(s rbacv1.Subject) bool {
+			ns := s.Namespace
+			if ns == "" && kind == rbac.KindRoleBinding {
+				ns = o.Ref.Namespace // a RoleBinding's subject defaults to its namespace, as the authorizer reads it
 			}
-			var v struct {
-				RoleRef  rbacv1.RoleRef   `json:"roleRef"`
-				Subjects []rbacv1.Subject `json:"subjects"`
+			return s.Kind == rbacv1.ServiceAccountKind && s.Name == name && orDefault(ns) == id.Namespace
+		})
+		add(o)
+		var r *object.Object
+		switch v.RoleRef.Kind {
+		case rbac.KindRole:
+			r = ctx.Lookup(rbac.KindRole, o.Ref.Namespace, v.RoleRef.Name)
+		case rbac.KindClusterRole:
+			r = ctx.Lookup(rbac.KindClusterRole, "", v.RoleRef.Name)
+			if r == nil && !ctx.Options.NoRBACDefaults {
+				r = builtinClusterRoles()[v.RoleRef.Name]
+				builtin = builtin || r != nil
 			}
-			if o.Decode(object.Path{}, &v) != nil {
-				continue
-			}
-			named = named || slices.ContainsFunc(v.Subjects, func(s rbacv1.Subject) bool {
-				ns := s.Namespace
-				if ns == "" && kind == rbac.KindRoleBinding {
-					ns = o.Ref.Namespace // a RoleBinding's subject defaults to its namespace, as the authorizer reads it
-				}
-				return s.Kind == rbacv1.ServiceAccountKind && s.Name == name && orDefault(ns) == id.Namespace
-			})
-			b.Add(o)
-			found = true
-			var r *object.Object
-			switch v.RoleRef.Kind {
-			case rbac.KindRole:
-				r = ctx.Lookup(rbac.KindRole, o.Ref.Namespace, v.RoleRef.Name)
-			case rbac.KindClusterRole:
-				r = ctx.Lookup(rbac.KindClusterRole, "", v.RoleRef.Name)
-				if r == nil && !ctx.Options.NoRBACDefaults {
-					r = builtinClusterRoles()[v.RoleRef.Name]
-					builtin = builtin || r != nil
-				}
-				aggregate = aggregate || r != nil && r.Field(object.Path{}.Key("aggregationRule")) != nil
-			}
-			if r != nil && !slices.Contains(roles, r) {
-				roles = append(roles, r)
-			}
+			aggregate = aggregate || r != nil && r.Field(aggregationRulePath) != nil
+		}
+		if r != nil && !slices.Contains(roles, r) {
+			roles = append(roles, r)
 		}
 	}
-	if !found {
+	if len(candidates) == 0 {
 		return nil, false
 	}
 	if aggregate {
-		candidates := ctx.List(rbac.KindClusterRole)
+		key := "serviceaccount/aggregation"
 		if builtin {
-			// A built-in aggregated role (admin, edit, view) gathers its
-			// rules from the built-in system:aggregate-to-* roles.
-			candidates = slices.Concat(slices.Collect(maps.Values(builtinClusterRoles())), candidates)
+			key += "+builtin"
 		}
-		for _, r := range candidates {
-			if !slices.Contains(roles, r) {
-				roles = append(roles, r)
-			}
-		}
+		sel := ctx.Memo(key, rbacKinds, func() any { return indexAggregation(ctx, builtin) }).(aggregation)
+		roles = sel.closure(roles)
 	}
 	for _, r := range roles {
-		b.Add(r)
+		add(r)
 	}
 	if sa != nil {
 		b.Add(sa.Object)
 	}
 	return rbac.TokenPowers(b.Build(), id), named
+}
+
+// bound is a binding of the input and its kind.
+type bound struct {
+	kind string
+	o    *object.Object
+}
+
+// bindingIndex holds the input's bindings, ClusterRoleBindings first, each
+// kind by namespace and name, and where each is among them by the
+// subjects it names: kind + "\x00" + name.
+type bindingIndex struct {
+	all       []bound
+	bySubject map[string][]int
+}
+
+func indexBindings(ctx *check.Context) *bindingIndex {
+	x := &bindingIndex{bySubject: map[string][]int{}}
+	for _, kind := range []string{rbac.KindClusterRoleBinding, rbac.KindRoleBinding} {
+		for _, o := range ctx.List(kind) {
+			i := len(x.all)
+			x.all = append(x.all, bound{kind, o})
+			for j := 0; o.Field(subjectsPath.Index(j)) != nil; j++ {
+				s := subjectsPath.Index(j)
+				k := scalar(o, s.Key("kind")) + "\x00" + scalar(o, s.Key("name"))
+				if l := x.bySubject[k]; len(l) == 0 || l[len(l)-1] != i {
+					x.bySubject[k] = append(l, i)
+				}
+			}
+		}
+	}
+	return x
+}
+
+// concerning returns the bindings with a subject that can be the
+// ServiceAccount name: one of its name, its user name, or a group its
+// tokens carry; package rbac then decides, with the namespaces, which
+// subjects really are the ServiceAccount. They come in the index's order.
+func (x *bindingIndex) concerning(name string, user rbac.User) []bound {
+	var at []int
+	at = append(at, x.bySubject[rbacv1.ServiceAccountKind+"\x00"+name]...)
+	at = append(at, x.bySubject[rbacv1.UserKind+"\x00"+user.Name]...)
+	for _, g := range user.Groups {
+		at = append(at, x.bySubject[rbacv1.GroupKind+"\x00"+g]...)
+	}
+	slices.Sort(at)
+	at = slices.Compact(at)
+	out := make([]bound, len(at))
+	for i, j := range at {
+		out[i] = x.all[j]
+	}
+	return out
+}
+
+var aggregationRulePath = object.Path{}.Key("aggregationRule")
+
+// aggregation is, for each ClusterRole with an aggregationRule, the
+// ClusterRoles its selectors select, and the place of every ClusterRole
+// among the candidates (the built-in ones first, then the input's, so that
+// an input's role replaces a built-in one of its name, as it does in a
+// cluster).
+type aggregation struct {
+	selects map[*object.Object][]*object.Object
+	place   map[*object.Object]int
+}
+
+// indexAggregation selects, once per input, the ClusterRoles each
+// aggregated ClusterRole gathers rules from: among the input's, and the
+// built-in ones too when builtin is set (a built-in aggregated role, admin
+// or edit, gathers from the built-in system:aggregate-to-* roles). A
+// selector the API server would refuse selects nothing here; package rbac
+// reports it.
+func indexAggregation(ctx *check.Context, builtin bool) aggregation {
+	candidates := ctx.List(rbac.KindClusterRole)
+	if builtin {
+		candidates = slices.Concat(slices.Collect(maps.Values(builtinClusterRoles())), candidates)
+	}
+	sel := aggregation{selects: map[*object.Object][]*object.Object{}, place: make(map[*object.Object]int, len(candidates))}
+	for i, r := range candidates {
+		sel.place[r] = i
+		if r.Field(aggregationRulePath) == nil {
+			continue
+		}
+		var v struct {
+			AggregationRule *rbacv1.AggregationRule `json:"aggregationRule"`
+		}
+		if r.Decode(object.Path{}, &v) != nil || v.AggregationRule == nil {
+			continue
+		}
+		var picked []*object.Object
+		for i := range v.AggregationRule.ClusterRoleSelectors {
+			s, err := metav1.LabelSelectorAsSelector(&v.AggregationRule.ClusterRoleSelectors[i])
+			if err != nil {
+				picked = nil
+				break
+			}
+			for _, c := range candidates {
+				if c != r && s.Matches(labels.Set(c.Labels)) {
+					picked = append(picked, c)
+				}
+			}
+		}
+		sel.selects[r] = picked
+	}
+	return sel
+}
+
+// closure returns roles followed by every ClusterRole they aggregate,
+// directly or through other aggregated roles (all that decides their
+// rules), those in the candidates' order.
+func (a aggregation) closure(roles []*object.Object) []*object.Object {
+	seen := make(map[*object.Object]bool, len(roles))
+	for _, r := range roles {
+		seen[r] = true
+	}
+	out := roles
+	for i := 0; i < len(out); i++ {
+		for _, c := range a.selects[out[i]] {
+			if !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
+	}
+	added := out[len(roles):]
+	slices.SortFunc(added, func(x, y *object.Object) int { return a.place[x] - a.place[y] })
+	return out
 }
 
 // orDefault is the namespace an object without one lands in.
@@ -225,33 +356,6 @@ var builtinClusterRoles = sync.OnceValue(func() map[string]*object.Object {
 })
 
 var subjectsPath = object.Path{}.Key("subjects")
-
-// mayConcern reports whether a binding has a subject that can be the
-// ServiceAccount: one of its name, its user name, or a group its tokens
-// carry. It reads the subjects' scalars from the parse tree, since every
-// pod's check asks it of every binding; package rbac then decides, with
-// the namespaces, which subjects really are the ServiceAccount.
-func mayConcern(o *object.Object, name string, user rbac.User) bool {
-	for i := 0; o.Field(subjectsPath.Index(i)) != nil; i++ {
-		s := subjectsPath.Index(i)
-		subject := scalar(o, s.Key("name"))
-		switch scalar(o, s.Key("kind")) {
-		case rbacv1.ServiceAccountKind:
-			if subject == name {
-				return true
-			}
-		case rbacv1.UserKind:
-			if subject == user.Name {
-				return true
-			}
-		case rbacv1.GroupKind:
-			if slices.Contains(user.Groups, subject) {
-				return true
-			}
-		}
-	}
-	return false
-}
 
 // scalar is the value of the scalar at p, "" when there is none.
 func scalar(o *object.Object, p object.Path) string {
