@@ -528,3 +528,27 @@ func TestRBACEmptyInput(t *testing.T) {
 		t.Errorf("--allow-empty: exit %d: %s", code, stderr)
 	}
 }
+
+// TestRBACUnknownFieldIsAnError: a binding whose subject misspells a field
+// (namespaces for namespace) is refused at the field, as kubectl apply's
+// strict field validation refuses it, rather than read as a subject in
+// the binding's namespace.
+func TestRBACUnknownFieldIsAnError(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "rb.yaml", `apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: b, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: admin}
+subjects:
+- {kind: ServiceAccount, name: app, namespaces: ops}
+`)
+	want := path + ":6:37: RoleBinding/shop/b: subjects[0].namespaces: unknown field"
+	for _, args := range [][]string{
+		{"rbac", "risks", "-f", path},
+		{"rbac", "can-i", "get", "secrets", "--as", "system:serviceaccount:shop:app", "-n", "shop", "-f", path},
+	} {
+		code, _, stderr := runCLI(args, "")
+		if code != ExitError || !strings.Contains(stderr, want) {
+			t.Errorf("%s: exit %d, stderr %q; want %d and %q", args[1], code, stderr, ExitError, want)
+		}
+	}
+}

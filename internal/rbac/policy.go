@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -319,11 +320,24 @@ type Decoded struct {
 // use yield nothing. It is safe for concurrent use.
 func Decode(o *object.Object) Decoded { return decode(o, true, "") }
 
-// DecodeIn decodes as Decode does, a namespaced object without namespace
-// taken to be in ns, as kubectl apply -n ns places it (its reference is
-// given the namespace); an object in another namespace is an error, as
-// kubectl apply -n refuses it. An empty ns is Decode.
-func DecodeIn(o *object.Object, ns string) Decoded { return decode(o, true, ns) }
+// DecodeIn decodes a manifest as Decode does, a namespaced object without
+// namespace taken to be in ns, as kubectl apply -n ns places it (its
+// reference is given the namespace); an object in another namespace is an
+// error, as kubectl apply -n refuses it. An object the analysis uses is
+// held to kubectl apply's strict field validation, as scan holds
+// manifests: a binding's misspelt subject field must not read as absent.
+func DecodeIn(o *object.Object, ns string) Decoded {
+	d := decode(o, true, ns)
+	if d.err == nil && d.used() {
+		d.err = o.CheckFields()
+	}
+	return d
+}
+
+// used reports whether the analysis uses anything of the object.
+func (d *Decoded) used() bool {
+	return d.role != nil || d.binding != nil || d.sa != nil || d.secret != nil || d.workload != nil || d.namespace != "" || d.scopeKey != ""
+}
 
 // decode reads an object, roles and bindings straight from the tree when
 // tree is set and their shape allows (see treeread.go); namespaced objects
@@ -351,7 +365,11 @@ func (b *Builder) AddDecoded(d Decoded) {
 // add adds a decoded object to the policy.
 func (b *Builder) add(d Decoded) {
 	if d.err != nil {
-		b.problem(d.origin.Source, fmt.Sprintf("%s: %v", d.origin.Ref, d.err))
+		loc := d.origin.Source
+		if fe := (*object.FieldError)(nil); errors.As(d.err, &fe) {
+			loc = fe.Location // the field at fault, not the object
+		}
+		b.problem(loc, fmt.Sprintf("%s: %v", d.origin.Ref, d.err))
 		return
 	}
 	if d.namespace != "" {
