@@ -80,7 +80,7 @@ func controlPlaneChecks() []Check {
 				})
 			}},
 		bind("controller-manager-bind-address", ControllerManager, "1.3.7", docKCM),
-		profiling("scheduler-profiling", Scheduler, "1.4.1", docScheduler),
+		schedulerProfiling(),
 		bind("scheduler-bind-address", Scheduler, "1.4.2", docScheduler),
 	}
 }

@@ -14,15 +14,16 @@ import (
 // (CIS 1.1.x, 4.1.x): private keys and credentials 600, certificates
 // 644, the etcd data directory 700.
 var maxMode = map[Role]fs.FileMode{
-	RoleManifest:      0o600,
-	RoleKubeconfig:    0o600,
-	RoleKubeletConfig: 0o600,
-	RoleUnit:          0o600,
-	RoleCert:          0o644,
-	RoleKey:           0o600,
-	RoleEtcdData:      0o700,
-	RoleEncryption:    0o600,
-	RoleAdmission:     0o600,
+	RoleManifest:        0o600,
+	RoleKubeconfig:      0o600,
+	RoleKubeletConfig:   0o600,
+	RoleUnit:            0o600,
+	RoleCert:            0o644,
+	RoleKey:             0o600,
+	RoleEtcdData:        0o700,
+	RoleEncryption:      0o600,
+	RoleAdmission:       0o600,
+	RoleSchedulerConfig: 0o600,
 }
 
 // modeCIS are the CIS recommendations on the mode of each kind of file.

@@ -30,15 +30,16 @@ type Role string
 
 // Roles of the files read.
 const (
-	RoleManifest      Role = "static pod manifest"
-	RoleKubeconfig    Role = "kubeconfig"
-	RoleKubeletConfig Role = "kubelet configuration"
-	RoleUnit          Role = "kubelet service file"
-	RoleCert          Role = "certificate"
-	RoleKey           Role = "private key"
-	RoleEtcdData      Role = "etcd data directory"
-	RoleEncryption    Role = "encryption configuration"
-	RoleAdmission     Role = "admission configuration"
+	RoleManifest        Role = "static pod manifest"
+	RoleKubeconfig      Role = "kubeconfig"
+	RoleKubeletConfig   Role = "kubelet configuration"
+	RoleUnit            Role = "kubelet service file"
+	RoleCert            Role = "certificate"
+	RoleKey             Role = "private key"
+	RoleEtcdData        Role = "etcd data directory"
+	RoleEncryption      Role = "encryption configuration"
+	RoleAdmission       Role = "admission configuration"
+	RoleSchedulerConfig Role = "scheduler configuration"
 )
 
 // Node is everything read from one node.
@@ -58,9 +59,15 @@ type Node struct {
 	// Admission holds the AdmissionConfigurations the API servers name,
 	// by the path they name them with.
 	Admission map[string]*AdmissionConfig
-	Files     []File
-	Certs     []Cert
-	Errors    []finding.InputError
+	// SchedulerConfigs holds the KubeSchedulerConfigurations the
+	// schedulers' --config name, by the path they are read from.
+	SchedulerConfigs map[string]*SchedulerConfig
+	// schedulerConfigErrs marks the --config files that could not be
+	// read (an input error says why), so each is reported once.
+	schedulerConfigErrs map[string]bool
+	Files               []File
+	Certs               []Cert
+	Errors              []finding.InputError
 	// Remote marks a node read through the API (Remote): the files its
 	// flags name are on the node and are never read here, and locations
 	// are field paths of the objects read.
@@ -102,7 +109,8 @@ var DefaultLayout = Layout{
 }
 
 func newNode(h Host) *Node {
-	return &Node{Host: h, Encryption: map[string]*EncryptionConfig{}, EncryptionErrs: map[string]error{}, Admission: map[string]*AdmissionConfig{}, loaded: map[string]bool{}}
+	return &Node{Host: h, Encryption: map[string]*EncryptionConfig{}, EncryptionErrs: map[string]error{}, Admission: map[string]*AdmissionConfig{},
+		SchedulerConfigs: map[string]*SchedulerConfig{}, schedulerConfigErrs: map[string]bool{}, loaded: map[string]bool{}}
 }
 
 func (n *Node) errorf(file string, line int, format string, args ...any) {
@@ -474,7 +482,24 @@ func (n *Node) follow() {
 			for _, f := range []string{"key-file", "peer-key-file"} {
 				n.followKey(c, f)
 			}
-		case ControllerManager, Scheduler:
+		case Scheduler:
+			// With --config the scheduler ignores --kubeconfig and
+			// connects with the file's clientConnection.kubeconfig.
+			if a, ok := c.Lookup("config"); ok && a.Value != "" {
+				n.readSchedulerConfigFile(a)
+				if _, sc, _ := n.schedulerConfig(c); sc != nil && sc.Kubeconfig != "" {
+					if p := n.Host.Path(sc.Kubeconfig); exists(p) {
+						n.readKubeconfig(p)
+					}
+				}
+				continue
+			}
+			if a, ok := c.Lookup("kubeconfig"); ok && a.Value != "" {
+				if p := n.Host.Path(a.Value); exists(p) {
+					n.readKubeconfig(p)
+				}
+			}
+		case ControllerManager:
 			if a, ok := c.Lookup("kubeconfig"); ok && a.Value != "" {
 				if p := n.Host.Path(a.Value); exists(p) {
 					n.readKubeconfig(p)

@@ -249,6 +249,11 @@ var fileFlags = map[string][]struct{ flag, what string }{
 		{"audit-policy-file", "the audit policy's rules"},
 		{"admission-control-config-file", "the PodSecurity defaults of the AdmissionConfiguration"},
 	},
+	// With --config the scheduler ignores --profiling: its profiling is
+	// the file's enableProfiling, which only the node holds.
+	Scheduler: {
+		{"config", "profiling (the KubeSchedulerConfiguration's enableProfiling; --profiling is ignored when --config is given)"},
+	},
 }
 
 // Unjudged says what the checks could not judge on a node read through the
