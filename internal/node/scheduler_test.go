@@ -28,7 +28,7 @@ func TestSchedulerProfilingDetail(t *testing.T) {
 		want []string // substrings of the detail; nil: no finding
 	}{
 		{"flag-only", nil},
-		{"flag-on-field-on", []string{"enableProfiling: true (configuration file /etc/kubernetes/scheduler/on.yaml:5:1)", "--profiling=false at /etc/kubernetes/manifests/flag-on-field-on.yaml:11:7 is ignored when --config is given"}},
+		{"flag-on-field-on", []string{"enableProfiling: true (configuration file /etc/kubernetes/scheduler/on.yaml:3:1)", "--profiling=false at /etc/kubernetes/manifests/flag-on-field-on.yaml:11:7 is ignored when --config is given"}},
 		{"field-off", nil},
 		{"field-off-flag-on", nil},
 		{"field-absent", []string{"enableProfiling is not set in the KubeSchedulerConfiguration /etc/kubernetes/scheduler/absent.yaml (--config at /etc/kubernetes/manifests/field-absent.yaml:11:7): its default is true"}},
