@@ -12,6 +12,9 @@ func kubeletCheck(id, title string, sev finding.Severity, cis []string, rational
 			return
 		}
 		s := k.Setting(flag)
+		if unjudgedThroughAPI(n, flag, s) {
+			return // Unjudged says so
+		}
 		if why := bad(s.Value); why != "" {
 			r.setting(k.Ref(), s, why)
 		}
@@ -141,4 +144,14 @@ func kubeletChecks() []Check {
 				return ""
 			}),
 	}
+}
+
+// unjudgedThroughAPI reports whether a kubelet setting read through the
+// API cannot be judged: the kubelet ORs --seccomp-default with
+// seccompDefault outside its KubeletConfiguration (KubeletFlags.SeccompDefault
+// || KubeletConfiguration.SeccompDefault in k8s.io/kubernetes v1.36
+// cmd/kubelet/app/server.go), and /configz serves only the
+// KubeletConfiguration, so a false field there may run as true.
+func unjudgedThroughAPI(n *Node, flag string, s Setting) bool {
+	return n.Remote && n.Kubelet.Flags == nil && kubeletORedFlags[flag] && !isTrue(s.Value)
 }

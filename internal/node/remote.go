@@ -70,7 +70,11 @@ const maxConfigzDepth = 32
 
 // ReadConfigz reads a kubelet's /configz answer, {"kubeletconfig": {...}}:
 // the KubeletConfiguration (v1beta1 field names) the kubelet runs with,
-// its defaults applied and its flags merged. node is the Node's name. A
+// its defaults applied and the flags bound to its fields merged (the
+// kubelet re-parses its command line over the file before it registers
+// configz). --seccomp-default is not among them: it is a KubeletFlags
+// field the kubelet ORs with seccompDefault, so a false seccompDefault
+// here is not judged (Unjudged). node is the Node's name. A
 // field the answer leaves out is at its zero value: the kubelet encodes
 // its configuration with omitempty, after defaulting.
 func ReadConfigz(node string, data []byte) (*KubeletNode, error) {
@@ -266,6 +270,13 @@ func Unjudged(n *Node) []string {
 		return nil
 	}
 	var out []string
+	if k := n.Kubelet; k != nil {
+		for _, flag := range KubeletORedFlags() {
+			if s := k.Setting(flag); unjudgedThroughAPI(n, flag, s) {
+				out = append(out, fmt.Sprintf("%s: kubeletconfig.%s is %s, but the kubelet ORs it with --%s, which /configz does not show: not judged through the API (run kubeguard node there)", k.Ref(), s.Name, s.Value, flag))
+			}
+		}
+	}
 	for _, c := range n.Components {
 		for _, f := range fileFlags[c.Component] {
 			if a, ok := c.Lookup(f.flag); ok && a.Value != "" {

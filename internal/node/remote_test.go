@@ -182,12 +182,50 @@ func TestConfigzJudgedAsFile(t *testing.T) {
 	if len(want) < 12 {
 		t.Fatalf("the file gives only %d findings: %v", len(want), verdicts(want))
 	}
+	// But seccompDefault: false in /configz does not rule out the
+	// --seccomp-default the kubelet ORs with it, so it is not judged
+	// through the API, and Unjudged says so.
+	want = slices.DeleteFunc(want, func(f finding.Finding) bool { return f.CheckID == "kubelet-seccomp-default" })
+	if u := Unjudged(Remote(nil, k)); len(u) != 1 || !strings.Contains(u[0], "kubeletconfig.seccompDefault is false") {
+		t.Errorf("Unjudged = %q", u)
+	}
 	if d := cmp.Diff(strip(verdicts(want)), strip(verdicts(got))); d != "" {
 		t.Errorf("configz verdicts differ from the file's (-file +configz):\n%s", d)
 	}
 	for _, f := range got {
 		if f.Object != (finding.ObjectRef{APIVersion: "v1", Kind: "Node", Name: "node-1"}) || !strings.HasPrefix(f.Path, "kubeletconfig.") || f.Location.File != "" {
 			t.Errorf("%s: object %v path %q location %v", f.CheckID, f.Object, f.Path, f.Location)
+		}
+	}
+}
+
+// TestConfigzSeccompDefault: the kubelet ORs --seccomp-default with
+// seccompDefault outside the KubeletConfiguration /configz serves. A true
+// field is judged on; a false (or omitted) one may run as true and is not
+// judged, never reported as off.
+func TestConfigzSeccompDefault(t *testing.T) {
+	for _, tt := range []struct {
+		answer   string
+		unjudged bool
+	}{
+		{`{"kubeletconfig":{"seccompDefault":true}}`, false},
+		{`{"kubeletconfig":{"seccompDefault":false}}`, true},
+		{`{"kubeletconfig":{}}`, true},
+	} {
+		k, err := ReadConfigz("n", []byte(tt.answer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := Remote(nil, k)
+		fs, _ := Evaluate(n, Checks(), Options{Now: now})
+		for _, f := range fs {
+			if f.CheckID == "kubelet-seccomp-default" {
+				t.Errorf("%s: reported %q", tt.answer, f.Reason)
+			}
+		}
+		u := strings.Join(Unjudged(n), "\n")
+		if got := strings.Contains(u, "--seccomp-default, which /configz does not show"); got != tt.unjudged {
+			t.Errorf("%s: unjudged %v, want %v: %q", tt.answer, got, tt.unjudged, u)
 		}
 	}
 }
