@@ -117,3 +117,45 @@ func TestRemoteSchedulerConfig(t *testing.T) {
 		t.Errorf("Unjudged:\n%s", got)
 	}
 }
+
+// FuzzSchedulerConfig reads any file as the KubeSchedulerConfiguration a
+// scheduler's --config names: no panic or hang, and the file is either
+// read (and judged) or an input error at --config, never both or neither.
+func FuzzSchedulerConfig(f *testing.F) {
+	dir := "testdata/cases/scheduler-config/root/etc/kubernetes/scheduler"
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nenableProfiling: &a [*a]\n"))
+	f.Add([]byte(`{"apiVersion":"kubescheduler.config.k8s.io/v1","kind":"KubeSchedulerConfiguration","enableProfiling":{}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		root := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(root, "m"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, "s.yaml"), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		pod := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: s\nspec:\n  containers:\n  - name: kube-scheduler\n    command: [kube-scheduler, --profiling=false, --config=/s.yaml]\n"
+		if err := os.WriteFile(filepath.Join(root, "m", "s.yaml"), []byte(pod), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		n := Read(Host{Root: root}, Layout{ManifestDirs: []string{"/m"}})
+		_, errs := Evaluate(n, Checks(), Options{Now: now})
+		refused := false
+		for _, e := range errs {
+			refused = refused || strings.Contains(e.Message, "the scheduler's --config /s.yaml")
+		}
+		if _, read := n.SchedulerConfigs[filepath.Join(root, "s.yaml")]; read == refused {
+			t.Errorf("read %v, refused %v: %v", read, refused, errs)
+		}
+	})
+}
