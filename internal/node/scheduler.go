@@ -16,18 +16,9 @@ import (
 // and leader election flags still apply (Options.ApplyTo in
 // k8s.io/kubernetes cmd/kube-scheduler/app/options, v1.36, and the flags'
 // help text: "This parameter is ignored if a config file is specified in
-// --config").
-
-// schedulerIgnoredFlags are the flags the scheduler ignores when --config
-// is given, by the field of the file that takes their place.
-var schedulerIgnoredFlags = map[string]string{
-	"profiling":             "enableProfiling",
-	"contention-profiling":  "enableContentionProfiling",
-	"kubeconfig":            "clientConnection.kubeconfig",
-	"kube-api-content-type": "clientConnection.contentType",
-	"kube-api-qps":          "clientConnection.qps",
-	"kube-api-burst":        "clientConnection.burst",
-}
+// --config"). Of the flags judged here only --profiling is among them:
+// profiling is then the file's enableProfiling, and the kubeconfig its
+// clientConnection.kubeconfig; --bind-address still applies.
 
 // schedulerConfigKeys are the top-level fields of a v1
 // KubeSchedulerConfiguration. The scheduler decodes its file strictly:
