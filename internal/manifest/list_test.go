@@ -7,7 +7,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/kubeguard/kubeguard/internal/object"
 )
 
 // TestListItemsStreamInParts: a List's items reach the caller in parts of
@@ -130,6 +133,25 @@ func TestLargeListMemoryFlat(t *testing.T) {
 				t.Errorf("heap in use reached %d MiB, over %d MiB", peak>>20, limit>>20)
 			}
 			t.Logf("%d parts, heap in use at most %d MiB", parts, peak>>20)
+
+			// Visit, the pass before the main one, cuts the List too.
+			runtime.GC()
+			var visited atomic.Int64
+			peak = 0
+			(&Source{Paths: []string{path}}).Visit(func([]byte) bool { return true }, func(o *object.Object) {
+				if visited.Add(1)%5000 == 0 {
+					var ms runtime.MemStats
+					runtime.ReadMemStats(&ms)
+					peak = max(peak, ms.HeapInuse)
+				}
+			})
+			if visited.Load() != n {
+				t.Fatalf("Visit: %d objects, want %d", visited.Load(), n)
+			}
+			if limit := uint64(200 << 20); peak > limit {
+				t.Errorf("Visit: heap in use reached %d MiB, over %d MiB", peak>>20, limit>>20)
+			}
+			t.Logf("Visit: heap in use at most %d MiB", peak>>20)
 		})
 	}
 }

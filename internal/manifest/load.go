@@ -596,7 +596,9 @@ func Mentions(doc []byte, words ...string) bool { return sniffKind(doc, words) }
 // Visit parses every document want says yes to (by its text, say with
 // Mentions(doc, "containers") for pod templates) and hands each of its
 // objects to fn, concurrently and in no order, keeping none: what fn keeps
-// of them is its memory. The contents Collect held stay held for Stream;
+// of them is its memory. As with Stream, fn must not keep the objects or
+// any node of their trees once it returns, and a large List is parsed a
+// part at a time. The contents Collect held stay held for Stream;
 // the others are read again. Errors are left to the main pass, which
 // reads the same documents.
 func (s *Source) Visit(want func(doc []byte) bool, fn func(*object.Object)) {
@@ -607,6 +609,7 @@ func (s *Source) Visit(want func(doc []byte) bool, fn func(*object.Object)) {
 	)
 	for range min(runtime.GOMAXPROCS(0), len(files)) {
 		wg.Go(func() {
+			var a Arena
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(files) {
@@ -626,10 +629,13 @@ func (s *Source) Visit(want func(doc []byte) bool, fn func(*object.Object)) {
 					if !want(d.Data) {
 						continue
 					}
-					objs, _ := Parse(files[i], d)
-					for _, o := range objs {
-						fn(o)
-					}
+					// A large List a part at a time, as Stream reads it.
+					eachPart(&a, files[i], d, s.listMin(), func(objs []*object.Object, _ []finding.InputError, _ bool) {
+						for _, o := range objs {
+							fn(o)
+						}
+					})
+					a.Reset()
 				}
 			}
 		})

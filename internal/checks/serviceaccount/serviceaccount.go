@@ -154,14 +154,7 @@ func tokenPowers(p *check.Pass, sa *account, name string) (powers []rbac.TokenPo
 	}
 	candidates := bindings.concerning(name, user)
 	for _, c := range candidates {
-		kind, o := c.kind, c.o
-		var v struct {
-			RoleRef  rbacv1.RoleRef   `json:"roleRef"`
-			Subjects []rbacv1.Subject `json:"subjects"`
-		}
-		if o.Decode(object.Path{}, &v) != nil {
-			continue
-		}
+		kind, o, v := c.kind, c.o, c.binding
 		named = named || slices.ContainsFunc(v.Subjects, func(s rbacv1.Subject) bool {
 			ns := s.Namespace
 			if ns == "" && kind == rbac.KindRoleBinding {
@@ -206,15 +199,23 @@ func tokenPowers(p *check.Pass, sa *account, name string) (powers []rbac.TokenPo
 	return rbac.TokenPowers(b.Build(), id), named
 }
 
-// bound is a binding of the input and its kind.
+// bound is a binding of the input, its kind, and what the check reads of
+// it.
 type bound struct {
-	kind string
-	o    *object.Object
+	kind    string
+	o       *object.Object
+	binding *bindingFields
+}
+
+type bindingFields struct {
+	RoleRef  rbacv1.RoleRef   `json:"roleRef"`
+	Subjects []rbacv1.Subject `json:"subjects"`
 }
 
 // bindingIndex holds the input's bindings, ClusterRoleBindings first, each
 // kind by namespace and name, and where each is among them by the
-// subjects it names: kind + "\x00" + name.
+// subjects it names: kind + "\x00" + name. A binding that does not decode
+// is left out: the API server refuses it, and scan reports it.
 type bindingIndex struct {
 	all       []bound
 	bySubject map[string][]int
@@ -224,8 +225,12 @@ func indexBindings(ctx *check.Context) *bindingIndex {
 	x := &bindingIndex{bySubject: map[string][]int{}}
 	for _, kind := range []string{rbac.KindClusterRoleBinding, rbac.KindRoleBinding} {
 		for _, o := range ctx.List(kind) {
+			v := new(bindingFields)
+			if o.Decode(object.Path{}, v) != nil {
+				continue
+			}
 			i := len(x.all)
-			x.all = append(x.all, bound{kind, o})
+			x.all = append(x.all, bound{kind, o, v})
 			for j := 0; o.Field(subjectsPath.Index(j)) != nil; j++ {
 				s := subjectsPath.Index(j)
 				k := scalar(o, s.Key("kind")) + "\x00" + scalar(o, s.Key("name"))
