@@ -267,26 +267,35 @@ func (c *Context) List(kind string) []*object.Object {
 	return out
 }
 
-// Memo returns build's value for key, built once for every object that
-// sees the same objects of kinds (the objects build reads through the
-// context): a check relating each object to an index of the input (the
-// bindings by subject) builds the index once rather than per object. The
-// value must not be modified. Where a kind has copies in separate file
-// sets, what is in reach depends on the object's file, and the value is
-// built once per file.
-func (c *Context) Memo(key string, kinds []string, build func() any) any {
-	if c.from != nil && !c.sets.Empty() {
-		from := sourcePath(c.from.Source)
-		where := c.sets.Key(from)
-		if slices.ContainsFunc(kinds, func(k string) bool { return c.copied[k] }) {
-			where = from
-		}
-		key += "\x00" + where
-	}
+// Memo returns build's value for key, built once for the whole input and
+// shared by every pass: a check relating each object to an index of the
+// input (the bindings by subject) builds it once, not per object. build
+// must not depend on the object the context is seen from: it indexes All,
+// and whoever reads the index keeps what the object can see (Lookup), so
+// that copies in separate file sets cost one index, not one each. The
+// value must not be modified.
+func (c *Context) Memo(key string, build func() any) any {
 	m, _ := c.memos.LoadOrStore(key, &memo{})
 	e := m.(*memo)
 	e.once.Do(func() { e.v = build() })
 	return e.v
+}
+
+// All returns every object of a kind in the index, every copy of a name
+// included (in input order), ordered by namespace and name, whatever file
+// set the context is seen from. The slice is fresh.
+func (c *Context) All(kind string) []*object.Object {
+	var out []*object.Object
+	for _, o := range c.lists[kind] {
+		out = append(out, c.byName[kind][o.Ref.Namespace+"/"+o.Ref.Name]...)
+	}
+	return out
+}
+
+// Visible reports whether o, an object of the index, is the copy of its
+// name the context's object sees (Lookup's answer).
+func (c *Context) Visible(o *object.Object) bool {
+	return c.Lookup(o.Ref.Kind, o.Ref.Namespace, o.Ref.Name) == o
 }
 
 // Duplicates returns every copy of obj's kind/namespace/name in the index,

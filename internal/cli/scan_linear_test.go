@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -78,5 +80,92 @@ func TestScanTokenPowersLinear(t *testing.T) {
 	t.Logf("allocations: %.0f, then %.0f for twice the input", small, large)
 	if ratio := large / small; ratio > 2.8 {
 		t.Errorf("allocations grow %.2f times for twice the input (%.0f to %.0f): not linear", ratio, small, large)
+	}
+}
+
+// TestScanTokenBuiltinRoleReplaced: an input that redefines a built-in
+// ClusterRole an aggregated one gathers from (system:aggregate-to-edit,
+// with no rules) replaces it, as it does in a cluster: the token of a
+// ServiceAccount bound to edit then carries nothing risky, as rbac can-i
+// answers on the same input.
+func TestScanTokenBuiltinRoleReplaced(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "in.yaml", `apiVersion: v1
+kind: ServiceAccount
+metadata: {name: app, namespace: default}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: app-edit, namespace: default}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+subjects:
+- {kind: ServiceAccount, name: app, namespace: default}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:aggregate-to-edit
+rules: []
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: default}
+spec:
+  serviceAccountName: app
+  containers: [{name: c, image: "registry.example/app:1"}]
+`)
+	if code, _, stderr := runCLI([]string{"rbac", "can-i", "get", "secrets", "--as", "system:serviceaccount:default:app", "-n", "default", "-f", path}, ""); code != ExitFindings {
+		t.Fatalf("rbac can-i: exit %d, want %d (no); stderr: %s", code, ExitFindings, stderr)
+	}
+	_, out, _ := runCLI([]string{"scan", "--compact", path}, "")
+	if strings.Contains(out, "granted risky permissions") {
+		t.Errorf("the token is rated by the built-in role the input replaces:\n%s", out)
+	}
+}
+
+// TestScanTokenIndexOncePerInput: copies of a binding in many environment
+// directories, beside bindings they all share, are indexed once for the
+// whole input, not once per directory: what one more directory costs does
+// not grow with the shared bindings.
+func TestScanTokenIndexOncePerInput(t *testing.T) {
+	allocs := func(bindings, envs int) float64 {
+		dir := t.TempDir()
+		var common strings.Builder
+		for i := range bindings {
+			fmt.Fprintf(&common, "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: rb%d, namespace: ns}\n"+
+				"roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects: [{kind: ServiceAccount, name: sa%d, namespace: ns}]\n", i, i)
+		}
+		writeFile(t, dir, "common.yaml", common.String())
+		for e := range envs {
+			env := filepath.Join(dir, "envs", fmt.Sprint("e", e))
+			if err := os.MkdirAll(env, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, env, "app.yaml", `apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: shared, namespace: ns}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+subjects: [{kind: ServiceAccount, name: app, namespace: ns}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: ns}
+spec:
+  serviceAccountName: app
+  containers: [{name: c, image: "registry.example/app:1"}]
+`)
+		}
+		return testing.AllocsPerRun(1, func() {
+			if code, _, stderr := runCLI([]string{"scan", "--compact", "--workers", "1", dir}, ""); code == ExitError {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+		})
+	}
+	// What 100 more directories cost, beside 500 and then 1,000 shared
+	// bindings.
+	few := allocs(500, 200) - allocs(500, 100)
+	many := allocs(1000, 200) - allocs(1000, 100)
+	t.Logf("100 directories more: %.0f allocations beside 500 bindings, %.0f beside 1,000", few, many)
+	if ratio := many / few; ratio > 1.4 {
+		t.Errorf("directories cost %.2f times more beside twice the shared bindings (%.0f to %.0f): an index per directory", ratio, few, many)
 	}
 }

@@ -143,8 +143,8 @@ func tokenPowers(p *check.Pass, sa *account, name string) (powers []rbac.TokenPo
 		aggregate bool
 		builtin   bool // a binding refers to a built-in role the input lacks
 	)
-	bindings := ctx.Memo("serviceaccount/bindings", rbacKinds, func() any { return indexBindings(ctx) }).(*bindingIndex)
-	decoded := ctx.Memo("serviceaccount/decoded", nil, func() any { return new(sync.Map) }).(*sync.Map)
+	bindings := ctx.Memo("serviceaccount/bindings", func() any { return indexBindings(ctx) }).(*bindingIndex)
+	decoded := ctx.Memo("serviceaccount/decoded", func() any { return new(sync.Map) }).(*sync.Map)
 	add := func(o *object.Object) {
 		d, ok := decoded.Load(o)
 		if !ok {
@@ -152,7 +152,7 @@ func tokenPowers(p *check.Pass, sa *account, name string) (powers []rbac.TokenPo
 		}
 		b.AddDecoded(d.(rbac.Decoded))
 	}
-	candidates := bindings.concerning(name, user)
+	candidates := bindings.concerning(ctx, name, user)
 	for _, c := range candidates {
 		kind, o, v := c.kind, c.o, c.binding
 		named = named || slices.ContainsFunc(v.Subjects, func(s rbacv1.Subject) bool {
@@ -183,12 +183,8 @@ func tokenPowers(p *check.Pass, sa *account, name string) (powers []rbac.TokenPo
 		return nil, false
 	}
 	if aggregate {
-		key := "serviceaccount/aggregation"
-		if builtin {
-			key += "+builtin"
-		}
-		sel := ctx.Memo(key, rbacKinds, func() any { return indexAggregation(ctx, builtin) }).(aggregation)
-		roles = sel.closure(roles)
+		sel := ctx.Memo("serviceaccount/aggregation", func() any { return indexAggregation(ctx) }).(aggregation)
+		roles = sel.closure(ctx, roles, builtin)
 	}
 	for _, r := range roles {
 		add(r)
@@ -212,10 +208,11 @@ type bindingFields struct {
 	Subjects []rbacv1.Subject `json:"subjects"`
 }
 
-// bindingIndex holds the input's bindings, ClusterRoleBindings first, each
-// kind by namespace and name, and where each is among them by the
-// subjects it names: kind + "\x00" + name. A binding that does not decode
-// is left out: the API server refuses it, and scan reports it.
+// bindingIndex holds the input's bindings, every copy of a name (Context.All),
+// ClusterRoleBindings first, each kind by namespace and name, and where
+// each is among them by the subjects it names: kind + "\x00" + name. A
+// binding that does not decode is left out: the API server refuses it,
+// and scan reports it.
 type bindingIndex struct {
 	all       []bound
 	bySubject map[string][]int
@@ -224,7 +221,7 @@ type bindingIndex struct {
 func indexBindings(ctx *check.Context) *bindingIndex {
 	x := &bindingIndex{bySubject: map[string][]int{}}
 	for _, kind := range []string{rbac.KindClusterRoleBinding, rbac.KindRoleBinding} {
-		for _, o := range ctx.List(kind) {
+		for _, o := range ctx.All(kind) {
 			v := new(bindingFields)
 			if o.Decode(object.Path{}, v) != nil {
 				continue
@@ -243,11 +240,12 @@ func indexBindings(ctx *check.Context) *bindingIndex {
 	return x
 }
 
-// concerning returns the bindings with a subject that can be the
-// ServiceAccount name: one of its name, its user name, or a group its
-// tokens carry; package rbac then decides, with the namespaces, which
-// subjects really are the ServiceAccount. They come in the index's order.
-func (x *bindingIndex) concerning(name string, user rbac.User) []bound {
+// concerning returns the bindings ctx's object sees with a subject that
+// can be the ServiceAccount name: one of its name, its user name, or a
+// group its tokens carry; package rbac then decides, with the namespaces,
+// which subjects really are the ServiceAccount. They come in the index's
+// order, one copy of each name, as ctx.List gives them.
+func (x *bindingIndex) concerning(ctx *check.Context, name string, user rbac.User) []bound {
 	var at []int
 	at = append(at, x.bySubject[rbacv1.ServiceAccountKind+"\x00"+name]...)
 	at = append(at, x.bySubject[rbacv1.UserKind+"\x00"+user.Name]...)
@@ -256,9 +254,11 @@ func (x *bindingIndex) concerning(name string, user rbac.User) []bound {
 	}
 	slices.Sort(at)
 	at = slices.Compact(at)
-	out := make([]bound, len(at))
-	for i, j := range at {
-		out[i] = x.all[j]
+	out := make([]bound, 0, len(at))
+	for _, j := range at {
+		if ctx.Visible(x.all[j].o) {
+			out = append(out, x.all[j])
+		}
 	}
 	return out
 }
@@ -266,26 +266,20 @@ func (x *bindingIndex) concerning(name string, user rbac.User) []bound {
 var aggregationRulePath = object.Path{}.Key("aggregationRule")
 
 // aggregation is, for each ClusterRole with an aggregationRule, the
-// ClusterRoles its selectors select, and the place of every ClusterRole
-// among the candidates (the built-in ones first, then the input's, so that
-// an input's role replaces a built-in one of its name, as it does in a
-// cluster).
+// ClusterRoles its selectors select among every ClusterRole of the input
+// (every copy of a name) and the built-in ones, and the place of each
+// among those candidates (the built-in ones first).
 type aggregation struct {
 	selects map[*object.Object][]*object.Object
 	place   map[*object.Object]int
 }
 
 // indexAggregation selects, once per input, the ClusterRoles each
-// aggregated ClusterRole gathers rules from: among the input's, and the
-// built-in ones too when builtin is set (a built-in aggregated role, admin
-// or edit, gathers from the built-in system:aggregate-to-* roles). A
-// selector the API server would refuse selects nothing here; package rbac
-// reports it.
-func indexAggregation(ctx *check.Context, builtin bool) aggregation {
-	candidates := ctx.List(rbac.KindClusterRole)
-	if builtin {
-		candidates = slices.Concat(slices.Collect(maps.Values(builtinClusterRoles())), candidates)
-	}
+// aggregated ClusterRole gathers rules from. Which of them a pod's policy
+// holds is closure's to decide, with what the pod sees. A selector the API
+// server would refuse selects nothing here; package rbac reports it.
+func indexAggregation(ctx *check.Context) aggregation {
+	candidates := slices.Concat(slices.Collect(maps.Values(builtinClusterRoles())), ctx.All(rbac.KindClusterRole))
 	sel := aggregation{selects: map[*object.Object][]*object.Object{}, place: make(map[*object.Object]int, len(candidates))}
 	for i, r := range candidates {
 		sel.place[r] = i
@@ -318,8 +312,14 @@ func indexAggregation(ctx *check.Context, builtin bool) aggregation {
 
 // closure returns roles followed by every ClusterRole they aggregate,
 // directly or through other aggregated roles (all that decides their
-// rules), those in the candidates' order.
-func (a aggregation) closure(roles []*object.Object) []*object.Object {
+// rules), those in the candidates' order. Only the ClusterRoles ctx's
+// object sees count: the input's copy of each name it sees, and a
+// built-in one, when builtin is set (a binding refers to a built-in role,
+// whose aggregation gathers from the built-in system:aggregate-to-*
+// roles), only where the input defines none of its name in reach, as the
+// input's role replaces it in a cluster.
+func (a aggregation) closure(ctx *check.Context, roles []*object.Object, builtin bool) []*object.Object {
+	defaults := builtinClusterRoles()
 	seen := make(map[*object.Object]bool, len(roles))
 	for _, r := range roles {
 		seen[r] = true
@@ -327,10 +327,15 @@ func (a aggregation) closure(roles []*object.Object) []*object.Object {
 	out := roles
 	for i := 0; i < len(out); i++ {
 		for _, c := range a.selects[out[i]] {
-			if !seen[c] {
-				seen[c] = true
-				out = append(out, c)
+			if seen[c] {
+				continue
 			}
+			seen[c] = true
+			inReach := ctx.Lookup(rbac.KindClusterRole, "", c.Ref.Name)
+			if defaults[c.Ref.Name] == c && (!builtin || inReach != nil) || defaults[c.Ref.Name] != c && inReach != c {
+				continue
+			}
+			out = append(out, c)
 		}
 	}
 	added := out[len(roles):]
