@@ -1,7 +1,6 @@
 package rbac
 
 import (
-	"slices"
 
 	"github.com/kubeguard/kubeguard/internal/finding"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -47,13 +46,15 @@ func TokenPowers(p *Policy, id Identity) []TokenPower {
 		out = append(out, TokenPower{Power: PowerAll, Severity: finding.Critical,
 			Grant: "* on * cluster-wide", Binding: pw.super.Binding.ObjectRef(), Direct: direct(*pw.super)})
 	}
+	seen := map[TokenPower]bool{} // a set, not a search of out: a pod may hold many grants
 	for c := range pw.all {
 		if c.probe.check == nil || len(c.names) > 0 && len(c.probe.names) == 0 {
 			continue
 		}
 		tp := TokenPower{Power: c.probe.name, Severity: c.probe.check.Severity, Grant: c.describe(),
 			Binding: c.grant.Binding.ObjectRef(), Direct: direct(c.grant)}
-		if !slices.Contains(out, tp) {
+		if !seen[tp] {
+			seen[tp] = true
 			out = append(out, tp)
 		}
 	}
