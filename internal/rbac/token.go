@@ -1,7 +1,6 @@
 package rbac
 
 import (
-
 	"github.com/kubeguard/kubeguard/internal/finding"
 	rbacv1 "k8s.io/api/rbac/v1"
 )
