@@ -14,6 +14,11 @@ type Duplicate struct {
 	Path Path
 	// Dropped is where the earlier key is written; Kept, the last.
 	Dropped, Kept finding.Location
+	// Unordered marks keys that read as one field name but as values of
+	// different types (1 and "1"): sigs.k8s.io/yaml then keeps either,
+	// by Go's map order, so which copy kubectl applies is not fixed.
+	// kubeguard judges the last.
+	Unordered bool
 }
 
 // Duplicates returns up to limit keys written more than once, each
@@ -108,7 +113,8 @@ func (d *duplicateWalk) mapping(n *yaml.Node) {
 		if len(d.found) >= d.limit {
 			return
 		}
-		d.found = append(d.found, Duplicate{Path: d.at.Key(k), Dropped: d.o.at(n.Content[2*i]), Kept: d.o.at(n.Content[2*j])})
+		ki, kj := n.Content[2*i], n.Content[2*j]
+		d.found = append(d.found, Duplicate{Path: d.at.Key(k), Dropped: d.o.at(ki), Kept: d.o.at(kj), Unordered: !sameValue(ki, kj)})
 	}
 }
 
@@ -117,4 +123,12 @@ func (o *Object) at(n *yaml.Node) finding.Location {
 	loc := o.Source
 	loc.Line, loc.Column = o.offset+n.Line, n.Column
 	return loc
+}
+
+// sameValue reports whether two scalar keys read as the same value, not
+// only as the same text: 1 and "1" do not (an integer and a string).
+func sameValue(a, b *yaml.Node) bool {
+	va, ea := resolve(a)
+	vb, eb := resolve(b)
+	return ea != nil || eb != nil || va == vb
 }

@@ -118,3 +118,20 @@ func fuzzObject(data []byte) (*Object, bool) {
 	o, err := New(&doc, finding.Location{File: "f.yaml"}, 0)
 	return o, err == nil
 }
+
+// TestDuplicatesUnordered: keys of one text and two types (1 and "1") are
+// marked, since kubectl keeps either; keys of one value are not, whatever
+// their spelling (y and true are both true to kubectl's YAML 1.1).
+func TestDuplicatesUnordered(t *testing.T) {
+	o := parseObject(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  1: one\n  \"1\": two\n  y: three\n  true: four\n")
+	got := o.Duplicates(10)
+	if len(got) != 2 {
+		t.Fatalf("%d duplicates, want 2: %+v", len(got), got)
+	}
+	if !got[0].Unordered || got[0].Path.String() != "data.1" {
+		t.Errorf("1 and \"1\": %+v, want unordered at data.1", got[0])
+	}
+	if got[1].Unordered || got[1].Path.String() != "data.true" {
+		t.Errorf("y and true: %+v, want ordered at data.true", got[1])
+	}
+}

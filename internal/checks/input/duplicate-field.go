@@ -32,11 +32,11 @@ var DuplicateField = check.Check{
 	Kinds:       []string{check.AnyKind},
 	Run: func(p *check.Pass) {
 		for _, d := range p.Object.Duplicates(maxDuplicateFields) {
-			p.Report(check.Diagnostic{
-				Path:   d.Path,
-				At:     &d.Dropped,
-				Reason: "written again at line " + strconv.Itoa(d.Kept.Line) + ", the copy applied; this one is dropped",
-			})
+			reason := "written again at line " + strconv.Itoa(d.Kept.Line) + ", the copy applied; this one is dropped"
+			if d.Unordered {
+				reason = "written again at line " + strconv.Itoa(d.Kept.Line) + " as a key of another type (1 and \"1\"): kubectl applies either copy, by chance; kubeguard judges the later"
+			}
+			p.Report(check.Diagnostic{Path: d.Path, At: &d.Dropped, Reason: reason})
 		}
 	},
 }
