@@ -19,15 +19,21 @@ type Duplicate struct {
 	// by Go's map order, so which copy kubectl applies is not fixed.
 	// kubeguard judges the last.
 	Unordered bool
+	// Merged marks a key written before a merge key ("<<") that brings
+	// the same key: kubectl reads the merged pairs at the merge's place,
+	// so the merged value replaces the written one; Kept is where the
+	// merged key is written.
+	Merged bool
 }
 
 // Duplicates returns up to limit keys written more than once, each
-// earlier copy in document order. It walks the nodes as written, not
-// following aliases (an anchored node is walked where it is defined) nor
-// merge keys (a key beside a merge key overrides the merged one on
-// purpose), so it is linear in the document.
+// earlier copy in document order, then the keys a later merge key
+// overrides. It walks the nodes as written, not following aliases (an
+// anchored node is walked where it is defined); a merge key's keys are
+// read within the node budget. A key written after a merge key overrides
+// the merged one, as meant, and is not reported.
 func (o *Object) Duplicates(limit int) []Duplicate {
-	d := duplicateWalk{o: o, limit: limit}
+	d := duplicateWalk{o: o, limit: limit, budget: DefaultLimits.MaxNodes}
 	d.node(o.root, 0)
 	return d.found
 }
@@ -38,6 +44,9 @@ type duplicateWalk struct {
 	found []Duplicate
 	at    Path           // the path to the node being walked, reused
 	last  map[string]int // scratch: the last pair of each key of a long mapping
+	// budget bounds the nodes read through merge keys, which an alias
+	// can bring many times.
+	budget int
 }
 
 func (d *duplicateWalk) node(n *yaml.Node, depth int) {
@@ -115,6 +124,56 @@ func (d *duplicateWalk) mapping(n *yaml.Node) {
 		}
 		ki, kj := n.Content[2*i], n.Content[2*j]
 		d.found = append(d.found, Duplicate{Path: d.at.Key(k), Dropped: d.o.at(ki), Kept: d.o.at(kj), Unordered: !sameValue(ki, kj)})
+	}
+	// Keys written before a merge key that brings them, the last copy of
+	// each (an earlier copy is reported above).
+	var brought map[string]*yaml.Node
+	for m := pairs - 1; m >= 0; m-- {
+		if !isMerge(n.Content[2*m]) {
+			continue
+		}
+		if brought == nil {
+			brought = map[string]*yaml.Node{}
+		}
+		d.mergedKeys(n.Content[2*m+1], brought, 0)
+		for i := range m {
+			k, ok := key(i)
+			if !ok || later(i) != i || brought[k] == nil || len(d.found) >= d.limit {
+				continue
+			}
+			d.found = append(d.found, Duplicate{Path: d.at.Key(k), Dropped: d.o.at(n.Content[2*i]), Kept: d.o.at(brought[k]), Merged: true})
+			delete(brought, k) // reported once, for the last merge bringing it
+		}
+	}
+}
+
+// mergedKeys adds to into the keys a merge key's value brings (a mapping,
+// an alias of one, or a list of them, merges within them included), each
+// with where it is written, within the walk's budget.
+func (d *duplicateWalk) mergedKeys(v *yaml.Node, into map[string]*yaml.Node, depth int) {
+	if d.budget--; d.budget < 0 || depth > MaxDepth {
+		return
+	}
+	if v.Kind == yaml.AliasNode && v.Alias != nil {
+		v = v.Alias
+	}
+	switch v.Kind {
+	case yaml.SequenceNode:
+		for _, c := range v.Content {
+			d.mergedKeys(c, into, depth+1)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			k := v.Content[i]
+			if isMerge(k) {
+				d.mergedKeys(v.Content[i+1], into, depth+1)
+				continue
+			}
+			d.budget--
+			if s, err := mapKey(k); err == nil && into[s] == nil {
+				into[s] = k
+			}
+		}
 	}
 }
 

@@ -135,3 +135,26 @@ func TestDuplicatesUnordered(t *testing.T) {
 		t.Errorf("y and true: %+v, want ordered at data.true", got[1])
 	}
 }
+
+// TestDuplicatesMergeBudget: merge keys that bring one long mapping many
+// times (100 million keys in all) are read within the node budget.
+func TestDuplicatesMergeBudget(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nbase: &m {")
+	for i := range 10000 {
+		fmt.Fprintf(&b, "k%d: v, ", i)
+	}
+	b.WriteString("last: v}\nitems:\n- {last: w, <<: *m}\n")
+	for range 10000 {
+		b.WriteString("- {other: w, <<: *m}\n") // nothing overridden, all read
+	}
+	o := parseObject(t, b.String())
+	start := time.Now()
+	got := o.Duplicates(10)
+	if len(got) == 0 || !got[0].Merged || got[0].Path.String() != "items[0].last" {
+		t.Fatalf("first override %+v, want items[0].last overridden by the merge", got)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s", d)
+	}
+}

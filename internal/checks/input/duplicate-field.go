@@ -33,7 +33,11 @@ var DuplicateField = check.Check{
 	Run: func(p *check.Pass) {
 		for _, d := range p.Object.Duplicates(maxDuplicateFields) {
 			reason := "written again at line " + strconv.Itoa(d.Kept.Line) + ", the copy applied; this one is dropped"
-			if d.Unordered {
+			switch {
+			case d.Merged:
+				reason = "overridden by the same key the merge key (<<) at line " + strconv.Itoa(d.Kept.Line) +
+					" brings: kubectl reads merged keys at the merge's place, so the later one is applied; this one is dropped"
+			case d.Unordered:
 				reason = "written again at line " + strconv.Itoa(d.Kept.Line) + " as a key of another type (1 and \"1\"): kubectl applies either copy, by chance; kubeguard judges the later"
 			}
 			p.Report(check.Diagnostic{Path: d.Path, At: &d.Dropped, Reason: reason})
