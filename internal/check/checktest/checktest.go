@@ -16,13 +16,14 @@ package checktest
 
 import (
 	"fmt"
-	"k8s.io/pod-security-admission/api"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"k8s.io/pod-security-admission/api"
 
 	"github.com/kubeguard/kubeguard/internal/check"
 	"github.com/kubeguard/kubeguard/internal/finding"
@@ -187,4 +188,20 @@ func Scan(path string, checks []check.Check, opts check.Options) ([]finding.Find
 		out = append(out, fs...)
 	}
 	return out, nil
+}
+
+// ScanYAML writes text to a file of the given name in a temporary
+// directory and scans it with checks as Scan does, at DefaultOptions,
+// failing t on an error. It returns the findings and the file's path.
+func ScanYAML(t testing.TB, name, text string, checks []check.Check) ([]finding.Finding, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := Scan(path, checks, DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs, path
 }

@@ -1,8 +1,6 @@
 package namespace_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -35,14 +33,7 @@ spec:
         - {containerPort: 9443}
         - {containerPort: 5353, protocol: UDP}
 `
-	path := filepath.Join(t.TempDir(), "ledger.yaml")
-	if err := os.WriteFile(path, []byte(input), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	fs, err := checktest.Scan(path, []check.Check{namespace.PodNoNetworkPolicy}, checktest.DefaultOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs, _ := checktest.ScanYAML(t, "ledger.yaml", input, []check.Check{namespace.PodNoNetworkPolicy})
 	if len(fs) != 1 {
 		t.Fatalf("got %d findings, want 1", len(fs))
 	}
@@ -70,14 +61,7 @@ metadata:
     pod-security.kubernetes.io/enforce: Baseline
     pod-security.kubernetes.io/enforce-version: "1.30"
 `
-	path := filepath.Join(t.TempDir(), "ns.yaml")
-	if err := os.WriteFile(path, []byte(input), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	fs, err := checktest.Scan(path, []check.Check{namespace.PSSLabelInvalid}, checktest.DefaultOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs, _ := checktest.ScanYAML(t, "ns.yaml", input, []check.Check{namespace.PSSLabelInvalid})
 	want := []string{`"pod-security.kubernetes.io/enforce": baseline`, `"pod-security.kubernetes.io/enforce-version": v1.30`}
 	if len(fs) != len(want) {
 		t.Fatalf("got %d findings, want %d", len(fs), len(want))

@@ -1,8 +1,6 @@
 package network_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -42,14 +40,7 @@ spec:
   - host: admin.acme.test
     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: gateway, port: {number: 443}}}}]}
 `
-	path := filepath.Join(t.TempDir(), "edge.yaml")
-	if err := os.WriteFile(path, []byte(input), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	fs, err := checktest.Scan(path, network.Checks, checktest.DefaultOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs, _ := checktest.ScanYAML(t, "edge.yaml", input, network.Checks)
 	want := map[string][]string{
 		"service-exposed":            {"    type: ClusterIP\n", "    externalTrafficPolicy: null\n", "    ports:\n    - port: 443\n      nodePort: null"},
 		"service-external-ips":       {"  spec:\n    externalIPs: null"},
@@ -90,14 +81,7 @@ spec:
       paths:
       - {path: /cart, pathType: Exact, backend: {serviceName: cart, servicePort: http}}
 `
-	path := filepath.Join(t.TempDir(), "ingress.yaml")
-	if err := os.WriteFile(path, []byte(input), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	fs, err := checktest.Scan(path, []check.Check{network.IngressAPIRemoved}, checktest.DefaultOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs, _ := checktest.ScanYAML(t, "ingress.yaml", input, []check.Check{network.IngressAPIRemoved})
 	if len(fs) != 1 {
 		t.Fatalf("got %d findings, want 1", len(fs))
 	}

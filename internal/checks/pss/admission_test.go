@@ -1,9 +1,10 @@
 package pss_test
 
 import (
-	"k8s.io/pod-security-admission/api"
 	"strings"
 	"testing"
+
+	"k8s.io/pod-security-admission/api"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kubeguard/kubeguard/internal/check"

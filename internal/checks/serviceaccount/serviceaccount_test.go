@@ -228,14 +228,7 @@ spec:
   containers:
   - {name: writer, image: registry.internal/writer:1}
 `
-	path := filepath.Join(t.TempDir(), "pod.yaml")
-	if err := os.WriteFile(path, []byte(pod), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	got, err := checktest.Scan(path, []check.Check{serviceaccount.TokenAutomount, serviceaccount.DefaultServiceAccount}, checktest.DefaultOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, _ := checktest.ScanYAML(t, "pod.yaml", pod, []check.Check{serviceaccount.TokenAutomount, serviceaccount.DefaultServiceAccount})
 	want := map[string][]string{
 		"service-account-token-automount": {"  spec:\n    automountServiceAccountToken: false\n", "  containers:\n    - name: writer\n"},
 		"service-account-default":         {"    name: report\n    namespace: billing\n", "  spec:\n    serviceAccountName: report"},

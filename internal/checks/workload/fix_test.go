@@ -1,8 +1,6 @@
 package workload
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -30,14 +28,7 @@ spec:
         resources:
           requests: {memory: 1Gi, ephemeral-storage: 2Gi}
 `
-	path := filepath.Join(t.TempDir(), "api.yaml")
-	if err := os.WriteFile(path, []byte(manifest), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	fs, err := checktest.Scan(path, Checks, checktest.DefaultOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs, _ := checktest.ScanYAML(t, "api.yaml", manifest, Checks)
 	want := map[string][]string{
 		"memory-limit":              {"  spec:\n    template:\n      spec:\n        containers:\n        - name: server\n          resources:\n            limits:\n              memory: 1Gi"},
 		"ephemeral-storage-limit":   {"- name: server", "ephemeral-storage: 2Gi"},
@@ -87,14 +78,7 @@ spec:
     image: registry.internal/sniffer:2
     securityContext: {privileged: true}
 `
-	path := filepath.Join(t.TempDir(), "probe.yaml")
-	if err := os.WriteFile(path, []byte(input), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	fs, err := checktest.Scan(path, []check.Check{PrivilegedUnenforced}, checktest.DefaultOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs, _ := checktest.ScanYAML(t, "probe.yaml", input, []check.Check{PrivilegedUnenforced})
 	if len(fs) != 1 {
 		t.Fatalf("got %d findings, want 1", len(fs))
 	}
