@@ -27,26 +27,28 @@ type Duplicate struct {
 }
 
 // Duplicates returns up to limit keys written more than once, each
-// earlier copy in document order, then the keys a later merge key
-// overrides. It walks the nodes as written, not following aliases (an
-// anchored node is walked where it is defined); a merge key's keys are
-// read within the node budget. A key written after a merge key overrides
-// the merged one, as meant, and is not reported.
+// overridden copy in document order: a key written again later in its
+// mapping, or before a merge key ("<<") that brings it. The pairs of each
+// mapping are read as the conversion to JSON reads them (encoder.collect
+// and markOverridden), so what is reported dropped is what kubeguard and
+// kubectl drop; a key written after a merge key overrides the merged one,
+// as meant, and is not reported. Nodes are walked as written, not through
+// aliases (an anchored node is walked where it is defined), and what merge
+// keys bring is read within the node budget.
 func (o *Object) Duplicates(limit int) []Duplicate {
-	d := duplicateWalk{o: o, limit: limit, budget: DefaultLimits.MaxNodes}
+	d := duplicateWalk{encoder: encoder{budget: DefaultLimits.MaxNodes}, o: o, limit: limit}
 	d.node(o.root, 0)
 	return d.found
 }
 
+// duplicateWalk walks an object's nodes; the encoder lends it the pairs
+// of each mapping, and its budget.
 type duplicateWalk struct {
+	encoder
 	o     *Object
 	limit int
 	found []Duplicate
-	at    Path           // the path to the node being walked, reused
-	last  map[string]int // scratch: the last pair of each key of a long mapping
-	// budget bounds the nodes read through merge keys, which an alias
-	// can bring many times.
-	budget int
+	at    Path // the path to the node being walked, reused
 }
 
 func (d *duplicateWalk) node(n *yaml.Node, depth int) {
@@ -78,110 +80,31 @@ func (d *duplicateWalk) node(n *yaml.Node, depth int) {
 	}
 }
 
-// mapping records the keys of n written again later in n.
+// mapping records the keys written in n that a later pair of n overrides.
 func (d *duplicateWalk) mapping(n *yaml.Node) {
-	pairs := len(n.Content) / 2
-	key := func(i int) (string, bool) {
-		k := n.Content[2*i]
-		s, err := mapKey(k)
-		return s, err == nil && !isMerge(k)
+	ps, start, err := d.readPairs(n)
+	defer d.release(start)
+	if err != nil {
+		return // a key JSON cannot hold: the conversion's error
 	}
-	later := func(i int) int { // the last pair with i's key, i itself when none follows
-		ki, ok := key(i)
-		if !ok {
-			return i
+	var last map[string]int // the pair each key ends with, made when needed
+	for _, p := range ps {
+		if !p.over || p.merged {
+			continue // kept, or brought by a merge key on purpose
 		}
-		if pairs > shortMapping {
-			return d.last[ki]
-		}
-		last := i
-		for j := i + 1; j < pairs; j++ {
-			if kj, ok := key(j); ok && kj == ki {
-				last = j
+		if last == nil {
+			last = make(map[string]int, len(ps))
+			for j, q := range ps {
+				last[q.key] = j
 			}
 		}
-		return last
-	}
-	if pairs > shortMapping {
-		if d.last == nil {
-			d.last = make(map[string]int, pairs)
-		}
-		clear(d.last)
-		for i := range pairs {
-			if k, ok := key(i); ok {
-				d.last[k] = i
-			}
-		}
-	}
-	for i := range pairs {
-		j := later(i)
-		if j == i {
-			continue
-		}
-		k, _ := key(i)
 		if len(d.found) >= d.limit {
 			return
 		}
-		ki, kj := n.Content[2*i], n.Content[2*j]
-		d.found = append(d.found, Duplicate{Path: d.at.Key(k), Dropped: d.o.at(ki), Kept: d.o.at(kj), Unordered: !sameValue(ki, kj)})
+		kept := ps[last[p.key]]
+		d.found = append(d.found, Duplicate{Path: d.at.Key(p.key), Dropped: d.o.at(p.k), Kept: d.o.at(kept.k),
+			Unordered: !sameValue(p.k, kept.k), Merged: kept.merged})
 	}
-	// Keys written before a merge key that brings them, the last copy of
-	// each (an earlier copy is reported above).
-	var brought map[string]*yaml.Node
-	for m := pairs - 1; m >= 0; m-- {
-		if !isMerge(n.Content[2*m]) {
-			continue
-		}
-		if brought == nil {
-			brought = map[string]*yaml.Node{}
-		}
-		d.mergedKeys(n.Content[2*m+1], brought, 0)
-		for i := range m {
-			k, ok := key(i)
-			if !ok || later(i) != i || brought[k] == nil || len(d.found) >= d.limit {
-				continue
-			}
-			d.found = append(d.found, Duplicate{Path: d.at.Key(k), Dropped: d.o.at(n.Content[2*i]), Kept: d.o.at(brought[k]), Merged: true})
-			delete(brought, k) // reported once, for the last merge bringing it
-		}
-	}
-}
-
-// mergedKeys adds to into the keys a merge key's value brings (a mapping,
-// an alias of one, or a list of them, merges within them included), each
-// with where it is written, within the walk's budget.
-func (d *duplicateWalk) mergedKeys(v *yaml.Node, into map[string]*yaml.Node, depth int) {
-	if d.budget--; d.budget < 0 || depth > MaxDepth {
-		return
-	}
-	if v.Kind == yaml.AliasNode && v.Alias != nil {
-		v = v.Alias
-	}
-	switch v.Kind {
-	case yaml.SequenceNode:
-		for _, c := range v.Content {
-			d.mergedKeys(c, into, depth+1)
-		}
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(v.Content); i += 2 {
-			k := v.Content[i]
-			if isMerge(k) {
-				d.mergedKeys(v.Content[i+1], into, depth+1)
-				continue
-			}
-			d.budget--
-			if s, err := mapKey(k); err == nil && into[s] == nil {
-				into[s] = k
-			}
-		}
-	}
-}
-
-// at is where node n of the object is written.
-func (o *Object) at(n *yaml.Node) finding.Location {
-	loc := o.Source
-	loc.Line, loc.Column = o.offset+n.Line, n.Column
-	return loc
 }
 
 // sameValue reports whether two scalar keys read as the same value, not

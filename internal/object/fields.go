@@ -89,16 +89,11 @@ func (w *fieldWalk) node(n *yaml.Node, p *plan) error {
 			w.at = w.at[:len(w.at)-1]
 		}
 	case (p.kind == planStruct || p.kind == planMap) && n.Kind == yaml.MappingNode:
-		start := len(w.pairs)
-		defer func() {
-			clear(w.pairs[start:])
-			w.pairs = w.pairs[:start]
-		}()
-		if w.collect(n, false) != nil {
+		ps, start, err := w.readPairs(n)
+		defer w.release(start)
+		if err != nil {
 			return nil // a key JSON cannot hold: the conversion's error
 		}
-		ps := w.pairs[start:]
-		w.markOverridden(ps)
 		for i := range ps {
 			if ps[i].over {
 				continue // never decoded

@@ -99,10 +99,11 @@ func (e *encoder) sequence(n *yaml.Node) error {
 // pair is a key and value of a mapping as the document is decoded, or, when
 // err is set, the error that stopped the reading of the mapping there.
 type pair struct {
-	key  string
-	k, v *yaml.Node
-	err  error
-	over bool // a later pair has the same key
+	key    string
+	k, v   *yaml.Node
+	err    error
+	over   bool // a later pair has the same key
+	merged bool // brought by a merge key
 }
 
 // shortMapping is the most pairs a mapping has for its duplicate keys to
@@ -131,6 +132,27 @@ func (e *encoder) mapping(n *yaml.Node) error {
 	clear(e.pairs[start:])
 	e.pairs = e.pairs[:start]
 	return err
+}
+
+// readPairs appends the pairs of mapping n to e.pairs as decoding reads
+// them (collect), those a later pair overrides marked, for a walk beside
+// the conversion that reads no values; release(start) drops them once the
+// walk of n is done. The pairs of mappings walked within n come after
+// these, so ps stays valid meanwhile.
+func (e *encoder) readPairs(n *yaml.Node) (ps []pair, start int, err error) {
+	start = len(e.pairs)
+	if err := e.collect(n, false); err != nil {
+		return nil, start, err
+	}
+	ps = e.pairs[start:]
+	e.markOverridden(ps)
+	return ps, start, nil
+}
+
+// release drops the pairs readPairs appended from start on.
+func (e *encoder) release(start int) {
+	clear(e.pairs[start:])
+	e.pairs = e.pairs[:start]
 }
 
 func (e *encoder) writePairs(ps []pair) error {
@@ -216,7 +238,7 @@ func (e *encoder) collect(n *yaml.Node, merged bool) error {
 		if err != nil {
 			return err
 		}
-		e.pairs = append(e.pairs, pair{key: key, k: k, v: v})
+		e.pairs = append(e.pairs, pair{key: key, k: k, v: v, merged: merged})
 	}
 	return nil
 }

@@ -159,9 +159,14 @@ func (o *Object) JSON() ([]byte, error) {
 // exact=false: that is where a missing field must be added.
 func (o *Object) Locate(p Path) (loc finding.Location, exact bool) {
 	n, rest := o.walkKey(p)
-	loc = o.Source
+	return o.at(n), len(rest) == 0
+}
+
+// at is where node n of the object is written.
+func (o *Object) at(n *yaml.Node) finding.Location {
+	loc := o.Source
 	loc.Line, loc.Column = o.offset+n.Line, n.Column
-	return loc, len(rest) == 0
+	return loc
 }
 
 // walk follows p as far as it exists and returns the last node reached and
