@@ -2,6 +2,7 @@ package object
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 
@@ -30,6 +31,15 @@ func (e *FieldError) Error() string {
 		return e.Message
 	}
 	return e.Path.String() + ": " + e.Message
+}
+
+// ErrorLocation is where err, an error about an object written at
+// object, points: the field a *FieldError names, else the object.
+func ErrorLocation(err error, object finding.Location) finding.Location {
+	if fe := (*FieldError)(nil); errors.As(err, &fe) {
+		return fe.Location
+	}
+	return object
 }
 
 // CheckTypes decodes an object of a kind built into Kubernetes into its API
@@ -129,10 +139,9 @@ func (o *Object) fieldError(n *yaml.Node, t reflect.Type, at Path) *FieldError {
 			}
 		}
 	}
-	loc := o.Source
-	loc.Line, loc.Column = o.offset+n.Line, n.Column
+	loc := o.at(n)
 	if k, _ := o.walkKey(at); k != nil && len(at) > 0 {
-		loc.Line, loc.Column = o.offset+k.Line, k.Column
+		loc = o.at(k)
 	}
 	return &FieldError{Path: at, Location: loc, Message: typeMessage(n, t)}
 }

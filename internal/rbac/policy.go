@@ -2,7 +2,6 @@ package rbac
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -365,11 +364,7 @@ func (b *Builder) AddDecoded(d Decoded) {
 // add adds a decoded object to the policy.
 func (b *Builder) add(d Decoded) {
 	if d.err != nil {
-		loc := d.origin.Source
-		if fe := (*object.FieldError)(nil); errors.As(d.err, &fe) {
-			loc = fe.Location // the field at fault, not the object
-		}
-		b.problem(loc, fmt.Sprintf("%s: %v", d.origin.Ref, d.err))
+		b.problem(object.ErrorLocation(d.err, d.origin.Source), fmt.Sprintf("%s: %v", d.origin.Ref, d.err))
 		return
 	}
 	if d.namespace != "" {

@@ -2,7 +2,6 @@ package run
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -36,7 +35,7 @@ func LoadNetpol(ctx context.Context, paths []string, stdin io.Reader) (*netpol.N
 				}
 			}
 			if ds[i].Err != nil {
-				ds[i].Err = inputError(obj, ds[i].Err)
+				ds[i].Err = finding.InputError{Location: object.ErrorLocation(ds[i].Err, obj.Source), Message: ds[i].Err.Error()}
 			}
 		}
 		return ds
@@ -100,13 +99,4 @@ func LoadNetpolLive(ctx context.Context, col *cluster.Collector) (*netpol.Networ
 	}
 	n, berrs := in.Build()
 	return n, append(errs, berrs...)
-}
-
-// inputError is err about obj, at the field it names when it names one.
-func inputError(obj *object.Object, err error) finding.InputError {
-	loc := obj.Source
-	if fe := (*object.FieldError)(nil); errors.As(err, &fe) {
-		loc = fe.Location
-	}
-	return finding.InputError{Location: loc, Message: err.Error()}
 }

@@ -3,7 +3,6 @@ package run
 import (
 	"bytes"
 	"context"
-	"errors"
 	"slices"
 	"sync"
 
@@ -59,11 +58,8 @@ func Scan(ctx context.Context, src *manifest.Source, cs []check.Check, opts chec
 				filter.Apply(obj, fs)
 			}
 			if err != nil {
-				loc := obj.Source
-				if fe := (*object.FieldError)(nil); errors.As(err, &fe) {
-					loc = fe.Location // the offending field, not the object
-				}
-				p.Errors = append(p.Errors, finding.InputError{Location: loc, Message: err.Error()})
+				// At the offending field, not the object.
+				p.Errors = append(p.Errors, finding.InputError{Location: object.ErrorLocation(err, obj.Source), Message: err.Error()})
 			}
 			sink.Encode(p, report.Object{Ref: obj.Ref, Location: obj.Source}, fs)
 			// The findings are encoded: the list is the next object's.
